@@ -1,0 +1,3 @@
+from vaxtrust.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""The ``vaxtrust`` command line.
+
+Each area registers its commands from its own module; heavy imports happen inside the commands so
+``vaxtrust --help`` stays fast. Every :class:`~vaxtrust.errors.VaxtrustError` becomes one red line
+and a non-zero exit; ``--debug`` or ``VAXTRUST_DEBUG=1`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from vaxtrust import __version__
+from vaxtrust.errors import VaxtrustError
+
+app = typer.Typer(
+    name="vaxtrust",
+    help="vaxtrust: làm sạch dữ liệu tiêm chủng và ký hộ chiếu vắc xin / "
+    "clean vaccination records and sign vaccine passports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vaxtrust {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    if debug:
+        os.environ["VAXTRUST_DEBUG"] = "1"
+
+
+def _register_commands() -> None:
+    from vaxtrust.cli import clean_cmds, data_cmds, passport_cmds, store_cmds
+
+    for module in (data_cmds, clean_cmds, passport_cmds, store_cmds):
+        module.register(app)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script: run the app with the one error handler."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except VaxtrustError as error:
+        if os.environ.get("VAXTRUST_DEBUG") == "1":
+            raise
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+        sys.exit(2)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(130)

@@ -1,0 +1,71 @@
+"""Progress and output of long jobs, without printing from the core.
+
+Stages and jobs call the :class:`Console` they are given (``NoopConsole`` by default). The CLI passes a
+:class:`RichConsole` that draws progress bars; tests pass a :class:`RecordingConsole` and assert on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+
+class Console(Protocol):
+    def stage_started(self, stage: str, total: int | None = None) -> None: ...
+
+    def rows_processed(self, stage: str, rows: int) -> None: ...
+
+    def stage_finished(self, stage: str, rows: int | None = None) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+
+class NoopConsole:
+    """Logs stage boundaries at debug level and shows nothing."""
+
+    def stage_started(self, stage: str, total: int | None = None) -> None:
+        logger.debug("stage %s started (total=%s)", stage, total)
+
+    def rows_processed(self, stage: str, rows: int) -> None:
+        pass
+
+    def stage_finished(self, stage: str, rows: int | None = None) -> None:
+        logger.debug("stage %s finished (rows=%s)", stage, rows)
+
+    def message(self, text: str) -> None:
+        logger.info("%s", text)
+
+
+@dataclass
+class RecordingConsole:
+    """Keeps every event, for tests."""
+
+    events: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    def stage_started(self, stage: str, total: int | None = None) -> None:
+        self.events.append(("started", stage, total))
+
+    def rows_processed(self, stage: str, rows: int) -> None:
+        self.events.append(("rows", stage, rows))
+
+    def stage_finished(self, stage: str, rows: int | None = None) -> None:
+        self.events.append(("finished", stage, rows))
+
+    def message(self, text: str) -> None:
+        self.events.append(("message", "", text))
+
+    def stages(self) -> list[str]:
+        return [stage for kind, stage, _ in self.events if kind == "finished"]
+
+
+@contextmanager
+def stage(console: Console, name: str, total: int | None = None) -> Iterator[None]:
+    """Report a stage's start and end around a block."""
+    console.stage_started(name, total)
+    yield
+    console.stage_finished(name)
