@@ -46,9 +46,9 @@ def _root(
 
 
 def _register_commands() -> None:
-    from vaxtrust.cli import clean_cmds, data_cmds, passport_cmds, store_cmds
+    from vaxtrust.cli import clean_cmds, data_cmds, demo_cmd, passport_cmds, store_cmds
 
-    for module in (data_cmds, clean_cmds, passport_cmds, store_cmds):
+    for module in (data_cmds, clean_cmds, passport_cmds, store_cmds, demo_cmd):
         module.register(app)
 
 
