@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, final
+from typing import Any, Literal, final
 
 import pyarrow as pa
 
@@ -30,6 +30,17 @@ class Dialect:
     name: str                      # sqlglot dialect name: "duckdb" | "spark"
     supports_list_lambdas: bool    # list_transform(x, lambda) style functions
     supports_python_udf: bool      # scalar vectorised Python functions over Arrow
+
+
+FileFormat = Literal["csv", "parquet"]
+
+ROW_NUMBER_COLUMN = "__vx_row_number"
+
+# Rows a file reader could not read: where, which column (when known), why, and the raw line.
+LOAD_REJECT_SCHEMA = pa.schema([
+    ("row_number", pa.int64()), ("column_name", pa.string()), ("error", pa.string()),
+    ("line", pa.string()),
+])
 
 
 class Engine(ABC):
@@ -52,6 +63,18 @@ class Engine(ABC):
     @abstractmethod
     def register(self, name: str, data: pa.Table | Path | str) -> None:
         """Make an Arrow table, or a Parquet file or folder, visible as table ``name``."""
+
+    @abstractmethod
+    def load_file(
+        self, name: str, path: Path, *, file_format: FileFormat, delimiter: str | None = None,
+        encoding: str = "utf-8",
+    ) -> pa.Table:
+        """Load a CSV or Parquet file as table ``name``, every column as text.
+
+        Adds ``ROW_NUMBER_COLUMN`` (1-based data row, header not counted). Rows that cannot be
+        read (wrong column count, bad encoding) are left out and returned as Arrow with the
+        columns of ``LOAD_REJECT_SCHEMA``.
+        """
 
     @abstractmethod
     def table_exists(self, name: str) -> bool: ...
@@ -117,6 +140,10 @@ class Engine(ABC):
     @final
     def to_arrow(self, name: str) -> pa.Table:
         return self.query(f"SELECT * FROM {name}")
+
+    @final
+    def columns(self, name: str) -> list[str]:
+        return list(self.query(f"SELECT * FROM {name} LIMIT 0").schema.names)
 
     @final
     def count(self, name: str) -> int:

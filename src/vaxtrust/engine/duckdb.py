@@ -10,7 +10,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from vaxtrust.engine.base import Dialect, Engine
+from vaxtrust.engine.base import (
+    LOAD_REJECT_SCHEMA,
+    ROW_NUMBER_COLUMN,
+    Dialect,
+    Engine,
+    FileFormat,
+)
 
 _ARROW_TO_DUCKDB = {
     pa.string(): "VARCHAR",
@@ -21,6 +27,45 @@ _ARROW_TO_DUCKDB = {
     pa.bool_(): "BOOLEAN",
     pa.date32(): "DATE",
 }
+
+
+def _quote(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _blank_data_rows(path: Path, encoding: str, chunk_size: int = 1 << 24) -> list[int]:
+    """Data-row numbers of blank lines in a CSV file, by a fast byte scan.
+
+    Counts physical lines, which equal CSV rows unless a quoted value spans lines before them.
+    """
+    codec = "utf-16-le" if encoding.lower().startswith("utf-16") else "utf-8"
+    newline, carriage = "\n".encode(codec), "\r".encode(codec)
+    needles = (newline + newline, newline + carriage + newline)
+    rows: list[int] = []
+    lines_done = 0
+    pending = b""
+    with path.open("rb") as file:
+        while chunk := file.read(chunk_size):
+            data = pending + chunk
+            last = data.rfind(newline)
+            if last == -1:
+                pending = data
+                continue
+            complete, pending = data[: last + len(newline)], data[last + len(newline):]
+            # `complete` starts at a line start: a leading newline marks the line before it
+            scanned = newline + complete
+            for needle in needles:
+                found = scanned.find(needle)
+                while found != -1:
+                    line = lines_done + scanned.count(newline, 0, found + len(newline))
+                    rows.append(line - 1)  # line 1 is the header
+                    found = scanned.find(needle, found + len(newline))
+            lines_done += complete.count(newline)
+    return sorted(set(rows))
 
 
 class DuckDBEngine(Engine):
@@ -60,6 +105,70 @@ class DuckDBEngine(Engine):
             path = Path(data)
             pattern = f"{path}/**/*.parquet" if path.is_dir() else str(path)
             self._run(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}')")
+
+    def load_file(
+        self, name: str, path: Path, *, file_format: FileFormat, delimiter: str | None = None,
+        encoding: str = "utf-8",
+    ) -> pa.Table:
+        self.drop(name)
+        if file_format == "parquet":
+            self._load_parquet(name, path)
+            return LOAD_REJECT_SCHEMA.empty_table()
+        return self._load_csv(name, path, delimiter=delimiter, encoding=encoding)
+
+    def _load_parquet(self, name: str, path: Path) -> None:
+        source = f"read_parquet({_quote(path)}, file_row_number = true)"
+        columns = [row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {source}")
+                   .fetchall() if row[0] != "file_row_number"]
+        as_text = ", ".join(f"CAST({_ident(c)} AS VARCHAR) AS {_ident(c)}" for c in columns)
+        self._run(f"CREATE TABLE {name} AS SELECT {as_text}, "
+                  f"file_row_number + 1 AS {ROW_NUMBER_COLUMN} FROM {source}")
+
+    def _load_csv(self, name: str, path: Path, *, delimiter: str | None, encoding: str) -> pa.Table:
+        """read_csv with rejects kept; data rows numbered as in the file despite skipped rows."""
+        options = ["all_varchar = true", "header = true", "store_rejects = true",
+                   f"rejects_table = '{name}__rejects'", f"rejects_scan = '{name}__scans'",
+                   f"encoding = '{encoding}'", "max_line_size = 1048576"]
+        if delimiter:
+            options.append(f"delim = {_quote(delimiter)}")
+        # Insertion order must follow the file so that rowid gives each read row its ordinal.
+        self._run("SET preserve_insertion_order = true")
+        try:
+            self._run(f"CREATE TABLE {name}__read AS SELECT * FROM read_csv({_quote(path)}, "
+                      f"{', '.join(options)})")
+        finally:
+            self._run("SET preserve_insertion_order = false")
+        rejects = self._query_arrow(
+            f"SELECT CAST(line - 1 AS BIGINT) AS row_number, column_name, "
+            f"CAST(error_type AS VARCHAR) || ': ' || error_message AS error, csv_line AS line "
+            f"FROM {name}__rejects ORDER BY line"
+        ).cast(LOAD_REJECT_SCHEMA)
+        # read_csv skips blank lines silently but counts them in its line numbers.
+        blank_rows = pa.table({"r": pa.array(_blank_data_rows(path, encoding), pa.int64())})
+        self.connection.register(f"{name}__blank", blank_rows)
+        # A read row of ordinal k is data row k + (rows skipped before it). With the skipped rows
+        # r_1 < r_2 < ..., every row of ordinal >= r_j - j + 1 lies after at least j of them.
+        self._run(f"""
+            CREATE TABLE {name} AS
+            WITH skipped AS (
+                SELECT line - 1 AS r FROM {name}__rejects
+                UNION SELECT r FROM {name}__blank
+            ), thresholds AS (
+                SELECT r - j + 1 AS t, max(j) AS j
+                FROM (SELECT r, row_number() OVER (ORDER BY r) AS j FROM skipped)
+                GROUP BY ALL
+            ), ordered AS (
+                SELECT *, rowid + 1 AS __ordinal FROM {name}__read
+            )
+            SELECT ordered.* EXCLUDE (__ordinal),
+                   CAST(ordered.__ordinal + coalesce(thresholds.j, 0) AS BIGINT)
+                       AS {ROW_NUMBER_COLUMN}
+            FROM ordered ASOF LEFT JOIN thresholds ON ordered.__ordinal >= thresholds.t
+        """)
+        self.connection.unregister(f"{name}__blank")
+        for helper in (f"{name}__read", f"{name}__rejects", f"{name}__scans"):
+            self.drop(helper)
+        return rejects
 
     def table_exists(self, name: str) -> bool:
         rows = self.connection.execute(

@@ -1,0 +1,260 @@
+"""Ingest: input files → ``raw_records`` / ``raw_register`` and ``rejects`` (engine tables).
+
+Rules (docs/cleaning.md):
+- a file given twice (same resolved path) is read once;
+- rows whose every cell is empty are skipped (they hold nothing to lose);
+- a row with a problem (missing key or mandatory value, absurd value, unreadable) goes to
+  ``rejects`` with row number, field and reason, one reject row per problem;
+- rows sharing a key: the first (by input order, then row) is kept; a later row equal to it in
+  every standard column is an exact duplicate and collapses silently (counted); a later row that
+  differs is rejected as ``duplicate_record_id`` / ``duplicate_person_id``;
+- per file, rows in = accepted + rejected (collapsed exact duplicates count as accepted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+
+from vaxtrust.console import Console, NoopConsole
+from vaxtrust.engine.base import ROW_NUMBER_COLUMN, Engine
+from vaxtrust.errors import InputError
+from vaxtrust.ingest.headers import (
+    MANDATORY_COLUMNS,
+    STANDARD_COLUMNS,
+    SourceKind,
+    resolve_headers,
+)
+from vaxtrust.ingest.readers import InputFile, inspect_file, read_xlsx
+from vaxtrust.ingest.validate import KEY_COLUMN, deduplicate_sql, row_problems_sql
+from vaxtrust.schema import REJECT_COLUMNS
+
+RAW_TABLE: Final[dict[SourceKind, str]] = {"records": "raw_records", "register": "raw_register"}
+REJECTS_TABLE: Final = "rejects"
+
+_BLANKS = "' ' || chr(9) || chr(10) || chr(13) || chr(160)"
+
+
+@dataclass
+class SourceCount:
+    """What happened to the rows of one input file."""
+
+    source: str
+    kind: SourceKind
+    file_format: str
+    encoding: str | None
+    columns: dict[str, str] = field(default_factory=dict)  # standard column → file header
+    unused_headers: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates_collapsed: int = 0
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _looks_like_header(kind: SourceKind, mapping: dict[str, str]) -> Callable[[list[str]], bool]:
+    def check(cells: list[str]) -> bool:
+        chosen, _ = resolve_headers(cells, kind, mapping)
+        return any(column in chosen for column in MANDATORY_COLUMNS[kind])
+    return check
+
+
+def _load_file(
+    engine: Engine, table: str, source: InputFile, kind: SourceKind, mapping: dict[str, str],
+) -> pa.Table:
+    """Load one file as ``table`` (all text + row numbers); return its unreadable rows."""
+    if source.file_format == "xlsx":
+        data, unreadable = read_xlsx(source.path, _looks_like_header(kind, mapping))
+        engine.register(table, data)
+        return unreadable
+    try:
+        return engine.load_file(table, source.path, file_format=source.file_format,
+                                encoding=source.encoding)
+    except Exception as error:  # the engine's reader failed on the file as a whole
+        message = str(error).split("\n")[0].removeprefix("stage sql: ")
+        raise InputError(f"cannot be read as {source.file_format}: {message}",
+                         path=str(source.path)) from error
+
+
+def _staging_sql(
+    table: str, file_index: int, source: str, headers: Sequence[str], columns: dict[str, str],
+    kind: SourceKind,
+) -> str:
+    def cleaned(header: str) -> str:
+        return f"NULLIF(trim(CAST({_ident(header)} AS VARCHAR), {_BLANKS}), '')"
+
+    selected = [
+        f"{cleaned(columns[c])} AS {c}" if c in columns else f"CAST(NULL AS VARCHAR) AS {c}"
+        for c in STANDARD_COLUMNS[kind]
+    ]
+    not_empty = " OR ".join(f"{cleaned(h)} IS NOT NULL" for h in headers)
+    return (f"SELECT {file_index} AS file_index, {_sql_text(source)} AS source, "
+            f"CAST({ROW_NUMBER_COLUMN} AS BIGINT) AS row_number, {', '.join(selected)} "
+            f"FROM {table} WHERE {not_empty}")
+
+
+def _check_headers(source: InputFile, kind: SourceKind, headers: list[str],
+                   mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    columns, unused = resolve_headers(headers, kind, mapping)
+    missing = [c for c in MANDATORY_COLUMNS[kind] if c not in columns]
+    if not columns:
+        raise InputError(
+            f"no recognisable header: found {', '.join(repr(h) for h in headers)}; expected e.g. "
+            "'Họ và tên', 'Ngày sinh', 'Số CCCD/CMND' or a --mapping file",
+            path=str(source.path), row=0, field="header")
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)} (found {', '.join(repr(h) for h in headers)}"
+            "); name them in a --mapping file", path=str(source.path), field="header")
+    return columns, unused
+
+
+def ingest(
+    engine: Engine, kind: SourceKind, paths: Sequence[Path], *, mapping: dict[str, str] | None
+    = None, today: dt.date | None = None, console: Console | None = None,
+) -> list[SourceCount]:
+    """Read ``paths`` into ``raw_records`` or ``raw_register``; append problems to ``rejects``."""
+    console = console or NoopConsole()
+    mapping = mapping or {}
+    today = today or dt.date.today()
+    stage = f"ingest {kind}"
+    console.stage_started(stage, len(paths))
+    inputs = _distinct_inputs(paths, console)
+    counts: list[SourceCount] = []
+    staging: list[str] = []
+    unreadable: list[pa.Table] = []
+    for index, source in enumerate(inputs):
+        table = f"__src_{kind}_{index}"
+        unread = _load_file(engine, table, source, kind, mapping)
+        headers = [h for h in engine.columns(table) if h != ROW_NUMBER_COLUMN]
+        columns, unused = _check_headers(source, kind, headers, mapping)
+        if engine.count(table) == 0 and unread.num_rows == 0:
+            raise InputError("has a header but no data rows", path=str(source.path))
+        staging.append(_staging_sql(table, index, str(source.path), headers, columns, kind))
+        unreadable.append(_unreadable_rejects(unread, index, str(source.path)))
+        counts.append(SourceCount(
+            str(source.path), kind, source.file_format,
+            source.encoding if source.file_format == "csv" else None, columns, unused))
+        if unused:
+            console.message(f"{source.path}: columns not used: {', '.join(unused)}")
+        console.rows_processed(stage, index + 1)
+    engine.create_table(f"__staged_{kind}", "\nUNION ALL\n".join(staging), stage=stage)
+    for index in range(len(inputs)):
+        engine.drop(f"__src_{kind}_{index}")
+    _split_rows(engine, kind, pa.concat_tables(unreadable), today, stage)
+    _fill_counts(engine, kind, counts)
+    console.stage_finished(stage, sum(c.accepted for c in counts))
+    return counts
+
+
+def _distinct_inputs(paths: Sequence[Path], console: Console) -> list[InputFile]:
+    seen: set[Path] = set()
+    inputs: list[InputFile] = []
+    for path in paths:
+        resolved = Path(path).resolve()
+        if resolved in seen:
+            console.message(f"{path}: given twice, read once")
+            continue
+        seen.add(resolved)
+        inputs.append(inspect_file(Path(path)))
+    return inputs
+
+
+_UNREADABLE_SCHEMA = pa.schema([
+    ("file_index", pa.int64()), ("source", pa.string()), ("row_number", pa.int64()),
+    ("record_id", pa.string()), ("field", pa.string()), ("value", pa.string()),
+    ("reason", pa.string()),
+])
+
+
+_UNREADABLE_REASONS: Final = {
+    "MISSING COLUMNS": "too_few_columns",
+    "TOO MANY COLUMNS": "too_many_columns",
+    "INVALID ENCODING": "invalid_encoding",
+    "UNQUOTED VALUE": "unbalanced_quotes",
+    "LINE SIZE OVER MAXIMUM": "line_too_long",
+}
+
+
+def _unreadable_reason(error: str) -> str:
+    return _UNREADABLE_REASONS.get(error.split(":")[0].strip(), "unreadable_row")
+
+
+def _unreadable_rejects(unread: pa.Table, file_index: int, source: str) -> pa.Table:
+    rows = unread.num_rows
+    reasons = [_unreadable_reason(error or "") for error in unread.column("error").to_pylist()]
+    return pa.table({
+        "file_index": pa.array([file_index] * rows, pa.int64()),
+        "source": pa.array([source] * rows, pa.string()),
+        "row_number": unread.column("row_number"),
+        "record_id": pa.nulls(rows, pa.string()),
+        "field": unread.column("column_name"),
+        "value": unread.column("line"),
+        "reason": pa.array(reasons, pa.string()),
+    }, schema=_UNREADABLE_SCHEMA)
+
+
+def _split_rows(engine: Engine, kind: SourceKind, unreadable: pa.Table, today: dt.date,
+                stage: str) -> None:
+    """Staged rows → problems, ranked duplicates, the raw table, and reject rows."""
+    staged, key = f"__staged_{kind}", KEY_COLUMN[kind]
+    engine.create_table(f"__problems_{kind}", f"""
+{row_problems_sql(staged, kind, today)}""", stage=stage)
+    engine.register(f"__unreadable_{kind}", unreadable)
+    engine.create_table(f"__ranked_{kind}", deduplicate_sql(f"""(
+        SELECT * FROM {staged} ANTI JOIN __problems_{kind} USING (file_index, row_number)
+    )""", kind), stage=stage)
+    standard = ", ".join(STANDARD_COLUMNS[kind])
+    engine.create_table(RAW_TABLE[kind], f"""
+        SELECT source, row_number, {standard} FROM __ranked_{kind} WHERE duplicate_rank = 1
+    """, stage=stage)
+    reject_columns = ", ".join(REJECT_COLUMNS)
+    engine.create_table(f"__rejects_{kind}", f"""
+        SELECT file_index, {reject_columns} FROM __problems_{kind}
+        UNION ALL SELECT file_index, {reject_columns} FROM __unreadable_{kind}
+        UNION ALL
+        SELECT file_index, source, row_number, {key} AS record_id, '{key}' AS field,
+               {key} || ' (kept: ' || first_source || ' row ' || first_row || ')' AS value,
+               'duplicate_{key}' AS reason
+        FROM __ranked_{kind} WHERE duplicate_rank > 1 AND NOT same_as_first
+    """, stage=stage)
+    if not engine.table_exists(REJECTS_TABLE):
+        engine.create_table(REJECTS_TABLE, f"SELECT {reject_columns} FROM __rejects_{kind} "
+                            "WHERE false", stage=stage)
+    engine.execute(f"INSERT INTO {REJECTS_TABLE} SELECT {reject_columns} FROM __rejects_{kind}",
+                   stage=stage)
+
+
+def _fill_counts(engine: Engine, kind: SourceKind, counts: list[SourceCount]) -> None:
+    per_file = engine.query(f"""
+        WITH staged AS (SELECT file_index, count(*) AS n FROM __staged_{kind} GROUP BY ALL),
+        rejected AS (SELECT file_index, count(DISTINCT row_number) AS n
+                     FROM __rejects_{kind} GROUP BY ALL),
+        unreadable AS (SELECT file_index, count(DISTINCT row_number) AS n FROM __unreadable_{kind} GROUP BY ALL),
+        collapsed AS (SELECT file_index, count(*) AS n FROM __ranked_{kind}
+                      WHERE duplicate_rank > 1 AND same_as_first GROUP BY ALL)
+        SELECT f.file_index, coalesce(s.n, 0) + coalesce(u.n, 0) AS rows_in,
+               coalesce(r.n, 0) AS rejected, coalesce(c.n, 0) AS collapsed
+        FROM range({len(counts)}) f(file_index)
+        LEFT JOIN staged s USING (file_index) LEFT JOIN rejected r USING (file_index)
+        LEFT JOIN unreadable u USING (file_index) LEFT JOIN collapsed c USING (file_index)
+    """).to_pylist()
+    for row in per_file:
+        count = counts[row["file_index"]]
+        count.rows_in, count.rejected = row["rows_in"], row["rejected"]
+        count.duplicates_collapsed = row["collapsed"]
+        count.accepted = count.rows_in - count.rejected
+    for table in ("staged", "problems", "ranked", "rejects", "unreadable"):
+        engine.drop(f"__{table}_{kind}")

@@ -1,0 +1,95 @@
+"""Row-level checks of ingested rows, as SQL (DuckDB dialect). Stages: no engine, no I/O.
+
+Every check yields reject rows ``(source, row_number, record_id, field, value, reason)``; a row may
+fail several checks. Parsing proper is the standardiser's job: here a date is only judged when one
+of the common layouts parses it, and a dose number only when it holds digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+from vaxtrust.ingest.headers import MANDATORY_COLUMNS, STANDARD_COLUMNS, SourceKind
+
+MAX_DOSE_NUMBER: Final = 10
+MIN_YEAR: Final = 1900
+MAX_VALUE_LENGTH: Final = 255
+
+# Layouts tried when judging whether a date is absurd (others are left to the standardiser).
+DATE_LAYOUTS: Final = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d",
+                       "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y%m%d")
+
+KEY_COLUMN: Final[dict[SourceKind, str]] = {"records": "record_id", "register": "person_id"}
+DATE_COLUMNS: Final[dict[SourceKind, tuple[str, ...]]] = {
+    "records": ("dob", "vaccinated_on"),
+    "register": ("dob",),
+}
+
+
+def _reject(table: str, kind: SourceKind, field: str, reason: str, condition: str,
+            value: str | None = None) -> str:
+    key = KEY_COLUMN[kind]
+    return (f"SELECT file_index, source, row_number, {key} AS record_id, '{field}' AS field, "
+            f"CAST({value or field} AS VARCHAR) AS value, '{reason}' AS reason "
+            f"FROM {table} WHERE {condition}")
+
+
+def parsed_date_sql(column: str) -> str:
+    """The column as a DATE when a common layout (or a bare year) parses it, else NULL."""
+    layouts = ", ".join(f"'{layout}'" for layout in DATE_LAYOUTS)
+    return (f"coalesce(CAST(try_strptime(trim({column}), [{layouts}]) AS DATE), "
+            f"CASE WHEN regexp_full_match(trim({column}), '\\d{{4}}') "
+            f"THEN make_date(CAST(trim({column}) AS INTEGER), 1, 1) END)")
+
+
+def dose_number_sql(column: str = "dose_number") -> str:
+    """The first run of digits of a dose number ("2", "Mũi 2", "2.0") as an integer, else NULL."""
+    return f"TRY_CAST(NULLIF(regexp_extract({column}, '\\d+'), '') AS BIGINT)"
+
+
+def row_problems_sql(table: str, kind: SourceKind, today: dt.date) -> str:
+    """All problems of the staged rows of ``table``, one row per (row, field, reason).
+
+    ``table`` has ``file_index, source, row_number`` and the standard columns as text.
+    """
+    key = KEY_COLUMN[kind]
+    checks = [_reject(table, kind, key, f"missing_{key}", f"{key} IS NULL")]
+    checks += [_reject(table, kind, column, "missing_value", f"{column} IS NULL")
+               for column in MANDATORY_COLUMNS[kind] if column != key]
+    checks += [_reject(table, kind, column, "value_too_long",
+                       f"length({column}) > {MAX_VALUE_LENGTH}",
+                       value=f"left({column}, {MAX_VALUE_LENGTH}) || '…'")
+               for column in STANDARD_COLUMNS[kind]]
+    for column in DATE_COLUMNS[kind]:
+        parsed = parsed_date_sql(column)
+        checks.append(_reject(
+            table, kind, column, "date_out_of_range",
+            f"{parsed} < DATE '{MIN_YEAR}-01-01' OR {parsed} > DATE '{today.isoformat()}'"))
+    if kind == "records":
+        number = dose_number_sql()
+        checks.append(_reject(table, kind, "dose_number", "dose_number_not_a_number",
+                              f"dose_number IS NOT NULL AND {number} IS NULL"))
+        checks.append(_reject(table, kind, "dose_number", "dose_number_out_of_range",
+                              f"{number} NOT BETWEEN 1 AND {MAX_DOSE_NUMBER}"))
+    return "\nUNION ALL\n".join(checks)
+
+
+def deduplicate_sql(table: str, kind: SourceKind) -> str:
+    """Rank rows sharing a key: the first (by input file, then row) is kept.
+
+    Adds ``duplicate_rank`` (1 = kept), ``first_source``/``first_row`` (the kept row) and
+    ``same_as_first`` (every standard column equal to the kept row's: an exact duplicate).
+    """
+    key = KEY_COLUMN[kind]
+    columns = STANDARD_COLUMNS[kind]
+    content = "[" + ", ".join(f"coalesce({c}, chr(1))" for c in columns) + "]"
+    window = f"PARTITION BY {key} ORDER BY file_index, row_number"
+    return f"""
+        SELECT *,
+               row_number() OVER ({window}) AS duplicate_rank,
+               first_value(source) OVER ({window}) AS first_source,
+               first_value(row_number) OVER ({window}) AS first_row,
+               {content} = first_value({content}) OVER ({window}) AS same_as_first
+        FROM {table}
+    """

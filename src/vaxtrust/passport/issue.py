@@ -1,0 +1,99 @@
+"""Issue EU DCC vaccination certificates: payload → CWT → COSE_Sign1 → zlib → Base45 → ``HC1:``."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import cbor2
+
+from vaxtrust.errors import CertificateError, SigningKeyError, UntrustedSigner
+from vaxtrust.passport import keyusage, qr
+from vaxtrust.passport._hazmat import base45, cose
+from vaxtrust.passport.payload import COUNTRY, DEFAULT_ISSUER, Dose, Holder, build_payload
+from vaxtrust.passport.signer import Signer, kid_of
+
+PREFIX = "HC1:"
+DEFAULT_VALIDITY = timedelta(days=365)   # 12 months, Decision 5772/QĐ-BYT
+CLAIM_ISS, CLAIM_EXP, CLAIM_IAT, CLAIM_HCERT = 1, 4, 6, -260
+
+
+@dataclass(frozen=True)
+class SignedCertificate:
+    """An issued certificate: the QR text and what it was made of."""
+
+    qr_text: str
+    payload: dict[str, Any]
+    issued_at: datetime
+    expires_at: datetime
+    kid: bytes
+    algorithm: int
+    cose: bytes
+    signature: bytes
+
+    @property
+    def uvci(self) -> str:
+        return str(self.payload["v"][0]["ci"])
+
+    def png(self, *, scale: int = 4) -> bytes:
+        return qr.png(self.qr_text, scale=scale)
+
+    def svg(self, *, scale: int = 4) -> str:
+        return qr.svg(self.qr_text, scale=scale)
+
+    def pdf(self) -> bytes:
+        """A printable A4 page with the 11 fields of Decision 5772/QĐ-BYT (vi + en) and the QR."""
+        from vaxtrust.passport.pdf import certificate_pdf
+
+        return certificate_pdf(self.payload, self.qr_text, issued_at=self.issued_at,
+                               expires_at=self.expires_at)
+
+
+def issue_certificate(holder: Holder, doses: Sequence[Dose], signer: Signer, *, now: datetime,
+                      validity: timedelta = DEFAULT_VALIDITY,
+                      issuer: str = DEFAULT_ISSUER) -> SignedCertificate:
+    """Build, schema-check and sign a vaccination certificate for ``holder``'s latest dose.
+
+    Raises :class:`CertificateError` for unusable holder or dose data, :class:`SigningKeyError`
+    when the signer's certificate does not cover the certificate's validity, and
+    :class:`UntrustedSigner` when its key usage excludes vaccination certificates.
+    """
+    if now.tzinfo is None:
+        raise CertificateError("now must be timezone-aware (UTC)")
+    if validity <= timedelta(0):
+        raise CertificateError(f"validity must be positive, got {validity}")
+    issued_at = now.astimezone(timezone.utc).replace(microsecond=0)
+    expires_at = issued_at + validity
+    _check_signer(signer, issued_at, expires_at)
+    payload = build_payload(holder, doses, issuer=issuer)
+    claims = {
+        CLAIM_ISS: COUNTRY,
+        CLAIM_IAT: int(issued_at.timestamp()),
+        CLAIM_EXP: int(expires_at.timestamp()),
+        CLAIM_HCERT: {1: payload},
+    }
+    message = cose.encode_sign1(cbor2.dumps(claims), algorithm=signer.algorithm, kid=signer.kid,
+                                sign=signer.sign)
+    signature = cose.decode_sign1(message).signature
+    qr_text = PREFIX + base45.encode(zlib.compress(message, 9))
+    return SignedCertificate(qr_text, payload, issued_at, expires_at, signer.kid, signer.algorithm,
+                             message, signature)
+
+
+def _check_signer(signer: Signer, issued_at: datetime, expires_at: datetime) -> None:
+    """hcert spec 3.3.5/6: iat within, and exp not beyond, the document signer's validity."""
+    certificate = signer.certificate
+    if signer.kid != kid_of(certificate):
+        raise SigningKeyError("the signer's kid does not match its certificate")
+    if issued_at < certificate.not_valid_before_utc:
+        raise SigningKeyError(
+            f"signer certificate is valid only from {certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+    if expires_at > certificate.not_valid_after_utc:
+        raise SigningKeyError(
+            f"signer certificate expires {certificate.not_valid_after_utc:%Y-%m-%d} UTC, before the "
+            f"certificate would ({expires_at:%Y-%m-%d}); rotate the signer or shorten the validity")
+    if not keyusage.allows(certificate, "v"):
+        raise UntrustedSigner("the signer certificate's key usage does not allow vaccination certificates")

@@ -1,0 +1,38 @@
+"""DCC extended key usage of document signer certificates (hcert spec Appendix A.4)."""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+# Type letter → OIDs. The second of each pair is the early draft's typo (an extra ``.0``) that 391
+# of 582 test signers still carry; verifiers accept both, vaxtrust issues only the first.
+DCC_KEY_USAGE = {
+    "t": ("1.3.6.1.4.1.1847.2021.1.1", "1.3.6.1.4.1.0.1847.2021.1.1"),
+    "v": ("1.3.6.1.4.1.1847.2021.1.2", "1.3.6.1.4.1.0.1847.2021.1.2"),
+    "r": ("1.3.6.1.4.1.1847.2021.1.3", "1.3.6.1.4.1.0.1847.2021.1.3"),
+}
+_ALL_DCC_OIDS = {oid for pair in DCC_KEY_USAGE.values() for oid in pair}
+ISSUED_OIDS = {kind: x509.ObjectIdentifier(pair[0]) for kind, pair in DCC_KEY_USAGE.items()}
+
+
+def extended_key_usages(certificate: x509.Certificate) -> set[str]:
+    """Dotted EKU OIDs of ``certificate``; read leniently when the DER is not strict."""
+    try:
+        extension = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+        return {usage.dotted_string for usage in extension.value}
+    except x509.ExtensionNotFound:
+        return set()
+    except ValueError:
+        # Some real signers encode e.g. an explicit cA=FALSE, which cryptography refuses.
+        from asn1crypto import x509 as lenient
+
+        parsed = lenient.Certificate.load(certificate.public_bytes(Encoding.DER))
+        usages = parsed.extended_key_usage_value
+        return {usage.dotted for usage in usages} if usages is not None else set()
+
+
+def allows(certificate: x509.Certificate, kind: str) -> bool:
+    """Whether the signer may sign DCCs of ``kind`` (``v``/``t``/``r``); no DCC EKU = any kind."""
+    dcc_usages = extended_key_usages(certificate) & _ALL_DCC_OIDS
+    return not dcc_usages or bool(dcc_usages & set(DCC_KEY_USAGE.get(kind, ())))

@@ -1,0 +1,128 @@
+"""Decide: exactly one status per record, with confidence, corrected values and reasons.
+
+Input: ``std_records``, ``std_register``, ``match_candidates``. Output: ``decisions`` (the results
+contract ``vaxtrust.schema.RESULT_COLUMNS`` plus ``path``) and ``review_candidates``
+(``vaxtrust.schema.REVIEW_CANDIDATE_COLUMNS``). The rules, in order:
+
+* **verified** — the best candidate links automatically (at or above its path's auto-link
+  threshold, no other person at or above ``competitor_floor``) and nothing differs;
+* **corrected** — it links, and the register's values fill ``corrected_*`` for every field that
+  differs (name, date of birth, gender, ID: all four may be filled);
+* **review** — the best candidate reaches ``review_floor`` but cannot link, or two persons are
+  close (``ambiguous_candidates``): the ranked candidates go to ``review_candidates``;
+* **rejected** — nothing to match on (no usable ID and no name or no date of birth);
+* **unmatched** — anything else (``foreign_passport`` for a passport holder, else
+  ``no_candidate``).
+
+Confidence is the confidence in the status given: the best candidate's probability for links
+and reviews, one minus it for unmatched records, 1 for rejected ones.
+"""
+
+from __future__ import annotations
+
+from vaxtrust.console import Console, stage
+from vaxtrust.engine import Engine
+from vaxtrust.pipeline.match.guards import linkable_sql, ranked_candidates_sql, top_two_sql
+from vaxtrust.pipeline.match.settings import MatchSettings
+from vaxtrust.schema import REVIEW_CANDIDATE_COLUMNS
+
+USABLE_ID = "(r.id_clean IS NOT NULL AND r.id_kind IN ('cccd', 'cmnd'))"
+
+# The register's date of birth as written in results: only as precise as the register knows it.
+REGISTER_DOB_SQL = """CASE p.dob_precision
+    WHEN 'day' THEN strftime(p.dob, '%Y-%m-%d')
+    WHEN 'month' THEN strftime(p.dob, '%Y-%m')
+    ELSE strftime(p.dob, '%Y') END"""
+
+
+def decisions_sql(top_two: str, settings: MatchSettings) -> str:
+    """One row per ``std_records`` row: the results contract plus ``path``."""
+    linked = linkable_sql("t", settings)
+    ambiguous = (f"(t.match_probability >= {settings.review_floor} AND "
+                 f"coalesce(t.competitor_probability, 0.0) >= {settings.competitor_floor})")
+    unusable = f"(NOT {USABLE_ID} AND (r.name_fold IS NULL OR r.dob_precision IS NULL))"
+    return f"""
+WITH judged AS (
+    SELECT r.record_id, r.id_kind, r.id_clean, r.id_repairs, r.name_fold, r.dob_precision,
+        t.person_id, t.path, t.match_probability, t.reasons AS candidate_reasons,
+        t.name_verdict, t.dob_verdict, t.gender_verdict,
+        p.name_canonical AS p_name, {REGISTER_DOB_SQL} AS p_dob, p.gender AS p_gender,
+        coalesce({linked}, false) AS linked,
+        coalesce({ambiguous}, false) AS ambiguous,
+        {unusable} AS unusable
+    FROM std_records AS r
+    LEFT JOIN {top_two} AS t ON t.record_id = r.record_id
+    LEFT JOIN std_register AS p ON p.person_id = t.person_id
+),
+corrected AS (
+    SELECT *,
+        CASE WHEN linked AND name_verdict <> 'equal' THEN p_name END AS corrected_full_name,
+        CASE WHEN linked AND dob_verdict <> 'equal' THEN p_dob END AS corrected_dob,
+        CASE WHEN linked AND gender_verdict <> 'equal' THEN p_gender END AS corrected_gender,
+        CASE WHEN linked AND (id_clean IS DISTINCT FROM person_id
+                              OR len(coalesce(id_repairs, [])) > 0)
+             THEN person_id END AS corrected_id_number
+    FROM judged
+)
+SELECT record_id,
+    CASE
+        WHEN linked AND corrected_full_name IS NULL AND corrected_dob IS NULL
+             AND corrected_gender IS NULL AND corrected_id_number IS NULL THEN 'verified'
+        WHEN linked THEN 'corrected'
+        WHEN match_probability >= {settings.review_floor} THEN 'review'
+        WHEN unusable THEN 'rejected'
+        ELSE 'unmatched'
+    END AS status,
+    CASE WHEN linked THEN person_id END AS person_id,
+    corrected_full_name, corrected_dob, corrected_gender, corrected_id_number,
+    CAST(CASE
+        WHEN linked OR match_probability >= {settings.review_floor} THEN match_probability
+        WHEN unusable THEN 1.0
+        ELSE 1.0 - coalesce(match_probability, 0.0)
+    END AS DOUBLE) AS confidence,
+    CASE
+        WHEN linked THEN candidate_reasons
+        WHEN match_probability >= {settings.review_floor} THEN list_sort(list_distinct(
+            list_concat(candidate_reasons,
+                        CASE WHEN ambiguous THEN ['ambiguous_candidates'] ELSE [] END)))
+        WHEN unusable THEN list_distinct([
+            CASE WHEN name_fold IS NULL THEN 'name_unusable' END,
+            CASE WHEN dob_precision IS NULL THEN 'dob_unusable' END,
+            CASE WHEN id_kind = 'invalid' THEN 'id_invalid' ELSE 'id_missing' END])
+        ELSE list_concat(
+            [CASE WHEN id_kind = 'passport' THEN 'foreign_passport' ELSE 'no_candidate' END],
+            CASE WHEN list_contains(candidate_reasons, 'id_belongs_to_other_person')
+                 THEN ['id_belongs_to_other_person'] ELSE [] END)
+    END AS reasons,
+    CASE WHEN linked OR match_probability >= {settings.review_floor} THEN path END AS path
+FROM corrected
+"""
+
+
+def review_candidates_sql(ranked: str, settings: MatchSettings) -> str:
+    """Ranked candidates, with their field comparison, of every record sent to review."""
+    return f"""
+SELECT c.record_id, CAST(c.rank AS INTEGER) AS rank, c.person_id, c.match_probability,
+    c.field_comparison AS comparison, c.reasons
+FROM {ranked} AS c
+JOIN decisions AS d ON d.record_id = c.record_id
+WHERE d.status = 'review' AND c.rank <= {settings.review_candidates}
+    AND c.match_probability >= {settings.candidate_floor}
+"""
+
+
+def run_decide(engine: Engine, settings: MatchSettings, console: Console) -> None:
+    """Write ``decisions`` and ``review_candidates`` from ``match_candidates``."""
+    with stage(console, "decide", total=engine.count("std_records")):
+        engine.create_table("decide_ranked", ranked_candidates_sql("match_candidates"),
+                            stage="decide")
+        engine.create_table("decide_top", top_two_sql("decide_ranked"), stage="decide")
+        engine.create_table("decisions", decisions_sql("decide_top", settings), stage="decide")
+        engine.create_table(
+            "review_candidates",
+            f"SELECT {', '.join(REVIEW_CANDIDATE_COLUMNS)} FROM "
+            f"({review_candidates_sql('decide_ranked', settings)})",
+            stage="decide",
+        )
+        for name in ("decide_ranked", "decide_top"):
+            engine.drop(name)

@@ -1,0 +1,199 @@
+"""Field-by-field explanation of a (record, register person) pair, shared by every matching path.
+
+Each path proposes pairs; this module turns a pair into verdicts per field (a reason code, or
+``equal``), a rule-based confidence, the reasons list and the JSON comparison a reviewer sees.
+Verdicts are computed on the standardised columns of ``std_records`` (alias ``r``) and
+``std_register`` (alias ``p``), so the same rules hold on every engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+EQUAL: Final = "equal"
+
+# Surnames that are regional forms of one Sino-Vietnamese surname (vn-facts §3.2): a swap is a
+# plausible entry error, never a different family by itself.
+SURNAME_VARIANTS: Final = (("HOANG", "HUYNH"), ("VU", "VO"))
+
+# Likelihood factor of each verdict: how much the pair still looks like one person given that
+# field's verdict. Products of these are the rule paths' confidences (documented in
+# docs/matching.md). "different" factors are low but not zero so a reviewer can still be shown
+# the candidate.
+NAME_FACTORS: Final[Mapping[str, float]] = {
+    EQUAL: 1.0,
+    "name_no_diacritics": 0.998,
+    "name_tone_style": 0.995,
+    "name_middle_dropped": 0.99,
+    "name_order_swapped": 0.99,
+    "surname_variant": 0.985,
+    "name_typo": 0.97,
+    "name_missing": 0.5,
+    "name_different": 0.2,
+}
+DOB_FACTORS: Final[Mapping[str, float]] = {
+    EQUAL: 1.0,
+    "dob_day_month_swapped": 0.99,
+    "dob_year_only": 0.985,
+    "dob_month_only": 0.985,
+    "dob_placeholder": 0.97,
+    "dob_typo": 0.96,
+    "dob_missing": 0.9,
+    "dob_different": 0.3,
+}
+GENDER_FACTORS: Final[Mapping[str, float]] = {
+    EQUAL: 1.0,
+    "gender_missing": 0.999,
+    "gender_flipped": 0.98,
+}
+
+# Share of its score kept by a pair with an unexplained name or date difference (see above).
+UNEXPLAINED_CAP: Final = 0.5
+
+# Dates entered when the real one was unknown; they carry no information.
+PLACEHOLDER_DOBS: Final = ("1900-01-01", "1970-01-01")
+
+NAME_VERDICT_SQL: Final = f"""CASE
+    WHEN r.name_fold IS NULL OR r.name_fold = '' THEN 'name_missing'
+    WHEN r.name_canonical = p.name_canonical THEN '{EQUAL}'
+    WHEN r.name_fold = p.name_fold AND upper(r.name_canonical) = r.name_fold
+        THEN 'name_no_diacritics'
+    WHEN r.name_fold = p.name_fold THEN 'name_tone_style'
+    WHEN r.surname_fold = p.surname_fold AND r.given_fold = p.given_fold
+        AND coalesce(r.middle_fold, '') <> coalesce(p.middle_fold, '')
+        AND (coalesce(r.middle_fold, '') = ''
+             OR contains(' ' || coalesce(p.middle_fold, '') || ' ', ' ' || r.middle_fold || ' '))
+        THEN 'name_middle_dropped'
+    WHEN list_sort(string_split(r.name_fold, ' ')) = list_sort(string_split(p.name_fold, ' '))
+        THEN 'name_order_swapped'
+    WHEN r.given_fold = p.given_fold AND coalesce(r.middle_fold, '') = coalesce(p.middle_fold, '')
+        AND ({" OR ".join(
+            f"(r.surname_fold = '{a}' AND p.surname_fold = '{b}') OR "
+            f"(r.surname_fold = '{b}' AND p.surname_fold = '{a}')"
+            for a, b in SURNAME_VARIANTS
+        )}) THEN 'surname_variant'
+    -- A typo: one or two edits over the whole name, but the given name (how people are told
+    -- apart, e.g. twins) must stay close.
+    WHEN damerau_levenshtein(r.name_fold, p.name_fold) <= 2
+        AND length(p.name_fold) >= 8
+        AND (r.given_fold = p.given_fold
+             OR (damerau_levenshtein(r.given_fold, p.given_fold) = 1
+                 AND length(p.given_fold) >= 4 AND left(r.given_fold, 1) = left(p.given_fold, 1)))
+        THEN 'name_typo'
+    ELSE 'name_different'
+END"""
+
+_DIGITS = "strftime(r.dob, '%Y%m%d')"
+_REG_DIGITS = "strftime(p.dob, '%Y%m%d')"
+
+DOB_VERDICT_SQL: Final = f"""CASE
+    WHEN r.dob IS NULL OR r.dob_precision IS NULL THEN 'dob_missing'
+    WHEN r.dob = p.dob AND r.dob_precision = p.dob_precision THEN '{EQUAL}'
+    WHEN CAST(r.dob AS VARCHAR) IN ({", ".join(f"'{d}'" for d in PLACEHOLDER_DOBS)})
+        THEN 'dob_placeholder'
+    WHEN r.dob_precision = 'day' AND p.dob_precision = 'day' AND r.dob_year = p.dob_year
+        AND r.dob_day = p.dob_month AND r.dob_month = p.dob_day THEN 'dob_day_month_swapped'
+    WHEN r.dob_precision = 'year' AND r.dob_year = p.dob_year THEN 'dob_year_only'
+    WHEN r.dob_precision = 'month' AND r.dob_year = p.dob_year AND r.dob_month = p.dob_month
+        THEN 'dob_month_only'
+    -- 01/01 of the right year typed in when only the year was known
+    WHEN r.dob_precision = 'day' AND r.dob_day = 1 AND r.dob_month = 1
+        AND r.dob_year = p.dob_year THEN 'dob_placeholder'
+    WHEN p.dob_precision = 'day' AND r.dob_precision = 'day'
+        AND hamming({_DIGITS}, {_REG_DIGITS}) = 1 THEN 'dob_typo'
+    ELSE 'dob_different'
+END"""
+
+GENDER_VERDICT_SQL: Final = f"""CASE
+    WHEN r.gender IS NULL THEN 'gender_missing'
+    WHEN p.gender IS NULL OR r.gender = p.gender THEN '{EQUAL}'
+    ELSE 'gender_flipped'
+END"""
+
+
+def factor_sql(column: str, factors: Mapping[str, float]) -> str:
+    """A CASE mapping a verdict column to its likelihood factor."""
+    whens = " ".join(f"WHEN '{code}' THEN {value}" for code, value in factors.items())
+    return f"(CASE {column} {whens} ELSE 0.0 END)"
+
+
+def explain_pairs_sql(pairs: str) -> str:
+    """Verdicts, reasons, comparison JSON and rule confidence for every pair of ``pairs``.
+
+    ``pairs`` must have ``record_id, person_id, path, id_verdict, id_factor, probability``: the ID
+    evidence of the path that proposed the pair (``equal``, ``id_typo``, ``id_old_cmnd``, ...), its
+    factor, and a probability when the path scored the pair itself (Splink), else NULL for the rule
+    confidence. A pair whose name or date of birth differs beyond any explained error is capped at
+    :data:`UNEXPLAINED_CAP` of its score: it may reach review, never an automatic link. Output:
+    ``record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
+    match_probability, field_comparison, reasons``.
+    """
+    rule_confidence = (
+        f"id_factor * {factor_sql('name_verdict', NAME_FACTORS)}"
+        f" * {factor_sql('dob_verdict', DOB_FACTORS)}"
+        f" * {factor_sql('gender_verdict', GENDER_FACTORS)}"
+    )
+    return f"""
+WITH verdicts AS (
+    SELECT c.record_id, c.person_id, c.path, c.id_verdict, c.id_factor, c.probability,
+        r.name_canonical AS r_name, p.name_canonical AS p_name,
+        r.dob AS r_dob, r.dob_precision AS r_dob_precision,
+        p.dob AS p_dob, p.dob_precision AS p_dob_precision,
+        r.gender AS r_gender, p.gender AS p_gender,
+        r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs,
+        {NAME_VERDICT_SQL} AS name_verdict,
+        {DOB_VERDICT_SQL} AS dob_verdict,
+        {GENDER_VERDICT_SQL} AS gender_verdict
+    FROM {pairs} AS c
+    JOIN std_records AS r ON r.record_id = c.record_id
+    JOIN std_register AS p ON p.person_id = c.person_id
+)
+SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
+    least(1.0, greatest(0.0, coalesce(probability, {rule_confidence})
+        * CASE WHEN name_verdict = 'name_different' OR dob_verdict = 'dob_different'
+               THEN {UNEXPLAINED_CAP} ELSE 1.0 END)) AS match_probability,
+    CAST(to_json({{
+        'name': {{'record': r_name, 'register': p_name, 'verdict': name_verdict}},
+        'dob': {{'record': CAST(r_dob AS VARCHAR), 'record_precision': r_dob_precision,
+                 'register': CAST(p_dob AS VARCHAR), 'register_precision': p_dob_precision,
+                 'verdict': dob_verdict}},
+        'gender': {{'record': r_gender, 'register': p_gender, 'verdict': gender_verdict}},
+        'id': {{'record': r_id, 'register': p_id, 'verdict': id_verdict}}
+    }}) AS VARCHAR) AS field_comparison,
+    -- list_distinct drops the NULLs of the fields that agree
+    list_sort(list_distinct(list_concat(
+        [nullif(name_verdict, '{EQUAL}'), nullif(dob_verdict, '{EQUAL}'),
+         nullif(gender_verdict, '{EQUAL}'), nullif(id_verdict, '{EQUAL}'),
+         -- the record's own ID names someone else (a parent's, a twin's)
+         CASE WHEN id_verdict = '{EQUAL}' AND name_verdict = 'name_different'
+              THEN 'id_belongs_to_other_person' END],
+        coalesce(id_repairs, [])))) AS reasons
+FROM verdicts
+"""
+
+
+def relate_ids_sql(scored_pairs: str, path: str, id_factor: float) -> str:
+    """Pairs for ``explain_pairs_sql`` from a path that found them without the record's ID.
+
+    ``scored_pairs`` has ``record_id, person_id, probability`` (NULL for rule scoring). The ID
+    verdict then says what the record's own ID was: absent, the person's, a typo of it, the old
+    CMND, or the ID of somebody else in the register (a parent's, a twin's).
+    """
+    return f"""
+SELECT s.record_id, s.person_id, '{path}' AS path,
+    CASE
+        WHEN r.id_clean IS NULL OR r.id_kind NOT IN ('cccd', 'cmnd') THEN 'id_missing'
+        WHEN r.id_clean = p.person_id THEN '{EQUAL}'
+        WHEN r.id_clean = p.old_id THEN 'id_old_cmnd'
+        WHEN length(r.id_clean) = length(p.person_id) AND hamming(r.id_clean, p.person_id) = 1
+            THEN 'id_typo'
+        WHEN other.person_id IS NOT NULL THEN 'id_belongs_to_other_person'
+        ELSE 'id_not_in_register'
+    END AS id_verdict,
+    {id_factor} AS id_factor, s.probability
+FROM {scored_pairs} AS s
+JOIN std_records AS r ON r.record_id = s.record_id
+JOIN std_register AS p ON p.person_id = s.person_id
+LEFT JOIN std_register AS other ON other.person_id = r.id_clean AND other.person_id <> p.person_id
+"""

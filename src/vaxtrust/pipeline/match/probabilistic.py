@@ -1,0 +1,181 @@
+"""Probabilistic linkage with Splink 5 for records the ID paths could not settle.
+
+Splink runs on the same engine (``engine.splink_db_api()``). Design:
+
+* Only open records enter (those without a usable ID, or whose ID led nowhere); the register is
+  read through a view, never copied.
+* Blocking stays tractable at 100 million register rows: every rule joins on the date of birth
+  (or its parts), a phone or a place *together with* a name part — never on names alone, since
+  Nguyễn alone is 38 % of the country.
+* Comparisons are the Vietnamese ones: folded names (diacritics and tone style do not count),
+  token order and dropped middle names, day/month swaps and year-only dates.
+* Training is bounded and honest: m probabilities come from the pairs the exact and ID-anchored
+  paths already linked (labelled pairs, up to ``training_labels``), u from random sampling
+  (``u_max_pairs``), and the prior from the register size. No EM over the full data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from vaxtrust.console import Console
+from vaxtrust.engine import Engine
+from vaxtrust.errors import LinkageError
+from vaxtrust.pipeline.match.settings import MatchSettings
+
+logger = logging.getLogger(__name__)
+
+MIN_TRAINING_LABELS = 50
+
+LINKAGE_COLUMNS = """
+    name_fold, surname_fold, coalesce(middle_fold, '') AS middle_fold, given_fold,
+    array_to_string(list_sort(string_split(name_fold, ' ')), ' ') AS name_sorted,
+    dob, dob_year, dob_month, dob_day, dob_precision, gender, phone,
+    province_code, district_code, commune_code"""
+
+# Each rule is an equality join; none is on names alone.
+BLOCKING_RULES = (
+    "l.dob = r.dob AND l.given_fold = r.given_fold",
+    "l.dob = r.dob AND l.commune_code = r.commune_code",
+    "l.phone = r.phone",
+    "l.dob_year = r.dob_year AND l.province_code = r.province_code"
+    " AND l.surname_fold = r.surname_fold AND l.given_fold = r.given_fold",
+    "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month"
+    " AND l.given_fold = r.given_fold",
+)
+
+
+def _comparisons() -> list[Any]:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.NullLevel("name_fold"),
+            cll.ExactMatchLevel("name_fold"),
+            cll.CustomLevel("name_sorted_l = name_sorted_r", "tokens reordered"),
+            cll.CustomLevel("surname_fold_l = surname_fold_r AND given_fold_l = given_fold_r",
+                            "middle name differs"),
+            cll.CustomLevel("given_fold_l = given_fold_r AND "
+                            "jaro_winkler_similarity(name_fold_l, name_fold_r) >= 0.9",
+                            "given equal, rest similar"),
+            cll.CustomLevel("damerau_levenshtein(name_fold_l, name_fold_r) <= 2", "typo"),
+            cll.ElseLevel(),
+        ],
+    )
+    dob = cl.CustomComparison(
+        output_column_name="dob",
+        comparison_levels=[
+            cll.NullLevel("dob"),
+            cll.CustomLevel("dob_l = dob_r AND dob_precision_l = dob_precision_r", "exact"),
+            cll.CustomLevel("dob_year_l = dob_year_r AND dob_month_l = dob_day_r"
+                            " AND dob_day_l = dob_month_r", "day and month swapped"),
+            cll.CustomLevel("hamming(strftime(dob_l, '%Y%m%d'), strftime(dob_r, '%Y%m%d')) = 1",
+                            "one digit"),
+            cll.CustomLevel("dob_year_l = dob_year_r AND (dob_precision_l <> 'day'"
+                            " OR dob_precision_r <> 'day')", "year only"),
+            cll.CustomLevel("dob_year_l = dob_year_r", "same year"),
+            cll.ElseLevel(),
+        ],
+    )
+    gender = cl.CustomComparison(
+        output_column_name="gender",
+        comparison_levels=[cll.NullLevel("gender"), cll.ExactMatchLevel("gender"),
+                           cll.ElseLevel()],
+    )
+    phone = cl.CustomComparison(
+        output_column_name="phone",
+        comparison_levels=[cll.NullLevel("phone"), cll.ExactMatchLevel("phone"), cll.ElseLevel()],
+    )
+    place = cl.CustomComparison(
+        output_column_name="place",
+        comparison_levels=[
+            cll.NullLevel("province_code"),
+            cll.ExactMatchLevel("commune_code"),
+            cll.ExactMatchLevel("district_code"),
+            cll.ExactMatchLevel("province_code"),
+            cll.ElseLevel(),
+        ],
+    )
+    return [name, dob, gender, phone, place]
+
+
+def _prepare_inputs(engine: Engine, open_records: str, candidates: str,
+                    settings: MatchSettings) -> int:
+    """Create the linkage inputs; returns the number of labelled pairs."""
+    engine.create_table("match_splink_labels", f"""
+        SELECT 'records' AS source_dataset_l, c.record_id AS unique_id_l,
+            'register' AS source_dataset_r, c.person_id AS unique_id_r
+        FROM {candidates} AS c
+        WHERE c.path IN ('exact', 'id_anchored') AND c.match_probability >= {settings.auto_link}
+        ORDER BY hash(c.record_id)
+        LIMIT {settings.training_labels}""", stage="match_probabilistic")
+    engine.create_table("match_splink_records", f"""
+        SELECT record_id AS unique_id, {LINKAGE_COLUMNS}, true AS is_open
+        FROM std_records
+        WHERE record_id IN (SELECT record_id FROM {open_records}) AND name_fold IS NOT NULL
+        UNION ALL
+        SELECT record_id AS unique_id, {LINKAGE_COLUMNS}, false AS is_open
+        FROM std_records
+        WHERE record_id IN (SELECT unique_id_l FROM match_splink_labels)""",
+                        stage="match_probabilistic")
+    engine.execute(f"""CREATE OR REPLACE VIEW match_splink_register AS
+        SELECT person_id AS unique_id, {LINKAGE_COLUMNS}, false AS is_open
+        FROM std_register""", stage="match_probabilistic")
+    return engine.count("match_splink_labels")
+
+
+def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
+                        settings: MatchSettings, console: Console, *, output: str) -> bool:
+    """Score open records against the register with Splink into table ``output``.
+
+    ``output`` gets ``record_id, person_id, probability``. Returns False when there was nothing
+    to link (no open record with a name).
+    """
+    from splink import Linker, SettingsCreator
+
+    labels = _prepare_inputs(engine, open_records, candidates, settings)
+    open_count = int(engine.query(
+        "SELECT count(*) AS n FROM match_splink_records WHERE is_open").column("n")[0].as_py())
+    if open_count == 0:
+        return False
+    if labels < MIN_TRAINING_LABELS:
+        raise LinkageError(
+            f"probabilistic linkage needs at least {MIN_TRAINING_LABELS} records authenticated "
+            f"by their ID to learn from, found {labels}; check the register or turn the "
+            "probabilistic path off"
+        )
+    register_size = engine.count("std_register")
+    db_api = engine.splink_db_api()
+    records = db_api.register("match_splink_records", dataset_display_name="records")
+    register = db_api.register("match_splink_register", dataset_display_name="register")
+    linker = Linker(
+        [records, register],
+        SettingsCreator(
+            link_type="link_only",
+            comparisons=_comparisons(),
+            blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
+            probability_two_random_records_match=1.0 / max(register_size, 1),
+            retain_matching_columns=False,
+            additional_columns_to_retain=["is_open"],
+        ),
+        log_level=None,
+    )
+    console.message(f"probabilistic linkage: {open_count:,} open records, {labels:,} labelled pairs")
+    linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs)
+    linker.training.estimate_m_from_pairwise_labels("match_splink_labels")
+    predictions = linker.inference.predict(
+        threshold_match_probability=settings.candidate_floor, warning_mode="never")
+    engine.create_table(output, f"""
+        SELECT CASE WHEN source_dataset_l = 'records' THEN unique_id_l ELSE unique_id_r END
+                   AS record_id,
+               CASE WHEN source_dataset_l = 'records' THEN unique_id_r ELSE unique_id_l END
+                   AS person_id,
+               match_probability AS probability
+        FROM {predictions.physical_name}
+        WHERE CASE WHEN source_dataset_l = 'records' THEN is_open_l ELSE is_open_r END""",
+                        stage="match_probabilistic")
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return True

@@ -1,0 +1,70 @@
+"""Thresholds of the matching and decide stages, tuned for precision (a wrong link is the worst)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vaxtrust.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Every threshold the matching paths and the decide stage use.
+
+    Probabilities are in [0, 1]. Rule paths (exact, ID-anchored, ID repair, other-dose evidence)
+    score a pair as the product of the per-field factors of :mod:`vaxtrust.pipeline.match.compare`;
+    the probabilistic path uses Splink's match probability.
+    """
+
+    auto_link: float = 0.95
+    """A rule-path candidate at or above this links automatically (if no close competitor)."""
+
+    probabilistic_auto_link: float = 0.9999
+    """A Splink candidate at or above this links automatically (if no close competitor)."""
+
+    review_floor: float = 0.30
+    """A best candidate at or above this (but not linkable) sends the record to review."""
+
+    competitor_floor: float = 0.30
+    """A second register person at or above this makes the record ambiguous: review, never pick."""
+
+    candidate_floor: float = 0.01
+    """Pairs scored below this are not kept as candidates at all."""
+
+    review_candidates: int = 5
+    """Most candidates kept per review item."""
+
+    id_repair_factor: float = 0.97
+    """ID evidence of a one-digit or transposition repair of the record's ID."""
+
+    old_id_factor: float = 0.995
+    """ID evidence of a match through the register's old CMND."""
+
+    evidence_factor: float = 0.97
+    """ID evidence lent by another dose record of the same person that is already linked."""
+
+    probabilistic: bool = True
+    """Run the Splink path (off only to measure the rule paths alone)."""
+
+    training_labels: int = 50_000
+    """Most labelled pairs (from the exact and ID-anchored paths) used to estimate Splink's m."""
+
+    u_max_pairs: int = 2_000_000
+    """Random pairs sampled to estimate Splink's u probabilities."""
+
+    def __post_init__(self) -> None:
+        for name in ("auto_link", "probabilistic_auto_link", "review_floor", "competitor_floor",
+                     "candidate_floor", "id_repair_factor", "old_id_factor", "evidence_factor"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"match setting {name} must be within [0, 1], got {value}")
+        if not self.candidate_floor <= self.review_floor <= self.auto_link:
+            raise ConfigError("match settings need candidate_floor <= review_floor <= auto_link")
+        if self.review_candidates < 1 or self.training_labels < 1 or self.u_max_pairs < 1:
+            raise ConfigError("match settings review_candidates, training_labels and "
+                              "u_max_pairs must be positive")
+
+    def auto_link_sql(self, path_column: str = "path") -> str:
+        """The automatic-link threshold of a candidate's path, as SQL."""
+        return (f"(CASE WHEN {path_column} = 'probabilistic' THEN {self.probabilistic_auto_link}"
+                f" ELSE {self.auto_link} END)")

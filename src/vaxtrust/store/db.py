@@ -1,0 +1,131 @@
+"""Open the operational store from a URL and keep its schema at the newest migration.
+
+The URL comes from ``--db``, else ``VAXTRUST_DATABASE_URL``, else ``sqlite:///vaxtrust.db`` in the
+working directory. SQLite is the embedded default; PostgreSQL (``postgresql+psycopg://...``) is the
+production store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from vaxtrust.errors import ConfigError, StoreError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///vaxtrust.db"
+URL_ENV = "VAXTRUST_DATABASE_URL"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def resolve_url(explicit: str | None = None) -> str:
+    """The store URL: the explicit one, else the environment, else the SQLite default."""
+    return explicit or os.environ.get(URL_ENV) or DEFAULT_URL
+
+
+def _enable_sqlite_rules(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite checks foreign keys only when asked, per connection; we want it to refuse like PG.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; refuses unknown back-ends with a clear message."""
+    try:
+        engine = create_engine(url, future=True)
+    except (ArgumentError, ValueError) as error:
+        raise ConfigError(f"store URL {url!r} is not usable: {error}") from error
+    except ImportError as error:
+        raise ConfigError(f"store URL {url!r} needs a driver that is not installed: {error}") from error
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _enable_sqlite_rules)
+    elif engine.dialect.name != "postgresql":
+        raise ConfigError(f"store URL {url!r}: only sqlite and postgresql are supported")
+    return engine
+
+
+def alembic_config(engine: Engine) -> Any:
+    """An Alembic config pointing at the migrations shipped inside the package (no alembic.ini)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the store to ``revision`` (newest by default)."""
+    from alembic import command
+
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except OperationalError as error:
+        raise StoreError(f"cannot reach the store at {engine.url!r}: {error.orig}") from error
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(engine), revision)
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the store exists and is at the newest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return False
+        return MigrationContext.configure(connection).get_current_revision() == head
+
+
+class Store:
+    """An engine plus a session factory; ``Store.open(url)`` migrates to the newest schema."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
+        engine = make_engine(resolve_url(url))
+        try:
+            current = is_current(engine)
+        except OperationalError as error:
+            raise StoreError(f"cannot reach the store at {engine.url!r}: {error.orig}") from error
+        if not current:
+            if not migrate:
+                raise StoreError("the store's schema is not at the newest migration")
+            logger.info("migrating store %r to the newest schema", engine.url)
+            upgrade(engine)
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed at the end, rolled back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    def close(self) -> None:
+        self.engine.dispose()

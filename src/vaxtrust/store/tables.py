@@ -1,0 +1,315 @@
+"""SQLAlchemy 2 tables of the operational store.
+
+The schema changes only through Alembic revisions (``store/migrations``); a test checks that the
+migrations produce exactly this metadata. Times are ISO-8601 UTC text (``utc_now_text``) so they
+round-trip identically on SQLite and PostgreSQL, which the audit hash chain relies on. Lists
+(reason codes) are JSON text for the same reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("ministry", "province", "facility", "commune_police", "citizen")
+RECORD_STATUSES = ("verified", "corrected", "review", "unmatched", "rejected")
+REVIEW_STATES = ("open", "deferred", "decided", "superseded")
+DECISION_KINDS = ("accept", "reject_all", "edit", "defer")
+SIGNING_ACTIONS = ("issue", "revoke_and_reissue")
+SIGNING_STATES = ("pending", "claimed", "done", "failed")
+CERTIFICATE_STATES = ("issued", "revoked")
+
+
+def utc_now_text() -> str:
+    """Now in UTC as fixed-width ISO-8601 text (sorts like the time it names)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Province(Base):
+    __tablename__ = "province"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Facility(Base):
+    __tablename__ = "facility"
+
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    province_code: Mapped[str] = mapped_column(ForeignKey("province.code"), index=True)
+
+
+class User(Base):
+    """An officer or citizen; role and scope columns decide what the store lets them see."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    province_code: Mapped[str | None] = mapped_column(String(64))
+    facility_id: Mapped[str | None] = mapped_column(String(64))
+    commune_code: Mapped[str | None] = mapped_column(String(64))
+    person_id: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class Run(Base):
+    """A published cleaning run. content_hash makes publishing idempotent."""
+
+    __tablename__ = "run"
+
+    run_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    source_dir: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[str] = mapped_column(String(32))
+    published_by: Mapped[str] = mapped_column(String(64))
+    record_count: Mapped[int] = mapped_column(Integer)
+    review_count: Mapped[int] = mapped_column(Integer)
+    superseded_items: Mapped[int] = mapped_column(Integer)
+    kept_decisions: Mapped[int] = mapped_column(Integer)
+
+
+class Person(Base):
+    """A person of the population register (a copy of the rows the store's records refer to)."""
+
+    __tablename__ = "person"
+
+    person_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    old_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    dob: Mapped[str | None] = mapped_column(String(10))
+    dob_precision: Mapped[str | None] = mapped_column(String(64))
+    gender: Mapped[str | None] = mapped_column(String(64))
+    province_code: Mapped[str | None] = mapped_column(String(64))
+    district_code: Mapped[str | None] = mapped_column(String(64))
+    commune_code: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+
+class VaccinationRecord(Base):
+    """One dose record: the facility's original values (never updated) and the current ones."""
+
+    __tablename__ = "vaccination_record"
+    __table_args__ = (
+        CheckConstraint(_in("status", RECORD_STATUSES), name="status"),
+        Index("ix_vaccination_record_scope", "province_code", "facility_id"),
+    )
+
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    facility_id: Mapped[str] = mapped_column(ForeignKey("facility.facility_id"), index=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("province.code"))
+    commune_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    original_full_name: Mapped[str | None] = mapped_column(Text)
+    original_dob: Mapped[str | None] = mapped_column(Text)
+    original_gender: Mapped[str | None] = mapped_column(Text)
+    original_id_number: Mapped[str | None] = mapped_column(Text)
+    original_phone: Mapped[str | None] = mapped_column(Text)
+    original_province: Mapped[str | None] = mapped_column(Text)
+    original_district: Mapped[str | None] = mapped_column(Text)
+    original_commune: Mapped[str | None] = mapped_column(Text)
+    original_dose_number: Mapped[str | None] = mapped_column(Text)
+    original_vaccine: Mapped[str | None] = mapped_column(Text)
+    original_lot: Mapped[str | None] = mapped_column(Text)
+    original_vaccinated_on: Mapped[str | None] = mapped_column(Text)
+    original_facility_id: Mapped[str | None] = mapped_column(Text)
+    full_name: Mapped[str | None] = mapped_column(Text)
+    dob: Mapped[str | None] = mapped_column(Text)
+    gender: Mapped[str | None] = mapped_column(Text)
+    id_number: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("person.person_id"), index=True)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[str] = mapped_column(Text, default="[]")
+    run_id: Mapped[str] = mapped_column(ForeignKey("run.run_id"))
+    """The run that last set this record's outcome."""
+    first_run_id: Mapped[str] = mapped_column(ForeignKey("run.run_id"))
+    """The run that first published this record."""
+    decided: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[str] = mapped_column(String(32))
+
+
+class Correction(Base):
+    """One change of one current field of a record: who, why, from what to what."""
+
+    __tablename__ = "correction"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("vaccination_record.record_id"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("run.run_id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"))
+    made_at: Mapped[str] = mapped_column(String(32))
+
+
+class DoseHistory(Base):
+    __tablename__ = "dose_history"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.person_id"), primary_key=True)
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("vaccination_record.record_id"), primary_key=True
+    )
+    dose_number: Mapped[int | None] = mapped_column(Integer)
+    vaccine_mp: Mapped[str | None] = mapped_column(String(64))
+    vaccine_ma: Mapped[str | None] = mapped_column(String(64))
+    vaccine_vp: Mapped[str | None] = mapped_column(String(64))
+    vaccinated_on: Mapped[str | None] = mapped_column(String(10))
+    facility_id: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of: Mapped[str | None] = mapped_column(String(64))
+    flags: Mapped[str] = mapped_column(Text, default="[]")
+    run_id: Mapped[str] = mapped_column(ForeignKey("run.run_id"))
+
+
+class ReviewItem(Base):
+    """A record waiting for an officer. ``version`` is the optimistic lock."""
+
+    __tablename__ = "review_item"
+    __table_args__ = (
+        CheckConstraint(_in("state", REVIEW_STATES), name="state"),
+        Index("ix_review_item_queue", "state", "province_code", "facility_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("vaccination_record.record_id"), index=True
+    )
+    run_id: Mapped[str] = mapped_column(ForeignKey("run.run_id"))
+    province_code: Mapped[str] = mapped_column(String(64))
+    facility_id: Mapped[str] = mapped_column(String(64))
+    commune_code: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[str] = mapped_column(String(32))
+    superseded_by_run: Mapped[str | None] = mapped_column(ForeignKey("run.run_id"))
+
+
+class ReviewItemReason(Base):
+    """The reason codes of an item, one row each, so the queue can filter by reason."""
+
+    __tablename__ = "review_item_reason"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_item.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ReviewCandidate(Base):
+    __tablename__ = "review_candidate"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_item.id"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.person_id"))
+    match_probability: Mapped[float | None] = mapped_column(Float)
+    comparison: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class Decision(Base):
+    __tablename__ = "decision"
+    __table_args__ = (CheckConstraint(_in("kind", DECISION_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_item.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(12))
+    person_id: Mapped[str | None] = mapped_column(String(32))
+    fields: Mapped[str] = mapped_column(Text, default="{}")
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[str] = mapped_column(String(32))
+
+
+class Certificate(Base):
+    __tablename__ = "certificate"
+    __table_args__ = (CheckConstraint(_in("state", CERTIFICATE_STATES), name="state"),)
+
+    uvci: Mapped[str] = mapped_column(String(80), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.person_id"), index=True)
+    state: Mapped[str] = mapped_column(String(12))
+    issued_at: Mapped[str] = mapped_column(String(32))
+    issued_by: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[str | None] = mapped_column(String(32))
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SigningTask(Base):
+    """Work for ``passport sign-batch``: issue a certificate, or revoke and re-issue one."""
+
+    __tablename__ = "signing_queue"
+    __table_args__ = (
+        CheckConstraint(_in("action", SIGNING_ACTIONS), name="action"),
+        CheckConstraint(_in("state", SIGNING_STATES), name="state"),
+        Index("ix_signing_queue_pending", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.person_id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(32))
+    claimed_at: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    finished_at: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEventRow(Base):
+    """The append-only audit trail. ``seq`` is dense (1, 2, 3 ...) and part of the hash."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        UniqueConstraint("prev_hash", name="uq_audit_event_prev_hash"),
+        Index("ix_audit_event_subject", "subject_id"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_type: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,203 @@
+"""Each rule path on hand-built standardised tables, through to the decision."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.pipeline.match.std_tables import load, person, record
+from vaxtrust.console import RecordingConsole
+from vaxtrust.engine import Engine
+from vaxtrust.pipeline.decide import run_decide
+from vaxtrust.pipeline.match import MatchSettings, run_matching
+from vaxtrust.schema import RESULT_COLUMNS, REVIEW_CANDIDATE_COLUMNS
+
+RULES_ONLY = MatchSettings(probabilistic=False)
+
+HUNG = person("001080000001", "Nguyễn Văn Hùng", "1980-05-12", "M", phone="0912345678")
+LAN = person("079192000002", "Trần Thị Lan", "1992-03-07", "F", old_id="023456789")
+CHILD = person("001210000003", "Lê Minh Anh", "2010-11-02", "M")
+FATHER = person("001078000004", "Lê Văn Bình", "1978-01-20", "M")
+TWIN_HOA = person("001300000005", "Phạm Thị Hoa", "2000-06-15", "F")
+TWIN_HONG = person("001300000006", "Phạm Thị Hồng", "2000-06-15", "F")
+REGISTER = [HUNG, LAN, CHILD, FATHER, TWIN_HOA, TWIN_HONG]
+
+
+def decide(engine: Engine, records: list[dict[str, Any]],
+           register: list[dict[str, Any]] = REGISTER,
+           settings: MatchSettings = RULES_ONLY) -> dict[str, dict[str, Any]]:
+    load(engine, records, register)
+    console = RecordingConsole()
+    run_matching(engine, settings, console)
+    run_decide(engine, settings, console)
+    rows = engine.to_arrow("decisions").to_pylist()
+    assert len(rows) == len(records)
+    return {row["record_id"]: row for row in rows}
+
+
+def test_exact_record_is_verified_without_corrections(engine: Engine) -> None:
+    result = decide(engine, [record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001")])
+    row = result["r1"]
+    assert row["status"] == "verified"
+    assert row["person_id"] == "001080000001"
+    assert row["confidence"] == 1.0
+    assert row["reasons"] == []
+    assert [row[f"corrected_{f}"] for f in ("full_name", "dob", "gender", "id_number")] == [
+        None] * 4
+    assert row["path"] == "exact"
+
+
+def test_id_anchored_explains_and_corrects_each_field(engine: Engine) -> None:
+    result = decide(engine, [record("r1", "NGUYEN VAN HUNG", "1980-12-05", None, "001080000001")])
+    row = result["r1"]
+    assert row["status"] == "corrected"
+    assert row["path"] == "id_anchored"
+    assert set(row["reasons"]) == {"name_no_diacritics", "dob_day_month_swapped",
+                                   "gender_missing"}
+    assert row["corrected_full_name"] == "Nguyễn Văn Hùng"
+    assert row["corrected_dob"] == "1980-05-12"
+    assert row["corrected_gender"] == "M"
+    assert row["corrected_id_number"] is None
+    assert 0.95 <= row["confidence"] < 1.0
+
+
+@pytest.mark.parametrize(("name", "dob", "reason"), [
+    ("Nguyễn Hùng", "1980-05-12", "name_middle_dropped"),
+    ("Hùng Nguyễn Văn", "1980-05-12", "name_order_swapped"),
+    ("Nguyễn Văn Hùnh", "1980-05-12", "name_typo"),
+    ("Nguyễn Văn Hùng", "1980", "dob_year_only"),
+    ("Nguyễn Văn Hùng", "1980-01-01", "dob_placeholder"),
+    ("Nguyễn Văn Hùng", "1980-05-13", "dob_typo"),
+])
+def test_id_anchored_reason_codes(engine: Engine, name: str, dob: str, reason: str) -> None:
+    row = decide(engine, [record("r1", name, dob, "M", "001080000001")])["r1"]
+    assert row["status"] == "corrected"
+    assert reason in row["reasons"]
+
+
+def test_surname_variant_is_explained(engine: Engine) -> None:
+    register = [person("001080000009", "Hoàng Văn Nam", "1980-05-12", "M")]
+    row = decide(engine, [record("r1", "Huỳnh Văn Nam", "1980-05-12", "M", "001080000009")],
+                 register)["r1"]
+    assert row["status"] == "corrected"
+    assert row["reasons"] == ["surname_variant"]
+    assert row["corrected_full_name"] == "Hoàng Văn Nam"
+
+
+def test_gender_flip_is_corrected(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "Nguyễn Văn Hùng", "1980-05-12", "F",
+                                 "001080000001")])["r1"]
+    assert row["status"] == "corrected"
+    assert row["reasons"] == ["gender_flipped"]
+    assert row["corrected_gender"] == "M"
+
+
+def test_parents_id_on_a_childs_record_never_links(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "Lê Minh Anh", "2010-11-02", "M", FATHER["person_id"])])[
+        "r1"]
+    assert row["status"] == "unmatched"
+    assert row["person_id"] is None
+    assert "id_belongs_to_other_person" in row["reasons"]
+
+
+def test_twins_id_never_links_to_the_sibling(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "Phạm Thị Hồng", "2000-06-15", "F",
+                                 TWIN_HOA["person_id"])])["r1"]
+    assert row["status"] in {"unmatched", "review"}
+    assert row["person_id"] is None
+
+
+def test_id_with_right_name_but_other_date_goes_to_review(engine: Engine) -> None:
+    result = decide(engine, [record("r1", "Nguyễn Văn Hùng", "1985-02-03", "M", "001080000001")])
+    assert result["r1"]["status"] == "review"
+    candidates = engine.to_arrow("review_candidates").to_pylist()
+    assert engine.to_arrow("review_candidates").column_names == list(REVIEW_CANDIDATE_COLUMNS)
+    assert [c["person_id"] for c in candidates] == ["001080000001"]
+    comparison = json.loads(candidates[0]["comparison"])
+    assert comparison["dob"]["verdict"] == "dob_different"
+    assert comparison["name"]["verdict"] == "equal"
+
+
+def test_transposed_id_is_repaired(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "Trần Thị Lan", "1992-03-07", "F", "079192000020")])["r1"]
+    assert row["status"] == "corrected"
+    assert row["path"] == "id_repair"
+    assert row["reasons"] == ["id_transposition"]
+    assert row["corrected_id_number"] == "079192000002"
+
+
+def test_one_digit_typo_is_repaired(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "Trần Thị Lan", "1992-03-07", "F", "079192000008")])["r1"]
+    assert row["status"] == "corrected"
+    assert row["reasons"] == ["id_typo"]
+    assert row["corrected_id_number"] == "079192000002"
+
+
+def test_id_typo_reaching_two_namesakes_goes_to_review(engine: Engine) -> None:
+    register = [person("079192000002", "Trần Thị Lan", "1992-03-07", "F"),
+                person("079192000004", "Trần Thị Lan", "1992-03-07", "F")]
+    row = decide(engine, [record("r1", "Trần Thị Lan", "1992-03-07", "F", "079192000003")],
+                 register)["r1"]
+    assert row["status"] == "review"
+    assert "ambiguous_candidates" in row["reasons"]
+    assert engine.count("review_candidates") == 2
+
+
+def test_old_cmnd_reaches_the_person(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "Trần Thị Lan", "1992-03-07", "F", "023456789")])["r1"]
+    assert row["status"] == "corrected"
+    assert row["reasons"] == ["id_old_cmnd"]
+    assert row["corrected_id_number"] == "079192000002"
+
+
+def test_standardiser_id_repairs_are_reported(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001",
+                                 id_repairs=["id_leading_zero_lost"])])["r1"]
+    assert row["status"] == "corrected"
+    assert row["reasons"] == ["id_leading_zero_lost"]
+    assert row["corrected_id_number"] == "001080000001"
+
+
+def test_other_dose_lends_its_person(engine: Engine) -> None:
+    records = [
+        record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001", phone="0912345678"),
+        record("r2", "Nguyen Van Hung", "1980-05-12", "M", None, phone="0912345678", dose=2),
+    ]
+    result = decide(engine, records)
+    assert result["r1"]["status"] == "verified"
+    row = result["r2"]
+    assert row["status"] == "corrected"
+    assert row["path"] == "household_evidence"
+    assert row["person_id"] == "001080000001"
+    assert set(row["reasons"]) == {"name_no_diacritics", "id_missing"}
+    assert row["corrected_id_number"] == "001080000001"
+
+
+def test_foreign_passport_is_unmatched(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "John Smith", "1975-04-04", "M", "B1234567")])["r1"]
+    assert row["status"] == "unmatched"
+    assert row["reasons"] == ["foreign_passport"]
+
+
+def test_record_without_identity_is_rejected(engine: Engine) -> None:
+    row = decide(engine, [record("r1", None, "1975-04-04", "M", None)])["r1"]
+    assert row["status"] == "rejected"
+    assert row["reasons"] == ["name_unusable", "id_missing"]
+    assert row["confidence"] == 1.0
+
+
+def test_decisions_follow_the_results_contract(engine: Engine) -> None:
+    decide(engine, [record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001"),
+                    record("r2", "X", None, None, None)])
+    columns = engine.to_arrow("decisions").column_names
+    assert columns == [*RESULT_COLUMNS, "path"]
+
+
+def test_stages_are_reported(engine: Engine) -> None:
+    load(engine, [record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001")], REGISTER)
+    console = RecordingConsole()
+    run_matching(engine, RULES_ONLY, console)
+    assert console.stages() == ["match_exact", "match_id_anchored", "match_id_repair",
+                                "match_household_evidence"]
