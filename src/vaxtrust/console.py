@@ -69,3 +69,55 @@ def stage(console: Console, name: str, total: int | None = None) -> Iterator[Non
     console.stage_started(name, total)
     yield
     console.stage_finished(name)
+
+
+class RichConsole:
+    """Progress bars per stage on a terminal (rich); messages printed above the bars.
+
+    Use as a context manager around the job. Off a terminal (CI, pipes) no bars are drawn.
+    """
+
+    def __init__(self, console: Any = None) -> None:
+        from rich.console import Console as RichTerminal
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.terminal = console or RichTerminal(stderr=True)
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.description:<22}"), BarColumn(),
+            MofNCompleteColumn(), TimeElapsedColumn(), console=self.terminal, transient=False,
+            disable=not self.terminal.is_terminal,
+        )
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> RichConsole:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def stage_started(self, stage: str, total: int | None = None) -> None:
+        self._tasks[stage] = self.progress.add_task(stage, total=total)
+
+    def rows_processed(self, stage: str, rows: int) -> None:
+        if stage in self._tasks:
+            self.progress.update(self._tasks[stage], completed=rows)
+
+    def stage_finished(self, stage: str, rows: int | None = None) -> None:
+        task = self._tasks.pop(stage, None)
+        if task is None:
+            return
+        total = self.progress.tasks[task].total
+        done = total if total is not None else 1
+        self.progress.update(task, total=done, completed=done,
+                             description=f"{stage}" + (f" ({rows:,} rows)" if rows else ""))
+
+    def message(self, text: str) -> None:
+        self.progress.console.print(text, highlight=False, markup=False)

@@ -120,3 +120,89 @@ def odd_signer_certificate(
             x509.ExtendedKeyUsage([x509.ObjectIdentifier(oid) for oid in eku]), critical=False
         )
     return key, builder.sign(csca_key, hashes.SHA256())
+
+
+# --- a synthetic cleaning run (results, dose history) and register -------------------------------
+
+VAXZEVRIA = "EU/1/21/1529"
+COMIRNATY = "EU/1/20/1528"
+
+
+@dataclass
+class SyntheticPerson:
+    """One synthetic register person with their linked doses (never a real person)."""
+
+    person_id: str
+    full_name: str
+    dob: str
+    dob_precision: str = "day"
+    province: str = "01"
+    status: str = "verified"
+    doses: list[tuple[str, str]] | None = None  # (vaccinated_on, mp)
+    flags: list[str] | None = None
+    in_register: bool = True
+
+
+def synthetic_people() -> list[SyntheticPerson]:
+    return [
+        SyntheticPerson("P001", "Nguyễn Thị Thuỷ", "1980-05-17", doses=[("2021-08-02", VAXZEVRIA), ("2021-10-25", VAXZEVRIA)]),
+        SyntheticPerson("P002", "Trần Văn Đức", "1975-01-01", "year", province="79", status="corrected",
+                        doses=[("2021-09-01", COMIRNATY), ("2021-09-29", COMIRNATY), ("2022-03-01", COMIRNATY)]),
+        SyntheticPerson("P003", "Lê Hoàng Minh Anh", "1992-11-30", province="48", doses=[("2021-11-11", COMIRNATY)]),
+        SyntheticPerson("P004", "Phạm Quang Huy", "1988-02-02", status="review", doses=[("2021-12-01", COMIRNATY)]),
+        SyntheticPerson("P005", "Võ Thị Lan", "1990-07-07", doses=[("2021-12-01", COMIRNATY)], flags=["dose_interval_too_short"]),
+        SyntheticPerson("P006", "Đặng Văn Nam", "1970-03-03", doses=[("2021-12-01", COMIRNATY)], in_register=False),
+        SyntheticPerson("P007", "Bùi Thị Hoa", "1965-06", "month", doses=[("2021-10-10", VAXZEVRIA)]),
+    ]
+
+
+def write_run(directory: Path, people: list[SyntheticPerson]) -> tuple[Path, Path]:
+    """Write ``results.parquet``, ``dose_history.parquet`` and a register; returns (run dir, register)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vaxtrust.schema import DOSE_HISTORY_COLUMNS, REGISTER_COLUMNS, RESULT_COLUMNS
+
+    run = directory / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    results: dict[str, list[object]] = {name: [] for name in RESULT_COLUMNS}
+    history: dict[str, list[object]] = {name: [] for name in DOSE_HISTORY_COLUMNS}
+    register: dict[str, list[object]] = {name: [] for name in REGISTER_COLUMNS}
+    for person in people:
+        if person.in_register:
+            for name, value in zip(REGISTER_COLUMNS, (
+                person.person_id, None, person.full_name,
+                person.dob if len(person.dob) == 10 else (person.dob + "-01-01")[:10],
+                person.dob_precision, "F", person.province, None, None, None,
+            ), strict=True):
+                register[name].append(value)
+        for number, (day, mp) in enumerate(person.doses or [], start=1):
+            record_id = f"R-{person.person_id}-{number}"
+            linked = person.status in ("verified", "corrected")
+            result_row: tuple[object, ...] = (
+                record_id, person.status, person.person_id if linked else None,
+                None, None, None, None, 0.99, [],
+            )
+            for name, cell in zip(RESULT_COLUMNS, result_row, strict=True):
+                results[name].append(cell)
+            if linked:
+                dose_row: tuple[object, ...] = (
+                    person.person_id, record_id, number, mp, None, None,
+                    datetime.fromisoformat(day).date(), f"FAC-{person.province}", None,
+                    list(person.flags or []),
+                )
+                for name, cell in zip(DOSE_HISTORY_COLUMNS, dose_row, strict=True):
+                    history[name].append(cell)
+    pq.write_table(pa.table(results, schema=pa.schema([
+        (name, pa.float64() if name == "confidence" else pa.list_(pa.string()) if name == "reasons" else pa.string())
+        for name in RESULT_COLUMNS
+    ])), run / "results.parquet")
+    pq.write_table(pa.table(history, schema=pa.schema([
+        (name, pa.int32() if name == "dose_number" else pa.date32() if name == "vaccinated_on"
+         else pa.list_(pa.string()) if name == "flags" else pa.string())
+        for name in DOSE_HISTORY_COLUMNS
+    ])), run / "dose_history.parquet")
+    register_path = directory / "register.parquet"
+    pq.write_table(pa.table(register, schema=pa.schema([(name, pa.string()) for name in REGISTER_COLUMNS])),
+                   register_path)
+    return run, register_path

@@ -1,9 +1,154 @@
-"""Commands of this area. Register them on the main app in :func:`register`."""
+"""``vaxtrust clean``: facility exports + a register snapshot → the run directory."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from vaxtrust.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console as Terminal
+
+    from vaxtrust.engine import Engine
+    from vaxtrust.pipeline.summary import RunSummary
+
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def engine_options(kind: str, *, threads: int | None, memory_limit: str | None,
+                   spill_dir: Path) -> dict[str, Any]:
+    """Validated options for :func:`vaxtrust.engine.create_engine`."""
+    if kind not in {"duckdb", "spark"}:
+        raise ConfigError(f"--engine {kind!r}: choose duckdb or spark")
+    if threads is not None and threads < 1:
+        raise ConfigError(f"--threads {threads}: give 1 or more")
+    match = _MEMORY.match(memory_limit) if memory_limit else None
+    if memory_limit and not match:
+        raise ConfigError(f"--memory-limit {memory_limit!r}: write it like 8GB or 512MB")
+    if kind == "duckdb":
+        return {"threads": threads, "memory_limit": memory_limit, "temp_directory": spill_dir}
+    options: dict[str, Any] = {"master": f"local[{threads or 2}]", "scratch_dir": spill_dir}
+    if match:
+        options["driver_memory"] = f"{match.group(1)}{match.group(2)[0].lower()}"
+    return options
+
+
+def run_clean(
+    records: list[Path], register: Path, out: Path, *, mapping_file: Path | None = None,
+    map_options: list[str] | None = None, write_csv: bool = False, engine_kind: str = "duckdb",
+    threads: int | None = None, memory_limit: str | None = None,
+) -> RunSummary:
+    """The command's work, shared with ``vaxtrust demo``: settings, engine, progress, run."""
+    from vaxtrust.console import RichConsole
+    from vaxtrust.engine import create_engine
+    from vaxtrust.ingest.mapping import ColumnMapping, load_mapping, merged, parse_mapping_options
+    from vaxtrust.pipeline.run import clean
+    from vaxtrust.pipeline.settings import CleanSettings
+
+    mapping = load_mapping(mapping_file) if mapping_file else ColumnMapping()
+    mapping = merged(mapping, parse_mapping_options(map_options or []))
+    settings = CleanSettings(mapping=mapping, write_csv=write_csv)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spill_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.spill-", dir=out.parent))
+    try:
+        options = engine_options(engine_kind, threads=threads, memory_limit=memory_limit,
+                                 spill_dir=spill_dir)
+        engine: Engine = create_engine(engine_kind, **options)
+        with engine, RichConsole() as console:
+            return clean(records, register, out, settings=settings, engine=engine,
+                         console=console)
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def print_summary(summary: RunSummary, terminal: Terminal | None = None) -> None:
+    """The run summary as rich tables, and where the outputs are."""
+    from rich.console import Console
+    from rich.table import Table
+
+    terminal = terminal or Console()
+    inputs = Table(title="Inputs (rows in = accepted + rejected)", title_justify="left")
+    for column in ("file", "kind", "rows in", "accepted", "rejected", "exact duplicates"):
+        inputs.add_column(column, justify="left" if column in {"file", "kind"} else "right")
+    for source in summary.sources:
+        inputs.add_row(source["source"], source["kind"], f"{source['rows_in']:,}",
+                       f"{source['accepted']:,}", f"{source['rejected']:,}",
+                       f"{source['duplicates_collapsed']:,}")
+    terminal.print(inputs)
+    statuses = Table(title=f"Results ({summary.results:,} records)", title_justify="left")
+    statuses.add_column("status")
+    statuses.add_column("records", justify="right")
+    statuses.add_column("share", justify="right")
+    for status, count in summary.by_status.items():
+        share = f"{count / summary.results:.1%}" if summary.results else "-"
+        statuses.add_row(status, f"{count:,}", share)
+    terminal.print(statuses)
+    _print_counts(terminal, "Reasons (results)", summary.by_reason)
+    _print_counts(terminal, "Rejects (rows and fields)", summary.rejects_by_reason)
+    for title, rows, key in (("Per province", summary.by_province, "province"),
+                             ("Per facility (top 15)", summary.by_facility[:15], "facility")):
+        table = Table(title=title, title_justify="left")
+        table.add_column(key)
+        for column in ("total", "verified", "corrected", "review", "unmatched", "rejected"):
+            table.add_column(column, justify="right")
+        for row in rows:
+            table.add_row(str(row[key]), *(f"{row[c]:,}" for c in
+                                           ("total", "verified", "corrected", "review",
+                                            "unmatched", "rejected")))
+        terminal.print(table)
+    terminal.print(f"Dose histories: {summary.persons_with_doses:,} persons, "
+                   f"{summary.dose_history_rows:,} doses; review candidates: "
+                   f"{summary.review_candidates:,}")
+    _print_counts(terminal, "Dose plausibility flags", summary.dose_flags)
+    terminal.print(f"[bold]Outputs[/] in {summary.out_dir}:")
+    for name, path in summary.outputs.items():
+        terminal.print(f"  {name:<18} {path}", highlight=False)
+
+
+def _print_counts(terminal: Terminal, title: str, counts: dict[str, int]) -> None:
+    from rich.table import Table
+
+    if not counts:
+        return
+    table = Table(title=title, title_justify="left")
+    table.add_column("code")
+    table.add_column("count", justify="right")
+    for code, count in counts.items():
+        table.add_row(code, f"{count:,}")
+    terminal.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add ``clean`` to ``app``."""
+
+    @app.command("clean")
+    def clean_command(
+        records: Annotated[list[Path], typer.Option("--records", "-r", help=(
+            "Dose records of facilities: CSV (UTF-8 or UTF-16), XLSX or Parquet. Repeat for "
+            "several files."))],
+        register_file: Annotated[Path, typer.Option("--register", "-g", help=(
+            "Population register snapshot (CSV, XLSX or Parquet)."))],
+        out: Annotated[Path, typer.Option("--out", "-o", help=(
+            "Run folder to write (replaced only when the run succeeds)."))],
+        mapping: Annotated[Path | None, typer.Option("--mapping", help=(
+            "TOML file naming which file header holds which column ([records], "
+            "[register])."))] = None,
+        map_options: Annotated[list[str] | None, typer.Option("--map", help=(
+            "One record column mapping, 'File header=standard_column'; repeatable."))] = None,
+        csv: Annotated[bool, typer.Option("--csv", help="Also write results.csv.")] = False,
+        engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
+        memory_limit: Annotated[str | None, typer.Option("--memory-limit", help=(
+            "Most memory the engine may use, e.g. 8GB (it spills to disk beyond)."))] = None,
+        threads: Annotated[int | None, typer.Option("--threads", help="Worker threads.")] = None,
+    ) -> None:
+        """Clean dose records against the register: results, review queue, dose histories."""
+        summary = run_clean(records, register_file, out, mapping_file=mapping,
+                            map_options=map_options, write_csv=csv, engine_kind=engine,
+                            threads=threads, memory_limit=memory_limit)
+        print_summary(summary)

@@ -1,9 +1,376 @@
-"""Commands of this area. Register them on the main app in :func:`register`."""
+"""``vaxtrust publish | review | audit | users | records | signing | store``: the operational store.
+
+Every command acts as a user (``--as USERNAME``, created with ``vaxtrust users add``) on the store
+at ``--db URL`` (else ``VAXTRUST_DATABASE_URL``, else ``sqlite:///vaxtrust.db``). The store is
+migrated to the newest schema when opened.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+from rich.console import Console as Terminal
+from rich.table import Table
+
+from vaxtrust.errors import ConfigError, StoreError
+
+if TYPE_CHECKING:
+    from vaxtrust.store.db import Store
+
+review_app = typer.Typer(help="Hàng đợi rà soát / review queue: list, show, decide.",
+                         no_args_is_help=True)
+audit_app = typer.Typer(help="Nhật ký kiểm toán / audit trail: verify, log, history.",
+                        no_args_is_help=True)
+users_app = typer.Typer(help="Người dùng / users and roles.", no_args_is_help=True)
+records_app = typer.Typer(help="Bản ghi tiêm / dose records in your scope.", no_args_is_help=True)
+signing_app = typer.Typer(help="Hàng đợi ký / the signing queue.", no_args_is_help=True)
+store_app = typer.Typer(help="Kho dữ liệu / the store itself (schema migrations).",
+                        no_args_is_help=True)
+
+out = Terminal(soft_wrap=True)
+
+DB_OPTION = typer.Option(None, "--db", help="Store URL (default: $VAXTRUST_DATABASE_URL or "
+                         "sqlite:///vaxtrust.db).")
+AS_OPTION = typer.Option(..., "--as", help="Act as this user (see `vaxtrust users add`).")
+
+
+def _open(db: str | None) -> Store:
+    from vaxtrust.store.db import Store
+
+    return Store.open(db)
+
+
+def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    return table
+
+
+# ---------------------------------------------------------------- publish
+
+def publish(
+    run_dir: Path = typer.Argument(..., help="A cleaning run folder (vaxtrust clean --out)."),
+    records: list[Path] = typer.Option([], "--records", help="Original dose records (repeat "
+                                       "for several files) when the run keeps no copy."),
+    register: Path | None = typer.Option(None, "--register", help="The register snapshot the "
+                                         "run used, when the run keeps no copy."),
+    facilities: Path | None = typer.Option(None, "--facilities", help="CSV/Parquet of "
+                                           "facility_id, name, province_code to register."),
+    actor_name: str = AS_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
+    """Load a cleaning run into the store (idempotent; a newer run keeps decisions made)."""
+    from vaxtrust.console import RichConsole
+    from vaxtrust.store.publish import RunInputs, publish_run
+    from vaxtrust.store.scope import load_actor
+
+    inputs = RunInputs.locate(run_dir, records, register, facilities)
+    store = _open(db)
+    with RichConsole() as console, store.transaction() as session:
+        report = publish_run(session, load_actor(session, actor_name), inputs, console=console)
+    if report.already_published:
+        out.print(f"run {report.run_id} was published before: nothing changed")
+        return
+    out.print(_table(f"published run {report.run_id}", ["what", "count"], [
+        ["records in run", report.records], ["new records", report.new_records],
+        ["updated records", report.updated_records],
+        ["kept (decided by an officer)", report.kept_decisions],
+        ["review items opened", report.review_items],
+        ["review items superseded", report.superseded_items],
+        ["corrections", report.corrections], ["queued for signing", report.signing_queued],
+    ]))
+
+
+# ---------------------------------------------------------------- review
+
+@review_app.command("list")
+def review_list(
+    actor_name: str = AS_OPTION,
+    province: str | None = typer.Option(None, "--province", help="Province code."),
+    facility: str | None = typer.Option(None, "--facility", help="Facility id."),
+    reason: str | None = typer.Option(None, "--reason", help="Reason code, e.g. dob_year_typo."),
+    state: list[str] = typer.Option(["open", "deferred"], "--state",
+                                    help="open, deferred, decided or superseded (repeatable)."),
+    page: int = typer.Option(1, "--page", min=1),
+    page_size: int = typer.Option(50, "--page-size", min=1, max=1000),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Items waiting for a decision in your scope."""
+    from vaxtrust.review.queue import list_items
+    from vaxtrust.store.scope import load_actor
+    from vaxtrust.store.tables import REVIEW_STATES
+
+    unknown = [s for s in state if s not in REVIEW_STATES]
+    if unknown:
+        raise ConfigError(f"--state {', '.join(unknown)}: use {', '.join(REVIEW_STATES)}")
+    with _open(db).transaction() as session:
+        result = list_items(session, load_actor(session, actor_name), province_code=province,
+                            facility_id=facility, reason=reason, states=state, page=page,
+                            page_size=page_size)
+    out.print(_table(
+        f"review items: page {result.page}/{result.pages}, {result.total} in all",
+        ["item", "version", "record", "province", "facility", "state", "candidates", "reasons"],
+        [[i.id, i.version, i.record_id, i.province_code, i.facility_id, i.state, i.candidates,
+          ", ".join(i.reasons)] for i in result.items],
+    ))
+
+
+@review_app.command("show")
+def review_show(
+    item_id: int = typer.Argument(..., help="Review item number."),
+    actor_name: str = AS_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """One item: the record (original and current) and its ranked register candidates."""
+    from dataclasses import asdict
+
+    from vaxtrust.review.queue import show_item
+    from vaxtrust.store.scope import load_actor
+
+    with _open(db).transaction() as session:
+        detail = show_item(session, load_actor(session, actor_name), item_id)
+    if as_json:
+        out.print_json(json.dumps(asdict(detail), ensure_ascii=False))
+        return
+    item = detail.item
+    out.print(f"item {item.id} (version {item.version}, {item.state}) record {item.record_id} "
+              f"facility {item.facility_id}, province {item.province_code}; "
+              f"reasons: {', '.join(item.reasons) or '-'}" + (f"; note: {detail.note}"
+                                                              if detail.note else ""))
+    out.print(_table("record", ["field", "original", "current"], [
+        [name, detail.original[name], detail.current[name]] for name in detail.original]))
+    for candidate in detail.candidates:
+        rows: list[list[object]] = [
+            [name, diff.get("record"), diff.get("register"), diff.get("verdict")]
+            for name, diff in candidate.differences.items() if isinstance(diff, dict)]
+        out.print(_table(
+            f"candidate {candidate.rank}: person {candidate.person_id}, "
+            f"p={candidate.match_probability}; register: {candidate.register['full_name']}, "
+            f"{candidate.register['dob']}, {candidate.register['gender']}",
+            ["field", "record", "register", "verdict"], rows))
+
+
+def _parse_edits(edits: list[str]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for edit in edits:
+        name, sep, value = edit.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--edit {edit!r}: write FIELD=VALUE, e.g. dob=1970-11-30")
+        fields[name.strip()] = value
+    return fields
+
+
+@review_app.command("decide")
+def review_decide(
+    item_id: int = typer.Argument(..., help="Review item number."),
+    actor_name: str = AS_OPTION,
+    accept: int | None = typer.Option(None, "--accept", help="Accept the candidate of RANK."),
+    reject_all: bool = typer.Option(False, "--reject-all", help="None of the candidates."),
+    edit: list[str] = typer.Option([], "--edit", help="FIELD=VALUE (repeatable); checked "
+                                   "against the register before it is accepted."),
+    defer: bool = typer.Option(False, "--defer", help="Leave it open with a --note."),
+    person: str | None = typer.Option(None, "--person", help="Register person an edit claims."),
+    note: str | None = typer.Option(None, "--note", help="Why (needed except for --accept)."),
+    version: int | None = typer.Option(None, "--version", help="The version you saw in "
+                                       "`review show`; refused if someone changed it since."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Decide an item: --accept RANK, --reject-all, --edit FIELD=VALUE or --defer."""
+    from vaxtrust.review.queue import AcceptCandidate, Defer, EditFields, RejectAll, decide
+    from vaxtrust.store.scope import load_actor
+
+    chosen = [name for name, on in (("--accept", accept is not None), ("--reject-all", reject_all),
+                                    ("--edit", bool(edit)), ("--defer", defer)) if on]
+    if len(chosen) != 1:
+        raise ConfigError("choose exactly one of --accept RANK, --reject-all, --edit, --defer"
+                          + (f" (got {', '.join(chosen)})" if chosen else ""))
+    if person and not edit:
+        raise ConfigError("--person goes with --edit")
+    decision: AcceptCandidate | RejectAll | EditFields | Defer
+    if accept is not None:
+        decision = AcceptCandidate(accept, note)
+    elif reject_all:
+        decision = RejectAll(note or "")
+    elif edit:
+        decision = EditFields(_parse_edits(edit), note or "", person)
+    else:
+        decision = Defer(note or "")
+    with _open(db).transaction() as session:
+        result = decide(session, load_actor(session, actor_name), item_id, decision,
+                        expected_version=version)
+    queued = ", ".join(result.signing_queued) or "nobody new"
+    out.print(f"item {result.item_id}: {result.kind} recorded (decision {result.decision_id}); "
+              f"record {result.record_id} → {result.person_id or 'no person'}; "
+              f"{result.corrections} corrections; queued for signing: {queued}")
+
+
+# ---------------------------------------------------------------- audit
+
+@audit_app.command("verify")
+def audit_verify(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
+    """Prove the audit chain intact, or name every edited or deleted row."""
+    from vaxtrust.store.audit import verify_chain
+    from vaxtrust.store.scope import Permission, load_actor
+
+    with _open(db).transaction() as session:
+        load_actor(session, actor_name).require(Permission.AUDIT)
+        report = verify_chain(session)
+    if not report.intact:
+        for problem in report.problems:
+            out.print(f"[red]{problem}[/]")
+        raise StoreError(f"audit chain broken in {len(report.problems)} place(s) "
+                         f"over {report.rows} rows")
+    out.print(f"audit chain intact: {report.rows} rows, head hash {report.head_hash}")
+
+
+@audit_app.command("log")
+def audit_log(
+    actor_name: str = AS_OPTION,
+    subject: str | None = typer.Option(None, "--subject", help="e.g. record:R1, person:0010..."),
+    limit: int = typer.Option(50, "--limit", min=1, max=10_000),
+    db: str | None = DB_OPTION,
+) -> None:
+    """The newest audit events (or all of one subject's)."""
+    from sqlalchemy import select
+
+    from vaxtrust.store.scope import Permission, load_actor
+    from vaxtrust.store.tables import AuditEventRow
+
+    with _open(db).transaction() as session:
+        load_actor(session, actor_name).require(Permission.AUDIT)
+        query = select(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(limit)
+        if subject:
+            query = query.where(AuditEventRow.subject_id == subject)
+        rows = list(session.scalars(query))
+    out.print(_table("audit events (newest first)",
+                     ["seq", "time", "type", "actor", "subject", "payload"],
+                     [[r.seq, r.occurred_at, r.event_type, r.actor, r.subject_id, r.payload]
+                      for r in rows]))
+
+
+@audit_app.command("history")
+def audit_history(
+    record_id: str = typer.Argument(..., help="A dose record id."),
+    actor_name: str = AS_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
+    """Every value a record ever had, who gave it and why."""
+    from vaxtrust.store.records import record_history
+    from vaxtrust.store.scope import load_actor
+
+    with _open(db).transaction() as session:
+        history = record_history(session, load_actor(session, actor_name), record_id)
+    out.print(_table(f"history of record {record_id}", ["field", "value", "by", "why", "when"],
+                     [[h.field, h.value, h.actor, h.reason, h.at] for h in history]))
+
+
+# ---------------------------------------------------------------- users
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="Login name (lower case)."),
+    role: str = typer.Option(..., "--role", help="ministry, province, facility, "
+                             "commune_police or citizen."),
+    province: str | None = typer.Option(None, "--province", help="Province code (province; "
+                                        "or a new facility's province)."),
+    facility: str | None = typer.Option(None, "--facility", help="Facility id (facility)."),
+    commune: str | None = typer.Option(None, "--commune", help="Commune code (commune_police)."),
+    person: str | None = typer.Option(None, "--person", help="Register person id (citizen)."),
+    name: str | None = typer.Option(None, "--name", help="Display name."),
+    actor_name: str | None = typer.Option(None, "--as", help="A ministry user (not needed for "
+                                          "the first user of an empty store)."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Create a user with a role and its scope."""
+    from vaxtrust.store.scope import load_actor
+    from vaxtrust.store.users import add_user
+
+    with _open(db).transaction() as session:
+        by = load_actor(session, actor_name) if actor_name else None
+        user = add_user(session, by=by, username=username, role=role, display_name=name,
+                        province_code=province, facility_id=facility, commune_code=commune,
+                        person_id=person)
+        summary = f"user {user.username} added: {user.role}"
+    out.print(summary)
+
+
+@users_app.command("list")
+def users_list(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
+    """All users with their role and scope."""
+    from vaxtrust.store.scope import Actor, load_actor
+    from vaxtrust.store.users import list_users
+
+    with _open(db).transaction() as session:
+        users = list_users(session, by=load_actor(session, actor_name))
+        rows: list[list[object]] = [[u.username, u.role, Actor.from_user(u).scope_label(),
+                                     "yes" if u.active else "no"] for u in users]
+    out.print(_table("users", ["username", "role", "scope", "active"], rows))
+
+
+# ---------------------------------------------------------------- records and signing
+
+@records_app.command("authentication-list")
+def records_authentication_list(
+    actor_name: str = AS_OPTION,
+    page: int = typer.Option(1, "--page", min=1),
+    page_size: int = typer.Option(50, "--page-size", min=1, max=1000),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Records still to authenticate against the register (commune police: their commune)."""
+    from vaxtrust.store.records import authentication_list, log_access
+    from vaxtrust.store.scope import load_actor
+
+    with _open(db).transaction() as session:
+        actor = load_actor(session, actor_name)
+        result = authentication_list(session, actor, page=page, page_size=page_size)
+        log_access(session, actor, f"list:authentication:{actor.scope_label()}",
+                   f"authentication list page {page}")
+        rows: list[list[object]] = [[r.record_id, r.commune_code, r.full_name, r.dob, r.gender,
+                                     r.id_number, r.status] for r in result.items]
+    out.print(_table(f"authentication list: page {result.page}/{result.pages}, "
+                     f"{result.total} in all",
+                     ["record", "commune", "name", "dob", "gender", "id", "status"], rows))
+
+
+@signing_app.command("list")
+def signing_list(
+    actor_name: str = AS_OPTION,
+    state: str | None = typer.Option("pending", "--state", help="pending, claimed, done, failed"),
+    limit: int = typer.Option(100, "--limit", min=1, max=10_000),
+    db: str | None = DB_OPTION,
+) -> None:
+    """People waiting to be signed (or re-signed) in your scope."""
+    from vaxtrust.store.scope import load_actor
+    from vaxtrust.store.signing import list_tasks
+
+    with _open(db).transaction() as session:
+        tasks = list_tasks(session, load_actor(session, actor_name), state=state, limit=limit)
+        rows: list[list[object]] = [[t.id, t.person_id, t.action, t.state, t.reason,
+                                     t.created_at] for t in tasks]
+    out.print(_table("signing queue", ["task", "person", "action", "state", "reason", "queued"],
+                     rows))
+
+
+@store_app.command("upgrade")
+def store_upgrade(db: str | None = DB_OPTION) -> None:
+    """Create the store or migrate it to the newest schema."""
+    store = _open(db)
+    out.print(f"store at {store.engine.url!r} is at the newest schema")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add the store's commands to ``app``."""
+    app.command("publish")(publish)
+    app.add_typer(review_app, name="review")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(users_app, name="users")
+    app.add_typer(records_app, name="records")
+    app.add_typer(signing_app, name="signing")
+    app.add_typer(store_app, name="store")

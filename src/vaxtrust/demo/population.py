@@ -126,6 +126,18 @@ class IdAllocator:
         return _zero_pad(prefix * 10**7 + random7, 9)
 
 
+def is_none(values: np.ndarray) -> np.ndarray:
+    """Element-wise ``is None`` of an object array of strings (via Arrow, no Python loop)."""
+    return np.asarray(pa.array(values, pa.string()).is_null().to_numpy(zero_copy_only=False))
+
+
+def only_where(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``values`` where ``keep``, else None (object array)."""
+    out = np.full(len(values), None, dtype=object)
+    out[keep] = values[keep]
+    return out
+
+
 def _zero_pad(numbers: np.ndarray, width: int) -> np.ndarray:
     text = pc.utf8_lpad(pa.array(numbers).cast(pa.string()), width=width, padding="0")
     return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
@@ -253,6 +265,9 @@ def generate_population(rng: np.random.Generator, n: int, household_offset: int,
     u = rng.random(n)
     precision[(year < 1960) & (u < 0.06)] = PRECISION_YEAR
     precision[(year < 1975) & (u >= 0.06) & (u < 0.075)] = PRECISION_MONTH
+    # Only the known part is kept: the register has no day (or month) for these people.
+    dob = np.where(precision == PRECISION_YEAR, dob.astype("datetime64[Y]").astype("datetime64[D]"), dob)
+    dob = np.where(precision == PRECISION_MONTH, dob.astype("datetime64[M]").astype("datetime64[D]"), dob)
 
     tokens = _name_tokens(rng, household, role, female, year, has_spouse, head_female)
     full_name = full_names(tokens, rng.random(n) < 0.55)
@@ -268,16 +283,14 @@ def generate_population(rng: np.random.Generator, n: int, household_offset: int,
     old_id = np.full(n, None, dtype=object)
     old_id[has_cmnd] = ids.cmnd_numbers(birth_province[has_cmnd])
 
-    adult = year <= 2003
-    phone = np.where(adult & (rng.random(n) < 0.92), _phones(rng, n), None)
-    head_rows = np.flatnonzero(position == 0)
-    household_phone = phone[head_rows][household]
-    spouse_phone = np.where(has_spouse & (position == 1), phone, None)
+    phone = only_where(_phones(rng, n), (year <= 2003) & (rng.random(n) < 0.92))
+    # The household gives the head's number, or the spouse's when the head has none.
+    head_phone = phone[position == 0]
+    spouse_rows = np.flatnonzero((role == ROLE_SPOUSE) & ~is_none(phone))
     fallback = np.full(n_households, None, dtype=object)
-    spouse_rows = np.flatnonzero(spouse_phone != None)  # noqa: E711 (element-wise)
-    fallback[household[spouse_rows]] = spouse_phone[spouse_rows]
-    household_phone = np.where(household_phone == None, fallback[household], household_phone)  # noqa: E711
-    register_phone = np.where(rng.random(n) < 0.65, phone, None)
+    fallback[household[spouse_rows]] = phone[spouse_rows]
+    household_phone = np.where(is_none(head_phone), fallback, head_phone)[household]
+    register_phone = only_where(phone, rng.random(n) < 0.65)
     return Population(
         household=household + household_offset, role=role, female=female, dob=dob,
         dob_precision=precision, name_tokens=tokens, full_name=full_name, commune=commune,

@@ -109,8 +109,7 @@ class AdminUnits:
 def admin_units() -> AdminUnits:
     with gzip.open(DATA_DIR / "admin_units_pre2025.csv.gz", "rt", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    seen: set[str] = set()
-    unique = [r for r in rows if not (r["commune_code"] in seen or seen.add(r["commune_code"]))]
+    unique = list({r["commune_code"]: r for r in reversed(rows)}.values())[::-1]
 
     def column(name: str) -> np.ndarray:
         return np.array([r[name] for r in unique], dtype=object)

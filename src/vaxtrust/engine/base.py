@@ -73,7 +73,7 @@ class Engine(ABC):
 
         Adds ``ROW_NUMBER_COLUMN`` (1-based data row, header not counted). Rows that cannot be
         read (wrong column count, bad encoding) are left out and returned as Arrow with the
-        columns of ``LOAD_REJECT_SCHEMA``.
+        columns of ``LOAD_REJECT_SCHEMA``, one row per unreadable row (its first fault).
         """
 
     @abstractmethod
@@ -140,6 +140,15 @@ class Engine(ABC):
     @final
     def to_arrow(self, name: str) -> pa.Table:
         return self.query(f"SELECT * FROM {name}")
+
+    def write_csv(self, name: str, path: Path) -> None:
+        """Write table ``name`` (flat columns only) to one CSV file with a header row.
+
+        The default goes through Arrow on the driver; engines override it with a native writer.
+        """
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(self.to_arrow(name), path)
 
     @final
     def columns(self, name: str) -> list[str]:

@@ -93,7 +93,7 @@ class DuckDBEngine(Engine):
         self.connection.execute(sql)
 
     def _query_arrow(self, sql: str) -> pa.Table:
-        return self.connection.execute(sql).to_arrow_table()
+        return self.connection.sql(sql).to_arrow_table()
 
     def register(self, name: str, data: pa.Table | Path | str) -> None:
         self.drop(name)
@@ -141,7 +141,8 @@ class DuckDBEngine(Engine):
         rejects = self._query_arrow(
             f"SELECT CAST(line - 1 AS BIGINT) AS row_number, column_name, "
             f"CAST(error_type AS VARCHAR) || ': ' || error_message AS error, csv_line AS line "
-            f"FROM {name}__rejects ORDER BY line"
+            f"FROM {name}__rejects "
+            f"QUALIFY row_number() OVER (PARTITION BY line ORDER BY column_idx) = 1 ORDER BY line"
         ).cast(LOAD_REJECT_SCHEMA)
         # read_csv skips blank lines silently but counts them in its line numbers.
         blank_rows = pa.table({"r": pa.array(_blank_data_rows(path, encoding), pa.int64())})
@@ -186,6 +187,9 @@ class DuckDBEngine(Engine):
     def write_parquet(self, name: str, path: Path) -> None:
         self._run(f"COPY (SELECT * FROM {name}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
 
+    def write_csv(self, name: str, path: Path) -> None:
+        self._run(f"COPY (SELECT * FROM {name}) TO {_quote(path)} (FORMAT csv, HEADER true)")
+
     def register_function(
         self, name: str, fn: Callable[..., pa.Array], arg_types: list[pa.DataType],
         return_type: pa.DataType,
@@ -194,7 +198,7 @@ class DuckDBEngine(Engine):
             self.connection.remove_function(name)
         except Exception:  # not registered yet
             pass
-        self.connection.create_function(
+        self.connection.create_function(  # type: ignore[call-overload]
             name, fn, [_ARROW_TO_DUCKDB[t] for t in arg_types], _ARROW_TO_DUCKDB[return_type],
             type="arrow", null_handling="special", side_effects=False,
         )

@@ -102,6 +102,7 @@ class SparkEngine(Engine):
             shuffle_partitions or _default_shuffle_partitions(master), conf or {}
         ).items():
             self.spark.conf.set(key, value)
+        self._duckdb_functions: set[str] = set()
         self.database = f"vaxtrust_{uuid.uuid4().hex[:12]}"
         self._run(f"CREATE DATABASE {self.database} LOCATION '{self.scratch_dir}/tables'")
         self._run(f"USE {self.database}")
@@ -112,14 +113,19 @@ class SparkEngine(Engine):
 
     # -- primitives -----------------------------------------------------------------------------
     def translate(self, sql: str) -> str:
-        from vaxtrust.engine.spark_functions import duckdb_to_spark
+        from vaxtrust.engine import spark_functions
 
         try:
-            return duckdb_to_spark(sql)
+            translation = spark_functions.translate(sql)
         except Exception as error:  # sqlglot parse errors and our TranslationError alike
             raise EngineError(
                 f"cannot run this SQL on Spark: {str(error).splitlines()[0]}"
             ) from error
+        for function in translation.functions:
+            if function.name not in self._duckdb_functions:
+                spark_functions.register_duckdb_function(self.spark, function)
+                self._duckdb_functions.add(function.name)
+        return translation.sql
 
     def _run(self, sql: str) -> None:
         for statement in _split_statements(sql):
@@ -158,7 +164,8 @@ class SparkEngine(Engine):
             return LOAD_REJECT_SCHEMA.empty_table()
         from vaxtrust.engine.duckdb import DuckDBEngine
 
-        staged = Path(self.scratch_dir, "ingest", f"{name}.parquet")
+        # a leading "_" or "." would make Spark skip the file as hidden
+        staged = Path(self.scratch_dir, "ingest", f"staged-{name}.parquet")
         staged.parent.mkdir(parents=True, exist_ok=True)
         with DuckDBEngine(temp_directory=Path(self.scratch_dir, "duckdb-spill")) as reader:
             rejects = reader.load_file(
@@ -243,6 +250,10 @@ def _session_settings(shuffle_partitions: int, conf: dict[str, str]) -> dict[str
         "spark.sql.sources.default": "parquet",
         "spark.sql.parquet.compression.codec": "zstd",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # DuckDB: the length of a NULL list is NULL (Spark's legacy answer is -1)
+        "spark.sql.legacy.sizeOfNull": "false",
+        # DuckDB's to_json writes "field": null; Spark would leave the field out
+        "spark.sql.jsonGenerator.ignoreNullFields": "false",
     }
     settings.update({key: value for key, value in conf.items() if key.startswith("spark.sql.")})
     return settings

@@ -8,21 +8,19 @@ Each rewrite here is pinned by a test that runs the same SQL on both engines.
 
 from __future__ import annotations
 
+import hashlib
 import re
-import unicodedata
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-# DuckDB functions registered on every Spark session under the same name (see DUCKDB_SHIMS)
-REGEXP_REPLACE_FIRST = "vaxtrust_regexp_replace_first"
 
 # POSIX classes: RE2 (DuckDB) knows them; java.util.regex (Spark) would read "[[:digit:]]" as
 # a set of the characters ':', 'd', 'i', 'g', 't' and silently match something else
@@ -38,23 +36,123 @@ class TranslationError(ValueError):
     """DuckDB SQL that has no faithful Spark form (raised at translation, not at run time)."""
 
 
+@dataclass(frozen=True)
+class DuckDBFunction:
+    """A DuckDB expression over arguments a0, a1, ... that Spark runs by calling DuckDB itself.
+
+    Used where Spark has no function with DuckDB's exact meaning (date parsing with a list of
+    layouts, DuckDB's lenient casts, its hash): the Spark SQL calls an Arrow UDF of this name,
+    and the UDF evaluates the DuckDB expression on each Arrow batch.
+    """
+
+    template: str
+    return_type: pa.DataType
+
+    @property
+    def name(self) -> str:
+        digest = hashlib.sha1(f"{self.template}|{self.return_type}".encode()).hexdigest()
+        return f"vaxtrust_duckdb_{digest[:16]}"
+
+
+@dataclass
+class Translation:
+    sql: str
+    functions: list[DuckDBFunction] = field(default_factory=list)
+
+
 def duckdb_to_spark(sql: str) -> str:
     """DuckDB-dialect SQL (one or more statements) as Spark SQL with DuckDB's meaning."""
+    return translate(sql).sql
+
+
+def translate(sql: str) -> Translation:
+    """Spark SQL for ``sql`` and the DuckDB-evaluated functions it calls (to register first)."""
+    translation = Translation(sql="")
     statements = sqlglot.parse(sql, read="duckdb")
-    spark_sql = [
-        _rewrite(statement).sql(dialect="spark", pretty=False)
-        for statement in statements if statement is not None
-    ]
-    return ";\n".join(spark_sql)
+    spark_sql = []
+    for statement in statements:
+        if statement is None:
+            continue
+        rewritten = statement.transform(
+            lambda node: _rewrite_node(node, translation.functions), copy=True
+        )
+        spark_sql.append(rewritten.sql(dialect="spark", pretty=False))
+    translation.sql = ";\n".join(spark_sql)
+    return translation
 
 
-def _rewrite(tree: exp.Expression) -> exp.Expression:
-    return tree.transform(_rewrite_node, copy=True)
-
-
-def _rewrite_node(node: exp.Expression) -> exp.Expression:
+def _rewrite_node(node: exp.Expression, functions: list[DuckDBFunction]) -> exp.Expression:
+    via_duckdb = _duckdb_evaluated(node)
+    if via_duckdb is not None:
+        function, arguments = via_duckdb
+        functions.append(function)
+        return exp.Anonymous(this=function.name, expressions=arguments)
     rewrite = _REWRITES.get(type(node))
     return rewrite(node) if rewrite else node
+
+
+# -- expressions evaluated by DuckDB inside Spark -----------------------------------------------
+_DUCKDB_CAST_TARGETS: dict[exp.DataType.Type, pa.DataType] = {
+    exp.DataType.Type.BIGINT: pa.int64(),
+    exp.DataType.Type.INT: pa.int32(),
+    exp.DataType.Type.SMALLINT: pa.int16(),
+    exp.DataType.Type.DOUBLE: pa.float64(),
+    exp.DataType.Type.DATE: pa.date32(),
+}
+
+
+def _is_call(node: exp.Expression, name: str) -> bool:
+    return isinstance(node, exp.Anonymous) and str(node.this).lower() == name
+
+
+def _duckdb_evaluated(node: exp.Expression) -> tuple[DuckDBFunction, list[exp.Expression]] | None:
+    """If ``node`` must run with DuckDB's own semantics: the function and its Spark arguments."""
+    if isinstance(node, exp.Cast | exp.TryCast) and _is_call(node.this, "try_strptime"):
+        target = _DUCKDB_CAST_TARGETS.get(node.to.this)
+        if target is not None:
+            return _lift(node, node.this, target)
+    if _is_call(node, "try_strptime"):
+        return _lift(node, node, pa.timestamp("us"))
+    if isinstance(node, exp.TryCast) and node.to.this in _DUCKDB_CAST_TARGETS:
+        # DuckDB casts text leniently ('12.5' rounds, '1e5', '1_000', ' 12 '); Spark differs
+        return _lift(node, node, _DUCKDB_CAST_TARGETS[node.to.this])
+    if _is_call(node, "hash"):
+        # DuckDB's 64-bit hash, unsigned: carried as DECIMAL(20, 0) so that order is kept
+        return _lift(node, node, pa.decimal128(20, 0), wrap="CAST({} AS DECIMAL(20, 0))")
+    if isinstance(node, exp.RegexpReplace) and "g" not in _flags(node, "modifiers"):
+        # DuckDB replaces only the first match unless 'g'; Spark always replaces all of them
+        return _lift(node, node, pa.string())
+    return None
+
+
+def _lift(
+    whole: exp.Expression, call: exp.Expression, return_type: pa.DataType, wrap: str = "{}"
+) -> tuple[DuckDBFunction, list[exp.Expression]]:
+    """Template of ``whole`` with each non-constant argument of ``call`` replaced by a<i>."""
+    template = whole.copy()
+    template_call = template if call is whole else template.this
+    arguments: list[exp.Expression] = []
+    for key, value in list(template_call.args.items()):
+        values = value if isinstance(value, list) else [value]
+        lifted = []
+        for item in values:
+            if isinstance(item, exp.Expression) and not _is_constant(item):
+                lifted.append(exp.column(f"a{len(arguments)}"))
+                arguments.append(item)
+            else:
+                lifted.append(item)
+        template_call.set(key, lifted if isinstance(value, list) else lifted[0])
+    sql = wrap.format(template.sql(dialect="duckdb"))
+    return DuckDBFunction(sql, return_type), arguments
+
+
+def _is_constant(node: exp.Expression) -> bool:
+    """Literals, lists of literals, types and flags stay in the DuckDB template."""
+    if isinstance(node, exp.Literal | exp.DataType | exp.Boolean | exp.Null):
+        return True
+    if isinstance(node, exp.Array):
+        return all(_is_constant(item) for item in node.expressions)
+    return False
 
 
 # -- statements ---------------------------------------------------------------------------------
@@ -115,14 +213,6 @@ def _replacement_token(match: re.Match[str]) -> str:
 def _regexp_replace(node: exp.Expression) -> exp.Expression:
     flags = _flags(node, "modifiers")
     replacement = node.args.get("replacement") or exp.Literal.string("")
-    if "g" not in flags:
-        # DuckDB replaces only the first match unless 'g'; Spark always replaces all of them
-        pattern = node.expression
-        if "i" in flags and isinstance(pattern, exp.Literal):
-            pattern = exp.Literal.string("(?i)" + pattern.this)
-        return exp.Anonymous(
-            this=REGEXP_REPLACE_FIRST, expressions=[node.this, pattern, replacement]
-        )
     return exp.RegexpReplace(
         this=node.this, expression=_java_pattern(node.expression, flags),
         replacement=_java_replacement(replacement),
@@ -246,62 +336,77 @@ def register_arrow_function(
             result = result.combine_chunks()
         return result.cast(return_type)
 
-    udf = arrow_udf(call, from_arrow_type(return_type), ArrowUDFType.SCALAR)
+    with warnings.catch_warnings():  # PySpark prefers type hints, which a generic wrapper lacks
+        warnings.simplefilter("ignore", UserWarning)
+        udf = arrow_udf(call, from_arrow_type(return_type), ArrowUDFType.SCALAR)
     spark.udf.register(name, udf)
 
 
+def register_duckdb_function(spark: SparkSession, function: DuckDBFunction) -> None:
+    """Register a :class:`DuckDBFunction` on ``spark`` under its name."""
+    evaluate = _duckdb_evaluator(function.template, function.return_type)
+    _register_raw(spark, function.name, evaluate, function.return_type)
+
+
 def register_duckdb_functions(spark: SparkSession) -> None:
-    """DuckDB built-ins the stages use that Spark lacks, with DuckDB's exact results."""
-    for name, (fn, arg_types, return_type) in DUCKDB_SHIMS.items():
-        register_arrow_function(spark, name, fn, arg_types, return_type)
+    """DuckDB built-ins Spark lacks, under DuckDB's names, computed by DuckDB itself.
+
+    Also for SQL that reaches Spark untranslated, such as Splink's custom comparison levels.
+    """
+    for name, (arity, return_type) in DUCKDB_BUILTINS.items():
+        template = f"{name}({', '.join(f'a{i}' for i in range(arity))})"
+        _register_raw(spark, name, _duckdb_evaluator(template, return_type), return_type)
 
 
-def _strip_accents(values: pa.Array) -> pa.Array:
-    # DuckDB (utf8proc) decomposes and drops combining marks; Đ/đ have no decomposition and stay
-    return pa.array(
-        [None if v is None else "".join(
-            c for c in unicodedata.normalize("NFD", v) if not unicodedata.combining(c)
-        ) for v in values.to_pylist()],
-        pa.string(),
-    )
+def _register_raw(
+    spark: SparkSession, name: str, fn: Callable[..., pa.Array], return_type: pa.DataType
+) -> None:
+    from pyspark.sql.functions import ArrowUDFType, arrow_udf
+    from pyspark.sql.pandas.types import from_arrow_type
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        udf = arrow_udf(fn, from_arrow_type(return_type), ArrowUDFType.SCALAR)
+    spark.udf.register(name, udf)
 
 
-def _nfc_normalize(values: pa.Array) -> pa.Array:
-    return pc.utf8_normalize(values, form="NFC")
+def _duckdb_evaluator(template: str, return_type: pa.DataType) -> Callable[..., pa.Array]:
+    """A picklable function running ``SELECT template`` with DuckDB over Arrow arguments."""
+
+    def evaluate(*arrays: pa.Array) -> pa.Array:
+        import duckdb
+
+        batch = pa.table({f"a{i}": array for i, array in enumerate(arrays)})
+        if not arrays:
+            raise ValueError("a DuckDB-evaluated function needs at least one argument")
+        connection = _worker_connection(duckdb)
+        relation = connection.from_arrow(batch)  # type: ignore[attr-defined]
+        result = relation.project(f"{template} AS v").to_arrow_table()
+        column = result.column("v").combine_chunks()
+        return column.cast(return_type)
+
+    return evaluate
 
 
-def _jaro_winkler_similarity(left: pa.Array, right: pa.Array) -> pa.Array:
-    # DuckDB's jaro_winkler_similarity is rapidfuzz's (C++) algorithm: the same library here
-    from rapidfuzz.distance import JaroWinkler
-
-    return pa.array(
-        [None if a is None or b is None else JaroWinkler.similarity(a, b)
-         for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)],
-        pa.float64(),
-    )
+_WORKER_CONNECTION: list[object] = []
 
 
-def _regexp_replace_first(values: pa.Array, pattern: pa.Array, replacement: pa.Array) -> pa.Array:
-    """DuckDB's regexp_replace without 'g': RE2 (Arrow uses RE2 as DuckDB does), first match."""
-    if len(values) == 0:
-        return pa.array([], pa.string())
-    patterns = set(pattern.to_pylist())
-    replacements = set(replacement.to_pylist())
-    if len(patterns) != 1 or len(replacements) != 1:
-        raise ValueError("regexp_replace without 'g' needs a constant pattern and replacement on Spark")
-    (only_pattern,), (only_replacement,) = patterns, replacements
-    if only_pattern is None or only_replacement is None:
-        return pa.nulls(len(values), pa.string())
-    return pc.replace_substring_regex(
-        values, pattern=only_pattern, replacement=only_replacement, max_replacements=1
-    )
+def _worker_connection(duckdb_module: object) -> object:
+    """One in-memory DuckDB per Python worker; single-threaded (Spark gives the parallelism)."""
+    if not _WORKER_CONNECTION:
+        connection = duckdb_module.connect(":memory:")  # type: ignore[attr-defined]
+        connection.execute("SET threads = 1")
+        connection.execute("SET preserve_insertion_order = true")
+        _WORKER_CONNECTION.append(connection)
+    return _WORKER_CONNECTION[0]
 
 
-DUCKDB_SHIMS: dict[str, tuple[Callable[..., pa.Array], list[pa.DataType], pa.DataType]] = {
-    "strip_accents": (_strip_accents, [pa.string()], pa.string()),
-    "nfc_normalize": (_nfc_normalize, [pa.string()], pa.string()),
-    "jaro_winkler_similarity": (_jaro_winkler_similarity, [pa.string(), pa.string()], pa.float64()),
-    REGEXP_REPLACE_FIRST: (
-        _regexp_replace_first, [pa.string(), pa.string(), pa.string()], pa.string()
-    ),
+# name: (number of arguments, return type)
+DUCKDB_BUILTINS: dict[str, tuple[int, pa.DataType]] = {
+    "strip_accents": (1, pa.string()),
+    "nfc_normalize": (1, pa.string()),
+    "jaro_winkler_similarity": (2, pa.float64()),
+    "jaro_similarity": (2, pa.float64()),
+    "damerau_levenshtein": (2, pa.int64()),
+    "hamming": (2, pa.int64()),
 }

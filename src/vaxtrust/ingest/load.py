@@ -36,6 +36,8 @@ from vaxtrust.schema import REJECT_COLUMNS
 
 RAW_TABLE: Final[dict[SourceKind, str]] = {"records": "raw_records", "register": "raw_register"}
 REJECTS_TABLE: Final = "rejects"
+REJECTED_RECORDS_TABLE: Final = "rejected_records"  # record_id, source, province, facility_id,
+#                                                     reasons: one per rejected record_id
 
 _BLANKS = "' ' || chr(9) || chr(10) || chr(13) || chr(160)"
 
@@ -230,11 +232,28 @@ def _split_rows(engine: Engine, kind: SourceKind, unreadable: pa.Table, today: d
                'duplicate_{key}' AS reason
         FROM __ranked_{kind} WHERE duplicate_rank > 1 AND NOT same_as_first
     """, stage=stage)
+    if kind == "records":
+        _keep_rejected_records(engine, stage)
     if not engine.table_exists(REJECTS_TABLE):
         engine.create_table(REJECTS_TABLE, f"SELECT {reject_columns} FROM __rejects_{kind} "
                             "WHERE false", stage=stage)
     engine.execute(f"INSERT INTO {REJECTS_TABLE} SELECT {reject_columns} FROM __rejects_{kind}",
                    stage=stage)
+
+
+def _keep_rejected_records(engine: Engine, stage: str) -> None:
+    """Rejected record rows that have a record_id no accepted row has: they get a result row."""
+    engine.create_table(REJECTED_RECORDS_TABLE, """
+        SELECT s.record_id, arg_min(s.source, s.file_index * 1e12 + s.row_number) AS source,
+               min_by(s.province, s.file_index * 1e12 + s.row_number) AS province,
+               min_by(s.facility_id, s.file_index * 1e12 + s.row_number) AS facility_id,
+               list_sort(list(DISTINCT r.reason)) AS reasons
+        FROM __staged_records AS s
+        JOIN __rejects_records AS r USING (file_index, row_number)
+        WHERE s.record_id IS NOT NULL
+          AND s.record_id NOT IN (SELECT record_id FROM raw_records)
+        GROUP BY s.record_id
+    """, stage=stage)
 
 
 def _fill_counts(engine: Engine, kind: SourceKind, counts: list[SourceCount]) -> None:

@@ -38,7 +38,7 @@ def _checked(kind: SourceKind, pairs: dict[str, object], where: str) -> dict[str
               if not isinstance(column, str) or column not in allowed]
     if errors:
         raise ConfigError(
-            f"{where}: [{kind}] maps to unknown columns: {', '.join(errors)}; "
+            f"{where}: table {kind} maps to unknown columns: {', '.join(errors)}; "
             f"known columns: {', '.join(allowed)}"
         )
     return {header: str(column) for header, column in pairs.items()}
@@ -55,12 +55,12 @@ def load_mapping(path: Path) -> ColumnMapping:
     unknown = set(data) - {"records", "register"}
     if unknown:
         raise ConfigError(f"mapping file {path}: unknown tables {sorted(unknown)}; "
-                          "use [records] and [register]")
+                          "use the tables records and register")
     tables: dict[str, dict[str, str]] = {}
     for kind in ("records", "register"):
         table = data.get(kind, {})
         if not isinstance(table, dict):
-            raise ConfigError(f"mapping file {path}: [{kind}] must be a table")
+            raise ConfigError(f"mapping file {path}: {kind} must be a table")
         tables[kind] = _checked(kind, table, f"mapping file {path}")
     return ColumnMapping(records=tables["records"], register=tables["register"])
 

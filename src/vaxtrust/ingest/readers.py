@@ -170,6 +170,6 @@ def _xlsx_table(
         for index in range(width):
             columns[index].append(row[index] if index < len(row) else None)
         numbers.append(number)
-    arrays = {header: pa.array(values, pa.string()) for header, values in zip(headers, columns)}
+    arrays = {header: pa.array(values, pa.string()) for header, values in zip(headers, columns, strict=True)}
     arrays[ROW_NUMBER_COLUMN] = pa.array(numbers, pa.int64())
     return pa.table(arrays), pa.Table.from_pylist(rejects, schema=LOAD_REJECT_SCHEMA)

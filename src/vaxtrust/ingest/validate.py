@@ -2,7 +2,7 @@
 
 Every check yields reject rows ``(source, row_number, record_id, field, value, reason)``; a row may
 fail several checks. Parsing proper is the standardiser's job: here a date is only judged when one
-of the common layouts parses it, and a dose number only when it holds digits.
+of the common layouts parses it; dose numbers are read exactly as the standardiser reads them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Final
 
 from vaxtrust.ingest.headers import MANDATORY_COLUMNS, STANDARD_COLUMNS, SourceKind
+from vaxtrust.vn.sql import dose_number_sql
 
 MAX_DOSE_NUMBER: Final = 10
 MIN_YEAR: Final = 1900
@@ -43,11 +44,6 @@ def parsed_date_sql(column: str) -> str:
             f"THEN make_date(CAST(trim({column}) AS INTEGER), 1, 1) END)")
 
 
-def dose_number_sql(column: str = "dose_number") -> str:
-    """The first run of digits of a dose number ("2", "Mũi 2", "2.0") as an integer, else NULL."""
-    return f"TRY_CAST(NULLIF(regexp_extract({column}, '\\d+'), '') AS BIGINT)"
-
-
 def row_problems_sql(table: str, kind: SourceKind, today: dt.date) -> str:
     """All problems of the staged rows of ``table``, one row per (row, field, reason).
 
@@ -67,7 +63,7 @@ def row_problems_sql(table: str, kind: SourceKind, today: dt.date) -> str:
             table, kind, column, "date_out_of_range",
             f"{parsed} < DATE '{MIN_YEAR}-01-01' OR {parsed} > DATE '{today.isoformat()}'"))
     if kind == "records":
-        number = dose_number_sql()
+        number = dose_number_sql("dose_number")  # the standardiser's own reading
         checks.append(_reject(table, kind, "dose_number", "dose_number_not_a_number",
                               f"dose_number IS NOT NULL AND {number} IS NULL"))
         checks.append(_reject(table, kind, "dose_number", "dose_number_out_of_range",

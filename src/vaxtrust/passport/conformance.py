@@ -16,16 +16,18 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import cbor2
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from vaxtrust.errors import CertificateError, InputError
-from vaxtrust.passport import keyusage, qr, schemas, verify
+from vaxtrust.passport import qr, schemas, verify
 from vaxtrust.passport._hazmat import DecodeError, base45, cose, limits
+from vaxtrust.passport.issue import SignedCertificate
 from vaxtrust.passport.signer import kid_of
 
 # Flag → category. Transport and crypto are the verifier's core; schema and issuer are reported apart.
@@ -146,6 +148,29 @@ class Report:
         }
 
 
+def dcc_test_file(certificate: SignedCertificate, signer: x509.Certificate, *, clock: datetime,
+                  description: str = "") -> dict[str, Any]:
+    """A dgc-testdata-format file for a certificate vaxtrust issued, every flag expected true."""
+    compressed = base45.decode(certificate.qr_text.removeprefix("HC1:"))
+    return {
+        "JSON": certificate.payload,
+        "CBOR": cbor2.dumps(certificate.payload).hex(),
+        "COSE": certificate.cose.hex(),
+        "COMPRESSED": compressed.hex(),
+        "BASE45": certificate.qr_text.removeprefix("HC1:"),
+        "PREFIX": certificate.qr_text,
+        "2DCODE": base64.b64encode(certificate.png()).decode("ascii"),
+        "TESTCTX": {
+            "VERSION": 1,
+            "SCHEMA": certificate.payload["ver"],
+            "CERTIFICATE": base64.b64encode(signer.public_bytes(Encoding.DER)).decode("ascii"),
+            "VALIDATIONCLOCK": clock.isoformat(),
+            "DESCRIPTION": description,
+        },
+        "EXPECTEDRESULTS": dict.fromkeys(FLAGS, True),
+    }
+
+
 # --- running ---------------------------------------------------------------------------------
 
 def find_test_files(directory: Path) -> list[Path]:
@@ -197,7 +222,7 @@ def _known_issues(directory: Path, results: Iterable[FileResult]) -> set[tuple[s
     csv_path = directory / "known_issues.upstream.csv"
     if not csv_path.is_file():
         return set()
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     paths = [r.path for r in results]
     with csv_path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -218,7 +243,8 @@ class _Case:
 
     def __init__(self, content: Mapping[str, Any]) -> None:
         self.content = content
-        self.context = content.get("TESTCTX") if isinstance(content.get("TESTCTX"), dict) else {}
+        context = content.get("TESTCTX")
+        self.context: dict[str, Any] = context if isinstance(context, dict) else {}
 
     def check(self, flag: str) -> Outcome:
         method = getattr(self, "_" + flag.removeprefix("EXPECTED").lower())
@@ -364,7 +390,7 @@ _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
 def parse_instant(text: str) -> datetime:
     """ISO 8601 instant; no offset means UTC; fractions beyond microseconds are cut."""
     value = datetime.fromisoformat(_LONG_FRACTION.sub(r"\1", text.strip()).replace("z", "Z"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _normalise(value: Any) -> Any:
@@ -374,7 +400,7 @@ def _normalise(value: Any) -> Any:
         return [_normalise(item) for item in value]
     if isinstance(value, str) and _DATE_TIME.match(value):
         try:
-            instant = parse_instant(value).astimezone(timezone.utc)
+            instant = parse_instant(value).astimezone(UTC)
         except ValueError:
             return value
         return instant.replace(microsecond=0).isoformat()

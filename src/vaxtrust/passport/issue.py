@@ -5,10 +5,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import cbor2
+from cryptography import x509
 
 from vaxtrust.errors import CertificateError, SigningKeyError, UntrustedSigner
 from vaxtrust.passport import keyusage, qr
@@ -65,9 +67,10 @@ def issue_certificate(holder: Holder, doses: Sequence[Dose], signer: Signer, *, 
         raise CertificateError("now must be timezone-aware (UTC)")
     if validity <= timedelta(0):
         raise CertificateError(f"validity must be positive, got {validity}")
-    issued_at = now.astimezone(timezone.utc).replace(microsecond=0)
+    issued_at = now.astimezone(UTC).replace(microsecond=0)
     expires_at = issued_at + validity
-    _check_signer(signer, issued_at, expires_at)
+    kid = signer.kid
+    _check_signer(signer.certificate, kid, issued_at, expires_at)
     payload = build_payload(holder, doses, issuer=issuer)
     claims = {
         CLAIM_ISS: COUNTRY,
@@ -75,18 +78,18 @@ def issue_certificate(holder: Holder, doses: Sequence[Dose], signer: Signer, *, 
         CLAIM_EXP: int(expires_at.timestamp()),
         CLAIM_HCERT: {1: payload},
     }
-    message = cose.encode_sign1(cbor2.dumps(claims), algorithm=signer.algorithm, kid=signer.kid,
-                                sign=signer.sign)
-    signature = cose.decode_sign1(message).signature
+    algorithm = signer.algorithm
+    message, signature = cose.sign1_with_signature(cbor2.dumps(claims), algorithm=algorithm,
+                                                   kid=kid, sign=signer.sign)
     qr_text = PREFIX + base45.encode(zlib.compress(message, 9))
-    return SignedCertificate(qr_text, payload, issued_at, expires_at, signer.kid, signer.algorithm,
-                             message, signature)
+    return SignedCertificate(qr_text, payload, issued_at, expires_at, kid, algorithm, message,
+                             signature)
 
 
-def _check_signer(signer: Signer, issued_at: datetime, expires_at: datetime) -> None:
+def _check_signer(certificate: x509.Certificate, kid: bytes, issued_at: datetime,
+                  expires_at: datetime) -> None:
     """hcert spec 3.3.5/6: iat within, and exp not beyond, the document signer's validity."""
-    certificate = signer.certificate
-    if signer.kid != kid_of(certificate):
+    if kid != _kid_of(certificate):
         raise SigningKeyError("the signer's kid does not match its certificate")
     if issued_at < certificate.not_valid_before_utc:
         raise SigningKeyError(
@@ -95,5 +98,16 @@ def _check_signer(signer: Signer, issued_at: datetime, expires_at: datetime) -> 
         raise SigningKeyError(
             f"signer certificate expires {certificate.not_valid_after_utc:%Y-%m-%d} UTC, before the "
             f"certificate would ({expires_at:%Y-%m-%d}); rotate the signer or shorten the validity")
-    if not keyusage.allows(certificate, "v"):
+    if not _may_sign_vaccinations(certificate):
         raise UntrustedSigner("the signer certificate's key usage does not allow vaccination certificates")
+
+
+# A batch signs hundreds of thousands of certificates with one signer: check its certificate once.
+@lru_cache(maxsize=64)
+def _kid_of(certificate: x509.Certificate) -> bytes:
+    return kid_of(certificate)
+
+
+@lru_cache(maxsize=64)
+def _may_sign_vaccinations(certificate: x509.Certificate) -> bool:
+    return keyusage.allows(certificate, "v")

@@ -257,10 +257,14 @@ class KeyStore:
         )
 
     def load_signer(
-        self, name: str, *, now: datetime, passphrase: pki.Passphrase | None = None,
+        self, name: str, *, now: datetime, passphrase: pki.Passphrase | str | None = None,
         pin: str | None = None,
     ) -> Signer:
-        """A ready :class:`Signer` for ``name``; refuses withdrawn, expired or wrong-EKU signers."""
+        """A ready :class:`Signer` for ``name``; refuses withdrawn, expired or wrong-EKU signers.
+
+        File keys need ``passphrase``; token keys need ``pin`` (the token's module and label come
+        from the manifest).
+        """
         entry = self.entry(name)
         if entry.status == "withdrawn":
             raise SigningKeyError(f"signer {name!r} is withdrawn and may not sign")
@@ -275,8 +279,12 @@ class KeyStore:
                 module=Path(entry.pkcs11_module or ""), token_label=entry.token_label or "",
                 key_label=entry.key_label or name, pin=pin, certificate=certificate,
             )
-        if passphrase is None:
-            raise SigningKeyError(f"signer {name!r} has its key in a file: a passphrase is needed")
+        if not passphrase:
+            raise SigningKeyError(
+                f"signer {name!r} has its key in a file: a passphrase is needed (VAXTRUST_KEY_PASSPHRASE)"
+            )
+        if isinstance(passphrase, str):
+            passphrase = pki.Passphrase(passphrase.encode("utf-8"))  # length rules apply when set
         key = pki.load_private_key(self.directory / "signers" / f"{name}.key.p8", passphrase)
         pki.check_key_matches(key, certificate, what=f"signer {name!r}")
         return LocalKeySigner(key, certificate)

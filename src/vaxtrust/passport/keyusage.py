@@ -5,6 +5,8 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from vaxtrust.errors import UntrustedSigner
+
 # Type letter → OIDs. The second of each pair is the early draft's typo (an extra ``.0``) that 391
 # of 582 test signers still carry; verifiers accept both, vaxtrust issues only the first.
 DCC_KEY_USAGE = {
@@ -27,8 +29,11 @@ def extended_key_usages(certificate: x509.Certificate) -> set[str]:
         # Some real signers encode e.g. an explicit cA=FALSE, which cryptography refuses.
         from asn1crypto import x509 as lenient
 
-        parsed = lenient.Certificate.load(certificate.public_bytes(Encoding.DER))
-        usages = parsed.extended_key_usage_value
+        try:
+            parsed = lenient.Certificate.load(certificate.public_bytes(Encoding.DER))
+            usages = parsed.extended_key_usage_value
+        except (ValueError, TypeError) as error:
+            raise UntrustedSigner(f"cannot read the signer certificate's key usage ({error})") from None
         return {usage.dotted for usage in usages} if usages is not None else set()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from vaxtrust.errors import CertificateError
 from vaxtrust.passport import schemas
+from vaxtrust.vn import names, vaccines
 
 COVID_19 = "840539006"                  # SNOMED CT, disease-agent-targeted
 COUNTRY = "VN"
@@ -45,7 +46,12 @@ class Holder:
 
 @dataclass(frozen=True)
 class Dose:
-    """One verified dose: when, and which product (EU value-set ``mp`` code, e.g. ``EU/1/21/1529``)."""
+    """One verified dose: when, and which product.
+
+    ``product`` is the EU value-set ``mp`` code the cleaning run resolved (``vaccine_mp`` of the dose
+    history, e.g. ``EU/1/21/1529``) or a :mod:`vaxtrust.vn.vaccines` product key (``astrazeneca``).
+    Free text is not guessed here: mapping typed brand names is the cleaning pipeline's job.
+    """
 
     vaccinated_on: date
     product: str
@@ -75,8 +81,6 @@ def new_uvci() -> str:
 
 def standard_name(full_name: str) -> StandardName:
     """Family name vs middle+given names (``NGUYEN`` / ``THI<THUY``), as the passport MRZ splits them."""
-    from vaxtrust.vn import names
-
     written = " ".join(unicodedata.normalize("NFC", full_name).split())
     if not written:
         raise CertificateError("field full_name: empty name")
@@ -115,14 +119,18 @@ def date_of_birth(value: str) -> str:
     return text
 
 
+def vaccine_product(code: str) -> vaccines.Vaccine | None:
+    """The product of an ``mp`` code or product key, from the vaccine mapping of :mod:`vaxtrust.vn`."""
+    known = vaccines.products()
+    return known.get(code) or next((p for p in known.values() if p.mp == code), None)
+
+
 def vaccination_entry(doses: Sequence[Dose], *, issuer: str, uvci: str) -> dict[str, Any]:
     """The ``v[0]`` entry for the latest dose: ``dn`` = doses received, ``sd`` per product.
 
     ``sd`` is the product's primary course; once a person has more doses than that (boosters),
     ``sd`` = ``dn`` as the eHealth Network's booster encoding (3/3) asks.
     """
-    from vaxtrust.vn import vaccines
-
     if not doses:
         raise CertificateError("field doses: no verified dose to certify")
     ordered = sorted(doses, key=lambda dose: dose.vaccinated_on)
@@ -130,7 +138,7 @@ def vaccination_entry(doses: Sequence[Dose], *, issuer: str, uvci: str) -> dict[
         if earlier.vaccinated_on == later.vaccinated_on:
             raise CertificateError(f"field doses: two doses on {later.vaccinated_on} (duplicate record?)")
     latest = ordered[-1]
-    product = vaccines.by_mp(latest.product)
+    product = vaccine_product(latest.product)
     if product is None:
         raise CertificateError(f"field vaccine: unknown product code {latest.product!r}")
     dose_number = len(ordered)

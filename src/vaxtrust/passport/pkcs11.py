@@ -140,6 +140,7 @@ class Pkcs11Signer:
         certificate: x509.Certificate,
     ) -> None:
         self._certificate = certificate
+        self._kid = kid_of(certificate)  # hashing the DER costs as much as a third of a signature
         self._lock = threading.Lock()  # a PKCS#11 session runs one operation at a time
         self._session = open_session(module, token_label, pin)
         try:
@@ -167,7 +168,7 @@ class Pkcs11Signer:
 
     @property
     def kid(self) -> bytes:
-        return kid_of(self._certificate)
+        return self._kid
 
     @property
     def algorithm(self) -> int:

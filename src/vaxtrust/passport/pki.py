@@ -201,6 +201,9 @@ class Passphrase:
 
     value: bytes
 
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
     def __repr__(self) -> str:
         return "Passphrase(***)"
 
@@ -241,7 +244,7 @@ def load_private_key(path: Path, passphrase: Passphrase) -> PrivateKey:
         raise SigningKeyError(f"key file {path} is not an encrypted PKCS#8 key; refusing a plain key")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase.value)
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: an empty passphrase
         raise SigningKeyError(f"wrong passphrase for key file {path} (or the file is damaged)") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise SigningKeyError(f"key file {path} holds a {type(key).__name__}; use P-256 or RSA")

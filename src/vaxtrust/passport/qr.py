@@ -41,7 +41,7 @@ def read_qr(image: bytes | Path) -> str:
         source = image if isinstance(image, Path) else io.BytesIO(image)
         with Image.open(source) as opened:
             opened.load()
-            results = zxingcpp.read_barcodes(opened.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+            results = zxingcpp.read_barcodes(opened.convert("L"), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as error:
         raise InvalidCertificate(f"qr: cannot read the image ({error})") from None
     texts = [result.text for result in results if result.valid]

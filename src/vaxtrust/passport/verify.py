@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +165,7 @@ def validity(decoded: DecodedCertificate) -> tuple[datetime, datetime]:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidCertificate(f"cwt: claim {name} missing or not a number")
         try:
-            times.append(datetime.fromtimestamp(value, timezone.utc))
+            times.append(datetime.fromtimestamp(value, UTC))
         except (OverflowError, OSError, ValueError):
             raise InvalidCertificate(f"cwt: claim {name} = {value} is out of range") from None
     return times[0], times[1]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vaxtrust.errors import ConfigError, StoreError
@@ -121,8 +121,13 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed at the end, rolled back on any error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as error:
+            raise StoreError(f"the store at {self.engine.url!r} failed: {error.orig}") from error
+        except DBAPIError as error:
+            raise StoreError(f"the store refused the change: {error.orig}") from error
 
     def session(self) -> Session:
         return self._sessions()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from vaxtrust.console import Console, NoopConsole
+from vaxtrust.engine.duckdb import DuckDBEngine
 from vaxtrust.errors import InputError, StoreError
 from vaxtrust.schema import (
     DOSE_HISTORY_COLUMNS,
@@ -50,9 +51,10 @@ UNKNOWN_PROVINCE = "unknown"
 IDENTITY_FIELDS = ("full_name", "dob", "gender", "id_number")
 ORIGINAL_FIELDS = tuple(c for c in DOSE_RECORD_COLUMNS if c != "record_id")
 # Where a run directory may keep copies of its inputs (checked in this order).
-RUN_RECORDS_NAMES = ("records.parquet", "records.csv", "input/records.parquet", "input/records.csv")
-RUN_REGISTER_NAMES = ("register.parquet", "register.csv", "input/register.parquet",
-                      "input/register.csv")
+RUN_RECORDS_NAMES = ("records.parquet", "records.csv", "inputs/records.parquet",
+                     "inputs/records.csv")
+RUN_REGISTER_NAMES = ("register.parquet", "register.csv", "inputs/register.parquet",
+                      "inputs/register.csv")
 _BATCH_ROWS = 50_000
 
 # Staging tables: name → columns (all text except where the type is given).
@@ -76,32 +78,34 @@ _STAGE_TYPES = {"confidence": "DOUBLE PRECISION", "match_probability": "DOUBLE P
 
 @dataclass(frozen=True)
 class RunInputs:
-    """The files of one publish."""
+    """The files of one publish: the run directory and the original inputs of the run."""
 
     run_dir: Path
-    records: Path
+    records: tuple[Path, ...]
     register: Path
     facilities: Path | None = None
 
     @classmethod
-    def locate(cls, run_dir: Path, records: Path | None = None, register: Path | None = None,
+    def locate(cls, run_dir: Path, records: Sequence[Path] = (), register: Path | None = None,
                facilities: Path | None = None) -> RunInputs:
-        """Find the original inputs: the given paths, else copies inside the run directory."""
+        """The given inputs, else copies kept in the run directory, else the run's own sources."""
         if not (run_dir / RUN_RESULTS).is_file():
             raise InputError(f"not a cleaning run: {RUN_RESULTS} is missing", path=str(run_dir))
         summary = _read_summary(run_dir)
-        found_records = records or _find_input(run_dir, RUN_RECORDS_NAMES, summary, "records")
-        found_register = register or _find_input(run_dir, RUN_REGISTER_NAMES, summary, "register")
-        missing = [option for option, path in (("--records", found_records),
-                                               ("--register", found_register)) if path is None]
+        found_records = tuple(records) or _find_inputs(run_dir, RUN_RECORDS_NAMES, summary,
+                                                       "records")
+        found_register = register or next(
+            iter(_find_inputs(run_dir, RUN_REGISTER_NAMES, summary, "register")), None)
+        missing = [option for option, found in (("--records", found_records),
+                                                ("--register", found_register)) if not found]
         if missing:
             raise InputError(
                 "the run keeps no copy of its original inputs: give "
-                + " and ".join(missing) + " (standard import schema, CSV or Parquet)",
+                + " and ".join(missing) + " (standard import schema, CSV, XLSX or Parquet)",
                 path=str(run_dir),
             )
-        assert found_records is not None and found_register is not None
-        for path in (found_records, found_register, facilities):
+        assert found_register is not None
+        for path in (*found_records, found_register, facilities):
             if path is not None and not path.is_file():
                 raise InputError("file not found", path=str(path))
         return cls(run_dir, found_records, found_register, facilities)
@@ -118,16 +122,19 @@ def _read_summary(run_dir: Path) -> dict[str, Any]:
     return summary if isinstance(summary, dict) else {}
 
 
-def _find_input(run_dir: Path, names: tuple[str, ...], summary: dict[str, Any],
-                key: str) -> Path | None:
+def _find_inputs(run_dir: Path, names: tuple[str, ...], summary: dict[str, Any],
+                 kind: str) -> tuple[Path, ...]:
+    """A copy inside the run directory, else the source files the run's summary names."""
     for name in names:
         if (run_dir / name).is_file():
-            return run_dir / name
-    inputs = summary.get("inputs")
-    named = inputs.get(key) if isinstance(inputs, dict) else None
-    if isinstance(named, str) and Path(named).is_file():
-        return Path(named)
-    return None
+            return (run_dir / name,)
+    sources = summary.get("sources")
+    paths = tuple(
+        Path(source["source"]) for source in (sources if isinstance(sources, list) else [])
+        if isinstance(source, dict) and source.get("kind") == kind
+        and isinstance(source.get("source"), str)
+    )
+    return paths if paths and all(path.is_file() for path in paths) else ()
 
 
 @dataclass(frozen=True)
@@ -173,14 +180,26 @@ def _read_table_sql(path: Path) -> str:
 def _register_view(con: duckdb.DuckDBPyConnection, name: str, path: Path,
                    required: tuple[str, ...]) -> None:
     try:
-        con.execute(f"CREATE VIEW {name}_raw AS SELECT * FROM {_read_table_sql(path)}")
-        columns = [row[0] for row in con.execute(f"DESCRIBE {name}_raw").fetchall()]
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {_read_table_sql(path)}")
+        columns = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
     except duckdb.Error as error:
         raise InputError(f"cannot read: {error}", path=str(path)) from error
     missing = [column for column in required if column not in columns]
     if missing:
         raise InputError(f"missing columns: {', '.join(missing)}", path=str(path))
-    con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_raw")
+
+
+def _ingest_originals(engine: DuckDBEngine, inputs: RunInputs) -> None:
+    """Read the original inputs exactly as the cleaning run did (same readers and repairs)."""
+    from vaxtrust.ingest.load import ingest
+
+    ingest(engine, "records", list(inputs.records))
+    ingest(engine, "register", [inputs.register])
+    # The run collapsed repeated record ids to their first row; keep the same one.
+    engine.execute("""CREATE VIEW records AS SELECT * FROM raw_records
+                      QUALIFY row_number() OVER (PARTITION BY record_id
+                                                 ORDER BY source, row_number) = 1""")
+    engine.execute("CREATE VIEW register AS SELECT * FROM raw_register")
 
 
 def _text(column: str) -> str:
@@ -221,9 +240,7 @@ def _validate(con: duckdb.DuckDBPyConnection, inputs: RunInputs, has_candidates:
              "AND person_id IS NULL", "linked records without person_id", results, "person_id")
     _fail_on(con, "SELECT r.record_id FROM results r LEFT JOIN records o USING (record_id) "
              "WHERE o.record_id IS NULL AND r.status <> 'rejected'",
-             "results rows without their original record", inputs.records, "record_id")
-    _fail_on(con, "SELECT record_id FROM records GROUP BY record_id HAVING count(*) > 1",
-             "record_id repeated in the records file", inputs.records, "record_id")
+             "results rows without their original record", inputs.records[0], "record_id")
     _fail_on(con, "SELECT person_id FROM register GROUP BY person_id HAVING count(*) > 1",
              "person_id repeated in the register file", inputs.register, "person_id")
     _fail_on(con, "SELECT r.record_id || ' → ' || r.person_id FROM results r "
@@ -308,11 +325,11 @@ def _stage_queries(has_candidates: bool, has_doses: bool, has_facilities: bool) 
     return queries
 
 
-def prepare(con: duckdb.DuckDBPyConnection, inputs: RunInputs) -> dict[str, str]:
+def prepare(engine: DuckDBEngine, inputs: RunInputs) -> dict[str, str]:
     """Read and check every input; return the staging queries to stream into the store."""
+    con = engine.connection
+    _ingest_originals(engine, inputs)
     _register_view(con, "results", inputs.run_dir / RUN_RESULTS, RESULT_COLUMNS)
-    _register_view(con, "records", inputs.records, DOSE_RECORD_COLUMNS)
-    _register_view(con, "register", inputs.register, REGISTER_COLUMNS)
     has_candidates = (inputs.run_dir / RUN_REVIEW_CANDIDATES).is_file()
     has_doses = (inputs.run_dir / RUN_DOSE_HISTORY).is_file()
     if has_candidates:
@@ -345,7 +362,7 @@ def _drop_stage_tables(connection: Connection) -> None:
 
 
 def _batches(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[pa.RecordBatch]:
-    reader = con.execute(sql).fetch_record_batch(_BATCH_ROWS)
+    reader = con.sql(sql).to_arrow_reader(_BATCH_ROWS)
     yield from reader
 
 
@@ -448,27 +465,32 @@ def _classify_records(connection: Connection) -> None:
             ELSE 'update' END""")
 
 
-def _record_corrections(connection: Connection, run_id: str, actor: str, now: str) -> int:
-    """One correction row per changed current value, before the values change."""
+_CORRECTION_INSERT = """
+    INSERT INTO correction (record_id, field, old_value, new_value, actor, reason, run_id, made_at)
+    SELECT s.record_id, '{field}', {old}, s.{field}, :actor,
+           'cleaning run ' || :run_id || ': ' || s.reasons, :run_id, :now
+    """
+
+
+def _correct_updated_records(connection: Connection, run_id: str, actor: str, now: str) -> int:
+    """Before the update: one correction per current value the run changes."""
     count = 0
-    reason = "'cleaning run ' || :run_id || ': ' || s.reasons"
-    for field in IDENTITY_FIELDS:
-        # New records: the run's value versus the facility's original.
-        count += _run_sql(connection, f"""
-            INSERT INTO correction (record_id, field, old_value, new_value, actor, reason, run_id,
-                                    made_at)
-            SELECT s.record_id, '{field}', s.original_{field}, s.{field}, :actor, {reason},
-                   :run_id, :now
-            FROM stage_records s
-            WHERE s.action = 'new' AND s.original_{field} IS DISTINCT FROM s.{field}""",
-            run_id=run_id, actor=actor, now=now)
     for field in (*IDENTITY_FIELDS, "person_id", "status"):
-        count += _run_sql(connection, f"""
-            INSERT INTO correction (record_id, field, old_value, new_value, actor, reason, run_id,
-                                    made_at)
-            SELECT s.record_id, '{field}', v.{field}, s.{field}, :actor, {reason}, :run_id, :now
+        count += _run_sql(connection, _CORRECTION_INSERT.format(field=field, old=f"v.{field}") + f"""
             FROM stage_records s JOIN vaccination_record v ON v.record_id = s.record_id
             WHERE s.action = 'update' AND v.{field} IS DISTINCT FROM s.{field}""",
+            run_id=run_id, actor=actor, now=now)
+    return count
+
+
+def _correct_new_records(connection: Connection, run_id: str, actor: str, now: str) -> int:
+    """After the insert: the run's value of each identity field versus the facility's original."""
+    count = 0
+    for field in IDENTITY_FIELDS:
+        old = f"s.original_{field}"
+        count += _run_sql(connection, _CORRECTION_INSERT.format(field=field, old=old) + f"""
+            FROM stage_records s
+            WHERE s.action = 'new' AND {old} IS DISTINCT FROM s.{field}""",
             run_id=run_id, actor=actor, now=now)
     return count
 
@@ -580,8 +602,10 @@ def publish_run(
         return PublishReport(existing.run_id, digest, already_published=True)
     if session.get(Run, run_id) is not None:
         raise StoreError(f"run id {run_id} was published before with different files")
-    with duckdb.connect() as con:
-        queries = prepare(con, inputs)
+    engine = DuckDBEngine()
+    try:
+        con = engine.connection
+        queries = prepare(engine, inputs)
         connection = session.connection()
         now = utc_now_text()
         session.add(Run(run_id=run_id, content_hash=digest, source_dir=str(inputs.run_dir),
@@ -590,11 +614,14 @@ def publish_run(
         session.flush()
         _create_stage_tables(connection)
         counts = _load_stage(connection, con, queries, console)
+    finally:
+        engine.close()
     console.stage_started("publish: apply")
     _apply_reference_data(connection)
     _classify_records(connection)
-    corrections = _record_corrections(connection, run_id, actor.username, now)
+    corrections = _correct_updated_records(connection, run_id, actor.username, now)
     inserted, updated = _write_records(connection, run_id, now)
+    corrections += _correct_new_records(connection, run_id, actor.username, now)
     opened, superseded = _write_review_items(connection, run_id, now)
     _write_dose_history(connection, run_id)
     queued = _queue_signing(connection, run_id, now)

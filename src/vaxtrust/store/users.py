@@ -54,6 +54,7 @@ def _facility_province(session: Session, facility_id: str, province_code: str | 
         )
     if session.get(Province, province_code) is None:
         session.add(Province(code=province_code))
+        session.flush()
     session.add(Facility(facility_id=facility_id, province_code=province_code))
     session.flush()
     return province_code

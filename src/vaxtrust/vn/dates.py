@@ -1,7 +1,7 @@
 """Dates as facilities typed them: parse with an explicit precision, never inventing a day.
 
 Accepted forms (day first, as Vietnamese write dates): ``dd/mm/yyyy``, ``d/m/yy``, ``dd-mm-yyyy``,
-``dd.mm.yyyy``, ``ddmmyyyy``, ``yyyy-mm-dd`` (optionally with a time), ``yyyymmdd``, ``mm/yyyy``,
+``dd.mm.yyyy``, ``ddmmyyyy``, ``yyyy-mm-dd`` (optionally with a time), ``yyyymmdd``, ``mm/yyyy``, ``yyyy-mm``,
 ``yyyy``, and Excel serial day numbers (5 digits, 1927-2028). Two-digit years pivot at
 :data:`TWO_DIGIT_YEAR_PIVOT`: ``yy <= 26`` is 20yy, else 19yy.
 
@@ -25,13 +25,15 @@ EXCEL_EPOCH: Final = date(1899, 12, 30)
 EXCEL_SERIAL_MIN: Final = 10_000   # 1927-05-18; smaller numbers are read as years or garbage
 EXCEL_SERIAL_MAX: Final = 47_000   # 2028-09-05
 
+STRIP_CHARS: Final = " \t\n\r"
 _SEP = r"[/.\-]"
-DAY_FIRST_RE: Final = re.compile(rf"(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{4}}|\d{{2}})")
-ISO_RE: Final = re.compile(rf"(\d{{4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})(?:[ T][0-9:.]*)?")
-MONTH_YEAR_RE: Final = re.compile(rf"(\d{{1,2}}){_SEP}(\d{{4}})")
-YEAR_RE: Final = re.compile(r"\d{4}")
-EIGHT_DIGITS_RE: Final = re.compile(r"\d{8}")
-EXCEL_SERIAL_RE: Final = re.compile(r"(\d{5})(?:\.0+)?")
+DAY_FIRST_RE: Final = re.compile(rf"([0-9]{{1,2}}){_SEP}([0-9]{{1,2}}){_SEP}([0-9]{{4}}|[0-9]{{2}})")
+ISO_RE: Final = re.compile(rf"([0-9]{{4}}){_SEP}([0-9]{{1,2}}){_SEP}([0-9]{{1,2}})(?:[ T][0-9:.]*)?")
+YEAR_MONTH_RE: Final = re.compile(rf"([0-9]{{4}}){_SEP}([0-9]{{1,2}})")
+MONTH_YEAR_RE: Final = re.compile(rf"([0-9]{{1,2}}){_SEP}([0-9]{{4}})")
+YEAR_RE: Final = re.compile(r"[0-9]{4}")
+EIGHT_DIGITS_RE: Final = re.compile(r"[0-9]{8}")
+EXCEL_SERIAL_RE: Final = re.compile(r"([0-9]{5})(?:\.0+)?")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def parse(raw: object) -> ParsedDate:
     """Parse one date as typed (see module doc); never raises."""
     if not isinstance(raw, str):
         return _invalid("date_missing")
-    text = raw.strip()
+    text = raw.strip(STRIP_CHARS)
     if not text:
         return _invalid("date_missing")
     if match := DAY_FIRST_RE.fullmatch(text):
@@ -95,6 +97,8 @@ def parse(raw: object) -> ParsedDate:
         return make(year, int(match.group(2)), int(match.group(1)), repairs)
     if match := ISO_RE.fullmatch(text):
         return make(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    if match := YEAR_MONTH_RE.fullmatch(text):
+        return make(int(match.group(1)), int(match.group(2)))
     if match := MONTH_YEAR_RE.fullmatch(text):
         return make(int(match.group(2)), int(match.group(1)))
     if YEAR_RE.fullmatch(text):

@@ -24,8 +24,8 @@ LATEST_BIRTH_YEAR: Final = 2026
 # Century+gender digits in use: 0/1 (1900s) and 2/3 (2000s).
 CENTURY_DIGITS: Final = "0123"
 
-SCIENTIFIC_RE: Final = re.compile(r"(\d)(?:\.(\d+))?E\+?(\d{1,2})")
-EXCEL_DECIMAL_RE: Final = re.compile(r"(\d+)\.0+")
+SCIENTIFIC_RE: Final = re.compile(r"([0-9])(?:\.([0-9]+))?E\+?([0-9]{1,2})")
+EXCEL_DECIMAL_RE: Final = re.compile(r"([0-9]+)\.0+")
 SEPARATED_RE: Final = re.compile(r"[0-9][0-9 .,_/\-]*[0-9]")
 SEPARATORS_RE: Final = re.compile(r"[ .,_/\-]")
 # Passport numbers: 6-9 letters and digits with at least one of each (VN: one letter + 7 digits).

@@ -78,11 +78,17 @@ def sig_structure(protected_bytes: bytes, payload: bytes) -> bytes:
 def encode_sign1(payload: bytes, *, algorithm: int, kid: bytes,
                  sign: Callable[[bytes], bytes]) -> bytes:
     """A tagged COSE_Sign1 with ``alg`` and ``kid`` in the protected header."""
+    return sign1_with_signature(payload, algorithm=algorithm, kid=kid, sign=sign)[0]
+
+
+def sign1_with_signature(payload: bytes, *, algorithm: int, kid: bytes,
+                         sign: Callable[[bytes], bytes]) -> tuple[bytes, bytes]:
+    """The tagged COSE_Sign1 and its signature (revocation lists hash the signature)."""
     if algorithm not in ALGORITHM_NAMES:
         raise UnsupportedAlgorithm(f"algorithm {algorithm} is not ES256 (-7) or PS256 (-37)")
     protected = cbor2.dumps({HEADER_ALG: algorithm, HEADER_KID: kid})
     signature = sign(sig_structure(protected, payload))
-    return cbor2.dumps(cbor2.CBORTag(TAG_SIGN1, [protected, {}, payload, signature]))
+    return cbor2.dumps(cbor2.CBORTag(TAG_SIGN1, [protected, {}, payload, signature])), signature
 
 
 def decode_sign1(data: bytes) -> Sign1:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from vaxtrust.console import Console, stage
 from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.compare import explain_pairs_sql, relate_ids_sql
-from vaxtrust.pipeline.match.evidence import evidence_pairs_sql
+from vaxtrust.pipeline.match.evidence import evidence_pairs_sql, evidence_sources_sql
 from vaxtrust.pipeline.match.exact import exact_pairs_sql
 from vaxtrust.pipeline.match.guards import (
     linkable_sql,
@@ -44,6 +44,7 @@ WORK_TABLES = (
     "match_open", "match_open_next", "match_pairs", "match_scored", "match_variants",
     "match_splink_pairs", "match_splink_labels", "match_splink_records", "match_splink_register",
     "match_linked", "match_ranked", "match_top", "match_evidence_pairs",
+    "match_evidence_sources",
 )
 
 
@@ -116,8 +117,11 @@ class _Matcher:
 
     def _evidence_pairs(self) -> str:
         stage_name = "match_household_evidence"
-        self.engine.create_table("match_ranked", ranked_candidates_sql("match_candidates"),
+        self.engine.create_table("match_evidence_sources", evidence_sources_sql("match_open"),
                                  stage=stage_name)
+        self.engine.create_table("match_ranked", ranked_candidates_sql(
+            "(SELECT * FROM match_candidates WHERE record_id IN "
+            "(SELECT record_id FROM match_evidence_sources))"), stage=stage_name)
         self.engine.create_table("match_top", top_two_sql("match_ranked"), stage=stage_name)
         self.engine.create_table("match_linked", f"""
             SELECT record_id, person_id FROM match_top

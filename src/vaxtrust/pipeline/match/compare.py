@@ -24,10 +24,10 @@ SURNAME_VARIANTS: Final = (("HOANG", "HUYNH"), ("VU", "VO"))
 NAME_FACTORS: Final[Mapping[str, float]] = {
     EQUAL: 1.0,
     "name_no_diacritics": 0.998,
-    "name_tone_style": 0.995,
+    "name_diacritics_differ": 0.99,
     "name_middle_dropped": 0.99,
     "name_order_swapped": 0.99,
-    "surname_variant": 0.985,
+    "name_regional_variant": 0.985,
     "name_typo": 0.97,
     "name_missing": 0.5,
     "name_different": 0.2,
@@ -39,8 +39,8 @@ DOB_FACTORS: Final[Mapping[str, float]] = {
     "dob_month_only": 0.985,
     "dob_placeholder": 0.97,
     "dob_typo": 0.96,
-    "dob_missing": 0.9,
-    "dob_different": 0.3,
+    "dob_missing": 0.97,
+    "dob_different": 0.7,
 }
 GENDER_FACTORS: Final[Mapping[str, float]] = {
     EQUAL: 1.0,
@@ -59,7 +59,7 @@ NAME_VERDICT_SQL: Final = f"""CASE
     WHEN r.name_canonical = p.name_canonical THEN '{EQUAL}'
     WHEN r.name_fold = p.name_fold AND upper(r.name_canonical) = r.name_fold
         THEN 'name_no_diacritics'
-    WHEN r.name_fold = p.name_fold THEN 'name_tone_style'
+    WHEN r.name_fold = p.name_fold THEN 'name_diacritics_differ'
     WHEN r.surname_fold = p.surname_fold AND r.given_fold = p.given_fold
         AND coalesce(r.middle_fold, '') <> coalesce(p.middle_fold, '')
         AND (coalesce(r.middle_fold, '') = ''
@@ -72,7 +72,7 @@ NAME_VERDICT_SQL: Final = f"""CASE
             f"(r.surname_fold = '{a}' AND p.surname_fold = '{b}') OR "
             f"(r.surname_fold = '{b}' AND p.surname_fold = '{a}')"
             for a, b in SURNAME_VARIANTS
-        )}) THEN 'surname_variant'
+        )}) THEN 'name_regional_variant'
     -- A typo: one or two edits over the whole name, but the given name (how people are told
     -- apart, e.g. twins) must stay close.
     WHEN damerau_levenshtein(r.name_fold, p.name_fold) <= 2
@@ -100,8 +100,12 @@ DOB_VERDICT_SQL: Final = f"""CASE
     -- 01/01 of the right year typed in when only the year was known
     WHEN r.dob_precision = 'day' AND r.dob_day = 1 AND r.dob_month = 1
         AND r.dob_year = p.dob_year THEN 'dob_placeholder'
+    -- one digit, the day within the right month, or the year one off: typing slips
     WHEN p.dob_precision = 'day' AND r.dob_precision = 'day'
-        AND hamming({_DIGITS}, {_REG_DIGITS}) = 1 THEN 'dob_typo'
+        AND (hamming({_DIGITS}, {_REG_DIGITS}) = 1
+             OR (r.dob_year = p.dob_year AND r.dob_month = p.dob_month)
+             OR (r.dob_month = p.dob_month AND r.dob_day = p.dob_day
+                 AND abs(r.dob_year - p.dob_year) = 1)) THEN 'dob_typo'
     ELSE 'dob_different'
 END"""
 
@@ -122,7 +126,7 @@ def explain_pairs_sql(pairs: str) -> str:
     """Verdicts, reasons, comparison JSON and rule confidence for every pair of ``pairs``.
 
     ``pairs`` must have ``record_id, person_id, path, id_verdict, id_factor, probability``: the ID
-    evidence of the path that proposed the pair (``equal``, ``id_typo``, ``id_old_cmnd``, ...), its
+    evidence of the path that proposed the pair (``equal``, ``id_digit_mistyped``, ``id_old_cmnd``, ...), its
     factor, and a probability when the path scored the pair itself (Splink), else NULL for the rule
     confidence. A pair whose name or date of birth differs beyond any explained error is capped at
     :data:`UNEXPLAINED_CAP` of its score: it may reach review, never an automatic link. Output:
@@ -141,6 +145,8 @@ WITH verdicts AS (
         r.dob AS r_dob, r.dob_precision AS r_dob_precision,
         p.dob AS p_dob, p.dob_precision AS p_dob_precision,
         r.gender AS r_gender, p.gender AS p_gender,
+        list_contains(coalesce(r.name_flags, []), 'name_tone_style') AS r_tone_style,
+        list_contains(coalesce(p.name_flags, []), 'name_tone_style') AS p_tone_style,
         r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs,
         {NAME_VERDICT_SQL} AS name_verdict,
         {DOB_VERDICT_SQL} AS dob_verdict,
@@ -167,7 +173,9 @@ SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id
          nullif(gender_verdict, '{EQUAL}'), nullif(id_verdict, '{EQUAL}'),
          -- the record's own ID names someone else (a parent's, a twin's)
          CASE WHEN id_verdict = '{EQUAL}' AND name_verdict = 'name_different'
-              THEN 'id_belongs_to_other_person' END],
+              THEN 'id_belongs_to_other_person' END,
+         -- canonical names unify the tone style; say so when the record used the other one
+         CASE WHEN r_tone_style <> p_tone_style THEN 'name_tone_style' END],
         coalesce(id_repairs, [])))) AS reasons
 FROM verdicts
 """
@@ -187,7 +195,7 @@ SELECT s.record_id, s.person_id, '{path}' AS path,
         WHEN r.id_clean = p.person_id THEN '{EQUAL}'
         WHEN r.id_clean = p.old_id THEN 'id_old_cmnd'
         WHEN length(r.id_clean) = length(p.person_id) AND hamming(r.id_clean, p.person_id) = 1
-            THEN 'id_typo'
+            THEN 'id_digit_mistyped'
         WHEN other.person_id IS NOT NULL THEN 'id_belongs_to_other_person'
         ELSE 'id_not_in_register'
     END AS id_verdict,

@@ -24,7 +24,7 @@ WITH ids AS (
 substitutions AS (
     SELECT record_id,
         substr(id, 1, pos - 1) || CAST(digit AS VARCHAR) || substr(id, pos + 1) AS variant,
-        'id_typo' AS id_verdict
+        'id_digit_mistyped' AS id_verdict
     FROM ids, range(1, {ID_LENGTH + 1}) AS positions(pos), range(0, 10) AS digits(digit)
     WHERE substr(id, pos, 1) <> CAST(digit AS VARCHAR)
 ),
@@ -32,7 +32,7 @@ transpositions AS (
     SELECT record_id,
         substr(id, 1, pos - 1) || substr(id, pos + 1, 1) || substr(id, pos, 1)
             || substr(id, pos + 2) AS variant,
-        'id_transposition' AS id_verdict
+        'id_digits_swapped' AS id_verdict
     FROM ids, range(1, {ID_LENGTH}) AS positions(pos)
     WHERE substr(id, pos, 1) <> substr(id, pos + 1, 1)
 )

@@ -27,6 +27,7 @@ from vaxtrust.pipeline.match.settings import MatchSettings
 logger = logging.getLogger(__name__)
 
 MIN_TRAINING_LABELS = 50
+U_SAMPLING_SEED = 20220323  # the day the 41 million unauthenticated doses were ordered cleaned
 
 LINKAGE_COLUMNS = """
     name_fold, surname_fold, coalesce(middle_fold, '') AS middle_fold, given_fold,
@@ -164,7 +165,10 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
         log_level=None,
     )
     console.message(f"probabilistic linkage: {open_count:,} open records, {labels:,} labelled pairs")
-    linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs)
+    # One chunk: early stopping never triggers on the rare agreement levels, so probing only
+    # repeats work. A fixed seed makes runs reproducible.
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=settings.u_max_pairs, seed=U_SAMPLING_SEED, num_chunks=1)
     linker.training.estimate_m_from_pairwise_labels("match_splink_labels")
     predictions = linker.inference.predict(
         threshold_match_probability=settings.candidate_floor, warning_mode="never")

@@ -19,7 +19,7 @@ class MatchSettings:
     auto_link: float = 0.95
     """A rule-path candidate at or above this links automatically (if no close competitor)."""
 
-    probabilistic_auto_link: float = 0.9999
+    probabilistic_auto_link: float = 0.999
     """A Splink candidate at or above this links automatically (if no close competitor)."""
 
     review_floor: float = 0.30
@@ -49,7 +49,7 @@ class MatchSettings:
     training_labels: int = 50_000
     """Most labelled pairs (from the exact and ID-anchored paths) used to estimate Splink's m."""
 
-    u_max_pairs: int = 2_000_000
+    u_max_pairs: int = 1_000_000
     """Random pairs sampled to estimate Splink's u probabilities."""
 
     def __post_init__(self) -> None:

@@ -1,0 +1,203 @@
+"""Signing speed: raw ECDSA P-256 / RSA-PSS with `cryptography` vs full issuance and verification.
+
+Full issuance = payload (names transliterated, schema-checked) → CBOR → COSE_Sign1 → zlib → Base45 →
+``HC1:`` text (no QR image). Full verification = the reverse plus signer lookup, signature, expiry,
+key usage, schema and a revocation-list lookup. All rates are measured side by side in one process, so
+the ratios hold on any machine even though the absolute numbers are noisy on a shared one.
+
+Targets (issue 5, item 7): issuance >= 1/3 of the raw ES256 sign rate, verification >= 1/3 of the
+raw ES256 verify rate.
+
+    .venv/bin/python benchmarks/bench_passport.py [--seconds 2] [--hsm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from vaxtrust.passport import pki
+from vaxtrust.passport.issue import issue_certificate
+from vaxtrust.passport.payload import Dose, Holder
+from vaxtrust.passport.revocation import Revocation, RevocationList, revocation_document
+from vaxtrust.passport.signer import LocalKeySigner, Signer
+from vaxtrust.passport.trustlist import TrustedSigner, TrustList
+from vaxtrust.passport.verify import verify_certificate
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+HOLDER = Holder("Nguyễn Thị Thuỷ Tiên", "1980-05-17")
+DOSES = [Dose(date(2021, 8, 2), "EU/1/21/1529"), Dose(date(2021, 10, 25), "EU/1/21/1529"),
+         Dose(date(2022, 3, 1), "EU/1/20/1528")]
+MESSAGE = os.urandom(330)  # about the size of a DCC's COSE Sig_structure
+PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+
+
+def rate(action: Callable[[], object], seconds: float) -> float:
+    """Operations per second of ``action`` over about ``seconds`` (after a short warm-up)."""
+    for _ in range(20):
+        action()
+    count, start = 0, time.perf_counter()
+    deadline = start + seconds
+    while True:
+        for _ in range(20):
+            action()
+        count += 20
+        now = time.perf_counter()
+        if now >= deadline:
+            return count / (now - start)
+
+
+def make_signer(key_type: pki.KeyType) -> tuple[LocalKeySigner, x509.Certificate]:
+    csca_key, csca = pki.new_csca(country="VN", common_name="bench CSCA", now=NOW - timedelta(days=1))
+    key = pki.new_private_key(key_type)
+    certificate = pki.new_document_signer(
+        csca_key=csca_key, csca_certificate=csca, public_key=key.public_key(),
+        common_name="bench DSC", now=NOW - timedelta(days=1),
+    )
+    return LocalKeySigner(key, certificate), csca
+
+
+def revocation_list_with(entries: int) -> RevocationList:
+    """A revocation list with ``entries`` unrelated certificates (the lookup a verifier pays)."""
+    revocations = [
+        Revocation(uci=f"URN:UVCI:01:VN:{index:032X}", country="VN", kid=b"\x01" * 8,
+                   signature=os.urandom(64), revoked_at=NOW, expires=NOW + timedelta(days=365),
+                   reason="bench")
+        for index in range(entries)
+    ]
+    return RevocationList.from_document(revocation_document(revocations, country="VN", now=NOW), now=NOW)
+
+
+def bench_algorithm(name: str, signer: Signer, csca: x509.Certificate, raw_sign: Callable[[], object],
+                    raw_verify: Callable[[], object], seconds: float, revoked: RevocationList) -> list[str]:
+    trust = TrustList([TrustedSigner(signer.certificate, "VN")], [csca])
+    issued = issue_certificate(HOLDER, DOSES, signer, now=NOW)
+    verify_certificate(issued.qr_text, trust, now=NOW, revocation=revoked)
+    sign_rate = rate(raw_sign, seconds)
+    issue_rate = rate(lambda: issue_certificate(HOLDER, DOSES, signer, now=NOW), seconds)
+    verify_rate = rate(raw_verify, seconds)
+    full_verify_rate = rate(
+        lambda: verify_certificate(issued.qr_text, trust, now=NOW, revocation=revoked), seconds
+    )
+    return [
+        f"| {name} sign | {sign_rate:,.0f} | {issue_rate:,.0f} | {issue_rate / sign_rate:.2f} |",
+        f"| {name} verify | {verify_rate:,.0f} | {full_verify_rate:,.0f} | {full_verify_rate / verify_rate:.2f} |",
+    ]
+
+
+def bench_hsm(seconds: float) -> list[str]:
+    """ES256 issuance with the key in a SoftHSM2 token (a throw-away token in a temp dir)."""
+    tool = shutil.which("softhsm2-util")
+    module = Path("/usr/lib/softhsm/libsofthsm2.so")
+    if tool is None or not module.is_file():
+        return ["(SoftHSM2 not installed: HSM rows skipped)"]
+    root = Path(tempfile.mkdtemp(prefix="bench-softhsm-"))
+    (root / "tokens").mkdir()
+    (root / "softhsm2.conf").write_text(f"directories.tokendir = {root / 'tokens'}\nlog.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(root / "softhsm2.conf")
+    subprocess.run([tool, "--init-token", "--free", "--label", "bench", "--pin", "1234", "--so-pin", "4321"],
+                   check=True, capture_output=True)
+    from vaxtrust.passport.keystore import KeyStore, TokenKey
+
+    store = KeyStore.create(root / "keys", country="VN", common_name="bench CSCA",
+                            passphrase=pki.Passphrase.of("bench passphrase"), now=NOW - timedelta(days=1))
+    store.new_signer("hsm", csca_passphrase=pki.Passphrase.of("bench passphrase"),
+                     token=TokenKey(module, "bench", "1234"), now=NOW - timedelta(days=1))
+    signer = store.load_signer("hsm", now=NOW, pin="1234")
+    raw = rate(lambda: signer.sign(MESSAGE), seconds)
+    full = rate(lambda: issue_certificate(HOLDER, DOSES, signer, now=NOW), seconds)
+    shutil.rmtree(root, ignore_errors=True)
+    return [f"| ES256 sign, SoftHSM2 token | {raw:,.0f} (token) | {full:,.0f} | {full / raw:.2f} |"]
+
+
+def bench_batch(people: int) -> list[str]:
+    """People per second through ``sign_batch`` (DuckDB read, payload, ES256, SQLite journal, fsync)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vaxtrust.passport.batch import IssuanceJournal, people_of_run, sign_batch
+
+    root = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    (root / "run").mkdir()
+    ids = [f"P{index:09d}" for index in range(people)]
+    pq.write_table(pa.table({
+        "record_id": [f"R{index}" for index in range(people)], "status": ["verified"] * people,
+        "person_id": ids,
+    }), root / "run" / "results.parquet")
+    pq.write_table(pa.table({
+        "person_id": ids, "record_id": [f"R{index}" for index in range(people)],
+        "vaccine_mp": ["EU/1/21/1529"] * people, "vaccinated_on": [date(2021, 8, 2)] * people,
+        "facility_id": ["FAC-01"] * people, "duplicate_of": pa.nulls(people, pa.string()),
+        "flags": pa.array([[]] * people, pa.list_(pa.string())),
+    }), root / "run" / "dose_history.parquet")
+    pq.write_table(pa.table({
+        "person_id": ids, "full_name": ["Trần Thị Minh Khai"] * people, "dob": ["1979-09-02"] * people,
+        "dob_precision": ["day"] * people, "province_code": ["01"] * people,
+    }), root / "register.parquet")
+    signer, _ = make_signer("ec")
+    with IssuanceJournal(root / "out" / "issuance.sqlite") as journal:
+        start = time.perf_counter()
+        summary = sign_batch(people_of_run(root / "run", root / "register.parquet"), journal,
+                             lambda person: ("bench", signer), now=lambda: NOW)
+        elapsed = time.perf_counter() - start
+    shutil.rmtree(root, ignore_errors=True)
+    return [f"| sign-batch, {summary.issued:,} people (ES256, file key) | | {summary.issued / elapsed:,.0f} | |"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="measuring time per figure")
+    parser.add_argument("--revoked", type=int, default=10_000, help="entries in the revocation list")
+    parser.add_argument("--hsm", action="store_true", help="also measure a SoftHSM2 token signer")
+    parser.add_argument("--batch", type=int, default=0, help="also run sign-batch over N people")
+    args = parser.parse_args()
+
+    revoked = revocation_list_with(args.revoked)
+    rows = ["| operation | raw cryptography /s | full vaxtrust /s | ratio (target >= 0.33) |",
+            "| --- | ---: | ---: | ---: |"]
+
+    es_signer, es_csca = make_signer("ec")
+    es_key = es_signer.private_key
+    assert isinstance(es_key, ec.EllipticCurvePrivateKey)
+    es_signature = es_key.sign(MESSAGE, ec.ECDSA(hashes.SHA256()))
+    es_public = es_key.public_key()
+    rows += bench_algorithm(
+        "ES256", es_signer, es_csca,
+        lambda: es_key.sign(MESSAGE, ec.ECDSA(hashes.SHA256())),
+        lambda: es_public.verify(es_signature, MESSAGE, ec.ECDSA(hashes.SHA256())),
+        args.seconds, revoked,
+    )
+
+    ps_signer, ps_csca = make_signer("rsa")
+    ps_key = ps_signer.private_key
+    assert isinstance(ps_key, rsa.RSAPrivateKey)
+    ps_signature = ps_key.sign(MESSAGE, PSS, hashes.SHA256())
+    ps_public = ps_key.public_key()
+    rows += bench_algorithm(
+        f"PS256 (RSA-{ps_key.key_size})", ps_signer, ps_csca,
+        lambda: ps_key.sign(MESSAGE, PSS, hashes.SHA256()),
+        lambda: ps_public.verify(ps_signature, MESSAGE, PSS, hashes.SHA256()),
+        args.seconds, revoked,
+    )
+    if args.hsm:
+        rows += bench_hsm(args.seconds)
+    if args.batch:
+        rows += bench_batch(args.batch)
+    print(f"passport signing benchmark ({args.seconds:g} s per figure, revocation list of "
+          f"{len(revoked):,} hashes, one process, single thread)")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

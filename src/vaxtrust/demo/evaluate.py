@@ -1,0 +1,290 @@
+"""``vaxtrust evaluate``: score a cleaning run's results against the generator's ground truth.
+
+The headline figures are the ones that matter for passports: precision of automatic links (a
+wrong-person link can put someone else's doses on a passport, so their absolute number is shown
+too), recall, the review rate, and how often people who are not in the register get linked anyway.
+Scoring runs in DuckDB over Arrow/Parquet, so 10 million records are fine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from vaxtrust.errors import InputError
+from vaxtrust.schema import AUTO_LINK_STATUSES, RESULT_COLUMNS, TRUTH_COLUMNS, Status
+
+TRUTH_FILE = "records_truth.parquet"
+
+
+@dataclass(frozen=True)
+class FieldScore:
+    """Corrected values of one field: how many were given and how many equal the truth."""
+
+    field: str
+    corrected: int
+    right: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.right / self.corrected if self.corrected else None
+
+
+@dataclass(frozen=True)
+class KindScore:
+    """Outcome of the records that carry one injected error kind (``none`` = clean records)."""
+
+    kind: str
+    records: int
+    linked_right: int
+    wrong_links: int
+    review: int
+    unmatched_or_rejected: int
+    reported: int   # records whose reasons name this kind
+
+    @property
+    def recall(self) -> float | None:
+        return self.linked_right / self.records if self.records else None
+
+
+@dataclass(frozen=True)
+class Score:
+    records: int
+    in_register: int
+    not_in_register: int
+    missing_results: int
+    status_counts: dict[str, int]
+    auto_links: int
+    right_links: int
+    wrong_person_links: int
+    not_in_register_linked: int
+    fields: tuple[FieldScore, ...]
+    kinds: tuple[KindScore, ...]
+
+    @property
+    def precision(self) -> float | None:
+        """Share of automatic links (verified + corrected) that point to the right person."""
+        return self.right_links / self.auto_links if self.auto_links else None
+
+    @property
+    def recall(self) -> float | None:
+        """Share of records whose person is in the register that are auto-linked to that person."""
+        return self.right_links / self.in_register if self.in_register else None
+
+    @property
+    def review_rate(self) -> float | None:
+        return self.status_counts.get(Status.REVIEW.value, 0) / self.records if self.records else None
+
+    @property
+    def not_in_register_linked_share(self) -> float | None:
+        return self.not_in_register_linked / self.not_in_register if self.not_in_register else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for name in ("precision", "recall", "review_rate", "not_in_register_linked_share"):
+            data[name] = getattr(self, name)
+        data["fields"] = [{**asdict(f), "accuracy": f.accuracy} for f in self.fields]
+        data["kinds"] = [{**asdict(k), "recall": k.recall} for k in self.kinds]
+        return data
+
+
+def truth_file(truth_dir: Path) -> Path:
+    """The records truth inside a generated folder or its ``truth/`` folder."""
+    for candidate in (truth_dir / "truth" / TRUTH_FILE, truth_dir / TRUTH_FILE):
+        if candidate.is_file():
+            return candidate
+    raise InputError(f"no {TRUTH_FILE} in {truth_dir} or {truth_dir / 'truth'} "
+                     "(pass the folder written by `vaxtrust generate`)", path=str(truth_dir))
+
+
+def read_results(path: Path) -> pa.Table:
+    """Read a results file (Parquet, or CSV with text columns) and check its columns."""
+    if not path.is_file():
+        raise InputError("results file not found", path=str(path))
+    try:
+        if path.suffix.lower() in (".csv", ".txt"):
+            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in RESULT_COLUMNS if c != "confidence"},
+                strings_can_be_null=True))
+        else:
+            table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(f"cannot read results: {error}", path=str(path)) from error
+    check_results(table, str(path))
+    return table
+
+
+def check_results(table: pa.Table, source: str | None = None) -> None:
+    missing = [c for c in RESULT_COLUMNS if c not in table.column_names]
+    if missing:
+        raise InputError(f"results lack columns {', '.join(missing)} "
+                         f"(expected {', '.join(RESULT_COLUMNS)})", path=source)
+
+
+def score(truth_dir: Path | str, results: pa.Table) -> Score:
+    """Score ``results`` (columns RESULT_COLUMNS) against the truth in ``truth_dir``."""
+    check_results(results)
+    truth_path = truth_file(Path(truth_dir))
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        con.register("results_in", results.select(list(RESULT_COLUMNS)))
+        con.execute(f"CREATE VIEW truth AS SELECT {', '.join(TRUTH_COLUMNS)} "
+                    f"FROM read_parquet('{_sql_path(truth_path)}')")
+        con.execute(_RESULTS_SQL.format(reasons=_reasons_expression(results)))
+        _check_keys(con)
+        con.execute(_JOINED_SQL.format(auto=", ".join(f"'{s.value}'" for s in AUTO_LINK_STATUSES)))
+        return _collect(con)
+    finally:
+        con.close()
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _reasons_expression(results: pa.Table) -> str:
+    kind = results.schema.field("reasons").type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return "CAST(reasons AS VARCHAR[])"
+    if pa.types.is_null(kind):
+        return "CAST([] AS VARCHAR[])"
+    return ("list_filter(string_split(coalesce(CAST(reasons AS VARCHAR), ''), ';'), "
+            "lambda x: trim(x) <> '')")
+
+
+_RESULTS_SQL = """
+CREATE TEMP TABLE results AS
+SELECT CAST(record_id AS VARCHAR) AS record_id,
+       lower(trim(CAST(status AS VARCHAR))) AS status,
+       nullif(trim(CAST(person_id AS VARCHAR)), '') AS person_id,
+       nullif(CAST(corrected_full_name AS VARCHAR), '') AS corrected_full_name,
+       nullif(CAST(corrected_dob AS VARCHAR), '') AS corrected_dob,
+       nullif(CAST(corrected_gender AS VARCHAR), '') AS corrected_gender,
+       nullif(CAST(corrected_id_number AS VARCHAR), '') AS corrected_id_number,
+       {reasons} AS reasons
+FROM results_in
+"""
+
+_JOINED_SQL = """
+CREATE TEMP TABLE joined AS
+SELECT t.record_id, t.true_person_id, t.true_full_name, t.true_dob, t.true_gender,
+       t.true_id_number, t.error_kinds,
+       r.record_id IS NOT NULL AS has_result,
+       coalesce(r.status, 'missing') AS status,
+       r.person_id, r.corrected_full_name, r.corrected_dob, r.corrected_gender,
+       r.corrected_id_number, coalesce(r.reasons, []) AS reasons,
+       coalesce(r.status IN ({auto}), false) AS auto_link,
+       coalesce(r.status IN ({auto}) AND r.person_id = t.true_person_id, false) AS right_link
+FROM truth t LEFT JOIN results r USING (record_id)
+"""
+
+
+def _check_keys(con: duckdb.DuckDBPyConnection) -> None:
+    bad_status = con.execute(
+        "SELECT status, count(*) FROM results WHERE status IS NULL OR status NOT IN "
+        f"({', '.join(repr(s.value) for s in Status)}) GROUP BY ALL ORDER BY 2 DESC LIMIT 1"
+    ).fetchone()
+    if bad_status:
+        raise InputError(f"{bad_status[1]} results have status {bad_status[0]!r}; expected one of "
+                         f"{', '.join(s.value for s in Status)}", field="status")
+    duplicate = con.execute("SELECT record_id, count(*) FROM results GROUP BY 1 HAVING count(*) > 1 "
+                            "LIMIT 1").fetchone()
+    if duplicate:
+        raise InputError(f"record {duplicate[0]} appears {duplicate[1]} times in the results",
+                         field="record_id")
+    unknown = con.execute("SELECT count(*), min(record_id) FROM results r ANTI JOIN truth t "
+                          "USING (record_id)").fetchone()
+    if unknown and unknown[0]:
+        raise InputError(f"{unknown[0]} result records are not in the truth (e.g. {unknown[1]}); "
+                         "were they made from another generated data set?", field="record_id")
+
+
+_FIELD_SQL = {
+    "full_name": "nfc_normalize(trim(corrected_full_name)) = nfc_normalize(true_full_name)",
+    "dob": "(corrected_dob = true_dob OR (length(true_dob) < 10 "
+           "AND left(corrected_dob, length(true_dob)) = true_dob))",
+    "gender": "upper(trim(corrected_gender)) = true_gender",
+    "id_number": "regexp_replace(corrected_id_number, '[^0-9A-Za-z]', '', 'g') = true_id_number",
+}
+
+
+def _collect(con: duckdb.DuckDBPyConnection) -> Score:
+    row = con.execute("""
+        SELECT count(*), count(true_person_id), count(*) - count(true_person_id),
+               count(*) FILTER (WHERE NOT has_result), count(*) FILTER (WHERE auto_link),
+               count(*) FILTER (WHERE right_link),
+               count(*) FILTER (WHERE auto_link AND NOT right_link),
+               count(*) FILTER (WHERE auto_link AND true_person_id IS NULL)
+        FROM joined""").fetchone()
+    assert row is not None
+    statuses = dict(con.execute("SELECT status, count(*) FROM joined GROUP BY 1 ORDER BY 1").fetchall())
+    fields = []
+    for name, condition in _FIELD_SQL.items():
+        counts = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {condition}) FROM joined "
+                             f"WHERE corrected_{name} IS NOT NULL").fetchone()
+        assert counts is not None
+        fields.append(FieldScore(name, int(counts[0]), int(counts[1])))
+    kinds = [KindScore(str(k), *map(int, rest)) for k, *rest in con.execute("""
+        WITH per_kind AS (
+            SELECT unnest(CASE WHEN len(error_kinds) = 0 THEN ['none'] ELSE error_kinds END) AS kind,
+                   right_link, auto_link, status, reasons
+            FROM joined)
+        SELECT kind, count(*), count(*) FILTER (WHERE right_link),
+               count(*) FILTER (WHERE auto_link AND NOT right_link),
+               count(*) FILTER (WHERE status = 'review'),
+               count(*) FILTER (WHERE status IN ('unmatched', 'rejected', 'missing')),
+               count(*) FILTER (WHERE list_contains(reasons, kind))
+        FROM per_kind GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()]
+    return Score(
+        records=int(row[0]), in_register=int(row[1]), not_in_register=int(row[2]),
+        missing_results=int(row[3]), status_counts={str(k): int(v) for k, v in statuses.items()},
+        auto_links=int(row[4]), right_links=int(row[5]), wrong_person_links=int(row[6]),
+        not_in_register_linked=int(row[7]), fields=tuple(fields), kinds=tuple(kinds),
+    )
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def render_table(result: Score) -> Any:
+    """The score as rich tables (headline, corrected fields, per error kind)."""
+    from rich.console import Group
+    from rich.table import Table
+
+    head = Table(title="Kết quả / score", show_header=False)
+    head.add_column("metric")
+    head.add_column("value", justify="right")
+    for label, value in (
+        ("records", f"{result.records:,}"),
+        ("precision of auto-links", _percent(result.precision)),
+        ("wrong-person links", f"{result.wrong_person_links:,}"),
+        ("recall (in-register records linked right)", _percent(result.recall)),
+        ("review rate", _percent(result.review_rate)),
+        ("not-in-register records linked (share)",
+         f"{result.not_in_register_linked:,} ({_percent(result.not_in_register_linked_share)})"),
+        ("records without a result", f"{result.missing_results:,}"),
+        *((f"status {k}", f"{v:,}") for k, v in result.status_counts.items()),
+    ):
+        head.add_row(label, value)
+    fields = Table(title="corrected fields")
+    for column in ("field", "corrected", "right", "accuracy"):
+        fields.add_column(column, justify="left" if column == "field" else "right")
+    for f in result.fields:
+        fields.add_row(f.field, f"{f.corrected:,}", f"{f.right:,}", _percent(f.accuracy))
+    kinds = Table(title="per injected error kind")
+    for column in ("kind", "records", "recall", "wrong links", "review", "unmatched/rejected",
+                   "reason given"):
+        kinds.add_column(column, justify="left" if column == "kind" else "right")
+    for k in result.kinds:
+        kinds.add_row(k.kind, f"{k.records:,}", _percent(k.recall), f"{k.wrong_links:,}",
+                      f"{k.review:,}", f"{k.unmatched_or_rejected:,}",
+                      _percent(k.reported / k.records if k.records else None))
+    return Group(head, fields, kinds)

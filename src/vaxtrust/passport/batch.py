@@ -1,0 +1,478 @@
+"""``sign-batch``: sign every verified person of a cleaning run, resumable, never issuing twice.
+
+The issuance journal (``issuance.sqlite`` in the output directory) is the only place a signed
+certificate exists until it is exported. A certificate is signed in memory and written to the journal
+in the same transaction that revokes the person's previous one, so a crash loses only certificates
+nobody has seen; the re-run signs those people again and skips everyone already committed. A unique
+index allows one current certificate per person, so even a bug cannot put two into circulation.
+
+A person whose name, date of birth or doses changed since their certificate was issued gets the
+old one revoked (reason ``record_changed``) and a new one issued. People revoked with ``block`` are
+never signed again by a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from vaxtrust.console import Console, NoopConsole
+from vaxtrust.errors import (
+    CertificateError,
+    CertificateExpired,
+    ConfigError,
+    InputError,
+    SigningKeyError,
+    UntrustedSigner,
+)
+from vaxtrust.passport.issue import DEFAULT_VALIDITY, SignedCertificate, issue_certificate
+from vaxtrust.passport.payload import Dose, Holder
+from vaxtrust.passport.revocation import Revocation
+from vaxtrust.passport.signer import Signer
+from vaxtrust.schema import AUTO_LINK_STATUSES, RUN_DOSE_HISTORY, RUN_RESULTS
+
+JOURNAL = "issuance.sqlite"
+CERTIFICATES = "certificates.parquet"
+SKIPPED = "skipped.csv"
+STAGE = "sign-batch"
+COUNTRY = "VN"
+COMMIT_EVERY = 256  # certificates per transaction: a crash re-signs at most this many, unseen
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS certificates (
+    uvci TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    kid BLOB NOT NULL,
+    algorithm INTEGER NOT NULL,
+    signature BLOB NOT NULL,
+    qr_text TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_reason TEXT,
+    replaced_by TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_current_certificate
+    ON certificates (person_id) WHERE revoked_at IS NULL;
+CREATE TABLE IF NOT EXISTS skipped (
+    person_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blocked (
+    person_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class CurrentCertificate:
+    uvci: str
+    fingerprint: str
+
+
+class IssuanceJournal:
+    """The SQLite journal of every certificate a batch issued or revoked (fsync'd on commit)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before we go on
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> IssuanceJournal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- transactions ---------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def current(self, person_id: str) -> CurrentCertificate | None:
+        row = self._db.execute(
+            "SELECT uvci, fingerprint FROM certificates WHERE person_id = ? AND revoked_at IS NULL",
+            (person_id,),
+        ).fetchone()
+        return CurrentCertificate(row[0], row[1]) if row else None
+
+    def is_blocked(self, person_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM blocked WHERE person_id = ?", (person_id,)).fetchone() is not None
+
+    def current_certificates(self, *, chunk: int = 50_000) -> Iterator[list[dict[str, Any]]]:
+        """The current certificates in person order, ``chunk`` rows at a time."""
+        cursor = self._db.execute(
+            "SELECT person_id, uvci, signer, kid, algorithm, issued_at, expires_at, qr_text "
+            "FROM certificates WHERE revoked_at IS NULL ORDER BY person_id"
+        )
+        names = [column[0] for column in cursor.description]
+        while rows := cursor.fetchmany(chunk):
+            yield [dict(zip(names, row, strict=True)) for row in rows]
+
+    def skipped(self) -> list[tuple[str, str]]:
+        return list(self._db.execute("SELECT person_id, reason FROM skipped ORDER BY person_id"))
+
+    def revocations(self, *, country: str = COUNTRY) -> Iterator[Revocation]:
+        for uvci, kid, signature, revoked_at, expires_at, reason in self._db.execute(
+            "SELECT uvci, kid, signature, revoked_at, expires_at, revoked_reason FROM certificates "
+            "WHERE revoked_at IS NOT NULL ORDER BY uvci"
+        ):
+            yield Revocation(
+                uci=uvci, country=country, kid=bytes(kid), signature=bytes(signature),
+                revoked_at=datetime.fromisoformat(revoked_at), expires=datetime.fromisoformat(expires_at),
+                reason=reason,
+            )
+
+    def counts(self) -> dict[str, int]:
+        row = self._db.execute(
+            "SELECT count(*) FILTER (WHERE revoked_at IS NULL), count(*) FILTER (WHERE revoked_at IS NOT NULL) "
+            "FROM certificates"
+        ).fetchone()
+        return {"current": row[0], "revoked": row[1]}
+
+    # --- writing (inside begin/commit) ----------------------------------------------------------
+
+    def record_issued(
+        self, *, person_id: str, fingerprint: str, signer: str, issued: SignedCertificate, replaces: str | None,
+        now: datetime,
+    ) -> None:
+        """Revoke ``replaces`` (if any) and record the new certificate, in the open transaction."""
+        if replaces is not None:
+            self._revoke(replaces, reason="record_changed", now=now, replaced_by=issued.uvci)
+        self._db.execute(
+            "INSERT INTO certificates (uvci, person_id, fingerprint, signer, kid, algorithm, signature, "
+            "qr_text, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (issued.uvci, person_id, fingerprint, signer, issued.kid, issued.algorithm,
+             issued.signature, issued.qr_text, issued.issued_at.isoformat(),
+             issued.expires_at.isoformat()),
+        )
+        self._db.execute("DELETE FROM skipped WHERE person_id = ?", (person_id,))
+
+    def record_skipped(self, person_id: str, reason: str, now: datetime) -> None:
+        self._db.execute(
+            "INSERT INTO skipped (person_id, reason, at) VALUES (?, ?, ?) "
+            "ON CONFLICT (person_id) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+            (person_id, reason, now.isoformat()),
+        )
+
+    def _revoke(self, uvci: str, *, reason: str, now: datetime, replaced_by: str | None = None) -> None:
+        changed = self._db.execute(
+            "UPDATE certificates SET revoked_at = ?, revoked_reason = ?, replaced_by = ? "
+            "WHERE uvci = ? AND revoked_at IS NULL",
+            (now.isoformat(), reason, replaced_by, uvci),
+        ).rowcount
+        if changed != 1:
+            raise ConfigError(f"certificate {uvci} is not a current certificate of this journal")
+
+    # --- revoking by hand -----------------------------------------------------------------------
+
+    def revoke(
+        self, *, now: datetime, reason: str, person_id: str | None = None, uvci: str | None = None,
+        block: bool = False,
+    ) -> str:
+        """Revoke a person's current certificate (or one by UVCI); ``block`` stops future batches too."""
+        if (person_id is None) == (uvci is None):
+            raise ConfigError("name exactly one of a person id or a UVCI to revoke")
+        if not reason.strip():
+            raise ConfigError("a revocation needs a reason")
+        if uvci is None:
+            current = self.current(person_id or "")
+            if current is None:
+                raise ConfigError(f"person {person_id} has no current certificate in {self.path}")
+            uvci = current.uvci
+        row = self._db.execute("SELECT person_id FROM certificates WHERE uvci = ?", (uvci,)).fetchone()
+        if row is None:
+            raise ConfigError(f"no certificate {uvci} in {self.path}")
+        self.begin()
+        try:
+            self._revoke(uvci, reason=reason, now=now)
+            if block:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO blocked (person_id, reason, at) VALUES (?, ?, ?)",
+                    (row[0], reason, now.isoformat()),
+                )
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return uvci
+
+
+# --- the people of a cleaning run ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonToSign:
+    """A verified person with what goes on their certificate."""
+
+    person_id: str
+    full_name: str | None
+    dob: str | None
+    dob_precision: str | None
+    province: str | None
+    doses: tuple[dict[str, Any], ...]
+
+    @property
+    def latest_facility(self) -> str | None:
+        return self.doses[-1].get("facility") if self.doses else None
+
+    def fingerprint(self) -> str:
+        """What the certificate says about the person; a change means revoke and re-issue."""
+        content = {
+            "name": self.full_name, "dob": self.dob, "dob_precision": self.dob_precision,
+            "doses": [[_iso_date(dose["vaccinated_on"]), dose["mp"]] for dose in self.doses],
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _iso_date(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)[:10]
+
+
+def people_of_run(run_dir: Path, register: Path, *, chunk: int = 10_000) -> Iterator[PersonToSign]:
+    """Every person linked (verified or corrected) in the run, with register identity and doses.
+
+    Streams from DuckDB in person order, so memory does not grow with the run.
+    """
+    import duckdb
+
+    results, history = check_run_files(run_dir, register)
+    statuses = ", ".join(f"'{status}'" for status in sorted(AUTO_LINK_STATUSES))
+    sql = f"""
+        WITH eligible AS (
+            SELECT DISTINCT person_id FROM read_parquet(?)
+            WHERE status IN ({statuses}) AND person_id IS NOT NULL
+        ),
+        doses AS (
+            SELECT person_id, CAST(vaccinated_on AS VARCHAR) AS vaccinated_on, vaccine_mp AS mp,
+                   facility_id AS facility, CAST(flags AS VARCHAR) AS flags
+            FROM read_parquet(?) WHERE duplicate_of IS NULL
+        )
+        SELECT e.person_id, r.full_name, CAST(r.dob AS VARCHAR) AS dob, r.dob_precision,
+               r.province_code,
+               list(struct_pack(vaccinated_on := d.vaccinated_on, mp := d.mp,
+                                facility := d.facility, flags := d.flags)
+                    ORDER BY d.vaccinated_on) FILTER (WHERE d.person_id IS NOT NULL) AS doses
+        FROM eligible AS e
+        LEFT JOIN read_parquet(?) AS r ON r.person_id = e.person_id
+        LEFT JOIN doses AS d ON d.person_id = e.person_id
+        GROUP BY ALL ORDER BY e.person_id
+    """
+    connection = duckdb.connect()
+    try:
+        relation = connection.sql(sql, params=[str(results), str(history), str(register)])
+        reader = relation.to_arrow_reader(chunk)
+    except duckdb.Error as error:
+        connection.close()
+        raise InputError(f"cannot read the run or the register: {error}", path=str(run_dir)) from None
+    try:
+        for batch in reader:
+            for row in batch.to_pylist():
+                yield PersonToSign(
+                    person_id=str(row["person_id"]), full_name=row["full_name"], dob=row["dob"],
+                    dob_precision=row["dob_precision"], province=row["province_code"],
+                    doses=tuple(row["doses"] or ()),
+                )
+    finally:
+        connection.close()
+
+
+def check_run_files(run_dir: Path, register: Path) -> tuple[Path, Path]:
+    """The run's results and dose history; every missing input is an :class:`InputError`."""
+    results, history = run_dir / RUN_RESULTS, run_dir / RUN_DOSE_HISTORY
+    for path in (results, history, register):
+        if not path.is_file():
+            raise InputError("file not found", path=str(path))
+    return results, history
+
+
+def count_people_of_run(run_dir: Path) -> int:
+    """How many people the run links (for a progress bar)."""
+    import duckdb
+
+    statuses = ", ".join(f"'{status}'" for status in sorted(AUTO_LINK_STATUSES))
+    with duckdb.connect() as connection:
+        row = connection.execute(
+            f"SELECT count(DISTINCT person_id) FROM read_parquet(?) WHERE status IN ({statuses})",
+            [str(run_dir / RUN_RESULTS)],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def why_not_signable(person: PersonToSign, *, allow_flagged: bool) -> str | None:
+    """A stable reason code when the person cannot be signed from this data, else None."""
+    if person.full_name is None:
+        return "not_in_register"
+    if not person.doses:
+        return "no_doses"
+    if any(not dose.get("mp") for dose in person.doses):
+        return "dose_without_product"
+    if not allow_flagged and any(_has_flags(dose.get("flags")) for dose in person.doses):
+        return "dose_flagged"
+    return None
+
+
+def _has_flags(flags: object) -> bool:
+    text = "" if flags is None else str(flags).strip()
+    return text not in ("", "[]", "{}", "NULL")
+
+
+# --- the batch ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchSummary:
+    issued: int = 0
+    reissued: int = 0
+    already_issued: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    @property
+    def total_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+
+SignerFor = Callable[[PersonToSign], tuple[str, Signer]]
+
+
+def sign_batch(
+    people: Iterator[PersonToSign], journal: IssuanceJournal, signer_for: SignerFor, *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC), validity: timedelta | None = None,
+    allow_flagged: bool = False, console: Console | None = None, total: int | None = None,
+    commit_every: int = COMMIT_EVERY,
+) -> BatchSummary:
+    """Sign everyone not yet holding a current certificate for their current data.
+
+    Certificate-data problems (a name that cannot be transliterated, an unknown vaccine) skip the
+    person with a reason; signing-key problems stop the batch, keeping what was committed.
+    """
+    console = console or NoopConsole()
+    summary = BatchSummary()
+    console.stage_started(STAGE, total)
+    pending = 0
+    journal.begin()
+    try:
+        for person in people:
+            moment = now()
+            outcome = _sign_one(
+                person, journal, signer_for, moment, validity or DEFAULT_VALIDITY, allow_flagged
+            )
+            _count(summary, outcome)
+            pending += 1
+            if pending >= commit_every:
+                journal.commit()
+                console.rows_processed(STAGE, pending)
+                pending = 0
+                journal.begin()
+        journal.commit()
+    except BaseException:
+        journal.rollback()
+        raise
+    console.rows_processed(STAGE, pending)
+    console.stage_finished(STAGE, summary.issued + summary.reissued)
+    return summary
+
+
+def _sign_one(
+    person: PersonToSign, journal: IssuanceJournal, signer_for: SignerFor, now: datetime,
+    validity: timedelta, allow_flagged: bool,
+) -> str:
+    fingerprint = person.fingerprint()
+    current = journal.current(person.person_id)
+    if current is not None and current.fingerprint == fingerprint:
+        return "already_issued"
+    if journal.is_blocked(person.person_id):
+        return _skip(journal, person, "blocked", now)
+    reason = why_not_signable(person, allow_flagged=allow_flagged)
+    if reason is not None:
+        return _skip(journal, person, reason, now)
+    try:
+        holder = Holder.from_register(person.full_name or "", person.dob or "", person.dob_precision or "")
+        doses = [
+            Dose(vaccinated_on=date.fromisoformat(str(dose["vaccinated_on"])[:10]), product=dose["mp"])
+            for dose in person.doses
+        ]
+        signer_name, signer = signer_for(person)
+        issued = issue_certificate(holder, doses, signer, now=now, validity=validity)
+    except (SigningKeyError, UntrustedSigner, CertificateExpired):
+        raise  # the signer is unusable: stop, whoever comes next would fail the same way
+    except (CertificateError, ValueError) as error:
+        return _skip(journal, person, f"certificate_data: {error}", now)
+    journal.record_issued(
+        person_id=person.person_id, fingerprint=fingerprint, signer=signer_name, issued=issued,
+        replaces=current.uvci if current else None, now=now,
+    )
+    return "reissued" if current else "issued"
+
+
+def _skip(journal: IssuanceJournal, person: PersonToSign, reason: str, now: datetime) -> str:
+    journal.record_skipped(person.person_id, reason, now)
+    return "skip:" + reason.split(":")[0]
+
+
+def _count(summary: BatchSummary, outcome: str) -> None:
+    if outcome == "issued":
+        summary.issued += 1
+    elif outcome == "reissued":
+        summary.reissued += 1
+    elif outcome == "already_issued":
+        summary.already_issued += 1
+    else:
+        summary.skip(outcome.removeprefix("skip:"))
+
+
+def export_outputs(journal: IssuanceJournal, out_dir: Path, *, chunk: int = 50_000) -> tuple[Path, Path]:
+    """Write the current certificates (Parquet, streamed in chunks) and the skipped people (CSV)."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([
+        ("person_id", pa.string()), ("uvci", pa.string()), ("signer", pa.string()),
+        ("kid", pa.string()), ("algorithm", pa.int32()), ("issued_at", pa.string()),
+        ("expires_at", pa.string()), ("qr_text", pa.string()),
+    ])
+    certificates = out_dir / CERTIFICATES
+    with pq.ParquetWriter(certificates, schema) as writer:
+        for rows in journal.current_certificates(chunk=chunk):
+            for row in rows:
+                row["kid"] = bytes(row["kid"]).hex()
+            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+    skipped = out_dir / SKIPPED
+    with skipped.open("w", newline="", encoding="utf-8") as handle:
+        writer_csv = csv.writer(handle)
+        writer_csv.writerow(["person_id", "reason"])
+        writer_csv.writerows(journal.skipped())
+    return certificates, skipped

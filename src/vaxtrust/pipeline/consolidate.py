@@ -1,0 +1,72 @@
+"""Consolidate: one dose history per linked person, duplicates marked, plausibility flagged.
+
+Input: ``decisions`` (linked records: verified or corrected) and ``std_records``.
+Output: ``dose_history`` (``vaxtrust.schema.DOSE_HISTORY_COLUMNS``).
+
+- Two records of one person on the same day are one dose entered twice (often by two
+  facilities): the first (by source file, row) stays, the others get ``duplicate_of`` and the
+  flag ``duplicate_dose``.
+- Flags on each dose: ``dose_before_campaign``, ``dose_in_future``, ``dose_date_unknown``,
+  ``vaccine_unknown``; on doses after another one (by date, duplicates left out):
+  ``interval_too_short`` (shorter than the previous product allows), ``dose_number_out_of_order``
+  (not above every earlier dose number) and ``dose_number_gap`` (a dose number skipped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from vaxtrust.schema import DOSE_HISTORY_COLUMNS
+
+
+def _min_interval_sql(product: str, intervals: Mapping[str, int], default: int) -> str:
+    whens = " ".join(f"WHEN '{mp}' THEN {days}" for mp, days in sorted(intervals.items()))
+    return f"(CASE {product} {whens} ELSE {default} END)" if whens else str(default)
+
+
+def dose_history_sql(
+    *, campaign_start: dt.date, today: dt.date, min_interval_days: Mapping[str, int],
+    default_min_interval_days: int, decisions: str = "decisions",
+    records: str = "std_records",
+) -> str:
+    """The dose history of every linked person, with duplicates and flags."""
+    min_interval = _min_interval_sql("previous_mp", min_interval_days, default_min_interval_days)
+    order = "PARTITION BY person_id ORDER BY vaccinated_on, dose_number, source, row_number"
+    return f"""
+    WITH linked AS (
+        SELECT d.person_id, r.record_id, r.dose_number, r.vaccine_mp, r.vaccine_ma,
+               r.vaccine_vp, r.vaccinated_on, r.facility_id, r.source, r.row_number
+        FROM {decisions} AS d JOIN {records} AS r USING (record_id)
+        WHERE d.status IN ('verified', 'corrected') AND d.person_id IS NOT NULL
+    ), marked AS (
+        SELECT *, CASE WHEN vaccinated_on IS NOT NULL AND record_id <> first_value(record_id)
+                    OVER (PARTITION BY person_id, vaccinated_on ORDER BY source, row_number,
+                          record_id)
+                  THEN first_value(record_id) OVER (PARTITION BY person_id, vaccinated_on
+                          ORDER BY source, row_number, record_id) END AS duplicate_of
+        FROM linked
+    ), sequenced AS (
+        SELECT *, lag(vaccinated_on) OVER ({order}) AS previous_on,
+               lag(vaccine_mp) OVER ({order}) AS previous_mp,
+               max(dose_number) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                   AS highest_before
+        FROM marked WHERE duplicate_of IS NULL AND vaccinated_on IS NOT NULL
+    ), flagged AS (
+        SELECT m.*, list_filter([
+            CASE WHEN m.duplicate_of IS NOT NULL THEN 'duplicate_dose' END,
+            CASE WHEN m.vaccinated_on IS NULL THEN 'dose_date_unknown' END,
+            CASE WHEN m.vaccinated_on < DATE '{campaign_start.isoformat()}'
+                 THEN 'dose_before_campaign' END,
+            CASE WHEN m.vaccinated_on > DATE '{today.isoformat()}' THEN 'dose_in_future' END,
+            CASE WHEN m.vaccine_mp IS NULL THEN 'vaccine_unknown' END,
+            CASE WHEN s.vaccinated_on - s.previous_on < {min_interval}
+                 THEN 'interval_too_short' END,
+            CASE WHEN s.dose_number <= s.highest_before THEN 'dose_number_out_of_order' END,
+            CASE WHEN s.dose_number > coalesce(s.highest_before, 0) + 1
+                 THEN 'dose_number_gap' END
+        ], lambda flag: flag IS NOT NULL) AS flags
+        FROM marked AS m LEFT JOIN sequenced AS s USING (record_id)
+    )
+    SELECT {', '.join(DOSE_HISTORY_COLUMNS)} FROM flagged
+    """

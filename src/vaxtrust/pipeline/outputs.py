@@ -1,0 +1,102 @@
+"""The run directory: results, review candidates, dose histories, rejects and the summary.
+
+Everything is written into a hidden temporary folder beside the target and moved into place only
+when complete, so a failed run never leaves a complete-looking output folder (docs/cleaning.md).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from vaxtrust.engine import Engine
+from vaxtrust.errors import ConfigError
+from vaxtrust.schema import (
+    REJECT_COLUMNS,
+    RESULT_COLUMNS,
+    RUN_DOSE_HISTORY,
+    RUN_REJECTS,
+    RUN_RESULTS,
+    RUN_REVIEW_CANDIDATES,
+    RUN_SUMMARY,
+)
+
+RUN_RESULTS_CSV = "results.csv"
+
+
+def results_sql(decisions: str = "decisions", rejected: str = "rejected_records") -> str:
+    """One row per input record: the decisions, plus records rejected at ingest."""
+    columns = ", ".join(RESULT_COLUMNS)
+    return f"""
+    SELECT {columns} FROM {decisions}
+    UNION ALL
+    SELECT record_id, 'rejected' AS status, CAST(NULL AS VARCHAR) AS person_id,
+           CAST(NULL AS VARCHAR) AS corrected_full_name, CAST(NULL AS VARCHAR) AS corrected_dob,
+           CAST(NULL AS VARCHAR) AS corrected_gender,
+           CAST(NULL AS VARCHAR) AS corrected_id_number, 1.0 AS confidence, reasons
+    FROM {rejected}
+    """
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse a target that is a file, or a non-empty folder that is not an earlier run."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir} is a file; give a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / RUN_SUMMARY).exists():
+        raise ConfigError(f"--out {out_dir} is a non-empty folder that is not a vaxtrust run; "
+                          "give a new or empty folder")
+
+
+@contextmanager
+def staged_run_dir(out_dir: Path) -> Iterator[Path]:
+    """A temporary folder that replaces ``out_dir`` when the block succeeds, else vanishes."""
+    check_out_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _replace(staging, out_dir)
+
+
+def _replace(staging: Path, out_dir: Path) -> None:
+    """Move ``staging`` to ``out_dir``; an earlier run there is moved aside, then removed."""
+    previous = None
+    if out_dir.exists():
+        previous = out_dir.parent / f".{out_dir.name}.previous-{uuid.uuid4().hex[:8]}"
+        os.replace(out_dir, previous)
+    os.replace(staging, out_dir)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def write_outputs(engine: Engine, folder: Path, *, write_csv: bool) -> dict[str, Path]:
+    """Write the run's tables into ``folder``; returns output name → path (summary excluded)."""
+    outputs = {
+        "results": folder / RUN_RESULTS,
+        "review_candidates": folder / RUN_REVIEW_CANDIDATES,
+        "dose_history": folder / RUN_DOSE_HISTORY,
+        "rejects": folder / RUN_REJECTS,
+    }
+    engine.write_parquet("results", outputs["results"])
+    engine.write_parquet("review_candidates", outputs["review_candidates"])
+    engine.write_parquet("dose_history", outputs["dose_history"])
+    engine.create_table("__rejects_out", f"SELECT {', '.join(REJECT_COLUMNS)} FROM rejects "
+                        "ORDER BY source, row_number, field, reason", stage="outputs")
+    engine.write_csv("__rejects_out", outputs["rejects"])
+    engine.drop("__rejects_out")
+    if write_csv:
+        outputs["results_csv"] = folder / RUN_RESULTS_CSV
+        flat = ", ".join(c if c != "reasons" else "array_to_string(reasons, ';') AS reasons"
+                         for c in RESULT_COLUMNS)
+        engine.create_table("__results_csv", f"SELECT {flat} FROM results", stage="outputs")
+        engine.write_csv("__results_csv", outputs["results_csv"])
+        engine.drop("__results_csv")
+    return outputs

@@ -1,0 +1,117 @@
+"""The cleaning run: ingest → standardise → match → decide → consolidate → outputs → summary.
+
+Stages are functions returning SQL (or, for ingest and matching, functions of an
+:class:`~vaxtrust.engine.Engine`); this module materialises them in order, times them, reports
+progress through the :class:`~vaxtrust.console.Console`, and writes the run directory atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from vaxtrust.console import Console, NoopConsole
+from vaxtrust.engine import Engine, create_engine
+from vaxtrust.ingest.load import SourceCount, ingest
+from vaxtrust.pipeline.consolidate import dose_history_sql
+from vaxtrust.pipeline.decide import run_decide
+from vaxtrust.pipeline.match import run_matching
+from vaxtrust.pipeline.outputs import results_sql, staged_run_dir, write_outputs
+from vaxtrust.pipeline.settings import CleanSettings
+from vaxtrust.pipeline.summary import RunSummary, summarise
+from vaxtrust.schema import RUN_SUMMARY
+from vaxtrust.vn.sql import (
+    register_vn_functions,
+    standardise_records_sql,
+    standardise_register_sql,
+)
+
+# A hook run on the finished tables before the outputs are written (e.g. signing passports or
+# publishing to the store, wired in by the demo); it gets the engine and the run's settings.
+AfterRunHook = Callable[[Engine, CleanSettings], None]
+
+
+class _StageClock:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def time(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+
+
+def clean(
+    records: Sequence[Path], register: Path, out_dir: Path, *,
+    settings: CleanSettings | None = None, engine: Engine | None = None,
+    console: Console | None = None,
+) -> RunSummary:
+    """Clean ``records`` against ``register`` and write the run directory ``out_dir``.
+
+    Returns the run summary (also written as ``summary.json``). Bad input files raise
+    :class:`~vaxtrust.errors.InputError` before anything is written; any failure leaves
+    ``out_dir`` as it was.
+    """
+    settings = settings or CleanSettings()
+    console = console or NoopConsole()
+    out_dir = out_dir.resolve()
+    with staged_run_dir(out_dir) as staging:
+        owned = engine is None
+        engine = engine or create_engine("duckdb", temp_directory=staging / ".spill")
+        try:
+            return _run(records, register, out_dir, staging, settings, engine, console)
+        finally:
+            if owned:
+                engine.close()
+
+
+def _run(
+    records: Sequence[Path], register: Path, out_dir: Path, staging: Path,
+    settings: CleanSettings, engine: Engine, console: Console,
+) -> RunSummary:
+    clock = _StageClock()
+    today = settings.run_date()
+    sources: list[SourceCount] = []
+    with clock.time("ingest"):
+        sources += ingest(engine, "register", [register], today=today, console=console,
+                          mapping=settings.mapping.register)
+        sources += ingest(engine, "records", records, today=today, console=console,
+                          mapping=settings.mapping.records)
+    with clock.time("standardise"):
+        _standardise(engine, console)
+    with clock.time("match"):
+        run_matching(engine, settings.match, console)
+    with clock.time("decide"):
+        run_decide(engine, settings.match, console)
+    with clock.time("consolidate"):
+        console.stage_started("consolidate")
+        engine.create_table("dose_history", dose_history_sql(
+            campaign_start=settings.campaign_start, today=today,
+            min_interval_days=settings.min_interval_days,
+            default_min_interval_days=settings.default_min_interval_days), stage="consolidate")
+        engine.create_table("results", results_sql(), stage="consolidate")
+        console.stage_finished("consolidate", engine.count("dose_history"))
+    with clock.time("outputs"):
+        console.stage_started("outputs")
+        written = write_outputs(engine, staging, write_csv=settings.write_csv)
+        final = {name: str(out_dir / path.name) for name, path in written.items()}
+        final["summary"] = str(out_dir / RUN_SUMMARY)
+        summary = summarise(engine, out_dir, sources, final, clock.seconds)
+        summary.write(staging / RUN_SUMMARY)
+        console.stage_finished("outputs", len(final))
+    return summary
+
+
+def _standardise(engine: Engine, console: Console) -> None:
+    """The same Vietnamese rules on both sides (``vaxtrust.vn.sql``)."""
+    console.stage_started("standardise", 2)
+    register_vn_functions(engine)
+    engine.create_table("std_register", standardise_register_sql("raw_register"),
+                        stage="standardise")
+    console.rows_processed("standardise", 1)
+    engine.create_table("std_records", standardise_records_sql("raw_records"),
+                        stage="standardise")
+    console.stage_finished("standardise", engine.count("std_records"))

@@ -1,0 +1,59 @@
+"""Check a record's identity fields against a register person, with the cleaning's own rules.
+
+Both sides go through the same ``vaxtrust.vn`` standardisers as the pipeline, so an officer's edit
+is accepted exactly when the pipeline would have called it a match on every field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vaxtrust.store.tables import Person
+from vaxtrust.vn import dates, gender, ids, names
+
+CHECKED_FIELDS = ("full_name", "dob", "gender", "id_number")
+
+
+@dataclass(frozen=True)
+class FieldMismatch:
+    field: str
+    record_value: str | None
+    register_value: str | None
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.record_value!r} ≠ register {self.register_value!r}"
+
+
+def _name(value: str | None) -> str | None:
+    return names.canonical(value)
+
+
+def _dob(value: str | None) -> str | None:
+    parsed = dates.parse(value)
+    return parsed.value.isoformat() if parsed.valid and parsed.value else None
+
+
+def _gender(value: str | None) -> str | None:
+    return gender.parse(value)
+
+
+def normalise_id(value: str | None) -> str | None:
+    return ids.parse(value).clean if value else None
+
+
+def mismatches(values: dict[str, str | None], person: Person) -> list[FieldMismatch]:
+    """Fields of ``values`` that do not match ``person`` (an empty ID is not compared)."""
+    found: list[FieldMismatch] = []
+    pairs = (
+        ("full_name", _name, person.full_name),
+        ("dob", _dob, person.dob),
+        ("gender", _gender, person.gender),
+    )
+    for field, normalise, register_value in pairs:
+        if normalise(values.get(field)) is None or \
+                normalise(values.get(field)) != normalise(register_value):
+            found.append(FieldMismatch(field, values.get(field), register_value))
+    record_id = normalise_id(values.get("id_number"))
+    if record_id is not None and record_id not in {person.person_id, normalise_id(person.old_id)}:
+        found.append(FieldMismatch("id_number", values.get("id_number"), person.person_id))
+    return found

@@ -1,0 +1,565 @@
+"""The vn rules as engine SQL (DuckDB dialect, plain string functions sqlglot can transpile).
+
+Every expression here is generated from the same constants as the Python functions of
+``vaxtrust.vn`` and a test proves both give identical results. One rule cannot be written in
+SQL: repairing legacy-encoding damage. Names that show any sign of it (characters outside the
+Vietnamese alphabet, VNI mark pairs, lost letters) go to the vectorised UDFs registered by
+:func:`register_vn_functions`; every other name stays in SQL.
+
+Entry points:
+
+- :func:`register_vn_functions` - the UDFs and the reference tables (call once per engine);
+- :func:`standardise_records_sql` / :func:`standardise_register_sql` - the ``std_records`` and
+  ``std_register`` queries of ``docs/pipeline-tables.md``;
+- the ``*_sql`` builders, for stages that need one rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+import pyarrow as pa
+
+from vaxtrust.engine.base import Engine
+from vaxtrust.vn import admin, dates, ids, names, phones, vaccines
+from vaxtrust.vn._alphabet import BASE_VOWELS, FOLD_FROM, FOLD_TO, VN_LETTERS, VOWEL_PARTS, with_tone
+from vaxtrust.vn.gender import GENDER_CODES
+from vaxtrust.vn.gender import STRIP_CHARS as GENDER_STRIP
+from vaxtrust.vn.legacy import VNI_DIGRAPH_PATTERN
+
+NAME_CANONICAL_UDF: Final = "vn_name_canonical"
+NAME_FLAGS_UDF: Final = "vn_name_flags"
+REF_PROVINCES: Final = "vn_ref_province_keys"
+REF_DISTRICTS: Final = "vn_ref_district_keys"
+REF_COMMUNES: Final = "vn_ref_commune_keys"
+REF_COMMUNES_BY_PROVINCE: Final = "vn_ref_commune_province_keys"
+
+_UPPER: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LOWER: Final = _UPPER.lower()
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _char_class(chars: str, *, negate: bool = False) -> str:
+    escaped = "".join("\\" + ch if ch in "\\]^-[" else ch for ch in chars)
+    return f"[{'^' if negate else ''}{escaped}]"
+
+
+# --- names -----------------------------------------------------------------------------------
+_ALL_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz" + _UPPER + VN_LETTERS
+_HARMLESS: Final = " \t0123456789.,;:-_'\"()/&+*#?!@"
+_LETTER_CLASS: Final = _char_class(_ALL_LETTERS)
+# Names the SQL path cannot handle: possible legacy-encoding damage (see vn.legacy.repair).
+NEEDS_PYTHON_PATTERN: Final = "|".join([
+    _char_class(_ALL_LETTERS + _HARMLESS, negate=True),
+    VNI_DIGRAPH_PATTERN,
+    f"{_LETTER_CLASS}\\?|\\?{_LETTER_CLASS}",
+])
+_STRAY_PATTERN: Final = _char_class("0123456789.,;:-_'\"()/&+*#?!@")
+_NOT_LETTERS_PATTERN: Final = "[^" + names.LOWER_LETTERS + "]+"
+_TONE_DIGITS: Final = "".join(str(VOWEL_PARTS[ch][1]) for ch in names.TONED_LOWER)
+_LOWER_BASES: Final = BASE_VOWELS
+
+
+def _toned(expr: str, tone: str) -> str:
+    """``expr`` (one lower-case base vowel) carrying the tone whose digit is ``tone``."""
+    branches = " ".join(
+        f"WHEN '{t}' THEN translate({expr}, {lit(_LOWER_BASES)}, "
+        f"{lit(''.join(with_tone(v, t) for v in _LOWER_BASES))})"
+        for t in range(1, 6)
+    )
+    return f"(CASE {tone} {branches} END)"
+
+
+def _place_tone_sql(w: str) -> str:
+    """SQL for :func:`vaxtrust.vn.names.place_tone` on the lower-case word ``w``."""
+    toned = lit(names.TONED_LOWER)
+    base = f"translate({w}, {toned}, {lit(names.TONED_LOWER_BASE)})"
+    tone = f"translate(regexp_extract({w}, {lit('[' + names.TONED_LOWER + ']')}, 0), {toned}, " \
+           f"{lit(_TONE_DIGITS)})"
+    mod = lit("^" + names.MODIFIED_SPLIT_RE.pattern + "$")
+    plain = lit("^" + names.PLAIN_SPLIT_RE.pattern + "$")
+
+    def group(pattern: str, n: int) -> str:
+        return f"regexp_extract({base}, {pattern}, {n})"
+
+    g2 = group(plain, 2)
+    vowel_group = (
+        f"CASE WHEN {group(plain, 3)} <> '' THEN left({g2}, length({g2}) - 1) || "
+        f"{_toned(f'right({g2}, 1)', tone)} "
+        f"WHEN length({g2}) >= 3 THEN left({g2}, 1) || {_toned(f'substr({g2}, 2, 1)', tone)} "
+        f"|| substr({g2}, 3) "
+        f"ELSE {_toned(f'left({g2}, 1)', tone)} || substr({g2}, 2) END"
+    )
+    vowels = lit("[" + _LOWER_BASES + names.TONED_LOWER + "]")
+    return (
+        f"CASE WHEN length(regexp_replace({w}, {vowels}, '', 'g')) >= length({w}) - 1 THEN {w} "
+        f"WHEN length({w}) - length(translate({w}, {toned}, '')) <> 1 THEN {w} "
+        f"WHEN regexp_matches({base}, {lit('[' + 'ăâêôơư' + ']')}) THEN "
+        f"{group(mod, 1)} || {_toned(group(mod, 2), tone)} || {group(mod, 3)} "
+        f"WHEN regexp_matches({base}, {plain}) THEN "
+        f"{group(plain, 1)} || ({vowel_group}) || {group(plain, 3)} "
+        f"ELSE {w} END"
+    )
+
+
+def fold_sql(expr: str) -> str:
+    """SQL for :func:`vaxtrust.vn.names.fold_canonical` (no diacritics, Đ->D, upper case)."""
+    return f"upper(translate({expr}, {lit(FOLD_FROM)}, {lit(FOLD_TO)}))"
+
+
+def _name_query(source: str, col: str = "full_name") -> str:
+    """Name columns for each distinct ``col`` of ``source`` (joined back by the caller).
+
+    Tone placement runs once per distinct word (a few thousand), not per row: regexes inside
+    list lambdas are slow, and the same syllables recur across millions of names.
+    """
+    stages = [
+        [("_n_py", f"coalesce(regexp_matches({col}, {lit(NEEDS_PYTHON_PATTERN)}), false)")],
+        [("_n_clean", f"CASE WHEN NOT _n_py THEN nullif(trim(regexp_replace(lower({col}), "
+                      f"{lit(_NOT_LETTERS_PATTERN)}, ' ', 'g')), '') END")],
+    ]
+    cleaned = chain(f"(SELECT DISTINCT {col} FROM {source})", stages,
+                    [col, "_n_py", "_n_clean"], prefix="_vn_n")
+    sql_flags = (
+        "list_filter([CASE WHEN _n_clean IS NULL THEN 'name_missing' END, "
+        f"CASE WHEN regexp_matches({col}, {lit(_STRAY_PATTERN)}) "
+        "THEN 'name_stray_chars_removed' END, "
+        "CASE WHEN _n_moved THEN 'name_tone_style' END, "
+        f"CASE WHEN regexp_matches(_n_clean, {lit(names.MULTIPLE_TONES_RE.pattern)}) "
+        "THEN 'name_multiple_tones' END], lambda x: x IS NOT NULL)"
+    )
+    head = ("CASE WHEN len(_n_words) >= 3 AND (_n_words[1] || ' ' || _n_words[2]) IN ("
+            + ", ".join(lit(s) for s in sorted(names.COMPOUND_SURNAMES))
+            + ") THEN 2 WHEN len(_n_words) >= 2 THEN 1 ELSE 0 END")
+    return f"""(WITH _vn_nc AS ({cleaned}),
+_vn_nw AS (SELECT {col}, unnest(string_split(_n_clean, ' ')) AS w,
+                  generate_subscripts(string_split(_n_clean, ' '), 1) AS i
+           FROM _vn_nc WHERE _n_clean IS NOT NULL),
+_vn_dw AS (SELECT w, {_place_tone_sql('w')} AS placed FROM (SELECT DISTINCT w FROM _vn_nw)),
+_vn_pw AS (SELECT w, placed, upper(left(placed, 1)) || substr(placed, 2) AS cap FROM _vn_dw),
+_vn_fw AS (SELECT *, {fold_sql('cap')} AS fw FROM _vn_pw),
+_vn_na AS (SELECT {col}, string_agg(cap, ' ' ORDER BY i) AS _n_cap,
+                  string_agg(fw, ' ' ORDER BY i) AS _n_fw, bool_or(placed <> w) AS _n_moved
+           FROM _vn_nw JOIN _vn_fw USING (w) GROUP BY {col}),
+_vn_np AS (SELECT {col}, {NAME_CANONICAL_UDF}({col}) AS _p_canonical,
+                  {NAME_FLAGS_UDF}({col}) AS _p_flags FROM _vn_nc WHERE _n_py),
+_vn_n1 AS (SELECT c.*, a._n_cap, a._n_fw, a._n_moved, p._p_canonical, p._p_flags
+           FROM _vn_nc c
+           LEFT JOIN _vn_na a ON c.{col} IS NOT DISTINCT FROM a.{col}
+           LEFT JOIN _vn_np p ON c.{col} IS NOT DISTINCT FROM p.{col}),
+_vn_n2 AS (SELECT *, CASE WHEN _n_py THEN _p_canonical ELSE _n_cap END AS name_canonical,
+    CASE WHEN _n_py THEN list_filter(string_split(_p_flags, ','), lambda x: x <> '')
+         ELSE {sql_flags} END AS name_flags FROM _vn_n1),
+_vn_n3 AS (SELECT *, CASE WHEN _n_py THEN {fold_sql('name_canonical')} ELSE _n_fw END
+           AS name_fold FROM _vn_n2),
+_vn_n4 AS (SELECT *, string_split(name_fold, ' ') AS _n_words FROM _vn_n3),
+_vn_n5 AS (SELECT *, {head} AS _n_head FROM _vn_n4)
+SELECT {col}, name_canonical, name_fold,
+       array_to_string(list_slice(_n_words, 1, _n_head), ' ') AS surname_fold,
+       array_to_string(list_slice(_n_words, _n_head + 1, len(_n_words) - 1), ' ') AS middle_fold,
+       _n_words[len(_n_words)] AS given_fold, name_flags FROM _vn_n5)"""
+
+
+# --- dates -----------------------------------------------------------------------------------
+def _days_in_month(y: str, m: str) -> str:
+    leap = f"(({y}) % 4 = 0 AND (({y}) % 100 <> 0 OR ({y}) % 400 = 0))"
+    return (f"(CASE WHEN ({m}) = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END "
+            f"WHEN ({m}) IN (4, 6, 9, 11) THEN 30 ELSE 31 END)")
+
+
+def _valid_day(y: str, m: str, d: str) -> str:
+    return (f"(({y}) BETWEEN {dates.EARLIEST_YEAR} AND {dates.LATEST_YEAR} AND ({m}) BETWEEN 1 "
+            f"AND 12 AND ({d}) BETWEEN 1 AND {_days_in_month(y, m)})")
+
+
+def _date_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
+    """Stages giving ``{p}_y``, ``{p}_m``, ``{p}_d`` and ``{p}_precision`` for one date column."""
+    t = f"{p}_t"
+
+    def rx(regex: object) -> str:
+        return lit("^" + getattr(regex, "pattern") + "$")
+
+    def grp(regex: object, n: int) -> str:
+        return f"CAST(regexp_extract({t}, {rx(regex)}, {n}) AS INTEGER)"
+
+    def sub(start: int, length: int) -> str:
+        return f"CAST(substr({t}, {start}, {length}) AS INTEGER)"
+
+    yy = f"CAST(regexp_extract({t}, {rx(dates.DAY_FIRST_RE)}, 3) AS INTEGER)"
+    day_first_year = (f"CASE WHEN length(regexp_extract({t}, {rx(dates.DAY_FIRST_RE)}, 3)) = 4 "
+                      f"THEN {yy} WHEN {yy} <= {dates.TWO_DIGIT_YEAR_PIVOT} THEN 2000 + {yy} "
+                      f"ELSE 1900 + {yy} END")
+    eight_day_first = f"({_valid_day(sub(5, 4), sub(3, 2), sub(1, 2))} OR NOT " \
+                      f"{_valid_day(sub(1, 4), sub(5, 2), sub(7, 2))})"
+    serial = f"CAST(regexp_extract({t}, {rx(dates.EXCEL_SERIAL_RE)}, 1) AS INTEGER)"
+    serial_ok = f"{serial} BETWEEN {dates.EXCEL_SERIAL_MIN} AND {dates.EXCEL_SERIAL_MAX}"
+    serial_date = f"(DATE '{dates.EXCEL_EPOCH.isoformat()}' + {serial})"
+    kind = (
+        f"CASE WHEN {t} IS NULL OR {t} = '' THEN NULL "
+        f"WHEN regexp_matches({t}, {rx(dates.DAY_FIRST_RE)}) THEN 'dmy' "
+        f"WHEN regexp_matches({t}, {rx(dates.ISO_RE)}) THEN 'ymd' "
+        f"WHEN regexp_matches({t}, {rx(dates.YEAR_MONTH_RE)}) THEN 'ym' "
+        f"WHEN regexp_matches({t}, {rx(dates.MONTH_YEAR_RE)}) THEN 'my' "
+        f"WHEN regexp_matches({t}, {rx(dates.YEAR_RE)}) THEN 'y' "
+        f"WHEN regexp_matches({t}, {rx(dates.EIGHT_DIGITS_RE)}) THEN 'eight' "
+        f"WHEN regexp_matches({t}, {rx(dates.EXCEL_SERIAL_RE)}) THEN 'serial' END"
+    )
+    strip = lit(dates.STRIP_CHARS)
+    y, m, d = f"{p}_y0", f"{p}_m0", f"{p}_d0"
+    return [
+        [(t, f"trim({col}, {strip})")],
+        [(f"{p}_kind", kind)],
+        [(y, f"CASE {p}_kind WHEN 'dmy' THEN {day_first_year} "
+             f"WHEN 'ymd' THEN {grp(dates.ISO_RE, 1)} WHEN 'ym' THEN {grp(dates.YEAR_MONTH_RE, 1)} "
+             f"WHEN 'my' THEN {grp(dates.MONTH_YEAR_RE, 2)} WHEN 'y' THEN CAST({t} AS INTEGER) "
+             f"WHEN 'eight' THEN CASE WHEN {eight_day_first} THEN {sub(5, 4)} ELSE {sub(1, 4)} END "
+             f"WHEN 'serial' THEN CASE WHEN {serial_ok} THEN year({serial_date}) END END"),
+         (m, f"CASE {p}_kind WHEN 'dmy' THEN {grp(dates.DAY_FIRST_RE, 2)} "
+             f"WHEN 'ymd' THEN {grp(dates.ISO_RE, 2)} WHEN 'ym' THEN {grp(dates.YEAR_MONTH_RE, 2)} "
+             f"WHEN 'my' THEN {grp(dates.MONTH_YEAR_RE, 1)} "
+             f"WHEN 'eight' THEN CASE WHEN {eight_day_first} THEN {sub(3, 2)} ELSE {sub(5, 2)} END "
+             f"WHEN 'serial' THEN CASE WHEN {serial_ok} THEN month({serial_date}) END END"),
+         (d, f"CASE {p}_kind WHEN 'dmy' THEN {grp(dates.DAY_FIRST_RE, 1)} "
+             f"WHEN 'ymd' THEN {grp(dates.ISO_RE, 3)} "
+             f"WHEN 'eight' THEN CASE WHEN {eight_day_first} THEN {sub(1, 2)} ELSE {sub(7, 2)} END "
+             f"WHEN 'serial' THEN CASE WHEN {serial_ok} THEN day({serial_date}) END END")],
+        [(f"{p}_precision",
+          f"CASE WHEN {y} IS NULL OR {y} NOT BETWEEN {dates.EARLIEST_YEAR} AND "
+          f"{dates.LATEST_YEAR} THEN NULL WHEN {m} IS NULL THEN 'year' "
+          f"WHEN {m} NOT BETWEEN 1 AND 12 THEN NULL WHEN {d} IS NULL THEN 'month' "
+          f"WHEN {d} BETWEEN 1 AND {_days_in_month(y, m)} THEN 'day' END")],
+        [(f"{p}_year", f"CASE WHEN {p}_precision IS NOT NULL THEN {y} END"),
+         (f"{p}_month", f"CASE WHEN {p}_precision IN ('day', 'month') THEN {m} END"),
+         (f"{p}_day", f"CASE WHEN {p}_precision = 'day' THEN {d} END")],
+        [(f"{p}_date", f"CASE WHEN {p}_precision IS NOT NULL THEN make_date({p}_year, "
+                       f"coalesce({p}_month, 1), coalesce({p}_day, 1)) END")],
+    ]
+
+
+# --- ids -------------------------------------------------------------------------------------
+def _cccd_problem_sql(x: str) -> str:
+    codes = ", ".join(lit(c) for c in sorted(ids.known_birth_codes()))
+    year = f"((19 + CAST(substr({x}, 4, 1) AS INTEGER) // 2) * 100 + " \
+           f"CAST(substr({x}, 5, 2) AS INTEGER))"
+    return (f"CASE WHEN substr({x}, 1, 3) NOT IN ({codes}) THEN 'id_unknown_province_code' "
+            f"WHEN substr({x}, 4, 1) NOT IN ({', '.join(lit(c) for c in ids.CENTURY_DIGITS)}) "
+            f"THEN 'id_impossible_century' "
+            f"WHEN {year} > {ids.LATEST_BIRTH_YEAR} THEN 'id_impossible_birth_year' END")
+
+
+def _id_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
+    """Stages giving ``{p}_clean``, ``{p}_kind`` and ``{p}_repairs`` (see vn.ids.parse)."""
+    t, form, digits = f"{p}_t", f"{p}_form", f"{p}_digits"
+    invisible = lit(_char_class(ids.INVISIBLE_CHARS) + "+")
+
+    def rx(regex: object) -> str:
+        return lit("^" + getattr(regex, "pattern") + "$")
+
+    sci = rx(ids.SCIENTIFIC_RE)
+    mantissa = f"(regexp_extract({t}, {sci}, 1) || regexp_extract({t}, {sci}, 2))"
+    exponent = f"CAST(regexp_extract({t}, {sci}, 3) AS INTEGER)"
+    padded = f"lpad({digits}, 12, '0')"
+    n = f"length({digits})"
+    return [
+        [(t, f"nullif(translate(regexp_replace({col}, {invisible}, '', 'g'), "
+             f"{lit(_LOWER)}, {lit(_UPPER)}), '')")],
+        [(form, f"CASE WHEN {t} IS NULL THEN 'missing' WHEN regexp_matches({t}, "
+                f"{rx(ids.DIGITS_RE)}) THEN 'digits' WHEN regexp_matches({t}, {sci}) THEN 'sci' "
+                f"WHEN regexp_matches({t}, {rx(ids.EXCEL_DECIMAL_RE)}) THEN 'decimal' "
+                f"WHEN regexp_matches({t}, {rx(ids.SEPARATED_RE)}) THEN 'separated' "
+                f"ELSE 'other' END")],
+        [(digits, f"CASE {form} WHEN 'digits' THEN {t} "
+                  f"WHEN 'sci' THEN CASE WHEN length({mantissa}) = {exponent} + 1 "
+                  f"THEN {mantissa} END "
+                  f"WHEN 'decimal' THEN regexp_extract({t}, {rx(ids.EXCEL_DECIMAL_RE)}, 1) "
+                  f"WHEN 'separated' THEN regexp_replace({t}, "
+                  f"{lit(ids.SEPARATORS_RE.pattern)}, '', 'g') END"),
+         (f"{p}_form_repair", f"CASE {form} WHEN 'sci' THEN 'id_scientific_notation' "
+                              f"WHEN 'decimal' THEN 'id_excel_decimal' "
+                              f"WHEN 'separated' THEN 'id_separators_removed' END")],
+        [(f"{p}_problem12", f"CASE WHEN {n} = 12 THEN {_cccd_problem_sql(digits)} "
+                            f"WHEN {n} IN (10, 11) THEN {_cccd_problem_sql(padded)} END")],
+        [(f"{p}_kind",
+          f"CASE WHEN {form} = 'missing' THEN 'missing' "
+          f"WHEN {digits} IS NULL THEN CASE WHEN {form} = 'other' AND regexp_matches({t}, "
+          f"{rx(ids.PASSPORT_RE)}) AND regexp_matches({t}, '[0-9]') AND regexp_matches({t}, "
+          f"'[A-Z]') THEN 'passport' ELSE 'invalid' END "
+          f"WHEN {n} = 12 THEN CASE WHEN {p}_problem12 IS NULL THEN 'cccd' ELSE 'invalid' END "
+          f"WHEN {n} IN (10, 11) THEN CASE WHEN {p}_problem12 IS NULL THEN 'cccd' "
+          f"ELSE 'invalid' END "
+          f"WHEN {n} IN (8, 9) THEN 'cmnd' ELSE 'invalid' END"),
+         (f"{p}_clean",
+          f"CASE WHEN {digits} IS NULL THEN CASE WHEN {form} = 'other' AND regexp_matches({t}, "
+          f"{rx(ids.PASSPORT_RE)}) AND regexp_matches({t}, '[0-9]') AND regexp_matches({t}, "
+          f"'[A-Z]') THEN {t} END "
+          f"WHEN {n} IN (10, 11) AND {p}_problem12 IS NULL THEN {padded} "
+          f"WHEN {n} = 8 THEN '0' || {digits} ELSE {digits} END"),
+         (f"{p}_repairs",
+          f"list_filter([{p}_form_repair, CASE WHEN ({n} IN (10, 11) AND {p}_problem12 IS NULL)"
+          f" OR {n} = 8 THEN 'id_leading_zero_lost' END], lambda x: x IS NOT NULL)")],
+    ]
+
+
+# --- gender, phones, vaccines, dose number ------------------------------------------------------
+def gender_sql(col: str) -> str:
+    """SQL for :func:`vaxtrust.vn.gender.parse`."""
+    key = f"upper(translate(trim({col}, {lit(GENDER_STRIP)}), {lit(FOLD_FROM)}, {lit(FOLD_TO)}))"
+    males = ", ".join(lit(k) for k, v in GENDER_CODES.items() if v == "M")
+    females = ", ".join(lit(k) for k, v in GENDER_CODES.items() if v == "F")
+    return f"CASE WHEN {key} IN ({males}) THEN 'M' WHEN {key} IN ({females}) THEN 'F' END"
+
+
+def _phone_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
+    """Stages giving ``{p}_number`` (see vn.phones.parse)."""
+    t, nd = f"{p}_t", f"{p}_national"
+    prefixes = phones.old_mobile_prefixes()
+    old = ", ".join(lit(k) for k in sorted(prefixes))
+    convert = "CASE substr({nd}, 1, 4) " + " ".join(
+        f"WHEN {lit(k)} THEN {lit(v)}" for k, v in sorted(prefixes.items())) + " END"
+    return [
+        [(t, f"regexp_replace({col}, {lit(phones.SEPARATORS_RE.pattern)}, '', 'g')")],
+        [(nd, f"CASE WHEN NOT regexp_matches({t}, {lit('^' + phones.NUMBER_RE.pattern + '$')}) "
+              f"THEN NULL WHEN starts_with({t}, '+84') THEN '0' || substr({t}, 4) "
+              f"WHEN starts_with({t}, '+') THEN NULL "
+              f"WHEN starts_with({t}, '0084') THEN '0' || substr({t}, 5) "
+              f"WHEN starts_with({t}, '84') AND length({t}) IN (11, 12) THEN '0' || substr({t}, 3) "
+              f"WHEN length({t}) IN (9, 10) AND NOT starts_with({t}, '0') THEN '0' || {t} "
+              f"ELSE {t} END")],
+        [(f"{p}_number",
+          f"CASE WHEN length({nd}) = 11 AND substr({nd}, 1, 4) IN ({old}) "
+          f"THEN {convert.format(nd=nd)} || substr({nd}, 5) "
+          f"WHEN regexp_matches({nd}, {lit('^' + phones.MOBILE_RE.pattern + '$')}) THEN {nd} "
+          f"WHEN regexp_matches({nd}, {lit('^' + phones.LANDLINE_RE.pattern + '$')}) THEN {nd} "
+          f"END")],
+    ]
+
+
+def vaccine_key_sql(col: str) -> str:
+    """SQL for :func:`vaxtrust.vn.vaccines.vaccine_key`."""
+    return (f"regexp_replace(translate(translate({col}, {lit(FOLD_FROM)}, {lit(FOLD_TO)}), "
+            f"{lit(_UPPER)}, {lit(_LOWER)}), '[^a-z0-9]+', '', 'g')")
+
+
+def vaccine_product_sql(key: str) -> str:
+    """SQL giving our product key (NULL when unknown) from a vaccine key expression."""
+    branches = " ".join(
+        f"WHEN regexp_matches({key}, {lit(pattern)}) THEN "
+        f"{lit(product) if product else 'NULL'}"
+        for pattern, product in vaccines.PATTERNS
+    )
+    return f"CASE WHEN {key} = '' THEN NULL {branches} END"
+
+
+def _vaccine_code_sql(product: str, attribute: str) -> str:
+    branches = " ".join(f"WHEN {lit(key)} THEN {lit(getattr(v, attribute))}"
+                        for key, v in vaccines.products().items())
+    return f"CASE {product} {branches} END"
+
+
+def dose_number_sql(col: str) -> str:
+    """SQL for :func:`vaxtrust.vn.vaccines.parse_dose_number`."""
+    pattern = lit(vaccines.DOSE_NUMBER_RE.pattern)
+    return (f"CASE WHEN regexp_matches({col}, {pattern}) "
+            f"THEN CAST(regexp_extract({col}, {pattern}, 1) AS INTEGER) END")
+
+
+def text_sql(col: str) -> str:
+    """Trimmed text, NULL when empty."""
+    return f"nullif(trim({col}), '')"
+
+
+# --- admin -----------------------------------------------------------------------------------
+def admin_key_sql(col: str, level: admin.Level) -> str:
+    """SQL for :func:`vaxtrust.vn.admin.admin_key`."""
+    text = (f"trim(regexp_replace(translate(translate({col}, {lit(FOLD_FROM)}, {lit(FOLD_TO)}), "
+            f"{lit(_UPPER)}, {lit(_LOWER)}), '[^a-z0-9]+', ' ', 'g'))")
+    text = f"regexp_replace({text}, {lit('^(?:' + admin.PREFIXES[level] + ') +')}, '')"
+    text = f"regexp_replace({text}, {lit('^(?:' + admin.NUMBER_PREFIXES[level] + ')([0-9])')}, " \
+           f"'\\1')"
+    return f"regexp_replace(replace({text}, ' ', ''), '^0+([0-9])', '\\1')"
+
+
+def _admin_tables() -> dict[str, pa.Table]:
+    tables = admin.key_tables()
+    return {
+        REF_PROVINCES: pa.table({"key": list(tables.provinces),
+                                 "province_code": list(tables.provinces.values())}),
+        REF_DISTRICTS: pa.table({"province_code": [k[0] for k in tables.districts],
+                                 "key": [k[1] for k in tables.districts],
+                                 "district_code": list(tables.districts.values())}),
+        REF_COMMUNES: pa.table({"district_code": [k[0] for k in tables.communes],
+                                "key": [k[1] for k in tables.communes],
+                                "commune_code": list(tables.communes.values())}),
+        REF_COMMUNES_BY_PROVINCE: pa.table(
+            {"province_code": [k[0] for k in tables.communes_by_province],
+             "key": [k[1] for k in tables.communes_by_province],
+             "commune_code": list(tables.communes_by_province.values())}),
+    }
+
+
+# --- UDFs ------------------------------------------------------------------------------------
+def _vectorised(fn: Callable[[str | None], str | None]) -> Callable[[pa.Array], pa.Array]:
+    def apply(values: pa.Array) -> pa.Array:
+        return pa.array([fn(v) for v in values.to_pylist()], type=pa.string())
+    return apply
+
+
+def _canonical_udf(value: str | None) -> str | None:
+    return names.standardise(value).canonical
+
+
+def _flags_udf(value: str | None) -> str | None:
+    return ",".join(names.standardise(value).flags)
+
+
+def register_vn_functions(engine: Engine) -> None:
+    """Register the name-repair UDFs and the admin-unit key tables in ``engine``."""
+    engine.register_function(NAME_CANONICAL_UDF, _vectorised(_canonical_udf), [pa.string()],
+                             pa.string())
+    engine.register_function(NAME_FLAGS_UDF, _vectorised(_flags_udf), [pa.string()], pa.string())
+    for name, table in _admin_tables().items():
+        engine.register(name, table)
+
+
+# --- whole tables ----------------------------------------------------------------------------
+def chain(source: str, stages: Sequence[list[tuple[str, str]]], select: Sequence[str],
+          prefix: str = "_vn") -> str:
+    """A query adding each stage's columns in turn, then selecting ``select``."""
+    ctes = []
+    previous = source
+    for i, stage in enumerate(stages):
+        name = f"{prefix}_s{i}"
+        columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage)
+        ctes.append(f"{name} AS (SELECT *, {columns} FROM {previous})")
+        previous = name
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM {previous}"
+
+
+def _admin_query(source: str) -> str:
+    """Codes for each distinct (province, district, commune) of ``source``."""
+    keys = (f"SELECT DISTINCT province, district, commune, "
+            f"{admin_key_sql('province', 'province')} AS kp, "
+            f"{admin_key_sql('district', 'district')} AS kd, "
+            f"{admin_key_sql('commune', 'commune')} AS kc FROM "
+            f"(SELECT DISTINCT province, district, commune FROM {source})")
+    return (
+        f"(SELECT r.province, r.district, r.commune, rp.province_code AS province_code, "
+        f"rd.district_code AS district_code, coalesce(rc.commune_code, "
+        f"CASE WHEN rd.district_code IS NULL THEN rcp.commune_code END) AS commune_code "
+        f"FROM ({keys}) r "
+        f"LEFT JOIN {REF_PROVINCES} rp ON rp.key = r.kp "
+        f"LEFT JOIN {REF_DISTRICTS} rd ON rd.province_code = rp.province_code AND rd.key = r.kd "
+        f"LEFT JOIN {REF_COMMUNES} rc ON rc.district_code = rd.district_code AND rc.key = r.kc "
+        f"LEFT JOIN {REF_COMMUNES_BY_PROVINCE} rcp ON rcp.province_code = rp.province_code "
+        f"AND rcp.key = r.kc)"
+    )
+
+
+def _per_distinct(source: str, column: str, stages: Sequence[list[tuple[str, str]]],
+                  outputs: Sequence[str], prefix: str) -> str:
+    """Run ``stages`` once per distinct value of ``column`` (values repeat across doses)."""
+    return "(" + chain(f"(SELECT DISTINCT {column} FROM {source})", stages,
+                       [column, *outputs], prefix) + ")"
+
+
+def _join(alias: str, query: str, columns: Sequence[str]) -> str:
+    condition = " AND ".join(f"s.{c} IS NOT DISTINCT FROM {alias}.{c}" for c in columns)
+    return f"LEFT JOIN {query} {alias} ON {condition}"
+
+
+NAME_COLUMNS: Final = ("n.name_canonical", "n.name_fold", "n.surname_fold", "n.middle_fold",
+                       "n.given_fold", "n.name_flags")
+_DATE_OUT: Final = ("date", "year", "month", "day", "precision")
+
+
+def _dob_columns(alias: str, p: str) -> list[str]:
+    return [f"{alias}.{p}_date AS dob", f"{alias}.{p}_year AS dob_year",
+            f"{alias}.{p}_month AS dob_month", f"{alias}.{p}_day AS dob_day",
+            f"{alias}.{p}_precision AS dob_precision"]
+
+
+def _simple(source: str, column: str, expr: str, alias: str) -> str:
+    return f"(SELECT {column}, {expr} AS {alias} FROM (SELECT DISTINCT {column} FROM {source}))"
+
+
+def standardise_records_sql(source_table: str = "raw_records") -> str:
+    """The ``std_records`` query over an all-text ``raw_records`` table."""
+    src = source_table
+    product = vaccine_product_sql(vaccine_key_sql("vaccine"))
+    vaccine = (f"(SELECT vaccine, {_vaccine_code_sql('p', 'mp')} AS mp, "
+               f"{_vaccine_code_sql('p', 'ma')} AS ma, {_vaccine_code_sql('p', 'vp')} AS vp "
+               f"FROM (SELECT vaccine, {product} AS p FROM (SELECT DISTINCT vaccine FROM {src})))")
+    joins = [
+        _join("n", _name_query(src), ["full_name"]),
+        _join("d", _per_distinct(src, "dob", _date_stages("dob", "dob"),
+                                 [f"dob_{o}" for o in _DATE_OUT], "_vn_d"), ["dob"]),
+        _join("v", _per_distinct(src, "vaccinated_on", _date_stages("vaccinated_on", "vax"),
+                                 ["vax_date", "vax_precision"], "_vn_v"), ["vaccinated_on"]),
+        _join("i", _per_distinct(src, "id_number", _id_stages("id_number", "id"),
+                                 ["id_clean", "id_kind", "id_repairs"], "_vn_i"), ["id_number"]),
+        _join("ph", _per_distinct(src, "phone", _phone_stages("phone", "ph"), ["ph_number"],
+                                  "_vn_p"), ["phone"]),
+        _join("g", _simple(src, "gender", gender_sql("gender"), "g"), ["gender"]),
+        _join("dn", _simple(src, "dose_number", dose_number_sql("dose_number"), "dn"),
+              ["dose_number"]),
+        _join("vc", vaccine, ["vaccine"]),
+        _join("a", _admin_query(src), ["province", "district", "commune"]),
+    ]
+    select = [
+        "s.record_id", "s.source", "CAST(s.row_number AS BIGINT) AS row_number", *NAME_COLUMNS,
+        *_dob_columns("d", "dob"), "g.g AS gender", "i.id_clean", "i.id_kind", "i.id_repairs",
+        "ph.ph_number AS phone", "a.province_code", "a.district_code", "a.commune_code",
+        "dn.dn AS dose_number", "vc.mp AS vaccine_mp", "vc.ma AS vaccine_ma",
+        "vc.vp AS vaccine_vp",
+        "CASE WHEN v.vax_precision = 'day' THEN v.vax_date END AS vaccinated_on",
+        f"{text_sql('s.facility_id')} AS facility_id", f"{text_sql('s.lot')} AS lot",
+    ]
+    return f"SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}"
+
+
+def standardise_register_sql(source_table: str = "raw_register") -> str:
+    """The ``std_register`` query over an all-text ``raw_register`` table.
+
+    The register's ``dob_precision`` (day, month, year) caps the precision parsed from ``dob``.
+    """
+    src = source_table
+    precision = ("CASE WHEN d.dob_precision IS NULL THEN NULL "
+                 "WHEN lower(trim(s.dob_precision)) = 'year' OR d.dob_precision = 'year' "
+                 "THEN 'year' WHEN lower(trim(s.dob_precision)) = 'month' "
+                 "OR d.dob_precision = 'month' THEN 'month' ELSE 'day' END")
+    joins = [
+        _join("n", _name_query(src), ["full_name"]),
+        _join("d", _per_distinct(src, "dob", _date_stages("dob", "dob"),
+                                 [f"dob_{o}" for o in _DATE_OUT], "_vn_d"), ["dob"]),
+        _join("i", _per_distinct(src, "person_id", _id_stages("person_id", "id"),
+                                 ["id_clean", "id_kind", "id_repairs"], "_vn_i"), ["person_id"]),
+        _join("o", _per_distinct(src, "old_id", _id_stages("old_id", "old"),
+                                 ["old_clean", "old_kind"], "_vn_o"), ["old_id"]),
+        _join("ph", _per_distinct(src, "phone", _phone_stages("phone", "ph"), ["ph_number"],
+                                  "_vn_p"), ["phone"]),
+        _join("g", _simple(src, "gender", gender_sql("gender"), "g"), ["gender"]),
+    ]
+    inner = [
+        "s.person_id", *NAME_COLUMNS, "d.dob_year AS _y", "d.dob_month AS _m", "d.dob_day AS _d",
+        f"{precision} AS dob_precision", "g.g AS gender", "i.id_clean", "i.id_kind",
+        "i.id_repairs", "CASE WHEN o.old_kind = 'cmnd' THEN o.old_clean END AS old_id",
+        "ph.ph_number AS phone", f"{text_sql('s.province_code')} AS province_code",
+        f"{text_sql('s.district_code')} AS district_code",
+        f"{text_sql('s.commune_code')} AS commune_code",
+    ]
+    capped = f"SELECT {', '.join(inner)} FROM {src} s {' '.join(joins)}"
+    return (
+        "SELECT person_id, name_canonical, name_fold, surname_fold, middle_fold, given_fold, "
+        "name_flags, CASE WHEN dob_precision IS NOT NULL THEN make_date(_y, "
+        "CASE WHEN dob_precision = 'year' THEN 1 ELSE _m END, "
+        "CASE WHEN dob_precision = 'day' THEN _d ELSE 1 END) END AS dob, "
+        "_y AS dob_year, CASE WHEN dob_precision IN ('day', 'month') THEN _m END AS dob_month, "
+        "CASE WHEN dob_precision = 'day' THEN _d END AS dob_day, dob_precision, gender, "
+        "id_clean, id_kind, id_repairs, old_id, phone, province_code, district_code, "
+        f"commune_code FROM ({capped})"
+    )

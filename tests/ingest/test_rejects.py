@@ -1,0 +1,150 @@
+"""Bad rows go to rejects with row, field and reason; bad files raise naming the file."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.conftest import ROWS, TODAY, VN_HEADER, write_delimited
+from vaxtrust.engine import Engine
+from vaxtrust.errors import ConfigError, InputError
+from vaxtrust.ingest.load import ingest
+from vaxtrust.ingest.mapping import load_mapping, parse_mapping_options
+
+
+def _cp1258(text: str) -> bytes:
+    """Text as a legacy Windows-1258 file holds it (combining tone marks)."""
+    return unicodedata.normalize("NFC", text).encode("cp1258", errors="replace")
+
+
+def _rejects(engine: Engine) -> set[tuple[object, ...]]:
+    return {(r["row_number"], r["record_id"], r["field"], r["reason"])
+            for r in engine.to_arrow("rejects").to_pylist()}
+
+
+def _row(record_id: str, **changes: str) -> list[str]:
+    row = dict(zip(VN_HEADER, ROWS[0], strict=True))
+    row["Mã bản ghi"] = record_id
+    row.update({VN_HEADER[int(k[1:])]: v for k, v in changes.items()})
+    return list(row.values())
+
+
+def test_every_row_level_reject_kind(engine: Engine, tmp_path: Path) -> None:
+    rows = [
+        _row("R1"),
+        _row(""),                                   # 2: no record_id
+        _row("R3", c1=""),                          # 3: empty name
+        _row("R4", c6="11"),                        # 4: dose number out of range
+        _row("R5", c6="hai"),                       # 5: dose number not a number
+        _row("R6", c2="01/01/1850"),                # 6: absurd birth date
+        _row("R7", c8="01/01/2030"),                # 7: dose date after today
+        _row("R1", c6="2"),                         # 8: same record_id, different content
+        _row("R9")[:5],                             # 9: too few columns
+        _row("R10") + ["x"],                        # 10: too many columns
+        _row("R1"),                                 # 11: exact duplicate of row 1
+    ]
+    path = write_delimited(tmp_path / "doses.csv", rows)
+    [count] = ingest(engine, "records", [path], today=TODAY)
+    assert _rejects(engine) == {
+        (2, None, "record_id", "missing_record_id"),
+        (3, "R3", "full_name", "missing_value"),
+        (4, "R4", "dose_number", "dose_number_out_of_range"),
+        (5, "R5", "dose_number", "dose_number_not_a_number"),
+        (6, "R6", "dob", "date_out_of_range"),
+        (7, "R7", "vaccinated_on", "date_out_of_range"),
+        (8, "R1", "record_id", "duplicate_record_id"),
+        (9, None, "Số điện thoại", "too_few_columns"),  # the first column missing
+        (10, None, None, "too_many_columns"),
+    }
+    assert (count.rows_in, count.accepted, count.rejected, count.duplicates_collapsed) == (
+        11, 2, 9, 1)
+    assert count.rows_in == count.accepted + count.rejected
+    assert [r["record_id"] for r in engine.to_arrow("raw_records").to_pylist()] == ["R1"]
+    rejected = {r["record_id"]: r["reasons"] for r in
+                engine.to_arrow("rejected_records").to_pylist()}
+    assert rejected["R4"] == ["dose_number_out_of_range"]
+    assert "R1" not in rejected  # its first row was accepted
+
+
+def test_row_numbers_stay_true_after_skipped_rows(engine: Engine, tmp_path: Path) -> None:
+    rows = [_row("R1"), _row("R2")[:3], _row("R3"), _row("R4")[:2], _row("R5")]
+    path = write_delimited(tmp_path / "doses.csv", rows)
+    ingest(engine, "records", [path], today=TODAY)
+    numbers = {r["record_id"]: r["row_number"] for r in engine.to_arrow("raw_records").to_pylist()}
+    assert numbers == {"R1": 1, "R3": 3, "R5": 5}
+
+
+def test_same_file_twice_and_a_copy_duplicate_nothing(engine: Engine, tmp_path: Path) -> None:
+    path = write_delimited(tmp_path / "doses.csv", ROWS)
+    copy = write_delimited(tmp_path / "copy.csv", ROWS)
+    counts = ingest(engine, "records", [path, path, copy], today=TODAY)
+    assert len(counts) == 2
+    assert engine.count("raw_records") == 2
+    assert engine.count("rejects") == 0
+    assert counts[1].duplicates_collapsed == 2 and counts[1].accepted == 2
+
+
+def test_register_rejects_use_person_id(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    path.write_text("person_id,full_name,dob\n001090000001,Nguyễn Văn An,1990-02-01\n"
+                    ",Không Số,1990-01-01\n001090000001,Người Khác,1991-01-01\n",
+                    encoding="utf-8")
+    [count] = ingest(engine, "register", [path], today=TODAY)
+    assert _rejects(engine) == {(2, None, "person_id", "missing_person_id"),
+                                (3, "001090000001", "person_id", "duplicate_person_id")}
+    assert (count.rows_in, count.accepted, count.rejected) == (3, 1, 2)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "file is empty"),
+    (b"\xef\xbb\xbf\r\n", "file is empty"),
+    ("Mã bản ghi,Họ và tên\n".encode(), "missing column(s) dob, dose_number, vaccinated_on"),
+    (b"a,b,c\n1,2,3\n", "no recognisable header"),
+    ("Mã bản ghi,Họ và tên,Ngày sinh,Mũi tiêm,Ngày tiêm\n".encode(), "no data rows"),
+    (_cp1258("Họ và tên,Ngày sinh\nNguyễn Văn An,1990\n"), "is not UTF-8"),
+])
+def test_file_level_problems_name_the_file(engine: Engine, tmp_path: Path, content: bytes,
+                                           message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="file .*bad.csv") as info:
+        ingest(engine, "records", [path], today=TODAY)
+    assert message in str(info.value)
+
+
+def test_legacy_encoding_error_names_the_row(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(b"record_id,full_name,dob,dose_number,vaccinated_on\n"
+                     b"R1,Nguyen,1990,1,2021-09-01\nR2," + _cp1258("Đức") + b",1990,1,x\n")
+    with pytest.raises(InputError, match="row 2") as info:
+        ingest(engine, "records", [path], today=TODAY)
+    assert "Windows-1258" in str(info.value)
+
+
+def test_missing_file(engine: Engine, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        ingest(engine, "records", [tmp_path / "nope.csv"], today=TODAY)
+
+
+def test_mapping_toml_and_options(engine: Engine, tmp_path: Path) -> None:
+    toml = tmp_path / "mapping.toml"
+    toml.write_text('[records]\n"Mã định danh mũi tiêm" = "record_id"\n"Tên" = "full_name"\n',
+                    encoding="utf-8")
+    mapping = load_mapping(toml)
+    header = ["Mã định danh mũi tiêm", "Tên", "Ngày sinh", "Giới tính", "Số CCCD/CMND",
+              "Số điện thoại", "Mũi tiêm", "Loại vắc xin", "Ngày tiêm", "Cơ sở tiêm"]
+    path = write_delimited(tmp_path / "doses.csv", ROWS, header=header)
+    ingest(engine, "records", [path], mapping=mapping.records, today=TODAY)
+    assert engine.count("raw_records") == 2
+    assert parse_mapping_options(["Tên đầy đủ=full_name"]) == {"Tên đầy đủ": "full_name"}
+
+
+@pytest.mark.parametrize("text", ['[records]\n"A" = "no_such_column"\n', "[other]\n",
+                                  "not toml ["])
+def test_bad_mapping_files_are_config_errors(tmp_path: Path, text: str) -> None:
+    toml = tmp_path / "mapping.toml"
+    toml.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="mapping.toml"):
+        load_mapping(toml)

@@ -1,0 +1,86 @@
+"""``vaxtrust passport show|verify|conformance`` as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from vaxtrust.cli import app
+
+VN_SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "vn-dcc-sample"
+
+
+@pytest.fixture
+def vn_text() -> str:
+    if not VN_SAMPLE.is_dir():
+        pytest.skip("../shared/data/vn-dcc-sample not present")
+    return (VN_SAMPLE / "VAC_VN_hc1.txt").read_text().strip()
+
+
+def test_show_prints_the_eleven_fields(vn_text) -> None:
+    result = CliRunner().invoke(app, ["passport", "show", vn_text])
+    assert result.exit_code == 0, result.output
+    for text in ("NOT VERIFIED", "Họ và tên", "Nguyễn Bảo Duy", "1983-10-10", "Vaxzevria",
+                 "Mã số của chứng nhận", "2/2"):
+        assert text in result.output
+
+
+def test_show_reads_a_qr_image(vn_text) -> None:
+    result = CliRunner().invoke(app, ["passport", "show", "--json", "--image",
+                                      str(VN_SAMPLE / "VAC_VN.png")])
+    assert result.exit_code == 0, result.output
+    assert '"fnt": "NGUYEN"' in result.output
+
+
+def test_show_refuses_garbage_with_one_error(vn_text) -> None:
+    result = CliRunner().invoke(app, ["passport", "show", "HC1:~~~"])
+    assert result.exit_code != 0
+    assert "base45" in str(result.exception)
+
+
+def test_conformance_needs_a_directory(tmp_path) -> None:
+    result = CliRunner().invoke(app, ["passport", "conformance", str(tmp_path / "missing")])
+    assert result.exit_code != 0
+    assert "not a directory" in str(result.exception)
+
+
+def test_issue_then_verify_with_the_key_store_and_trust_list(keystore, tmp_path) -> None:
+    from tests.passport.conftest_keys import KEY_PASSPHRASE, KEYS_NOW
+    from vaxtrust.passport.trustlist import export_trust_list
+
+    trust_path = tmp_path / "trust.json"
+    export_trust_list(keystore, trust_path, now=KEYS_NOW)
+    holder_file = tmp_path / "holder.json"
+    holder_file.write_text(
+        '{"full_name": "Trần Thị Ánh", "date_of_birth": "1979-02", "doses": ['
+        '{"vaccinated_on": "2021-08-20", "product": "BBIBP-CorV"},'
+        '{"vaccinated_on": "2021-09-17", "product": "BBIBP-CorV"}]}', encoding="utf-8")
+    out = tmp_path / "out"
+    runner = CliRunner()
+    issued = runner.invoke(app, [
+        "passport", "issue", str(holder_file), "--keystore", str(keystore.directory),
+        "--signer", "vn-national", "--out", str(out), "--now", KEYS_NOW.isoformat()],
+        env={"VAXTRUST_KEY_PASSPHRASE": KEY_PASSPHRASE})
+    assert issued.exit_code == 0, issued.output
+    assert {p.name for p in out.iterdir()} == {"qr.txt", "qr.png", "qr.svg", "certificate.pdf"}
+    qr_text = (out / "qr.txt").read_text().strip()
+    clock = "2026-06-01T00:00:00Z"
+    by_text = runner.invoke(app, ["passport", "verify", qr_text, "--trust-list", str(trust_path),
+                                  "--now", clock])
+    assert by_text.exit_code == 0, by_text.output
+    assert "VALID" in by_text.output and "Trần Thị Ánh" in by_text.output and "1979-02" in by_text.output
+    by_image = runner.invoke(app, ["passport", "verify", "--image", str(out / "qr.png"),
+                                   "--trust-list", str(trust_path), "--now", clock, "--json"])
+    assert by_image.exit_code == 0, by_image.output
+    assert '"gnt": "THI<ANH"' in by_image.output
+    expired = runner.invoke(app, ["passport", "verify", qr_text, "--trust-list", str(trust_path),
+                                  "--now", "2027-06-01T00:00:00Z"])
+    assert expired.exit_code != 0 and "expired" in str(expired.exception)
+
+
+def test_verify_needs_text_or_image(tmp_path) -> None:
+    result = CliRunner().invoke(app, ["passport", "verify", "--trust-list", str(tmp_path / "t.json")])
+    assert result.exit_code != 0
+    assert "either the HC1 text" in str(result.exception)

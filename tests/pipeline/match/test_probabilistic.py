@@ -1,0 +1,99 @@
+"""The Splink path on a small hand-built population: records without an ID find their person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.pipeline.match.std_tables import load, person, record
+from vaxtrust.console import RecordingConsole
+from vaxtrust.engine import Engine
+from vaxtrust.errors import LinkageError
+from vaxtrust.pipeline.decide import run_decide
+from vaxtrust.pipeline.match import MatchSettings, run_matching
+
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
+MIDDLES = ["Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu"]
+GIVENS = ["Hùng", "Lan", "Anh", "Bình", "Dũng", "Hoa", "Tuấn", "Mai", "Sơn", "Hương", "Long",
+          "Nga", "Phúc", "Quang", "Trang", "Việt", "Yến"]
+
+
+def population(size: int) -> list[dict[str, Any]]:
+    people = []
+    for i in range(size):
+        name = (f"{SURNAMES[i % len(SURNAMES)]} {MIDDLES[i // 7 % len(MIDDLES)]} "
+                f"{GIVENS[i // 3 % len(GIVENS)]}")
+        dob = f"{1950 + i % 60}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        people.append(person(f"0010{i:08d}", name, dob, "MF"[i % 2],
+                             phone=f"09{i:08d}", commune=f"{i % 40:05d}"))
+    return people
+
+
+def as_record(record_id: str, who: dict[str, Any], *, name: str | None = None,
+              dob: str | None = None, id_number: str | None = "same") -> dict[str, Any]:
+    dob_text = dob or who["dob"].isoformat()
+    return record(record_id, name or who["name_canonical"], dob_text, who["gender"],
+                  who["person_id"] if id_number == "same" else id_number,
+                  phone=who["phone"], commune=who["commune_code"])
+
+
+def run(engine: Engine, records: list[dict[str, Any]], register: list[dict[str, Any]]
+        ) -> dict[str, dict[str, Any]]:
+    load(engine, records, register)
+    settings = MatchSettings()
+    run_matching(engine, settings, RecordingConsole())
+    run_decide(engine, settings, RecordingConsole())
+    return {row["record_id"]: row for row in engine.to_arrow("decisions").to_pylist()}
+
+
+def test_records_without_id_link_through_splink(engine: Engine) -> None:
+    people = population(400)
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    lost = people[300]
+    records.append(as_record("n1", lost, id_number=None,
+                             name=lost["name_fold"].title()))
+    result = run(engine, records, people)
+    assert all(result[f"e{i}"]["status"] == "verified" for i in range(300))
+    row = result["n1"]
+    assert row["status"] == "corrected"
+    assert row["path"] == "probabilistic"
+    assert row["person_id"] == lost["person_id"]
+    assert "id_missing" in row["reasons"]
+    assert row["corrected_id_number"] == lost["person_id"]
+    assert row["confidence"] >= 0.9999
+
+
+def test_parents_id_on_childs_record_finds_the_child(engine: Engine) -> None:
+    people = population(400)
+    father, child = people[350], people[377]  # IDs two digits apart
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(as_record("c1", child, id_number=father["person_id"]))
+    row = run(engine, records, people)["c1"]
+    assert row["status"] == "corrected"
+    assert row["person_id"] == child["person_id"]
+    assert "id_belongs_to_other_person" in row["reasons"]
+    assert row["corrected_id_number"] == child["person_id"]
+
+
+def test_identical_namesakes_go_to_review_never_picked(engine: Engine) -> None:
+    people = population(400)
+    twin_a = people[360]
+    twin_b = dict(twin_a, person_id="001099999999")  # same name, date and place: a namesake
+    register = [*people, twin_b]
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(as_record("x1", twin_a, id_number=None))
+    row = run(engine, records, register)["x1"]
+    assert row["status"] == "review"
+    assert "ambiguous_candidates" in row["reasons"]
+    ranked = engine.query(
+        "SELECT person_id FROM review_candidates WHERE record_id = 'x1' ORDER BY rank")
+    assert set(ranked.column("person_id").to_pylist()) == {twin_a["person_id"], "001099999999"}
+
+
+def test_too_few_id_matches_to_learn_from_is_a_clear_error(engine: Engine) -> None:
+    people = population(50)
+    records = [as_record("n1", people[0], id_number=None)]
+    load(engine, records, people)
+    with pytest.raises(LinkageError, match="at least"):
+        run_matching(engine, MatchSettings(), RecordingConsole())
