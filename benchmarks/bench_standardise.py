@@ -18,13 +18,11 @@ from vaxtrust.vn.sql import register_vn_functions, standardise_records_sql
 
 
 def main(rows: int, threads: int) -> None:
-    started = time.perf_counter()
-    table = messy_records(rows, seed=2022)
-    print(f"generated {rows:,} messy records in {time.perf_counter() - started:.1f} s")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "raw_records.parquet"
-        pq.write_table(table, path)
-        del table
+        started = time.perf_counter()
+        pq.write_table(messy_records(rows, seed=2022), path)
+        print(f"generated {rows:,} messy records in {time.perf_counter() - started:.1f} s")
         engine = DuckDBEngine(threads=threads)
         register_vn_functions(engine)
         engine.execute(f"CREATE TABLE raw_records AS SELECT * FROM read_parquet('{path}')")

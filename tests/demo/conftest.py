@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,21 @@ from vaxtrust.schema import DOSE_RECORD_COLUMNS
 class Generated:
     folder: Path
     manifest: dict[str, Any]
+    _cache: dict[str, Any] = field(default_factory=dict)
 
     def records(self) -> pa.Table:
+        if "records" not in self._cache:
+            self._cache["records"] = self._read_records()
+        return self._cache["records"]
+
+    def pairs(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(record, truth) rows as dicts, read once."""
+        if "pairs" not in self._cache:
+            self._cache["pairs"] = list(zip(self.records().to_pylist(), self.truth().to_pylist(),
+                                            strict=True))
+        return self._cache["pairs"]  # type: ignore[no-any-return]
+
+    def _read_records(self) -> pa.Table:
         return pacsv.read_csv(
             self.folder / "records.csv",
             convert_options=pacsv.ConvertOptions(

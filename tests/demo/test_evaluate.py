@@ -105,6 +105,21 @@ def test_csv_results_with_joined_reasons(small: Generated, tmp_path: Path) -> No
     assert kinds["id_old_cmnd"].reported == kinds["id_old_cmnd"].records
 
 
+def test_results_files_are_streamed_from_disk(small: Generated, tmp_path: Path) -> None:
+    results = perfect_results(small)
+    pq.write_table(results, tmp_path / "results.parquet")
+    assert score(small.folder, tmp_path / "results.parquet").precision == 1.0
+    as_text = results.set_column(results.column_names.index("reasons"), "reasons",
+                                 pc.binary_join(results["reasons"], ";"))
+    pacsv.write_csv(as_text.drop_columns(["confidence"]), tmp_path / "partial.csv")
+    with pytest.raises(InputError, match="lack columns confidence"):
+        score(small.folder, tmp_path / "partial.csv")
+    pacsv.write_csv(as_text, tmp_path / "results.csv")
+    assert score(small.folder, str(tmp_path / "results.csv")).recall == 1.0
+    with pytest.raises(InputError, match="not found"):
+        score(small.folder, tmp_path / "absent.csv")
+
+
 def test_bad_results_are_refused_with_a_reason(small: Generated, tmp_path: Path) -> None:
     results = perfect_results(small)
     with pytest.raises(InputError, match="lack columns status"):

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -178,8 +179,7 @@ def test_truth_matches_register_and_clean_records(small: Generated) -> None:
 
 
 def _damaged(generated: Generated, kind: str) -> list[tuple[dict[str, str], dict[str, object]]]:
-    pairs = [(r, t) for r, t in zip(generated.records().to_pylist(), generated.truth().to_pylist(),
-                                     strict=True) if kind in t["error_kinds"]]
+    pairs = [(r, t) for r, t in generated.pairs() if kind in t["error_kinds"]]
     assert pairs, kind
     return pairs
 
@@ -257,7 +257,15 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path: Path) -> None:
     assert (first / "records.csv").read_bytes() != (other / "records.csv").read_bytes()
 
 
+def test_parquet_records_hold_the_same_rows_as_csv(small: Generated, tmp_path: Path) -> None:
+    generate(GenerateOptions(persons=4_000, seed=11, out=tmp_path / "pq", chunk_persons=2_500,
+                             records_format="parquet"))
+    assert not (tmp_path / "pq" / "records.csv").exists()
+    assert pq.read_table(tmp_path / "pq" / "records.parquet").equals(small.records())
+
+
 @pytest.mark.parametrize(("options", "message"), [
+    ({"records_format": "xlsx"}, "--format must be one of csv, parquet"),
     ({"persons": 0}, "--persons must be between 1"),
     ({"persons": -5}, "--persons must be between 1"),
     ({"error_scale": -1.0}, "--error-scale must be between 0 and 20"),
@@ -278,8 +286,13 @@ def test_out_dir_must_be_empty_or_overwritten(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match="not a directory"):
         generate(GenerateOptions(persons=10, seed=1, out=tmp_path / "file"))
-    generate(GenerateOptions(persons=10, seed=1, out=tmp_path / "full", overwrite=True))
-    assert not (tmp_path / "full" / "keep.txt").exists()
+    with pytest.raises(ConfigError, match="only replaces a folder written by"):
+        generate(GenerateOptions(persons=10, seed=1, out=tmp_path / "full", overwrite=True))
+    assert (tmp_path / "full" / "keep.txt").exists()
+    generate(GenerateOptions(persons=10, seed=1, out=tmp_path / "made"))
+    (tmp_path / "made" / "stale.txt").write_text("x")
+    generate(GenerateOptions(persons=12, seed=1, out=tmp_path / "made", overwrite=True))
+    assert not (tmp_path / "made" / "stale.txt").exists()
 
 
 def test_cli_generate_reports_errors_in_one_line(tmp_path: Path) -> None:

@@ -148,3 +148,50 @@ def test_bad_mapping_files_are_config_errors(tmp_path: Path, text: str) -> None:
     toml.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="mapping.toml"):
         load_mapping(toml)
+
+
+def test_overlong_values_are_rejected(engine: Engine, tmp_path: Path) -> None:
+    path = write_delimited(tmp_path / "doses.csv", [_row("R1", c9="F" * 300)])
+    ingest(engine, "records", [path], today=TODAY)
+    [reject] = engine.to_arrow("rejects").to_pylist()
+    assert (reject["field"], reject["reason"]) == ("facility_id", "value_too_long")
+    assert len(reject["value"]) == 256
+
+
+def test_blank_lines_keep_row_numbers_true(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "doses.csv"
+    lines = [",".join(VN_HEADER), ",".join(_row("R1")), "", ",".join(_row("R3")), "",
+             ",".join(_row("R5")[:4]), ",".join(_row("R6")), "", ""]
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+    ingest(engine, "records", [path], today=TODAY)
+    numbers = {r["record_id"]: r["row_number"] for r in engine.to_arrow("raw_records").to_pylist()}
+    assert numbers == {"R1": 1, "R3": 3, "R6": 6}
+    assert [r["row_number"] for r in engine.to_arrow("rejects").to_pylist()] == [5]
+
+
+def test_xlsx_rows_wider_than_the_header_are_rejected(engine: Engine, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(VN_HEADER)
+    sheet.append(_row("R1"))
+    sheet.append(_row("R2") + ["stray"])
+    path = tmp_path / "doses.xlsx"
+    workbook.save(path)
+    [count] = ingest(engine, "records", [path], today=TODAY)
+    assert _rejects(engine) == {(2, None, None, "too_many_columns")}
+    assert (count.rows_in, count.accepted, count.rejected) == (2, 1, 1)
+
+
+def test_old_excel_files_are_refused_with_advice(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "doses.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    with pytest.raises(InputError, match="xls.*CSV UTF-8"):
+        ingest(engine, "records", [path], today=TODAY)
+
+
+def test_utf16_without_byte_order_mark(engine: Engine, tmp_path: Path) -> None:
+    path = write_delimited(tmp_path / "doses.txt", ROWS, encoding="utf-16-le", delimiter="\t")
+    [count] = ingest(engine, "records", [path], today=TODAY)
+    assert count.encoding == "utf-16" and count.accepted == 2

@@ -94,7 +94,7 @@ def test_every_verified_person_is_signed_and_verifies(
     assert verify_certificate(str(certificates["P007"]["qr_text"]), trust, now=SIGN_AT).payload["dob"] == "1965-06"
     assert console.stages() == ["sign-batch"]
     skipped = (tmp_path / "out" / "skipped.csv").read_text().splitlines()
-    assert skipped == ["person_id,reason", "P005,dose_flagged", "P006,not_in_register"]
+    assert skipped == ["person_id,reason", "P005,dose_flagged: dose_interval_too_short", "P006,not_in_register"]
 
 
 def test_flagged_doses_can_be_allowed(
@@ -226,6 +226,25 @@ def test_a_changed_record_revokes_the_old_certificate_and_issues_a_new_one(
         verify_certificate(str(old["qr_text"]), trust, now=SIGN_AT, revocation=revoked)
     verified = verify_certificate(str(new["qr_text"]), trust, now=SIGN_AT, revocation=revoked)
     assert verified.payload["nam"]["gnt"] == "THI<THUY<TIEN"
+
+
+def test_an_expired_certificate_is_renewed_without_a_revocation(
+    keystore: KeyStore, run_and_register: tuple[Path, Path], tmp_path: Path
+) -> None:
+    run, register = run_and_register
+    out = tmp_path / "out"
+    _run_batch(keystore, run, register, out, validity=timedelta(days=30))
+    first = _certificates(out)
+    signer_for = _signers(keystore)
+    later = SIGN_AT + timedelta(days=31)
+    with IssuanceJournal(out / JOURNAL) as journal:
+        summary = sign_batch(people_of_run(run, register), journal, signer_for, now=lambda: later,
+                             validity=timedelta(days=30))
+        assert list(journal.revocations()) == []
+        export_outputs(journal, out)
+    assert (summary.renewed, summary.issued, summary.reissued) == (4, 0, 0)
+    renewed = _certificates(out)
+    assert all(renewed[person]["uvci"] != first[person]["uvci"] for person in SIGNABLE)
 
 
 def test_revoke_by_hand_and_block(keystore: KeyStore, run_and_register: tuple[Path, Path], tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tests.passport.conftest_core import CORE_NOW
 from vaxtrust.cli import app
 from vaxtrust.passport import issue_certificate
-from vaxtrust.passport.conformance import run_directory, run_file, dcc_test_file
+from vaxtrust.passport.conformance import dcc_test_file, run_directory, run_file
 
 TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "dcc-testdata"
 # README "Label caveats": labels that contradict the hcert spec or the signed data (docs/conformance.md)

@@ -146,3 +146,11 @@ def test_fuzz_mutated_real_certificate(noise: bytes, position: int) -> None:
 def test_oversized_cbor_declarations(header: bytes) -> None:
     with pytest.raises(InvalidCertificate):
         verify.decode("HC1:" + base45.encode(zlib.compress(header)))
+
+
+@pytest.mark.slow
+@settings(max_examples=5000, deadline=None)
+@given(st.one_of(st.text(max_size=600), st.text(alphabet=base45.ALPHABET, max_size=1200).map("HC1:".__add__),
+                 st.binary(max_size=800).map(lambda b: "HC1:" + base45.encode(zlib.compress(b)))))
+def test_fuzz_long_run(text: str) -> None:
+    _must_fail_cleanly(text)

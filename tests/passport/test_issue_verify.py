@@ -253,3 +253,36 @@ def _sign(claims: dict, signer) -> str:
 
 def _resign(message_bytes: bytes, signer) -> str:
     return _sign(cbor2.loads(cose.decode_sign1(message_bytes).payload), signer)
+
+
+def test_qr_is_alphanumeric_with_error_correction_q(issued) -> None:
+    from vaxtrust.passport.qr import make_qr
+
+    code = make_qr(issued.qr_text)
+    assert (code.mode, code.error) == ("alphanumeric", "Q")
+
+
+def test_qr_refuses_text_outside_the_alphanumeric_set() -> None:
+    from vaxtrust.passport.qr import png
+
+    with pytest.raises(InvalidCertificate, match="alphanumeric"):
+        png("HC1:lower case")
+
+
+@pytest.mark.slow
+def test_printed_pdf_qr_scans_back(issued, es256_signer, tmp_path) -> None:
+    """Render the PDF page at 150 dpi (poppler's pdftoppm) and read the QR off the 'paper'."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from tests.conftest import require_service
+
+    if shutil.which("pdftoppm") is None:
+        require_service("pdftoppm missing (apt-get install poppler-utils)")
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(issued.pdf())
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(pdf), str(tmp_path / "page")], check=True)
+    page = next(Path(tmp_path).glob("page*.png"))
+    assert read_qr(page) == issued.qr_text
+    verify_certificate(read_qr(page), Anchors(es256_signer.certificate), now=CORE_NOW)

@@ -84,3 +84,15 @@ def test_verify_needs_text_or_image(tmp_path) -> None:
     result = CliRunner().invoke(app, ["passport", "verify", "--trust-list", str(tmp_path / "t.json")])
     assert result.exit_code != 0
     assert "either the HC1 text" in str(result.exception)
+
+
+def test_show_prints_a_foreign_test_certificate() -> None:
+    import json
+
+    testdata = VN_SAMPLE.parents[1] / "dcc-testdata" / "common" / "2DCode" / "raw" / "DGC3.json"
+    if not testdata.is_file():
+        pytest.skip("../shared/dcc-testdata not present")
+    prefix = json.loads(testdata.read_text("utf-8"))["PREFIX"]
+    result = CliRunner().invoke(app, ["passport", "show", prefix])
+    assert result.exit_code == 0, result.output
+    assert "Musterfrau-Gößinger Gabriele" in result.output and "Austria" in result.output

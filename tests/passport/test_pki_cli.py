@@ -94,3 +94,16 @@ def test_new_signer_in_a_token_from_the_command_line(tmp_path: Path, soft_token:
                                       "--token", soft_token.label, "--province", "02"],
                                 env=SECRETS | {"VAXTRUST_PKCS11_PIN": "0000-0000"})
     assert isinstance(result.exception, SigningKeyError) and "wrong PIN" in str(result.exception)
+
+
+def test_every_key_command_and_secret_variable_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "keys.md").read_text(encoding="utf-8")
+    commands = ["keys init-csca", "keys new-signer", "keys list", "keys withdraw", "trust-list export",
+                "passport revoke", "revocation-list export", "sign-batch"]
+    for command in commands:
+        assert command in docs, command
+    for variable in ("VAXTRUST_CSCA_PASSPHRASE", "VAXTRUST_KEY_PASSPHRASE", "VAXTRUST_PKCS11_PIN"):
+        assert variable in docs, variable
+    for option in ("--province", "--facility", "--replaces", "--token", "--hash-type", "--block",
+                   "--allow-flagged", "--db", "--reclaim-after"):
+        assert option in docs, option

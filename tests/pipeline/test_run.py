@@ -49,6 +49,7 @@ def test_end_to_end(province: Province, tmp_path: Path) -> None:
         "F-NORTH": 60, "F-SOUTH": 61}
     assert RunSummary.read(out / "summary.json").by_status == summary.by_status
     rejects = (out / "rejects.csv").read_text(encoding="utf-8")
+    assert rejects.startswith("\ufeffsource,row_number,record_id,field,value,reason")  # for Excel
     assert "duplicate_record_id" in rejects and "dose_number_out_of_range" in rejects
     assert {"ingest records", "standardise", "consolidate", "outputs"} <= set(console.stages())
 

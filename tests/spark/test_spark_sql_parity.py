@@ -55,6 +55,16 @@ EXPRESSIONS = [
     "string_split(trim(name), ' ')[1]",
     "string_split(trim(name), ' ')[10]",
     "list_element(tokens, 2)",
+    "string_split(trim(name), ' ')[-1]",
+    "tokens[2]",
+    "list_slice(string_split(trim(name), ' '), 2, -2)",
+    "array_to_string(list_slice(string_split(trim(name), ' '), 2, -2), ' ')",
+    "list_slice(tokens, 1, 2)",
+    "list_slice(tokens, -2, -1)",
+    "list_slice(tokens, 2, 10)",
+    "tokens[2:3]",
+    "list_slice(tokens, 1, len(tokens) - 1)",
+    "list_slice(tokens, n, n + 1)",
     "array_length(tokens)",
     "length(name)",
     "lpad(id, 12, '0')",
@@ -135,6 +145,10 @@ AGGREGATES = [
     "SELECT arg_max(k, n) AS v, max(n) AS m, min(name) AS mn FROM sample",
     "SELECT * EXCLUDE (tokens, dob) FROM sample ORDER BY k",
     "SELECT k, unnest(tokens) AS t FROM sample ORDER BY k, t",
+    "SELECT k, unnest(string_split(name, ' ')) AS w, generate_subscripts(string_split(name, ' '), 1)"
+    " AS i FROM sample ORDER BY k, i",
+    "SELECT k, string_agg(w, '-' ORDER BY i) AS v FROM (SELECT k, unnest(tokens) AS w,"
+    " generate_subscripts(tokens, 1) AS i FROM sample) GROUP BY k ORDER BY k",
 ]
 
 

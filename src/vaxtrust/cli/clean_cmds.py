@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from vaxtrust.engine import Engine
     from vaxtrust.pipeline.summary import RunSummary
 
+_TOP_PLACES = 15  # rows of the per-province and per-facility tables printed
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
 
@@ -74,8 +75,10 @@ def print_summary(summary: RunSummary, terminal: Terminal | None = None) -> None
 
     terminal = terminal or Console()
     inputs = Table(title="Inputs (rows in = accepted + rejected)", title_justify="left")
-    for column in ("file", "kind", "rows in", "accepted", "rejected", "exact duplicates"):
-        inputs.add_column(column, justify="left" if column in {"file", "kind"} else "right")
+    inputs.add_column("file", overflow="fold")
+    inputs.add_column("kind")
+    for column in ("rows in", "accepted", "rejected", "exact duplicates"):
+        inputs.add_column(column, justify="right")
     for source in summary.sources:
         inputs.add_row(source["source"], source["kind"], f"{source['rows_in']:,}",
                        f"{source['accepted']:,}", f"{source['rejected']:,}",
@@ -92,7 +95,10 @@ def print_summary(summary: RunSummary, terminal: Terminal | None = None) -> None
     _print_counts(terminal, "Reasons (results)", summary.by_reason)
     _print_counts(terminal, "Rejects (rows and fields)", summary.rejects_by_reason)
     for title, rows, key in (("Per province", summary.by_province, "province"),
-                             ("Per facility (top 15)", summary.by_facility[:15], "facility")):
+                             ("Per facility", summary.by_facility, "facility")):
+        if len(rows) > _TOP_PLACES:
+            title += f" (largest {_TOP_PLACES} of {len(rows):,}; all in summary.json)"
+            rows = rows[:_TOP_PLACES]
         table = Table(title=title, title_justify="left")
         table.add_column(key)
         for column in ("total", "verified", "corrected", "review", "unmatched", "rejected"):

@@ -22,6 +22,8 @@ def generate_command(
     error_scale: Annotated[float, typer.Option(
         "--error-scale", help="Multiplier of every error rate (2.0 doubles them, 0 = no errors).")] = 1.0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the contents of --out.")] = False,
+    records_format: Annotated[str, typer.Option(
+        "--format", help="Dose records as csv (records.csv, all text) or parquet (records.parquet).")] = "csv",
 ) -> None:
     """Tạo dữ liệu tổng hợp / generate a synthetic register, dose records and ground truth."""
     from rich.console import Console as RichConsole
@@ -30,7 +32,7 @@ def generate_command(
     from vaxtrust.demo.generate import GenerateOptions, generate
 
     options = GenerateOptions(persons=persons, seed=seed, out=out, error_scale=error_scale,
-                              overwrite=overwrite)
+                              overwrite=overwrite, records_format=records_format)
     with ProgressConsole() as console:
         manifest = generate(options, console)
     counts, shares = manifest["counts"], manifest["shares"]
@@ -51,9 +53,9 @@ def evaluate_command(
     """Chấm điểm kết quả / score a cleaning run against the ground truth."""
     from rich.console import Console as RichConsole
 
-    from vaxtrust.demo.evaluate import read_results, render_table, score
+    from vaxtrust.demo.evaluate import render_table, score
 
-    result = score(truth, read_results(results))
+    result = score(truth, results)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -124,7 +124,8 @@ def new_signer_command(
     )
     rotated = f", retiring {replaces}" if replaces else ""
     typer.echo(f"signer {entry.name} ({entry.algorithm}, kid {entry.kid}, {entry.backend}) for "
-               f"{entry.describe_scope()}, valid to {entry.not_after[:10]}{rotated}")
+               f"{entry.describe_scope()}, valid to {entry.not_after[:10]}{rotated}; "
+               "publish the trust list before it signs")
 
 
 @keys_app.command("list")
@@ -230,10 +231,17 @@ def _journal(issued: Path, name: str) -> Path:
 
 
 def sign_batch_command(
-    run: Annotated[Path, typer.Option("--run", help="Cleaning run directory (results + dose history).")],
-    register: Annotated[Path, typer.Option("--register", help="Population register Parquet.")],
     keystore: KeyStoreDir,
     out: Annotated[Path, typer.Option("--out", help="Output directory (journal, certificates.parquet).")],
+    run: Annotated[Path | None, typer.Option(
+        "--run", help="Cleaning run directory (results + dose history); needs --register.")] = None,
+    register: Annotated[Path | None, typer.Option("--register", help="Population register Parquet.")] = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Sign the store's signing queue instead of a run (store URL).")] = None,
+    actor_name: Annotated[str | None, typer.Option("--as", help="Store user signing (with --db).")] = None,
+    reclaim_after: Annotated[int | None, typer.Option(
+        "--reclaim-after", min=1, help="With --db: first release tasks claimed more than this many "
+        "minutes ago (a signer that crashed).")] = None,
     signer: Annotated[str | None, typer.Option(
         "--signer", help="Sign everyone with this signer (default: by province/facility).")] = None,
     allow_flagged: Annotated[bool, typer.Option(
@@ -242,36 +250,77 @@ def sign_batch_command(
     passphrase_env: Annotated[str, typer.Option("--passphrase-env")] = KEY_PASSPHRASE_ENV,
     pin_env: Annotated[str, typer.Option("--pin-env")] = PIN_ENV,
 ) -> None:
-    """Sign every verified person of a run; safe to re-run after a crash (never issues twice)."""
-    from vaxtrust.passport.batch import (
-        JOURNAL,
-        IssuanceJournal,
-        check_run_files,
-        count_people_of_run,
-        export_outputs,
-        people_of_run,
-        sign_batch,
-    )
+    """Sign every verified person of a run (or the store's queue); safe to re-run after a crash."""
+    from vaxtrust.console import RichConsole
+    from vaxtrust.passport.batch import JOURNAL, IssuanceJournal, export_outputs
     from vaxtrust.passport.keystore import KeyStore
 
-    check_run_files(run, register)
+    from_store = db is not None or actor_name is not None
+    if from_store and (run is not None or register is not None):
+        raise ConfigError("sign either a run (--run, --register) or the store (--db, --as), not both")
+    if from_store and actor_name is None:
+        raise ConfigError("--db needs --as (the store user who signs)")
+    if not from_store and (run is None or register is None):
+        raise ConfigError("give --run and --register, or --db and --as")
     store = KeyStore.open(keystore)
     signers = _SignerCache(store, os.environ.get(passphrase_env), os.environ.get(pin_env), signer)
+    options: dict[str, Any] = {
+        "validity": timedelta(days=validity_days), "allow_flagged": allow_flagged,
+    }
     try:
-        with IssuanceJournal(out / JOURNAL) as journal, _ProgressConsole() as console:
-            summary = sign_batch(
-                people_of_run(run, register), journal, signers.for_person, console=console,
-                total=count_people_of_run(run),
-                validity=timedelta(days=validity_days), allow_flagged=allow_flagged,
-            )
-            certificates, skipped = export_outputs(journal, out)
+        with IssuanceJournal(out / JOURNAL) as journal, RichConsole() as console:
+            if from_store:
+                summary = _sign_store(db, str(actor_name), reclaim_after, journal, signers, console,
+                                      options)
+            else:
+                assert run is not None and register is not None
+                summary = _sign_run(run, register, journal, signers, console, options)
+            certificates, _ = export_outputs(journal, out)
     finally:
         signers.close()
     skipped_text = ", ".join(f"{reason} {count}" for reason, count in sorted(summary.skipped.items()))
     typer.echo(
-        f"issued {summary.issued}, re-issued {summary.reissued}, already issued {summary.already_issued}, "
+        f"issued {summary.issued}, re-issued {summary.reissued}, renewed {summary.renewed}, "
+        f"already issued {summary.already_issued}, "
         f"skipped {summary.total_skipped}{' (' + skipped_text + ')' if skipped_text else ''} → {certificates}"
     )
+
+
+def _sign_run(run: Path, register: Path, journal: Any, signers: _SignerCache, console: Any,
+              options: dict[str, Any]) -> Any:
+    from vaxtrust.passport.batch import (
+        check_run_files,
+        count_people_of_run,
+        people_of_run,
+        sign_batch,
+    )
+
+    check_run_files(run, register)
+    return sign_batch(people_of_run(run, register), journal, signers.for_person, console=console,
+                      total=count_people_of_run(run), **options)
+
+
+def _sign_store(db: str | None, actor_name: str, reclaim_after: int | None, journal: Any,
+                signers: _SignerCache, console: Any, options: dict[str, Any]) -> Any:
+    import socket
+
+    from vaxtrust.passport.batch_store import release_stale_claims, sign_from_store
+    from vaxtrust.store.db import Store
+    from vaxtrust.store.scope import load_actor
+
+    store = Store.open(db)
+    try:
+        with store.transaction() as session:
+            actor = load_actor(session, actor_name)
+        if reclaim_after is not None:
+            released = release_stale_claims(store, actor, older_than=timedelta(minutes=reclaim_after),
+                                            now=_now())
+            console.message(f"released {released} stale claim(s)")
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+        return sign_from_store(store, actor, journal, signers.for_person, worker=worker,
+                               console=console, **options)
+    finally:
+        store.close()
 
 
 class _SignerCache:
@@ -297,32 +346,3 @@ class _SignerCache:
             if close is not None:
                 close()
 
-
-class _ProgressConsole:
-    """A rich progress bar for the batch (the core reports through the Console protocol)."""
-
-    def __enter__(self) -> _ProgressConsole:
-        from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TimeElapsedColumn
-
-        self._progress = Progress(
-            SpinnerColumn(), "{task.description}", MofNCompleteColumn(), TimeElapsedColumn(),
-            transient=False,
-        )
-        self._progress.start()
-        self._tasks: dict[str, Any] = {}
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
-
-    def stage_started(self, stage: str, total: int | None = None) -> None:
-        self._tasks[stage] = self._progress.add_task(stage, total=total)
-
-    def rows_processed(self, stage: str, rows: int) -> None:
-        self._progress.advance(self._tasks[stage], rows)
-
-    def stage_finished(self, stage: str, rows: int | None = None) -> None:
-        self._progress.update(self._tasks[stage], description=f"{stage} done")
-
-    def message(self, text: str) -> None:
-        self._progress.console.print(text, highlight=False)

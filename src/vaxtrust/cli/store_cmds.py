@@ -8,8 +8,9 @@ migrated to the newest schema when opened.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console as Terminal
@@ -30,7 +31,8 @@ signing_app = typer.Typer(help="Hàng đợi ký / the signing queue.", no_args_
 store_app = typer.Typer(help="Kho dữ liệu / the store itself (schema migrations).",
                         no_args_is_help=True)
 
-out = Terminal(soft_wrap=True)
+# Off a terminal (pipes, scripts) tables are drawn wide rather than cut at 80 columns.
+out = Terminal(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 
 DB_OPTION = typer.Option(None, "--db", help="Store URL (default: $VAXTRUST_DATABASE_URL or "
                          "sqlite:///vaxtrust.db).")
@@ -55,14 +57,17 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
 # ---------------------------------------------------------------- publish
 
 def publish(
-    run_dir: Path = typer.Argument(..., help="A cleaning run folder (vaxtrust clean --out)."),
-    records: list[Path] = typer.Option([], "--records", help="Original dose records (repeat "
-                                       "for several files) when the run keeps no copy."),
-    register: Path | None = typer.Option(None, "--register", help="The register snapshot the "
-                                         "run used, when the run keeps no copy."),
-    facilities: Path | None = typer.Option(None, "--facilities", help="CSV/Parquet of "
-                                           "facility_id, name, province_code to register."),
-    actor_name: str = AS_OPTION,
+    run_dir: Annotated[Path, typer.Argument(help="A cleaning run folder (vaxtrust clean --out).")],
+    actor_name: Annotated[str, typer.Option("--as", help="Act as this user.")],
+    records: Annotated[list[Path] | None, typer.Option(
+        "--records", help="Original dose records (repeat for several files) when the run keeps "
+        "no copy.")] = None,
+    register: Annotated[Path | None, typer.Option(
+        "--register", help="The register snapshot the run used, when the run keeps no copy.")]
+    = None,
+    facilities: Annotated[Path | None, typer.Option(
+        "--facilities", help="CSV/Parquet of facility_id, name, province_code to register.")]
+    = None,
     db: str | None = DB_OPTION,
 ) -> None:
     """Load a cleaning run into the store (idempotent; a newer run keeps decisions made)."""
@@ -70,7 +75,7 @@ def publish(
     from vaxtrust.store.publish import RunInputs, publish_run
     from vaxtrust.store.scope import load_actor
 
-    inputs = RunInputs.locate(run_dir, records, register, facilities)
+    inputs = RunInputs.locate(run_dir, records or (), register, facilities)
     store = _open(db)
     with RichConsole() as console, store.transaction() as session:
         report = publish_run(session, load_actor(session, actor_name), inputs, console=console)
@@ -95,8 +100,9 @@ def review_list(
     province: str | None = typer.Option(None, "--province", help="Province code."),
     facility: str | None = typer.Option(None, "--facility", help="Facility id."),
     reason: str | None = typer.Option(None, "--reason", help="Reason code, e.g. dob_year_typo."),
-    state: list[str] = typer.Option(["open", "deferred"], "--state",
-                                    help="open, deferred, decided or superseded (repeatable)."),
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", help="open, deferred, decided or superseded (repeatable; default: open and "
+        "deferred).")] = None,
     page: int = typer.Option(1, "--page", min=1),
     page_size: int = typer.Option(50, "--page-size", min=1, max=1000),
     db: str | None = DB_OPTION,
@@ -106,6 +112,7 @@ def review_list(
     from vaxtrust.store.scope import load_actor
     from vaxtrust.store.tables import REVIEW_STATES
 
+    state = state or ["open", "deferred"]
     unknown = [s for s in state if s not in REVIEW_STATES]
     if unknown:
         raise ConfigError(f"--state {', '.join(unknown)}: use {', '.join(REVIEW_STATES)}")
@@ -173,8 +180,9 @@ def review_decide(
     actor_name: str = AS_OPTION,
     accept: int | None = typer.Option(None, "--accept", help="Accept the candidate of RANK."),
     reject_all: bool = typer.Option(False, "--reject-all", help="None of the candidates."),
-    edit: list[str] = typer.Option([], "--edit", help="FIELD=VALUE (repeatable); checked "
-                                   "against the register before it is accepted."),
+    edit: Annotated[list[str] | None, typer.Option(
+        "--edit", help="FIELD=VALUE (repeatable); checked against the register before it is "
+        "accepted.")] = None,
     defer: bool = typer.Option(False, "--defer", help="Leave it open with a --note."),
     person: str | None = typer.Option(None, "--person", help="Register person an edit claims."),
     note: str | None = typer.Option(None, "--note", help="Why (needed except for --accept)."),

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vaxtrust.demo import vntext
-from vaxtrust.demo.population import NO_TOKEN, PRECISION_DAY, PRECISION_YEAR, vocabulary
+from vaxtrust.demo.population import NO_TOKEN, PRECISION_DAY, PRECISION_YEAR, is_none, vocabulary
 from vaxtrust.errors import ConfigError
 
 PERSISTENCE: Final = 0.8
@@ -300,9 +300,9 @@ class ErrorModel:
         child = records.child & resident
         missing_rate = np.where(child, np.minimum(self.rates["id_missing"] * 8, 1.0), self.rates["id_missing"])
         missing = self._person_draw(records, "id_missing", missing_rate) & resident
-        has_parent = np.array([p is not None for p in records.parent_id]) if len(ids) else np.zeros(0, bool)
+        has_parent = ~is_none(records.parent_id)
         parent = self._person_draw(records, "id_parent_on_child") & child & has_parent & ~missing
-        has_cmnd = np.array([o is not None for o in records.old_id]) if len(ids) else np.zeros(0, bool)
+        has_cmnd = ~is_none(records.old_id)
         cmnd = self._person_draw(records, "id_old_cmnd") & has_cmnd & resident & ~missing & ~parent
         ids[parent] = records.parent_id[parent]
         ids[cmnd] = records.old_id[cmnd]

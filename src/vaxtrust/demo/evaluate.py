@@ -8,6 +8,8 @@ Scoring runs in DuckDB over Arrow/Parquet, so 10 million records are fine.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -127,40 +129,79 @@ def check_results(table: pa.Table, source: str | None = None) -> None:
                          f"(expected {', '.join(RESULT_COLUMNS)})", path=source)
 
 
-def score(truth_dir: Path | str, results: pa.Table) -> Score:
-    """Score ``results`` (columns RESULT_COLUMNS) against the truth in ``truth_dir``."""
-    check_results(results)
+def score(truth_dir: Path | str, results: pa.Table | Path | str) -> Score:
+    """Score ``results`` (columns RESULT_COLUMNS) against the truth in ``truth_dir``.
+
+    ``results`` is an Arrow table or a Parquet/CSV path; a path is streamed by DuckDB, so results
+    larger than memory are fine.
+    """
     truth_path = truth_file(Path(truth_dir))
     con = duckdb.connect()
+    spill = tempfile.mkdtemp(prefix="vaxtrust-evaluate-")
     try:
+        # A good neighbour on a shared machine: bounded memory, spilling to a private folder.
+        con.execute(f"SET temp_directory = '{_sql_path(Path(spill))}'")
+        con.execute("SET memory_limit = '3GB'")
         con.execute("SET preserve_insertion_order = false")
-        con.register("results_in", results.select(list(RESULT_COLUMNS)))
+        con.execute("SET enable_progress_bar = false")
+        reasons_type = _register_results(con, results)
         con.execute(f"CREATE VIEW truth AS SELECT {', '.join(TRUTH_COLUMNS)} "
                     f"FROM read_parquet('{_sql_path(truth_path)}')")
-        con.execute(_RESULTS_SQL.format(reasons=_reasons_expression(results)))
+        con.execute(_RESULTS_SQL.format(reasons=_reasons_expression(reasons_type)))
         _check_keys(con)
-        con.execute(_JOINED_SQL.format(auto=", ".join(f"'{s.value}'" for s in AUTO_LINK_STATUSES)))
+        fields = ", ".join(f"corrected_{name} IS NOT NULL AS {name}_given, "
+                           f"coalesce(corrected_{name} IS NOT NULL AND {rule}, false) AS {name}_right"
+                           for name, rule in _FIELD_SQL.items())
+        con.execute(_JOINED_SQL.format(
+            auto=", ".join(f"'{s.value}'" for s in AUTO_LINK_STATUSES), fields=fields))
         return _collect(con)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _register_results(con: duckdb.DuckDBPyConnection, results: pa.Table | Path | str) -> str:
+    """Make ``results_in`` a view of the results; return the DuckDB type of ``reasons``."""
+    if isinstance(results, pa.Table):
+        check_results(results)
+        con.register("results_arrow", results.select(list(RESULT_COLUMNS)))
+        source = "results_arrow"
+        where = None
+    else:
+        path = Path(results)
+        if not path.is_file():
+            raise InputError("results file not found", path=str(path))
+        literal = _sql_path(path)
+        source = (f"read_csv('{literal}', header = true, all_varchar = true)"
+                  if path.suffix.lower() in (".csv", ".txt") else f"read_parquet('{literal}')")
+        where = str(path)
+    try:
+        con.execute(f"CREATE VIEW results_in AS SELECT * FROM {source}")
+        described = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE results_in").fetchall()}
+    except duckdb.Error as error:
+        raise InputError(f"cannot read results: {error}", path=where) from error
+    missing = [c for c in RESULT_COLUMNS if c not in described]
+    if missing:
+        raise InputError(f"results lack columns {', '.join(missing)} "
+                         f"(expected {', '.join(RESULT_COLUMNS)})", path=where)
+    return described["reasons"]
 
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _reasons_expression(results: pa.Table) -> str:
-    kind = results.schema.field("reasons").type
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+def _reasons_expression(duckdb_type: str) -> str:
+    if duckdb_type.endswith("[]"):
         return "CAST(reasons AS VARCHAR[])"
-    if pa.types.is_null(kind):
+    if duckdb_type == '"NULL"' or duckdb_type == "NULL":
         return "CAST([] AS VARCHAR[])"
     return ("list_filter(string_split(coalesce(CAST(reasons AS VARCHAR), ''), ';'), "
             "lambda x: trim(x) <> '')")
 
 
 _RESULTS_SQL = """
-CREATE TEMP TABLE results AS
+CREATE TEMP VIEW results AS
 SELECT CAST(record_id AS VARCHAR) AS record_id,
        lower(trim(CAST(status AS VARCHAR))) AS status,
        nullif(trim(CAST(person_id AS VARCHAR)), '') AS person_id,
@@ -172,16 +213,16 @@ SELECT CAST(record_id AS VARCHAR) AS record_id,
 FROM results_in
 """
 
+# One narrow row per truth record: the outcome flags, the error kinds and the reasons given.
 _JOINED_SQL = """
 CREATE TEMP TABLE joined AS
-SELECT t.record_id, t.true_person_id, t.true_full_name, t.true_dob, t.true_gender,
-       t.true_id_number, t.error_kinds,
+SELECT t.true_person_id IS NOT NULL AS in_register, t.error_kinds,
        r.record_id IS NOT NULL AS has_result,
        coalesce(r.status, 'missing') AS status,
-       r.person_id, r.corrected_full_name, r.corrected_dob, r.corrected_gender,
-       r.corrected_id_number, coalesce(r.reasons, []) AS reasons,
+       coalesce(r.reasons, []) AS reasons,
        coalesce(r.status IN ({auto}), false) AS auto_link,
-       coalesce(r.status IN ({auto}) AND r.person_id = t.true_person_id, false) AS right_link
+       coalesce(r.status IN ({auto}) AND r.person_id = t.true_person_id, false) AS right_link,
+       {fields}
 FROM truth t LEFT JOIN results r USING (record_id)
 """
 
@@ -207,30 +248,29 @@ def _check_keys(con: duckdb.DuckDBPyConnection) -> None:
 
 
 _FIELD_SQL = {
-    "full_name": "nfc_normalize(trim(corrected_full_name)) = nfc_normalize(true_full_name)",
-    "dob": "(corrected_dob = true_dob OR (length(true_dob) < 10 "
-           "AND left(corrected_dob, length(true_dob)) = true_dob))",
-    "gender": "upper(trim(corrected_gender)) = true_gender",
-    "id_number": "regexp_replace(corrected_id_number, '[^0-9A-Za-z]', '', 'g') = true_id_number",
+    "full_name": "nfc_normalize(trim(corrected_full_name)) = nfc_normalize(t.true_full_name)",
+    "dob": "(corrected_dob = t.true_dob OR (length(t.true_dob) < 10 "
+           "AND left(corrected_dob, length(t.true_dob)) = t.true_dob))",
+    "gender": "upper(trim(corrected_gender)) = t.true_gender",
+    "id_number": "regexp_replace(corrected_id_number, '[^0-9A-Za-z]', '', 'g') = t.true_id_number",
 }
 
 
 def _collect(con: duckdb.DuckDBPyConnection) -> Score:
-    row = con.execute("""
-        SELECT count(*), count(true_person_id), count(*) - count(true_person_id),
+    field_sql = ", ".join(f"count(*) FILTER (WHERE {name}_given), count(*) FILTER (WHERE {name}_right)"
+                          for name in _FIELD_SQL)
+    row = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE in_register), count(*) FILTER (WHERE NOT in_register),
                count(*) FILTER (WHERE NOT has_result), count(*) FILTER (WHERE auto_link),
                count(*) FILTER (WHERE right_link),
                count(*) FILTER (WHERE auto_link AND NOT right_link),
-               count(*) FILTER (WHERE auto_link AND true_person_id IS NULL)
+               count(*) FILTER (WHERE auto_link AND NOT in_register),
+               {field_sql}
         FROM joined""").fetchone()
     assert row is not None
     statuses = dict(con.execute("SELECT status, count(*) FROM joined GROUP BY 1 ORDER BY 1").fetchall())
-    fields = []
-    for name, condition in _FIELD_SQL.items():
-        counts = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {condition}) FROM joined "
-                             f"WHERE corrected_{name} IS NOT NULL").fetchone()
-        assert counts is not None
-        fields.append(FieldScore(name, int(counts[0]), int(counts[1])))
+    fields = [FieldScore(name, int(row[8 + 2 * i]), int(row[9 + 2 * i]))
+              for i, name in enumerate(_FIELD_SQL)]
     kinds = [KindScore(str(k), *map(int, rest)) for k, *rest in con.execute("""
         WITH per_kind AS (
             SELECT unnest(CASE WHEN len(error_kinds) = 0 THEN ['none'] ELSE error_kinds END) AS kind,

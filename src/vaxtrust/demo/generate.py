@@ -49,6 +49,7 @@ from vaxtrust.demo.population import (
     Population,
     generate_population,
     is_none,
+    mobile_numbers,
     only_where,
 )
 from vaxtrust.errors import ConfigError
@@ -58,6 +59,7 @@ CHUNK_PERSONS: Final = 500_000
 MAX_PERSONS: Final = 200_000_000
 GENERATOR_VERSION: Final = "1"
 RECORDS_FILE: Final = "records.csv"
+RECORD_FORMATS: Final = ("csv", "parquet")
 REGISTER_FILE: Final = "register.parquet"
 TRUTH_DIR: Final = "truth"
 RECORDS_TRUTH_FILE: Final = "records_truth.parquet"
@@ -87,6 +89,7 @@ class GenerateOptions:
     error_scale: float = 1.0
     overwrite: bool = False
     chunk_persons: int = CHUNK_PERSONS
+    records_format: str = "csv"
 
     def validate(self) -> None:
         if not 1 <= self.persons <= MAX_PERSONS:
@@ -95,6 +98,9 @@ class GenerateOptions:
             raise ConfigError(f"--seed must be between 0 and 2**63-1, got {self.seed}")
         if not np.isfinite(self.error_scale) or not 0 <= self.error_scale <= 20:
             raise ConfigError(f"--error-scale must be between 0 and 20, got {self.error_scale}")
+        if self.records_format not in RECORD_FORMATS:
+            raise ConfigError(f"--format must be one of {', '.join(RECORD_FORMATS)}, "
+                              f"got {self.records_format!r}")
         if self.chunk_persons < 1:
             raise ConfigError(f"chunk size must be positive, got {self.chunk_persons}")
         _check_out_dir(self.out, self.overwrite)
@@ -103,8 +109,13 @@ class GenerateOptions:
 def _check_out_dir(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ConfigError(f"--out {out} is not empty; choose another folder or pass --overwrite")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise ConfigError(f"--out {out} is not empty; choose another folder or pass --overwrite")
+        if not (out / MANIFEST_FILE).is_file():
+            # --overwrite deletes the folder: only ever one this command wrote.
+            raise ConfigError(f"--out {out} is not empty and holds no {MANIFEST_FILE}; "
+                              "--overwrite only replaces a folder written by `vaxtrust generate`")
     parent = out.resolve().parent
     while not parent.exists():
         parent = parent.parent
@@ -130,11 +141,15 @@ class _Counts:
 class _Writers:
     """Chunked writers of every output file."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, records_format: str) -> None:
         (folder / TRUTH_DIR).mkdir(parents=True)
-        self.records = pacsv.CSVWriter(
-            str(folder / RECORDS_FILE), RECORDS_SCHEMA,
-            write_options=pacsv.WriteOptions(quoting_style="needed"))
+        self.records: pacsv.CSVWriter | pq.ParquetWriter
+        if records_format == "parquet":
+            self.records = pq.ParquetWriter(str(folder / records_file(records_format)), RECORDS_SCHEMA)
+        else:
+            self.records = pacsv.CSVWriter(
+                str(folder / RECORDS_FILE), RECORDS_SCHEMA,
+                write_options=pacsv.WriteOptions(quoting_style="needed"))
         self.register = pq.ParquetWriter(str(folder / REGISTER_FILE), REGISTER_SCHEMA)
         self.truth = pq.ParquetWriter(str(folder / TRUTH_DIR / RECORDS_TRUTH_FILE), TRUTH_SCHEMA)
         self.persons = pq.ParquetWriter(str(folder / TRUTH_DIR / PERSONS_FILE), PERSONS_SCHEMA)
@@ -166,15 +181,14 @@ def generate(options: GenerateOptions, console: Console | None = None) -> dict[s
     except OSError as error:
         raise ConfigError(f"--out {options.out} cannot be written: {error.strerror}") from error
     try:
-        writers = _Writers(staging)
+        writers = _Writers(staging, options.records_format)
         console.stage_started("generate", total=options.persons)
         done = 0
-        for chunk_index, chunk_seq in enumerate(chunk_root.spawn(_chunk_count(options))):
+        for chunk_seq in chunk_root.spawn(_chunk_count(options)):
             size = min(options.chunk_persons, options.persons - done)
             rng = np.random.default_rng(chunk_seq)
             model = ErrorModel(rng, rates, profiles.sloppiness, north)
-            _generate_chunk(rng, size, done, chunk_index, ids, model, profiles, writers, counts,
-                            rates)
+            _generate_chunk(rng, size, done, ids, model, profiles, writers, counts, rates)
             done += size
             console.rows_processed("generate", done)
         writers.close()
@@ -187,6 +201,11 @@ def generate(options: GenerateOptions, console: Console | None = None) -> dict[s
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+def records_file(records_format: str) -> str:
+    """``records.csv`` or ``records.parquet``."""
+    return f"records.{records_format}"
 
 
 def _chunk_count(options: GenerateOptions) -> int:
@@ -211,9 +230,9 @@ def _facility_in_north(place: Facilities) -> np.ndarray:
 
 
 # --- one chunk -------------------------------------------------------------------------------
-def _generate_chunk(rng: np.random.Generator, size: int, person_offset: int, chunk_index: int,
-                    ids: IdAllocator, model: ErrorModel, profiles: exports.FacilityProfiles,
-                    writers: _Writers, counts: _Counts, rates: dict[str, float]) -> None:
+def _generate_chunk(rng: np.random.Generator, size: int, person_offset: int, ids: IdAllocator,
+                    model: ErrorModel, profiles: exports.FacilityProfiles, writers: _Writers,
+                    counts: _Counts, rates: dict[str, float]) -> None:
     people = generate_population(rng, size, counts.households, ids,
                                  rates["person_not_in_register"])
     foreign = _foreigners(rng, int(round(size * FOREIGNER_SHARE)))
@@ -233,12 +252,11 @@ def _generate_chunk(rng: np.random.Generator, size: int, person_offset: int, chu
     kinds[:, KIND_INDEX["duplicate_entry"]] = duplicate
     writers.records.write_table(records)
     writers.truth.write_table(_truth_table(record_ids, truth_records, order, kinds))
-    persons = _persons_table(people, foreign, key_offset, counts.households)
+    persons = _persons_table(people, foreign, key_offset)
     writers.persons.write_table(persons)
     writers.register.write_table(_register_table(people))
 
     _count(counts, people, foreign, truth_records, order, kinds)
-    del chunk_index
 
 
 def _years(dates: np.ndarray) -> np.ndarray:
@@ -262,7 +280,7 @@ def _foreigners(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         surname[rows] = np.array(surnames, dtype=object)[rng.integers(len(surnames), size=int(rows.sum()))]
         given[rows] = np.array(givens, dtype=object)[rng.integers(len(givens), size=int(rows.sum()))]
         prefix[rows], nationality[rows] = letter, code
-    name = np.array([f"{s} {g}" for s, g in zip(surname, given, strict=True)], dtype=object)
+    name = pc.binary_join_element_wise(pa.array(surname, _STRING), pa.array(given, _STRING), " ")
     passport = pc.binary_join_element_wise(
         pa.array(prefix, _STRING),
         pc.utf8_lpad(pa.array(rng.integers(0, 10**8, size=n)).cast(_STRING), 8, "0"), "")
@@ -270,19 +288,13 @@ def _foreigners(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     cities = np.flatnonzero(np.isin(admin.province_code.astype(str), ["79", "01", "74", "48", "27"]))
     years = rng.integers(1955, 2001, size=n)
     start = (years - 1970).astype("datetime64[Y]").astype("datetime64[D]")
-    phones = only_where(_mobile(rng, n), rng.random(n) < 0.7)
+    phones = only_where(mobile_numbers(rng, n), rng.random(n) < 0.7)
     return {
-        "name": name, "passport": np.asarray(passport.to_numpy(zero_copy_only=False), dtype=object),
+        "name": np.asarray(name.to_numpy(zero_copy_only=False), dtype=object), "passport": np.asarray(passport.to_numpy(zero_copy_only=False), dtype=object),
         "nationality": nationality, "female": rng.random(n) < 0.45,
         "dob": start + rng.integers(0, 365, size=n), "commune": cities[rng.integers(len(cities), size=n)].astype(np.int32),
         "phone": phones,
     }
-
-
-def _mobile(rng: np.random.Generator, n: int) -> np.ndarray:
-    from vaxtrust.demo.population import _phones
-
-    return _phones(rng, n)
 
 
 def _true_records(people: Population, foreign: dict[str, np.ndarray], doses: Doses) -> TrueRecords:
@@ -436,8 +448,7 @@ def _register_table(people: Population) -> pa.Table:
     }, schema=REGISTER_SCHEMA)
 
 
-def _persons_table(people: Population, foreign: dict[str, np.ndarray], key_offset: int,
-                   household_offset: int) -> pa.Table:
+def _persons_table(people: Population, foreign: dict[str, np.ndarray], key_offset: int) -> pa.Table:
     admin = ref.admin_units()
     n_res, n_for = len(people), len(foreign["name"])
     keys = _keys("P", key_offset + np.arange(n_res + n_for), 10)
@@ -521,7 +532,7 @@ def _manifest(options: GenerateOptions, rates: dict[str, float], counts: _Counts
             "vaccinated_residents_without_usable_id": round(counts.residents_without_usable_id / vaccinated, 4),
         },
         "files": {
-            "records": RECORDS_FILE, "register": REGISTER_FILE,
+            "records": records_file(options.records_format), "register": REGISTER_FILE,
             "records_truth": f"{TRUTH_DIR}/{RECORDS_TRUTH_FILE}",
             "persons": f"{TRUTH_DIR}/{PERSONS_FILE}",
         },

@@ -211,7 +211,7 @@ def full_names(tokens: np.ndarray, old_style: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*columns, " ", null_handling="skip")
 
 
-def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
+def mobile_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     prefixes, probs = ref.weights(ref.MOBILE_PREFIXES)
     prefix = pa.array(prefixes[rng.choice(len(prefixes), size=n, p=probs)].astype(str))
     local = _zero_pad(rng.integers(0, 10**7, size=n), 7)
@@ -248,7 +248,10 @@ def generate_population(rng: np.random.Generator, n: int, household_offset: int,
     female[is_spouse] = ~head_female[household[is_spouse]]
     is_child = role == ROLE_CHILD
     child_year = mother_year[household] + 20 + (2.5 * child_rank).astype(np.int64) + rng.integers(0, 5, n)
-    year[is_child] = np.minimum(child_year[is_child], 2021)
+    # Children the arithmetic puts after 2021 are spread over the last few years instead.
+    late = child_year > 2021
+    child_year[late] = 2021 - rng.integers(0, 6, int(late.sum()))
+    year[is_child] = child_year[is_child]
     is_grand = role == ROLE_GRANDPARENT
     year[is_grand] = np.maximum(head_year[household[is_grand]] - rng.integers(22, 36, int(is_grand.sum())), 1921)
     dob = _dates_in_years(rng, year)
@@ -283,7 +286,7 @@ def generate_population(rng: np.random.Generator, n: int, household_offset: int,
     old_id = np.full(n, None, dtype=object)
     old_id[has_cmnd] = ids.cmnd_numbers(birth_province[has_cmnd])
 
-    phone = only_where(_phones(rng, n), (year <= 2003) & (rng.random(n) < 0.92))
+    phone = only_where(mobile_numbers(rng, n), (year <= 2003) & (rng.random(n) < 0.92))
     # The household gives the head's number, or the spouse's when the head has none.
     head_phone = phone[position == 0]
     spouse_rows = np.flatnonzero((role == ROLE_SPOUSE) & ~is_none(phone))

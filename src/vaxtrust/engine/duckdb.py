@@ -121,7 +121,7 @@ class DuckDBEngine(Engine):
         columns = [row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {source}")
                    .fetchall() if row[0] != "file_row_number"]
         as_text = ", ".join(f"CAST({_ident(c)} AS VARCHAR) AS {_ident(c)}" for c in columns)
-        self._run(f"CREATE TABLE {name} AS SELECT {as_text}, "
+        self._run(f"CREATE VIEW {name} AS SELECT {as_text}, "
                   f"file_row_number + 1 AS {ROW_NUMBER_COLUMN} FROM {source}")
 
     def _load_csv(self, name: str, path: Path, *, delimiter: str | None, encoding: str) -> pa.Table:
@@ -150,25 +150,29 @@ class DuckDBEngine(Engine):
         # A read row of ordinal k is data row k + (rows skipped before it). With the skipped rows
         # r_1 < r_2 < ..., every row of ordinal >= r_j - j + 1 lies after at least j of them.
         self._run(f"""
-            CREATE TABLE {name} AS
-            WITH skipped AS (
-                SELECT line - 1 AS r FROM {name}__rejects
-                UNION SELECT r FROM {name}__blank
-            ), thresholds AS (
-                SELECT r - j + 1 AS t, max(j) AS j
-                FROM (SELECT r, row_number() OVER (ORDER BY r) AS j FROM skipped)
-                GROUP BY ALL
-            ), ordered AS (
-                SELECT *, rowid + 1 AS __ordinal FROM {name}__read
-            )
-            SELECT ordered.* EXCLUDE (__ordinal),
-                   CAST(ordered.__ordinal + coalesce(thresholds.j, 0) AS BIGINT)
-                       AS {ROW_NUMBER_COLUMN}
-            FROM ordered ASOF LEFT JOIN thresholds ON ordered.__ordinal >= thresholds.t
+            CREATE TABLE {name}__skipped AS
+            SELECT r - j + 1 AS t, max(j) AS j
+            FROM (SELECT r, row_number() OVER (ORDER BY r) AS j
+                  FROM (SELECT line - 1 AS r FROM {name}__rejects
+                        UNION SELECT r FROM {name}__blank))
+            GROUP BY ALL
         """)
         self.connection.unregister(f"{name}__blank")
-        for helper in (f"{name}__read", f"{name}__rejects", f"{name}__scans"):
+        for helper in (f"{name}__rejects", f"{name}__scans"):
             self.drop(helper)
+        # A view, not a copy: the rows are read once more only by the query that uses them.
+        if not self.connection.execute(f"SELECT 1 FROM {name}__skipped LIMIT 1").fetchall():
+            self._run(f"CREATE VIEW {name} AS SELECT *, CAST(rowid + 1 AS BIGINT) AS "
+                      f"{ROW_NUMBER_COLUMN} FROM {name}__read")
+            return rejects
+        self._run(f"""
+            CREATE VIEW {name} AS
+            WITH ordered AS (SELECT *, rowid + 1 AS __ordinal FROM {name}__read)
+            SELECT ordered.* EXCLUDE (__ordinal),
+                   CAST(ordered.__ordinal + coalesce(skipped.j, 0) AS BIGINT)
+                       AS {ROW_NUMBER_COLUMN}
+            FROM ordered ASOF LEFT JOIN {name}__skipped AS skipped ON ordered.__ordinal >= skipped.t
+        """)
         return rejects
 
     def table_exists(self, name: str) -> bool:
@@ -183,6 +187,12 @@ class DuckDBEngine(Engine):
         ).fetchall()
         if kind:
             self._run(f"DROP {'VIEW' if kind[0][0] == 'VIEW' else 'TABLE'} {name}")
+        # a CSV loaded by load_file is a view over these two tables
+        for backing in (f"{name}__read", f"{name}__skipped"):
+            if self.connection.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = ?", [backing]
+            ).fetchall():
+                self._run(f"DROP TABLE {backing}")
 
     def write_parquet(self, name: str, path: Path) -> None:
         self._run(f"COPY (SELECT * FROM {name}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")

@@ -16,7 +16,8 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,14 +129,16 @@ class SparkEngine(Engine):
         return translation.sql
 
     def _run(self, sql: str) -> None:
-        for statement in _split_statements(sql):
-            self.spark.sql(statement)
+        with _one_line_errors():
+            for statement in _split_statements(sql):
+                self.spark.sql(statement)
 
     def _query_arrow(self, sql: str) -> pa.Table:
-        *before, last = _split_statements(sql)
-        for statement in before:
-            self.spark.sql(statement)
-        return self.spark.sql(last).toArrow()
+        with _one_line_errors():
+            *before, last = _split_statements(sql)
+            for statement in before:
+                self.spark.sql(statement)
+            return self.spark.sql(last).toArrow()
 
     def register(self, name: str, data: pa.Table | Path | str) -> None:
         self.drop(name)
@@ -290,14 +293,31 @@ def _shared_session(
         ) from error
     # failures reach the caller as exceptions; Spark's own ERROR lines would only repeat them
     session.sparkContext.setLogLevel("FATAL")
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        logging.getLogger(name).disabled = True
     return session
+
+
+class SparkSQLError(RuntimeError):
+    """A Spark failure reduced to its first meaningful line (Spark's own text starts blank)."""
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        if type(error).__module__.startswith(("pyspark", "py4j")):
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            raise SparkSQLError(lines[0] if lines else type(error).__name__) from error
+        raise
 
 
 # -- helpers ------------------------------------------------------------------------------------
 def _split_statements(sql: str) -> list[str]:
     """Split on top-level semicolons (Spark runs one statement per call); literals stay whole."""
-    from sqlglot.tokens import TokenType
     from sqlglot.dialects.spark import Spark
+    from sqlglot.tokens import TokenType
 
     statements: list[str] = []
     start = 0

@@ -13,7 +13,7 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlglot
@@ -92,7 +92,7 @@ def _rewrite_node(node: exp.Expression, functions: list[DuckDBFunction]) -> exp.
 
 
 # -- expressions evaluated by DuckDB inside Spark -----------------------------------------------
-_DUCKDB_CAST_TARGETS: dict[exp.DataType.Type, pa.DataType] = {
+_DUCKDB_CAST_TARGETS: dict[Any, pa.DataType] = {  # sqlglot type enum -> Arrow
     exp.DataType.Type.BIGINT: pa.int64(),
     exp.DataType.Type.INT: pa.int32(),
     exp.DataType.Type.SMALLINT: pa.int16(),
@@ -119,6 +119,9 @@ def _duckdb_evaluated(node: exp.Expression) -> tuple[DuckDBFunction, list[exp.Ex
     if _is_call(node, "hash"):
         # DuckDB's 64-bit hash, unsigned: carried as DECIMAL(20, 0) so that order is kept
         return _lift(node, node, pa.decimal128(20, 0), wrap="CAST({} AS DECIMAL(20, 0))")
+    if isinstance(node, exp.Length) and _kind_of(node.this) is None:
+        # DuckDB's len()/length() take a string or a list; Spark needs to know which
+        return _lift(node, node, pa.int64())
     if isinstance(node, exp.RegexpReplace) and "g" not in _flags(node, "modifiers"):
         # DuckDB replaces only the first match unless 'g'; Spark always replaces all of them
         return _lift(node, node, pa.string())
@@ -146,6 +149,38 @@ def _lift(
     return DuckDBFunction(sql, return_type), arguments
 
 
+_STRING_EXPRESSIONS = (
+    exp.Trim, exp.Upper, exp.Lower, exp.Concat, exp.ConcatWs, exp.DPipe, exp.RegexpReplace,
+    exp.Substring, exp.Replace, exp.Pad, exp.RegexpExtract, exp.Left, exp.Right,
+)
+_LIST_EXPRESSIONS = (
+    exp.Array, exp.Split, exp.RegexpSplit, exp.ArrayAgg, exp.ArrayConcat, exp.ArraySort,
+    exp.ArrayFilter, exp.Transform, exp.ArrayDistinct, exp.Explode,
+)
+
+
+def _kind_of(node: exp.Expression) -> str | None:
+    """'string' or 'list' when the expression's form tells (it often does not: a column)."""
+    if isinstance(node, exp.Literal) and node.is_string:
+        return "string"
+    if isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.TEXT_TYPES):
+        return "string"
+    if isinstance(node, _STRING_EXPRESSIONS):
+        return "string"
+    if isinstance(node, _LIST_EXPRESSIONS):
+        return "list"
+    if isinstance(node, exp.Coalesce):
+        kinds = {_kind_of(part) for part in [node.this, *node.expressions]} - {None}
+        return kinds.pop() if len(kinds) == 1 else None
+    return None
+
+
+def _length(node: exp.Expression) -> exp.Expression:
+    if _kind_of(node.this) == "list":
+        return exp.ArraySize(this=node.this)
+    return node
+
+
 def _is_constant(node: exp.Expression) -> bool:
     """Literals, lists of literals, types and flags stay in the DuckDB template."""
     if isinstance(node, exp.Literal | exp.DataType | exp.Boolean | exp.Null):
@@ -166,6 +201,46 @@ def _create(node: exp.Expression) -> exp.Expression:
     node.set("properties", properties)
     node.set("replace", True)
     node.set("exists", False)
+    return node
+
+
+def _table(node: exp.Expression) -> exp.Expression:
+    """DuckDB's ``range(a, b) AS f(x)`` in FROM as a Spark subquery over ``range(a, b)``."""
+    series = node.this
+    if not isinstance(series, exp.GenerateSeries) or not series.args.get("is_end_exclusive"):
+        return node
+    alias = node.args.get("alias")
+    columns = alias.columns if alias is not None else []
+    column = columns[0].name if columns else "range"
+    start, end = series.args.get("start"), series.args.get("end")
+    bounds = ", ".join(part.sql(dialect="duckdb") for part in (start, end) if part is not None)
+    subquery = sqlglot.parse_one(f"(SELECT id AS {column} FROM range({bounds}))", read="spark")
+    return exp.Subquery(
+        this=subquery.this if isinstance(subquery, exp.Subquery) else subquery,
+        alias=exp.TableAlias(this=alias.this if alias is not None else exp.to_identifier("range")),
+    )
+
+
+def _select(node: exp.Expression) -> exp.Expression:
+    """``unnest(l) AS v, generate_subscripts(l, 1) AS i`` (DuckDB zips them) as one Spark
+    ``inline`` of (value, 1-based position) structs."""
+    items = node.expressions
+    for value_index, value in enumerate(items):
+        if not (isinstance(value, exp.Alias) and isinstance(value.this, exp.Explode | exp.Unnest)):
+            continue
+        exploded = value.this.this if isinstance(value.this, exp.Explode) else value.this.expressions[0]
+        for position_index, position in enumerate(items):
+            if (isinstance(position, exp.Alias) and _is_call(position.this, "generate_subscripts")
+                    and position.this.expressions[0] == exploded):
+                zipped = sqlglot.parse_one(
+                    f"INLINE(TRANSFORM(__l, (__v, __k) -> STRUCT(__v AS {value.alias}, "
+                    f"__k + 1 AS {position.alias})))", read="spark",
+                ).transform(
+                    lambda n: exploded.copy() if isinstance(n, exp.Column) and n.name == "__l" else n
+                )
+                kept = [item for i, item in enumerate(items) if i not in (value_index, position_index)]
+                node.set("expressions", [*kept, zipped])
+                return node
     return node
 
 
@@ -257,15 +332,22 @@ def _array_agg(node: exp.Expression) -> exp.Expression:
     if isinstance(inner, exp.Order):
         keys = [k if isinstance(k, exp.Ordered) else exp.Ordered(this=k) for k in inner.expressions]
         inner = inner.this
+    distinct = isinstance(inner, exp.Distinct)
+    if distinct:
+        if len(inner.expressions) != 1 or keys:
+            raise TranslationError("list(DISTINCT ...) takes one value and no ORDER BY on Spark")
+        inner = inner.expressions[0]
     fields = [exp.alias_(inner.copy(), "v")] + [
         exp.alias_(key.this.copy(), f"k{index}") for index, key in enumerate(keys)
     ]
     collected = exp.Anonymous(this="COLLECT_LIST", expressions=[exp.Struct(expressions=fields)])
     sorted_sql = f"ARRAY_SORT(__c, {_comparator(keys)})" if keys else "__c"
     template = sqlglot.parse_one(f"TRANSFORM({sorted_sql}, __s -> __s.v)", read="spark")
-    return template.transform(
+    unwrapped = template.transform(
         lambda n: collected if isinstance(n, exp.Column) and n.name == "__c" else n
     )
+    # DISTINCT: one of each value, NULL included as DuckDB does (collect_set would drop it)
+    return exp.Anonymous(this="ARRAY_DISTINCT", expressions=[unwrapped]) if distinct else unwrapped
 
 
 def _comparator(keys: list[exp.Ordered]) -> str:
@@ -292,11 +374,61 @@ def _comparator(keys: list[exp.Ordered]) -> str:
 def _anonymous(node: exp.Expression) -> exp.Expression:
     name = str(node.this).lower()
     args = node.expressions
+    if name in ("list_slice", "array_slice") and len(args) == 3:
+        return _list_slice(args[0], args[1], args[2])
     if name == "list_element" or name == "list_extract":
         return exp.Anonymous(this="ELEMENT_AT", expressions=args)
     if name in ("regexp_split_to_array", "str_split_regex"):
         return _regexp_split(exp.RegexpSplit(this=args[0], expression=args[1]))
     return node
+
+
+def _int_literal(node: exp.Expression) -> int | None:
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return int(node.this)
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
+        return -int(node.this.this)
+    return None
+
+
+def _list_slice(target: exp.Expression, begin: exp.Expression, end: exp.Expression) -> exp.Expression:
+    """DuckDB's 1-based, inclusive, negative-from-the-end slice as Spark's slice(x, start, n)."""
+    first, last = _int_literal(begin), _int_literal(end)
+    size = "SIZE(__x)"
+    if first is None:
+        start = f"CASE WHEN __b < 0 THEN GREATEST(1, {size} + __b + 1) ELSE GREATEST(1, __b) END"
+    else:
+        start = f"GREATEST(1, {size} + {first} + 1)" if first < 0 else str(max(first, 1))
+    if last is None:
+        stop = f"CASE WHEN __e < 0 THEN {size} + __e + 1 ELSE LEAST(__e, {size}) END"
+    else:
+        stop = f"({size} + {last} + 1)" if last < 0 else f"LEAST({last}, {size})"
+    template = sqlglot.parse_one(
+        f"SLICE(__x, {start}, GREATEST(0, ({stop}) - ({start}) + 1))", read="spark"
+    )
+    parts = {"__x": target, "__b": begin, "__e": end}
+    return template.transform(
+        lambda n: parts[n.name].copy() if isinstance(n, exp.Column) and n.name in parts else n
+    )
+
+
+def _bracket(node: exp.Expression) -> exp.Expression:
+    """List indexing: DuckDB gives NULL out of range and counts negatives from the end."""
+    if len(node.expressions) != 1:
+        return node
+    index = node.expressions[0]
+    if isinstance(index, exp.Slice):
+        return _list_slice(node.this, index.this, index.expression)
+    if isinstance(index, exp.Literal) and index.is_string:
+        return node  # a struct field or map key
+    # sqlglot stores a literal index 0-based (an expression as written); element_at counts
+    # from 1, and from the end when negative
+    one_based: exp.Expression = index.copy()
+    value = _int_literal(index)
+    if value is not None:
+        one_based = exp.Literal.number(value + 1) if value >= 0 else exp.Neg(
+            this=exp.Literal.number(-(value + 1)))
+    return exp.Anonymous(this="ELEMENT_AT", expressions=[node.this, one_based])
 
 
 def _jaro_winkler(node: exp.Expression) -> exp.Expression:
@@ -305,6 +437,10 @@ def _jaro_winkler(node: exp.Expression) -> exp.Expression:
 
 _REWRITES: dict[type[exp.Expression], Callable[[exp.Expression], exp.Expression]] = {
     exp.Create: _create,
+    exp.Table: _table,
+    exp.Length: _length,
+    exp.Bracket: _bracket,
+    exp.Select: _select,
     exp.RegexpReplace: _regexp_replace,
     exp.RegexpLike: _regexp_like,
     exp.RegexpFullMatch: _regexp_full_match,

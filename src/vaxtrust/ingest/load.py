@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.engine.base import ROW_NUMBER_COLUMN, Engine
-from vaxtrust.errors import InputError
+from vaxtrust.errors import ConfigError, InputError
 from vaxtrust.ingest.headers import (
     MANDATORY_COLUMNS,
     STANDARD_COLUMNS,
@@ -31,16 +31,18 @@ from vaxtrust.ingest.headers import (
     resolve_headers,
 )
 from vaxtrust.ingest.readers import InputFile, inspect_file, read_xlsx
-from vaxtrust.ingest.validate import KEY_COLUMN, deduplicate_sql, row_problems_sql
+from vaxtrust.ingest.validate import (
+    KEY_COLUMN,
+    duplicates_sql,
+    repeated_keys_sql,
+    row_problems_sql,
+)
 from vaxtrust.schema import REJECT_COLUMNS
 
 RAW_TABLE: Final[dict[SourceKind, str]] = {"records": "raw_records", "register": "raw_register"}
 REJECTS_TABLE: Final = "rejects"
 REJECTED_RECORDS_TABLE: Final = "rejected_records"  # record_id, source, province, facility_id,
 #                                                     reasons: one per rejected record_id
-
-_BLANKS = "' ' || chr(9) || chr(10) || chr(13) || chr(160)"
-
 
 @dataclass
 class SourceCount:
@@ -95,16 +97,22 @@ def _staging_sql(
     kind: SourceKind,
 ) -> str:
     def cleaned(header: str) -> str:
-        return f"NULLIF(trim(CAST({_ident(header)} AS VARCHAR), {_BLANKS}), '')"
+        return f"NULLIF(trim(CAST({_ident(header)} AS VARCHAR)), '')"
 
     selected = [
         f"{cleaned(columns[c])} AS {c}" if c in columns else f"CAST(NULL AS VARCHAR) AS {c}"
         for c in STANDARD_COLUMNS[kind]
     ]
-    not_empty = " OR ".join(f"{cleaned(h)} IS NOT NULL" for h in headers)
-    return (f"SELECT {file_index} AS file_index, {_sql_text(source)} AS source, "
-            f"CAST({ROW_NUMBER_COLUMN} AS BIGINT) AS row_number, {', '.join(selected)} "
-            f"FROM {table} WHERE {not_empty}")
+    # a row is empty when every cell is: mapped cells by their cleaned value, others directly
+    mapped = set(columns.values())
+    others = [f"{cleaned(h)} IS NOT NULL" for h in headers if h not in mapped]
+    not_empty = " OR ".join([f"{c} IS NOT NULL" for c in columns] + ["__other_cells"])
+    standard = ", ".join(STANDARD_COLUMNS[kind])
+    return (f"SELECT file_index, source, row_number, {standard} FROM ("
+            f"SELECT {file_index} AS file_index, {_sql_text(source)} AS source, "
+            f"CAST({ROW_NUMBER_COLUMN} AS BIGINT) AS row_number, {', '.join(selected)}, "
+            f"{' OR '.join(others) or 'false'} AS __other_cells FROM {table}) "
+            f"WHERE {not_empty}")
 
 
 def _check_headers(source: InputFile, kind: SourceKind, headers: list[str],
@@ -115,7 +123,7 @@ def _check_headers(source: InputFile, kind: SourceKind, headers: list[str],
         raise InputError(
             f"no recognisable header: found {', '.join(repr(h) for h in headers)}; expected e.g. "
             "'Họ và tên', 'Ngày sinh', 'Số CCCD/CMND' or a --mapping file",
-            path=str(source.path), row=0, field="header")
+            path=str(source.path), field="header")
     if missing:
         raise InputError(
             f"missing column(s) {', '.join(missing)} (found {', '.join(repr(h) for h in headers)}"
@@ -128,6 +136,8 @@ def ingest(
     = None, today: dt.date | None = None, console: Console | None = None,
 ) -> list[SourceCount]:
     """Read ``paths`` into ``raw_records`` or ``raw_register``; append problems to ``rejects``."""
+    if not paths:
+        raise ConfigError(f"no {kind} file given")
     console = console or NoopConsole()
     mapping = mapping or {}
     today = today or dt.date.today()
@@ -152,10 +162,12 @@ def ingest(
         if unused:
             console.message(f"{source.path}: columns not used: {', '.join(unused)}")
         console.rows_processed(stage, index + 1)
-    engine.create_table(f"__staged_{kind}", "\nUNION ALL\n".join(staging), stage=stage)
+    engine.create_table(f"__staged_{kind}", f"""
+        SELECT *, {row_problems_sql(kind, today)} AS problems
+        FROM ({" UNION ALL ".join(staging)})""", stage=stage)
     for index in range(len(inputs)):
         engine.drop(f"__src_{kind}_{index}")
-    _split_rows(engine, kind, pa.concat_tables(unreadable), today, stage)
+    _split_rows(engine, kind, pa.concat_tables(unreadable), stage)
     _fill_counts(engine, kind, counts)
     console.stage_finished(stage, sum(c.accepted for c in counts))
     return counts
@@ -208,18 +220,24 @@ def _unreadable_rejects(unread: pa.Table, file_index: int, source: str) -> pa.Ta
     }, schema=_UNREADABLE_SCHEMA)
 
 
-def _split_rows(engine: Engine, kind: SourceKind, unreadable: pa.Table, today: dt.date,
-                stage: str) -> None:
+def _split_rows(engine: Engine, kind: SourceKind, unreadable: pa.Table, stage: str) -> None:
     """Staged rows → problems, ranked duplicates, the raw table, and reject rows."""
     staged, key = f"__staged_{kind}", KEY_COLUMN[kind]
     engine.create_table(f"__problems_{kind}", f"""
-{row_problems_sql(staged, kind, today)}""", stage=stage)
+        SELECT file_index, source, row_number, record_id, problem.field AS field,
+               problem.value AS value, problem.reason AS reason
+        FROM (SELECT file_index, source, row_number, {key} AS record_id,
+                     unnest(problems) AS problem
+              FROM {staged} WHERE len(problems) > 0)""", stage=stage)
     engine.register(f"__unreadable_{kind}", unreadable)
-    engine.create_table(f"__ranked_{kind}", deduplicate_sql(f"""(
-        SELECT * FROM {staged} ANTI JOIN __problems_{kind} USING (file_index, row_number)
-    )""", kind), stage=stage)
+    valid = f"(SELECT * EXCLUDE (problems) FROM {staged} WHERE len(problems) = 0)"
+    engine.create_table(f"__repeated_{kind}", repeated_keys_sql(valid, kind), stage=stage)
+    engine.create_table(f"__ranked_{kind}", duplicates_sql(valid, f"__repeated_{kind}", kind),
+                        stage=stage)
     standard = ", ".join(STANDARD_COLUMNS[kind])
     engine.create_table(RAW_TABLE[kind], f"""
+        SELECT source, row_number, {standard} FROM {valid} ANTI JOIN __repeated_{kind} USING ({key})
+        UNION ALL
         SELECT source, row_number, {standard} FROM __ranked_{kind} WHERE duplicate_rank = 1
     """, stage=stage)
     reject_columns = ", ".join(REJECT_COLUMNS)
@@ -275,5 +293,5 @@ def _fill_counts(engine: Engine, kind: SourceKind, counts: list[SourceCount]) ->
         count.rows_in, count.rejected = row["rows_in"], row["rejected"]
         count.duplicates_collapsed = row["collapsed"]
         count.accepted = count.rows_in - count.rejected
-    for table in ("staged", "problems", "ranked", "rejects", "unreadable"):
+    for table in ("staged", "problems", "repeated", "ranked", "rejects", "unreadable"):
         engine.drop(f"__{table}_{kind}")

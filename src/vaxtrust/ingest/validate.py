@@ -1,7 +1,6 @@
 """Row-level checks of ingested rows, as SQL (DuckDB dialect). Stages: no engine, no I/O.
 
-Every check yields reject rows ``(source, row_number, record_id, field, value, reason)``; a row may
-fail several checks. Parsing proper is the standardiser's job: here a date is only judged when one
+Every check yields a problem ``{field, reason, value}`` of the row; a row may fail several checks. Parsing proper is the standardiser's job: here a date is only judged when one
 of the common layouts parses it; dose numbers are read exactly as the standardiser reads them.
 """
 
@@ -28,12 +27,9 @@ DATE_COLUMNS: Final[dict[SourceKind, tuple[str, ...]]] = {
 }
 
 
-def _reject(table: str, kind: SourceKind, field: str, reason: str, condition: str,
-            value: str | None = None) -> str:
-    key = KEY_COLUMN[kind]
-    return (f"SELECT file_index, source, row_number, {key} AS record_id, '{field}' AS field, "
-            f"CAST({value or field} AS VARCHAR) AS value, '{reason}' AS reason "
-            f"FROM {table} WHERE {condition}")
+def _problem(field: str, reason: str, condition: str, value: str | None = None) -> str:
+    return (f"CASE WHEN {condition} THEN {{'field': '{field}', 'reason': '{reason}', "
+            f"'value': CAST({value or field} AS VARCHAR)}} END")
 
 
 def parsed_date_sql(column: str) -> str:
@@ -44,42 +40,49 @@ def parsed_date_sql(column: str) -> str:
             f"THEN make_date(CAST(trim({column}) AS INTEGER), 1, 1) END)")
 
 
-def row_problems_sql(table: str, kind: SourceKind, today: dt.date) -> str:
-    """All problems of the staged rows of ``table``, one row per (row, field, reason).
+def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
+    """Every problem of one row, as a list of ``{field, reason, value}`` (empty: a good row).
 
-    ``table`` has ``file_index, source, row_number`` and the standard columns as text.
+    An expression over the standard columns (as text), so staging computes it in its one pass.
     """
     key = KEY_COLUMN[kind]
-    checks = [_reject(table, kind, key, f"missing_{key}", f"{key} IS NULL")]
-    checks += [_reject(table, kind, column, "missing_value", f"{column} IS NULL")
+    checks = [_problem(key, f"missing_{key}", f"{key} IS NULL")]
+    checks += [_problem(column, "missing_value", f"{column} IS NULL")
                for column in MANDATORY_COLUMNS[kind] if column != key]
-    checks += [_reject(table, kind, column, "value_too_long",
-                       f"length({column}) > {MAX_VALUE_LENGTH}",
-                       value=f"left({column}, {MAX_VALUE_LENGTH}) || '…'")
+    # strlen (bytes) first: cheap, and never below the length in characters
+    checks += [_problem(column, "value_too_long",
+                        f"strlen({column}) > {MAX_VALUE_LENGTH} AND "
+                        f"length({column}) > {MAX_VALUE_LENGTH}",
+                        value=f"left({column}, {MAX_VALUE_LENGTH}) || '…'")
                for column in STANDARD_COLUMNS[kind]]
     for column in DATE_COLUMNS[kind]:
-        parsed = parsed_date_sql(column)
-        checks.append(_reject(
-            table, kind, column, "date_out_of_range",
-            f"{parsed} < DATE '{MIN_YEAR}-01-01' OR {parsed} > DATE '{today.isoformat()}'"))
+        checks.append(_problem(
+            column, "date_out_of_range",
+            f"NOT {parsed_date_sql(column)} BETWEEN DATE '{MIN_YEAR}-01-01' "
+            f"AND DATE '{today.isoformat()}'"))
     if kind == "records":
         number = dose_number_sql("dose_number")  # the standardiser's own reading
-        checks.append(_reject(table, kind, "dose_number", "dose_number_not_a_number",
-                              f"dose_number IS NOT NULL AND {number} IS NULL"))
-        checks.append(_reject(table, kind, "dose_number", "dose_number_out_of_range",
-                              f"{number} NOT BETWEEN 1 AND {MAX_DOSE_NUMBER}"))
-    return "\nUNION ALL\n".join(checks)
+        checks.append(_problem("dose_number", "dose_number_not_a_number",
+                               f"dose_number IS NOT NULL AND {number} IS NULL"))
+        checks.append(_problem("dose_number", "dose_number_out_of_range",
+                               f"{number} NOT BETWEEN 1 AND {MAX_DOSE_NUMBER}"))
+    return f"list_filter([{', '.join(checks)}], lambda problem: problem IS NOT NULL)"
 
 
-def deduplicate_sql(table: str, kind: SourceKind) -> str:
-    """Rank rows sharing a key: the first (by input file, then row) is kept.
+def repeated_keys_sql(table: str, kind: SourceKind) -> str:
+    """Keys that more than one row of ``table`` holds (usually few)."""
+    key = KEY_COLUMN[kind]
+    return f"SELECT {key} FROM {table} GROUP BY {key} HAVING count(*) > 1"
+
+
+def duplicates_sql(table: str, repeated: str, kind: SourceKind) -> str:
+    """The rows of repeated keys, ranked: the first (by input file, then row) is kept.
 
     Adds ``duplicate_rank`` (1 = kept), ``first_source``/``first_row`` (the kept row) and
     ``same_as_first`` (every standard column equal to the kept row's: an exact duplicate).
     """
     key = KEY_COLUMN[kind]
-    columns = STANDARD_COLUMNS[kind]
-    content = "[" + ", ".join(f"coalesce({c}, chr(1))" for c in columns) + "]"
+    content = "[" + ", ".join(f"coalesce({c}, chr(1))" for c in STANDARD_COLUMNS[kind]) + "]"
     window = f"PARTITION BY {key} ORDER BY file_index, row_number"
     return f"""
         SELECT *,
@@ -87,5 +90,5 @@ def deduplicate_sql(table: str, kind: SourceKind) -> str:
                first_value(source) OVER ({window}) AS first_source,
                first_value(row_number) OVER ({window}) AS first_row,
                {content} = first_value({content}) OVER ({window}) AS same_as_first
-        FROM {table}
+        FROM {table} SEMI JOIN {repeated} USING ({key})
     """

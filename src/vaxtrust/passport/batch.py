@@ -42,6 +42,8 @@ CERTIFICATES = "certificates.parquet"
 SKIPPED = "skipped.csv"
 STAGE = "sign-batch"
 COUNTRY = "VN"
+RECORD_CHANGED = "record_changed"
+EXPIRED = "expired"
 COMMIT_EVERY = 256  # certificates per transaction: a crash re-signs at most this many, unseen
 
 _SCHEMA = """
@@ -79,6 +81,7 @@ CREATE TABLE IF NOT EXISTS blocked (
 class CurrentCertificate:
     uvci: str
     fingerprint: str
+    expires_at: datetime
 
 
 class IssuanceJournal:
@@ -117,10 +120,11 @@ class IssuanceJournal:
 
     def current(self, person_id: str) -> CurrentCertificate | None:
         row = self._db.execute(
-            "SELECT uvci, fingerprint FROM certificates WHERE person_id = ? AND revoked_at IS NULL",
+            "SELECT uvci, fingerprint, expires_at FROM certificates "
+            "WHERE person_id = ? AND revoked_at IS NULL",
             (person_id,),
         ).fetchone()
-        return CurrentCertificate(row[0], row[1]) if row else None
+        return CurrentCertificate(row[0], row[1], datetime.fromisoformat(row[2])) if row else None
 
     def is_blocked(self, person_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM blocked WHERE person_id = ?", (person_id,)).fetchone() is not None
@@ -135,13 +139,29 @@ class IssuanceJournal:
         while rows := cursor.fetchmany(chunk):
             yield [dict(zip(names, row, strict=True)) for row in rows]
 
+    def skip_reason(self, person_id: str) -> str | None:
+        row = self._db.execute("SELECT reason FROM skipped WHERE person_id = ?", (person_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    def retired_since(self, person_id: str, uvcis: list[str]) -> dict[str, str]:
+        """Of ``uvcis`` (this person's), those the journal no longer holds current, with the reason."""
+        found = {}
+        for uvci in uvcis:
+            row = self._db.execute(
+                "SELECT revoked_reason FROM certificates WHERE uvci = ? AND person_id = ? "
+                "AND revoked_at IS NOT NULL", (uvci, person_id),
+            ).fetchone()
+            if row is not None:
+                found[uvci] = str(row[0])
+        return found
+
     def skipped(self) -> list[tuple[str, str]]:
         return list(self._db.execute("SELECT person_id, reason FROM skipped ORDER BY person_id"))
 
     def revocations(self, *, country: str = COUNTRY) -> Iterator[Revocation]:
         for uvci, kid, signature, revoked_at, expires_at, reason in self._db.execute(
             "SELECT uvci, kid, signature, revoked_at, expires_at, revoked_reason FROM certificates "
-            "WHERE revoked_at IS NOT NULL ORDER BY uvci"
+            f"WHERE revoked_at IS NOT NULL AND revoked_reason <> '{EXPIRED}' ORDER BY uvci"
         ):
             yield Revocation(
                 uci=uvci, country=country, kid=bytes(kid), signature=bytes(signature),
@@ -159,12 +179,13 @@ class IssuanceJournal:
     # --- writing (inside begin/commit) ----------------------------------------------------------
 
     def record_issued(
-        self, *, person_id: str, fingerprint: str, signer: str, issued: SignedCertificate, replaces: str | None,
-        now: datetime,
+        self, *, person_id: str, fingerprint: str, signer: str, issued: SignedCertificate,
+        replaces: str | None, now: datetime, reason: str = RECORD_CHANGED,
     ) -> None:
-        """Revoke ``replaces`` (if any) and record the new certificate, in the open transaction."""
+        """Retire ``replaces`` (if any) with ``reason`` and record the new certificate, in the open
+        transaction. An ``expired`` predecessor is superseded, not revoked: it never reaches a list."""
         if replaces is not None:
-            self._revoke(replaces, reason="record_changed", now=now, replaced_by=issued.uvci)
+            self._revoke(replaces, reason=reason, now=now, replaced_by=issued.uvci)
         self._db.execute(
             "INSERT INTO certificates (uvci, person_id, fingerprint, signer, kid, algorithm, signature, "
             "qr_text, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -335,14 +356,17 @@ def why_not_signable(person: PersonToSign, *, allow_flagged: bool) -> str | None
         return "no_doses"
     if any(not dose.get("mp") for dose in person.doses):
         return "dose_without_product"
-    if not allow_flagged and any(_has_flags(dose.get("flags")) for dose in person.doses):
-        return "dose_flagged"
+    flags = sorted({flag for dose in person.doses for flag in _flags(dose.get("flags"))})
+    if flags and not allow_flagged:
+        return "dose_flagged: " + " ".join(flags)
     return None
 
 
-def _has_flags(flags: object) -> bool:
-    text = "" if flags is None else str(flags).strip()
-    return text not in ("", "[]", "{}", "NULL")
+def _flags(flags: object) -> list[str]:
+    """Flag names from DuckDB's text form of a list (``[a, b]``) or the store's JSON (``["a"]``)."""
+    text = "" if flags is None else str(flags).strip().removeprefix("[").removesuffix("]")
+    names = (flag.strip().strip('"') for flag in text.split(","))
+    return [name for name in names if name]
 
 
 # --- the batch ----------------------------------------------------------------------------------
@@ -351,12 +375,18 @@ def _has_flags(flags: object) -> bool:
 @dataclass
 class BatchSummary:
     issued: int = 0
-    reissued: int = 0
+    reissued: int = 0  # the record changed: old certificate revoked
+    renewed: int = 0  # the old certificate expired: superseded, not revoked
     already_issued: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
 
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+    def count(self, outcome: str) -> None:
+        """Count one outcome of :func:`sign_person`."""
+        if outcome in ("issued", "reissued", "renewed", "already_issued"):
+            setattr(self, outcome, getattr(self, outcome) + 1)
+        else:
+            reason = outcome.removeprefix("skip:")
+            self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     @property
     def total_skipped(self) -> int:
@@ -385,10 +415,10 @@ def sign_batch(
     try:
         for person in people:
             moment = now()
-            outcome = _sign_one(
+            outcome = sign_person(
                 person, journal, signer_for, moment, validity or DEFAULT_VALIDITY, allow_flagged
             )
-            _count(summary, outcome)
+            summary.count(outcome)
             pending += 1
             if pending >= commit_every:
                 journal.commit()
@@ -400,17 +430,22 @@ def sign_batch(
         journal.rollback()
         raise
     console.rows_processed(STAGE, pending)
-    console.stage_finished(STAGE, summary.issued + summary.reissued)
+    console.stage_finished(STAGE, summary.issued + summary.reissued + summary.renewed)
     return summary
 
 
-def _sign_one(
+def sign_person(
     person: PersonToSign, journal: IssuanceJournal, signer_for: SignerFor, now: datetime,
     validity: timedelta, allow_flagged: bool,
 ) -> str:
+    """Issue, re-issue, renew or skip one person inside the journal's open transaction.
+
+    Returns ``issued``, ``reissued``, ``renewed``, ``already_issued`` or ``skip:<reason code>``.
+    """
     fingerprint = person.fingerprint()
     current = journal.current(person.person_id)
-    if current is not None and current.fingerprint == fingerprint:
+    unchanged = current is not None and current.fingerprint == fingerprint
+    if current is not None and unchanged and current.expires_at > now:
         return "already_issued"
     if journal.is_blocked(person.person_id):
         return _skip(journal, person, "blocked", now)
@@ -432,24 +467,16 @@ def _sign_one(
     journal.record_issued(
         person_id=person.person_id, fingerprint=fingerprint, signer=signer_name, issued=issued,
         replaces=current.uvci if current else None, now=now,
+        reason=EXPIRED if unchanged else RECORD_CHANGED,
     )
-    return "reissued" if current else "issued"
+    if current is None:
+        return "issued"
+    return "renewed" if unchanged else "reissued"
 
 
 def _skip(journal: IssuanceJournal, person: PersonToSign, reason: str, now: datetime) -> str:
     journal.record_skipped(person.person_id, reason, now)
-    return "skip:" + reason.split(":")[0]
-
-
-def _count(summary: BatchSummary, outcome: str) -> None:
-    if outcome == "issued":
-        summary.issued += 1
-    elif outcome == "reissued":
-        summary.reissued += 1
-    elif outcome == "already_issued":
-        summary.already_issued += 1
-    else:
-        summary.skip(outcome.removeprefix("skip:"))
+    return "skip:" + reason.split(":")[0]  # counted by code; the journal keeps the detail
 
 
 def export_outputs(journal: IssuanceJournal, out_dir: Path, *, chunk: int = 50_000) -> tuple[Path, Path]:

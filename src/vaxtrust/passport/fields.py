@@ -46,7 +46,11 @@ def certificate_fields(payload: Mapping[str, Any], *, issuing_country: str | Non
 
     The DCC carries no nationality; like the Vietnamese template, field 3 shows the issuing state.
     """
+    if "v" not in payload:
+        return _other_kind_fields(payload, issuing_country)
     entry = (payload.get("v") or [{}])[0]
+    if not isinstance(entry, Mapping):
+        entry = {}
     country = issuing_country or entry.get("co")
     values = (
         full_name(payload),
@@ -63,3 +67,23 @@ def certificate_fields(payload: Mapping[str, Any], *, issuing_country: str | Non
     )
     return [Field(number, vi, en, value)
             for number, ((vi, en), value) in enumerate(zip(_LABELS, values, strict=True), start=1)]
+
+
+_GROUP_NAMES = {"t": ("Xét nghiệm", "Test"), "r": ("Khỏi bệnh", "Recovery")}
+
+
+def _other_kind_fields(payload: Mapping[str, Any], issuing_country: str | None) -> list[Field]:
+    """Test and recovery certificates (verified, never issued here): holder fields, then the entry."""
+    kind = next((key for key in ("t", "r") if key in payload), "")
+    entries = payload.get(kind) if kind else None
+    entry = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], Mapping) else {}
+    vi, en = _GROUP_NAMES.get(kind, ("", ""))
+    fields = [
+        Field(1, _LABELS[0][0], _LABELS[0][1], full_name(payload)),
+        Field(2, _LABELS[1][0], _LABELS[1][1], str(payload.get("dob", ""))),
+        Field(3, _LABELS[2][0], _LABELS[2][1],
+              display("country-2-codes", issuing_country) if issuing_country else ""),
+    ]
+    fields += [Field(number, f"{vi} ({key})", f"{en} ({key})", str(value))
+               for number, (key, value) in enumerate(sorted(entry.items()), start=4)]
+    return fields

@@ -60,7 +60,7 @@ def dose_history_sql(
                  THEN 'dose_before_campaign' END,
             CASE WHEN m.vaccinated_on > DATE '{today.isoformat()}' THEN 'dose_in_future' END,
             CASE WHEN m.vaccine_mp IS NULL THEN 'vaccine_unknown' END,
-            CASE WHEN s.vaccinated_on - s.previous_on < {min_interval}
+            CASE WHEN date_diff('day', s.previous_on, s.vaccinated_on) < {min_interval}
                  THEN 'interval_too_short' END,
             CASE WHEN s.dose_number <= s.highest_before THEN 'dose_number_out_of_order' END,
             CASE WHEN s.dose_number > coalesce(s.highest_before, 0) + 1

@@ -77,6 +77,15 @@ def _replace(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
 
 
+def _add_utf8_bom(path: Path) -> None:
+    """Start a CSV with the UTF-8 byte order mark, so Excel shows Vietnamese text correctly."""
+    marked = path.with_name(f".{path.name}.bom")
+    with path.open("rb") as source, marked.open("wb") as target:
+        target.write(b"\xef\xbb\xbf")
+        shutil.copyfileobj(source, target, 1 << 24)
+    os.replace(marked, path)
+
+
 def write_outputs(engine: Engine, folder: Path, *, write_csv: bool) -> dict[str, Path]:
     """Write the run's tables into ``folder``; returns output name → path (summary excluded)."""
     outputs = {
@@ -92,6 +101,7 @@ def write_outputs(engine: Engine, folder: Path, *, write_csv: bool) -> dict[str,
                         "ORDER BY source, row_number, field, reason", stage="outputs")
     engine.write_csv("__rejects_out", outputs["rejects"])
     engine.drop("__rejects_out")
+    _add_utf8_bom(outputs["rejects"])
     if write_csv:
         outputs["results_csv"] = folder / RUN_RESULTS_CSV
         flat = ", ".join(c if c != "reasons" else "array_to_string(reasons, ';') AS reasons"
@@ -99,4 +109,5 @@ def write_outputs(engine: Engine, folder: Path, *, write_csv: bool) -> dict[str,
         engine.create_table("__results_csv", f"SELECT {flat} FROM results", stage="outputs")
         engine.write_csv("__results_csv", outputs["results_csv"])
         engine.drop("__results_csv")
+        _add_utf8_bom(outputs["results_csv"])
     return outputs

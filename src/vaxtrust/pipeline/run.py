@@ -7,6 +7,7 @@ progress through the :class:`~vaxtrust.console.Console`, and writes the run dire
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -60,12 +61,14 @@ def clean(
     out_dir = out_dir.resolve()
     with staged_run_dir(out_dir) as staging:
         owned = engine is None
-        engine = engine or create_engine("duckdb", temp_directory=staging / ".spill")
+        spill = staging / ".spill"
+        engine = engine or create_engine("duckdb", temp_directory=spill)
         try:
             return _run(records, register, out_dir, staging, settings, engine, console)
         finally:
             if owned:
                 engine.close()
+                shutil.rmtree(spill, ignore_errors=True)
 
 
 def _run(

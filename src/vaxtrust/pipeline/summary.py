@@ -7,6 +7,7 @@ rejected`` holds for every input file and in total.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,10 @@ class RunSummary:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, default=str)
 
     def write(self, path: Path) -> None:
-        path.write_text(self.to_json() + "\n", encoding="utf-8")
+        """Write ``summary.json`` whole or not at all."""
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(self.to_json() + "\n", encoding="utf-8")
+        os.replace(partial, path)
 
     @classmethod
     def read(cls, path: Path) -> RunSummary:

@@ -297,6 +297,8 @@ def _person_for_edit(session: Session, item: ReviewItem, record: VaccinationReco
             select(Person).join(ReviewCandidate, ReviewCandidate.person_id == Person.person_id)
             .where(ReviewCandidate.item_id == item.id).order_by(ReviewCandidate.rank)).all()
         person = next((p for p in ranked if not mismatches(values, p)), None)
+        if person is None and ranked:
+            person = ranked[0]      # refused below, naming what differs from the best candidate
         if person is None:
             raise ConfigError(
                 f"edit of review item {item.id} matches no register person: give --person or "

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,15 +43,19 @@ def _enable_sqlite_rules(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; refuses unknown back-ends with a clear message."""
     try:
-        engine = create_engine(url, future=True)
+        backend = make_url(url).get_backend_name()
+    except ArgumentError as error:
+        raise ConfigError(f"store URL {url!r} is not a database URL: {error}") from error
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"store URL {url!r}: only sqlite and postgresql are supported")
+    try:
+        engine = create_engine(url)
     except (ArgumentError, ValueError) as error:
         raise ConfigError(f"store URL {url!r} is not usable: {error}") from error
     except ImportError as error:
         raise ConfigError(f"store URL {url!r} needs a driver that is not installed: {error}") from error
-    if engine.dialect.name == "sqlite":
+    if backend == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_rules)
-    elif engine.dialect.name != "postgresql":
-        raise ConfigError(f"store URL {url!r}: only sqlite and postgresql are supported")
     return engine
 
 

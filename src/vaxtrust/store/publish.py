@@ -463,6 +463,8 @@ def _classify_records(connection: Connection) -> None:
             WHEN EXISTS (SELECT 1 FROM vaccination_record v
                          WHERE v.record_id = stage_records.record_id AND v.decided) THEN 'locked'
             ELSE 'update' END""")
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE stage_records")
 
 
 _CORRECTION_INSERT = """
@@ -617,6 +619,9 @@ def publish_run(
     finally:
         engine.close()
     console.stage_started("publish: apply")
+    if connection.dialect.name == "postgresql":
+        # Set-based statements over staged rows: JIT compilation costs more than it saves.
+        connection.exec_driver_sql("SET LOCAL jit = off")
     _apply_reference_data(connection)
     _classify_records(connection)
     corrections = _correct_updated_records(connection, run_id, actor.username, now)

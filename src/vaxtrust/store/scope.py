@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, exists, false, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from vaxtrust.errors import NotFound, PermissionDenied
 from vaxtrust.store.tables import ReviewItem, User, VaccinationRecord
@@ -107,7 +107,9 @@ class Actor:
             case _:
                 return false()
 
-    def persons_filter(self, person_id_column: ColumnElement[str]) -> ColumnElement[bool]:
+    def persons_filter(
+        self, person_id_column: ColumnElement[str] | InstrumentedAttribute[str]
+    ) -> ColumnElement[bool]:
         """Persons are visible when one of their records is (a citizen: only themself)."""
         if self.role is Role.MINISTRY:
             return true()

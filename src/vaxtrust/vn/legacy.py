@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Literal
 
 from vaxtrust.vn._alphabet import CLEAN_LETTERS, VN_LETTERS, VOWEL_PARTS
@@ -122,7 +123,7 @@ def _as_latin1_text(data: bytes | str) -> str:
 
 def _from_cp1252_view(text: str) -> str:
     """Undo a cp1252 reading: characters cp1252 put at 0x80-0x9F go back to their byte value."""
-    return "".join(chr(_CP1252_BYTE.get(ch, ord(ch))) if ch in _CP1252_BYTE else ch for ch in text)
+    return text.translate(_CP1252_TABLE)
 
 
 _CP1252_BYTE: Final = {
@@ -131,19 +132,26 @@ _CP1252_BYTE: Final = {
 }
 
 
+_TCVN3_TABLE: Final = str.maketrans(_TCVN3_DECODE)
+_UPPER_WORD_RE: Final = re.compile(r"\S*[A-Z]\S*[A-Z]\S*")
+
+
 def decode_tcvn3(data: bytes | str) -> str:
     """TCVN3 bytes, or the text they became when read as cp1252/Latin-1, as Unicode (NFC)."""
     text = _as_latin1_text(data)
-    words = re.split(r"(\s+)", text)
-    return "".join(_decode_tcvn3_word(word) for word in words)
+    decoded = text.translate(_TCVN3_TABLE)
+    if not _UPPER_WORD_RE.search(text):
+        return decoded
+    return "".join(_restore_capitals(word, original)
+                   for word, original in zip(re.split(r"(\s+)", decoded),
+                                             re.split(r"(\s+)", text), strict=True))
 
 
-def _decode_tcvn3_word(word: str) -> str:
-    decoded = "".join(_TCVN3_DECODE.get(ch, ch) for ch in word)
-    ascii_letters = [ch for ch in word if ch.isascii() and ch.isalpha()]
-    # .VnTimeH documents: capitals with tones were typed as lower-case codes.
+def _restore_capitals(decoded: str, original: str) -> str:
+    """.VnTimeH documents: capitals with tones were typed as lower-case codes."""
+    ascii_letters = [ch for ch in original if ch.isascii() and ch.isalpha()]
     if len(ascii_letters) >= 2 and all(ch.isupper() for ch in ascii_letters):
-        decoded = decoded.upper()
+        return decoded.upper()
     return decoded
 
 
@@ -156,14 +164,16 @@ def decode_vni(data: bytes | str) -> str:
 def decode_utf8_read_as_cp1252(text: str) -> str | None:
     """Undo UTF-8 bytes shown as cp1252 (``Nguyá»…n``), or None when it was not that."""
     try:
-        raw = bytes(_CP1252_BYTE.get(ch, ord(ch)) for ch in text)
-    except ValueError:  # a character above U+00FF: not a cp1252 view
+        raw = text.translate(_CP1252_TABLE).encode("latin-1")
+    except UnicodeEncodeError:  # a character above U+00FF: not a cp1252 view
         return None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
 
+
+_CP1252_TABLE: Final = {ord(ch): byte for ch, byte in _CP1252_BYTE.items()}
 
 # --- detection and repair ---------------------------------------------------------------------
 Encoding = Literal["tcvn3", "vni", "utf8_as_cp1252"]
@@ -172,23 +182,32 @@ RepairStatus = Literal["clean", "repaired", "unrepairable"]
 # Orthographic syllables of Vietnamese (tone marks removed, lower case). Used only to choose
 # between readings: the reading with the most real syllables wins.
 _ONSET = "(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
-_NUCLEI = (
-    "oai oay oao oeo uây uôi uya uyê uyu ươi ươu iêu yêu "
-    "ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ uy ưa ưi ưu ươ yê "
-    "a ă â e ê i o ô ơ u ư y"
+# Vowel groups that end a syllable (no final consonant) and those that may take one.
+_OPEN_NUCLEI = (
+    "oai oay oao oeo uây uôi uya uyu ươi ươu iêu yêu "
+    "ai ao au ay âu ây eo êu ia iu oi ôi ơi ui ưi ưu ua ưa y"
 ).split()
-_SYLLABLE: Final = re.compile(
-    f"{_ONSET}(?:{'|'.join(_NUCLEI)})(?:ch|ng|nh|[cmnpt])?", re.IGNORECASE
+_CLOSABLE_NUCLEI = "uyê oa oă oe oo uâ uê uô uơ uy iê yê ươ a ă â e ê i o ô ơ u ư".split()
+SYLLABLE_PATTERN: Final = (
+    f"{_ONSET}(?:(?:{'|'.join(_OPEN_NUCLEI)})|(?:{'|'.join(_CLOSABLE_NUCLEI)})"
+    "(?:ch|ng|nh|[cmnpt])?)"
 )
+_SYLLABLE: Final = re.compile(SYLLABLE_PATTERN, re.IGNORECASE)
 # VNI marks after a vowel that valid Vietnamese never writes there ("Vaên", "Nguyeãn").
-VNI_DIGRAPH_PATTERN: Final = "[aeAE][âáàãÂÁÀÃ]|[aA][êéèúÊÉÈÚ]|[eE][êÊ]"
+VNI_DIGRAPH_PATTERN: Final = "[aeAE][âáàãÂÁÀÃ]|[aA][êéèúÊÉÈÚ]|[eE][êÊ]|[aeiouyAEIOUY][õùÕÙ]"
 _VNI_DIGRAPH: Final = re.compile(VNI_DIGRAPH_PATTERN)
+# Runs of letters of the alphabet (lower case), i.e. the words of a name.
+LETTER_RUNS_RE: Final = re.compile("[a-z" + "".join(ch for ch in VN_LETTERS if ch.islower()) + "]+")
+# TCVN3 codes that read as Vietnamese capitals ("NguyÔn" = Nguyễn) inside a lower-case word.
+TCVN3_CAPITAL_PATTERN: Final = "[a-z][ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ]"
+_TCVN3_CAPITAL: Final = re.compile(TCVN3_CAPITAL_PATTERN)
 # Characters that may sit in a clean name besides letters (removed later as stray characters).
 # A letter already lost: "?" or U+FFFD inside a word (a decoder replaced bytes it could not map).
 _LOST_LETTER: Final = re.compile(r"\ufffd|[^\W\d_]\?|\?[^\W\d_]")
 _HARMLESS: Final = frozenset(" \t0123456789.,;:-_'\"()/&+*#?!@")
 
 
+@lru_cache(maxsize=50_000)
 def is_vietnamese_syllable(word: str) -> bool:
     """Whether ``word`` spells one Vietnamese syllable (any tone; case ignored)."""
     toneless = "".join(VOWEL_PARTS.get(ch, (ch, 0))[0] for ch in unicodedata.normalize("NFC", word))
@@ -200,10 +219,20 @@ def _tone_count(word: str) -> int:
 
 
 def looks_damaged(text: str) -> bool:
-    """Whether ``text`` shows signs of legacy-encoding damage (the trigger for :func:`repair`)."""
-    return any(ch not in CLEAN_LETTERS and ch not in _HARMLESS for ch in text) or bool(
-        _VNI_DIGRAPH.search(text)
-    )
+    """Whether ``text`` shows signs of legacy-encoding damage (the trigger for :func:`repair`).
+
+    Signs: a character outside the Vietnamese alphabet; VNI mark pairs (``Vaên``); TCVN3 codes
+    that look like capitals inside a word (``NguyÔn``); or a word with Vietnamese letters that is
+    not a Vietnamese syllable (``Huúnh``, TCVN3 for Huỳnh).
+    """
+    return (any(ch not in CLEAN_LETTERS and ch not in _HARMLESS for ch in text)
+            or bool(_VNI_DIGRAPH.search(text)) or bool(_TCVN3_CAPITAL.search(text))
+            or any(is_suspect_word(word) for word in LETTER_RUNS_RE.findall(text.lower())))
+
+
+def is_suspect_word(word: str) -> bool:
+    """A lower-case word with non-ASCII letters that is not one Vietnamese syllable."""
+    return not word.isascii() and not is_vietnamese_syllable(word)
 
 
 @dataclass(frozen=True)
@@ -215,13 +244,14 @@ class Repair:
     encoding: Encoding | None = None
 
 
-def _score(text: str) -> tuple[int, int] | None:
-    """(valid syllables, -invalid words) for clean text; None when foreign characters remain."""
+def _score(text: str) -> tuple[int, int, int] | None:
+    """(no damage signs left, valid syllables, -invalid words) for a reading of a name; None
+    when characters outside the alphabet remain."""
     if any(ch not in CLEAN_LETTERS and ch not in _HARMLESS for ch in text):
         return None
-    words = [w for w in re.split(r"[^" + "a-zA-Z" + VN_LETTERS + "]+", text) if w]
+    words = LETTER_RUNS_RE.findall(text.lower())
     valid = sum(1 for w in words if is_vietnamese_syllable(w))
-    return valid, valid - len(words)
+    return (0 if looks_damaged(text) else 1), valid, valid - len(words)
 
 
 def repair(text: str) -> Repair:
@@ -238,7 +268,7 @@ def repair(text: str) -> Repair:
     if not looks_damaged(text):
         return Repair(text, "clean")
     as_is = text.replace("\u00d0", "Đ")  # Ð (Icelandic eth) typed for Đ
-    best: tuple[tuple[int, int], str, Encoding | None] | None = None
+    best: tuple[tuple[int, int, int], str, Encoding | None] | None = None
     as_is_score = _score(as_is)
     if as_is_score is not None:
         best = (as_is_score, as_is, None)

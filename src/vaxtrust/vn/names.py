@@ -73,6 +73,7 @@ class StandardName:
     flags: tuple[NameFlag, ...]
 
 
+@lru_cache(maxsize=50_000)
 def place_tone(word: str) -> str:
     """One lower-case syllable with its tone mark moved to the rule's vowel (see module doc)."""
     toned = [ch for ch in word if ch in TONED_LOWER]

@@ -26,7 +26,7 @@ from vaxtrust.vn import admin, dates, ids, names, phones, vaccines
 from vaxtrust.vn._alphabet import BASE_VOWELS, FOLD_FROM, FOLD_TO, VN_LETTERS, VOWEL_PARTS, with_tone
 from vaxtrust.vn.gender import GENDER_CODES
 from vaxtrust.vn.gender import STRIP_CHARS as GENDER_STRIP
-from vaxtrust.vn.legacy import VNI_DIGRAPH_PATTERN
+from vaxtrust.vn.legacy import SYLLABLE_PATTERN, TCVN3_CAPITAL_PATTERN, VNI_DIGRAPH_PATTERN
 
 NAME_CANONICAL_UDF: Final = "vn_name_canonical"
 NAME_FLAGS_UDF: Final = "vn_name_flags"
@@ -57,6 +57,7 @@ _LETTER_CLASS: Final = _char_class(_ALL_LETTERS)
 NEEDS_PYTHON_PATTERN: Final = "|".join([
     _char_class(_ALL_LETTERS + _HARMLESS, negate=True),
     VNI_DIGRAPH_PATTERN,
+    TCVN3_CAPITAL_PATTERN,
     f"{_LETTER_CLASS}\\?|\\?{_LETTER_CLASS}",
 ])
 _STRAY_PATTERN: Final = _char_class("0123456789.,;:-_'\"()/&+*#?!@")
@@ -107,6 +108,15 @@ def _place_tone_sql(w: str) -> str:
     )
 
 
+def _suspect_word_sql(w: str) -> str:
+    """SQL for :func:`vaxtrust.vn.legacy.is_suspect_word` on the lower-case word ``w``."""
+    toned = lit(names.TONED_LOWER)
+    toneless = f"translate({w}, {toned}, {lit(names.TONED_LOWER_BASE)})"
+    syllable = lit("^" + SYLLABLE_PATTERN + "$")
+    return (f"(regexp_matches({w}, '[^a-z]') AND NOT (regexp_matches({toneless}, {syllable}) "
+            f"AND length({w}) - length(translate({w}, {toned}, '')) <= 1))")
+
+
 def fold_sql(expr: str) -> str:
     """SQL for :func:`vaxtrust.vn.names.fold_canonical` (no diacritics, Đ->D, upper case)."""
     return f"upper(translate({expr}, {lit(FOLD_FROM)}, {lit(FOLD_TO)}))"
@@ -119,12 +129,12 @@ def _name_query(source: str, col: str = "full_name") -> str:
     list lambdas are slow, and the same syllables recur across millions of names.
     """
     stages = [
-        [("_n_py", f"coalesce(regexp_matches({col}, {lit(NEEDS_PYTHON_PATTERN)}), false)")],
-        [("_n_clean", f"CASE WHEN NOT _n_py THEN nullif(trim(regexp_replace(lower({col}), "
+        [("_n_py0", f"coalesce(regexp_matches({col}, {lit(NEEDS_PYTHON_PATTERN)}), false)")],
+        [("_n_clean", f"CASE WHEN NOT _n_py0 THEN nullif(trim(regexp_replace(lower({col}), "
                       f"{lit(_NOT_LETTERS_PATTERN)}, ' ', 'g')), '') END")],
     ]
     cleaned = chain(f"(SELECT DISTINCT {col} FROM {source})", stages,
-                    [col, "_n_py", "_n_clean"], prefix="_vn_n")
+                    [col, "_n_py0", "_n_clean"], prefix="_vn_n")
     sql_flags = (
         "list_filter([CASE WHEN _n_clean IS NULL THEN 'name_missing' END, "
         f"CASE WHEN regexp_matches({col}, {lit(_STRAY_PATTERN)}) "
@@ -140,17 +150,21 @@ def _name_query(source: str, col: str = "full_name") -> str:
 _vn_nw AS (SELECT {col}, unnest(string_split(_n_clean, ' ')) AS w,
                   generate_subscripts(string_split(_n_clean, ' '), 1) AS i
            FROM _vn_nc WHERE _n_clean IS NOT NULL),
-_vn_dw AS (SELECT w, {_place_tone_sql('w')} AS placed FROM (SELECT DISTINCT w FROM _vn_nw)),
-_vn_pw AS (SELECT w, placed, upper(left(placed, 1)) || substr(placed, 2) AS cap FROM _vn_dw),
+_vn_dw AS (SELECT w, {_place_tone_sql('w')} AS placed, {_suspect_word_sql('w')} AS suspect
+           FROM (SELECT DISTINCT w FROM _vn_nw)),
+_vn_pw AS (SELECT w, placed, suspect, upper(left(placed, 1)) || substr(placed, 2) AS cap
+           FROM _vn_dw),
 _vn_fw AS (SELECT *, {fold_sql('cap')} AS fw FROM _vn_pw),
 _vn_na AS (SELECT {col}, string_agg(cap, ' ' ORDER BY i) AS _n_cap,
-                  string_agg(fw, ' ' ORDER BY i) AS _n_fw, bool_or(placed <> w) AS _n_moved
+                  string_agg(fw, ' ' ORDER BY i) AS _n_fw, bool_or(placed <> w) AS _n_moved,
+                  bool_or(suspect) AS _n_suspect
            FROM _vn_nw JOIN _vn_fw USING (w) GROUP BY {col}),
+_vn_n0 AS (SELECT c.* EXCLUDE (_n_py0), c._n_py0 OR coalesce(a._n_suspect, false) AS _n_py,
+                  a._n_cap, a._n_fw, a._n_moved
+           FROM _vn_nc c LEFT JOIN _vn_na a ON c.{col} IS NOT DISTINCT FROM a.{col}),
 _vn_np AS (SELECT {col}, {NAME_CANONICAL_UDF}({col}) AS _p_canonical,
-                  {NAME_FLAGS_UDF}({col}) AS _p_flags FROM _vn_nc WHERE _n_py),
-_vn_n1 AS (SELECT c.*, a._n_cap, a._n_fw, a._n_moved, p._p_canonical, p._p_flags
-           FROM _vn_nc c
-           LEFT JOIN _vn_na a ON c.{col} IS NOT DISTINCT FROM a.{col}
+                  {NAME_FLAGS_UDF}({col}) AS _p_flags FROM _vn_n0 WHERE _n_py),
+_vn_n1 AS (SELECT c.*, p._p_canonical, p._p_flags FROM _vn_n0 c
            LEFT JOIN _vn_np p ON c.{col} IS NOT DISTINCT FROM p.{col}),
 _vn_n2 AS (SELECT *, CASE WHEN _n_py THEN _p_canonical ELSE _n_cap END AS name_canonical,
     CASE WHEN _n_py THEN list_filter(string_split(_p_flags, ','), lambda x: x <> '')

@@ -1,10 +1,14 @@
 """Base45 (RFC 9285): the QR-alphanumeric-safe encoding of the EU DCC.
 
-Vectorised with numpy: a certificate is about 550 three-character groups, and a per-group Python
-loop would cost more than the ECDSA signature itself in batch issuance and verification.
+A certificate is about 550 three-character groups; a plain per-group Python loop costs more than
+the ECDSA signature itself in batch issuance, so encoding looks groups up in a table and decoding
+is vectorised with numpy.
 """
 
 from __future__ import annotations
+
+import struct
+from functools import cache
 
 import numpy as np
 
@@ -13,16 +17,21 @@ from vaxtrust.passport._hazmat import DecodeError
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _INVALID = 0xFF
 _DECODE = bytes(ALPHABET.index(chr(b)) if chr(b) in ALPHABET else _INVALID for b in range(256))
-_SYMBOLS = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
 _WEIGHTS = np.array([1, 45, 2025], dtype=np.uint32)
+
+
+@cache
+def _triples() -> list[str]:
+    """The three characters of every 16-bit value (about 4 MB, built once on first use)."""
+    a = ALPHABET
+    return [a[n % 45] + a[n // 45 % 45] + a[n // 2025] for n in range(0x10000)]
 
 
 def encode(data: bytes) -> str:
     """Two bytes become three characters (least significant first); a last odd byte two."""
     whole = len(data) // 2 * 2
-    pairs = np.frombuffer(data, dtype=">u2", count=whole // 2).astype(np.uint32)
-    digits = np.stack([pairs % 45, pairs // 45 % 45, pairs // 2025], axis=1)
-    text = _SYMBOLS[digits].tobytes().decode("ascii")
+    pairs = struct.unpack(f">{whole // 2}H", data[:whole])
+    text = "".join(map(_triples().__getitem__, pairs))
     if whole < len(data):
         high, low = divmod(data[-1], 45)
         text += ALPHABET[low] + ALPHABET[high]

@@ -48,70 +48,86 @@ GENDER_FACTORS: Final[Mapping[str, float]] = {
     "gender_flipped": 0.98,
 }
 
-# Share of its score kept by a pair with an unexplained name or date difference (see above).
+# Share of its score kept per unexplained difference (name, date of birth): see explain_pairs_sql.
 UNEXPLAINED_CAP: Final = 0.5
 
 # Dates entered when the real one was unknown; they carry no information.
 PLACEHOLDER_DOBS: Final = ("1900-01-01", "1970-01-01")
 
+def name_parts_sql(side: str) -> str:
+    """Surname, middle and given name of ``{side}_fold`` by position, and the regional surname.
+
+    Parts come from the folded name itself (first word, last word, the rest) so both sides are
+    split the same way whatever the standardiser's compound-surname rules decided.
+    """
+    words = f"string_split({side}_fold, ' ')"
+    variants = " ".join(f"WHEN '{b}' THEN '{a}'" for a, b in SURNAME_VARIANTS)
+    return f"""{words}[1] AS {side}_sur,
+        CASE WHEN len({words}) > 2 THEN array_to_string(list_slice({words}, 2, -2), ' ')
+             ELSE '' END AS {side}_mid,
+        CASE WHEN len({words}) > 1 THEN {words}[-1] ELSE '' END AS {side}_giv,
+        CASE {words}[1] {variants} ELSE {words}[1] END AS {side}_sur_region"""
+
+
+# On the columns of explain_pairs_sql's ``parts`` step (r_* record side, p_* register side).
 NAME_VERDICT_SQL: Final = f"""CASE
-    WHEN r.name_fold IS NULL OR r.name_fold = '' THEN 'name_missing'
-    WHEN r.name_canonical = p.name_canonical THEN '{EQUAL}'
-    WHEN r.name_fold = p.name_fold AND upper(r.name_canonical) = r.name_fold
-        THEN 'name_no_diacritics'
-    WHEN r.name_fold = p.name_fold THEN 'name_diacritics_differ'
-    WHEN r.surname_fold = p.surname_fold AND r.given_fold = p.given_fold
-        AND coalesce(r.middle_fold, '') <> coalesce(p.middle_fold, '')
-        AND (coalesce(r.middle_fold, '') = ''
-             OR contains(' ' || coalesce(p.middle_fold, '') || ' ', ' ' || r.middle_fold || ' '))
+    WHEN r_fold IS NULL OR r_fold = '' THEN 'name_missing'
+    WHEN r_canon = p_canon THEN '{EQUAL}'
+    WHEN r_fold = p_fold AND upper(r_canon) = r_fold THEN 'name_no_diacritics'
+    WHEN r_fold = p_fold THEN 'name_diacritics_differ'
+    WHEN r_sur <> p_sur AND r_sur_region = p_sur_region AND r_mid = p_mid AND r_giv = p_giv
+        THEN 'name_regional_variant'
+    -- middle name left out or shortened (the surname may also be written the other region's way)
+    WHEN r_sur_region = p_sur_region AND r_giv = p_giv AND r_mid <> p_mid
+        AND (r_mid = '' OR contains(' ' || p_mid || ' ', ' ' || r_mid || ' '))
         THEN 'name_middle_dropped'
-    WHEN list_sort(string_split(r.name_fold, ' ')) = list_sort(string_split(p.name_fold, ' '))
+    WHEN list_sort(string_split(r_fold, ' ')) = list_sort(string_split(p_fold, ' '))
         THEN 'name_order_swapped'
-    WHEN r.given_fold = p.given_fold AND coalesce(r.middle_fold, '') = coalesce(p.middle_fold, '')
-        AND ({" OR ".join(
-            f"(r.surname_fold = '{a}' AND p.surname_fold = '{b}') OR "
-            f"(r.surname_fold = '{b}' AND p.surname_fold = '{a}')"
-            for a, b in SURNAME_VARIANTS
-        )}) THEN 'name_regional_variant'
     -- A typo: one or two edits over the whole name, but the given name (how people are told
     -- apart, e.g. twins) must stay close.
-    WHEN damerau_levenshtein(r.name_fold, p.name_fold) <= 2
-        AND length(p.name_fold) >= 8
-        AND (r.given_fold = p.given_fold
-             OR (damerau_levenshtein(r.given_fold, p.given_fold) = 1
-                 AND length(p.given_fold) >= 4 AND left(r.given_fold, 1) = left(p.given_fold, 1)))
+    WHEN damerau_levenshtein(r_fold, p_fold) <= 2 AND length(p_fold) >= 8
+        AND (r_giv = p_giv
+             OR (damerau_levenshtein(r_giv, p_giv) = 1
+                 -- short given names (Lan/Lam) only when the record's own ID names the person
+                 AND (id_verdict = '{EQUAL}' OR length(p_giv) >= 4)
+                 AND left(r_giv, 1) = left(p_giv, 1)))
         THEN 'name_typo'
     ELSE 'name_different'
 END"""
 
-_DIGITS = "strftime(r.dob, '%Y%m%d')"
-_REG_DIGITS = "strftime(p.dob, '%Y%m%d')"
+_DIGITS = "strftime(r_dob, '%Y%m%d')"
+_REG_DIGITS = "strftime(p_dob, '%Y%m%d')"
 
 DOB_VERDICT_SQL: Final = f"""CASE
-    WHEN r.dob IS NULL OR r.dob_precision IS NULL THEN 'dob_missing'
-    WHEN r.dob = p.dob AND r.dob_precision = p.dob_precision THEN '{EQUAL}'
-    WHEN CAST(r.dob AS VARCHAR) IN ({", ".join(f"'{d}'" for d in PLACEHOLDER_DOBS)})
+    WHEN r_dob IS NULL OR r_dob_precision IS NULL THEN 'dob_missing'
+    WHEN r_dob = p_dob AND r_dob_precision = p_dob_precision THEN '{EQUAL}'
+    -- the register knows less (month or year only) and the record agrees with what it knows
+    WHEN p_dob_precision = 'month' AND r_dob_precision = 'day'
+        AND r_dob_year = p_dob_year AND r_dob_month = p_dob_month THEN '{EQUAL}'
+    WHEN p_dob_precision = 'year' AND r_dob_precision IN ('day', 'month')
+        AND r_dob_year = p_dob_year THEN '{EQUAL}'
+    WHEN CAST(r_dob AS VARCHAR) IN ({", ".join(f"'{d}'" for d in PLACEHOLDER_DOBS)})
         THEN 'dob_placeholder'
-    WHEN r.dob_precision = 'day' AND p.dob_precision = 'day' AND r.dob_year = p.dob_year
-        AND r.dob_day = p.dob_month AND r.dob_month = p.dob_day THEN 'dob_day_month_swapped'
-    WHEN r.dob_precision = 'year' AND r.dob_year = p.dob_year THEN 'dob_year_only'
-    WHEN r.dob_precision = 'month' AND r.dob_year = p.dob_year AND r.dob_month = p.dob_month
+    WHEN r_dob_precision = 'day' AND p_dob_precision = 'day' AND r_dob_year = p_dob_year
+        AND r_dob_day = p_dob_month AND r_dob_month = p_dob_day THEN 'dob_day_month_swapped'
+    WHEN r_dob_precision = 'year' AND r_dob_year = p_dob_year THEN 'dob_year_only'
+    WHEN r_dob_precision = 'month' AND r_dob_year = p_dob_year AND r_dob_month = p_dob_month
         THEN 'dob_month_only'
     -- 01/01 of the right year typed in when only the year was known
-    WHEN r.dob_precision = 'day' AND r.dob_day = 1 AND r.dob_month = 1
-        AND r.dob_year = p.dob_year THEN 'dob_placeholder'
+    WHEN r_dob_precision = 'day' AND r_dob_day = 1 AND r_dob_month = 1
+        AND r_dob_year = p_dob_year THEN 'dob_placeholder'
     -- one digit, the day within the right month, or the year one off: typing slips
-    WHEN p.dob_precision = 'day' AND r.dob_precision = 'day'
+    WHEN p_dob_precision = 'day' AND r_dob_precision = 'day'
         AND (hamming({_DIGITS}, {_REG_DIGITS}) = 1
-             OR (r.dob_year = p.dob_year AND r.dob_month = p.dob_month)
-             OR (r.dob_month = p.dob_month AND r.dob_day = p.dob_day
-                 AND abs(r.dob_year - p.dob_year) = 1)) THEN 'dob_typo'
+             OR (r_dob_year = p_dob_year AND r_dob_month = p_dob_month)
+             OR (r_dob_month = p_dob_month AND r_dob_day = p_dob_day
+                 AND abs(r_dob_year - p_dob_year) = 1)) THEN 'dob_typo'
     ELSE 'dob_different'
 END"""
 
 GENDER_VERDICT_SQL: Final = f"""CASE
-    WHEN r.gender IS NULL THEN 'gender_missing'
-    WHEN p.gender IS NULL OR r.gender = p.gender THEN '{EQUAL}'
+    WHEN r_gender IS NULL THEN 'gender_missing'
+    WHEN p_gender IS NULL OR r_gender = p_gender THEN '{EQUAL}'
     ELSE 'gender_flipped'
 END"""
 
@@ -139,28 +155,39 @@ def explain_pairs_sql(pairs: str) -> str:
         f" * {factor_sql('gender_verdict', GENDER_FACTORS)}"
     )
     return f"""
-WITH verdicts AS (
+WITH joined AS (
     SELECT c.record_id, c.person_id, c.path, c.id_verdict, c.id_factor, c.probability,
-        r.name_canonical AS r_name, p.name_canonical AS p_name,
-        r.dob AS r_dob, r.dob_precision AS r_dob_precision,
-        p.dob AS p_dob, p.dob_precision AS p_dob_precision,
+        r.name_canonical AS r_canon, p.name_canonical AS p_canon,
+        r.name_fold AS r_fold, p.name_fold AS p_fold,
+        r.dob AS r_dob, r.dob_precision AS r_dob_precision, r.dob_year AS r_dob_year,
+        r.dob_month AS r_dob_month, r.dob_day AS r_dob_day,
+        p.dob AS p_dob, p.dob_precision AS p_dob_precision, p.dob_year AS p_dob_year,
+        p.dob_month AS p_dob_month, p.dob_day AS p_dob_day,
         r.gender AS r_gender, p.gender AS p_gender,
         list_contains(coalesce(r.name_flags, []), 'name_tone_style') AS r_tone_style,
         list_contains(coalesce(p.name_flags, []), 'name_tone_style') AS p_tone_style,
-        r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs,
-        {NAME_VERDICT_SQL} AS name_verdict,
-        {DOB_VERDICT_SQL} AS dob_verdict,
-        {GENDER_VERDICT_SQL} AS gender_verdict
+        r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs
     FROM {pairs} AS c
     JOIN std_records AS r ON r.record_id = c.record_id
     JOIN std_register AS p ON p.person_id = c.person_id
+),
+parts AS (
+    SELECT *, {name_parts_sql("r")}, {name_parts_sql("p")} FROM joined
+),
+verdicts AS (
+    SELECT *,
+        {NAME_VERDICT_SQL} AS name_verdict,
+        {DOB_VERDICT_SQL} AS dob_verdict,
+        {GENDER_VERDICT_SQL} AS gender_verdict
+    FROM parts
 )
 SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
     least(1.0, greatest(0.0, coalesce(probability, {rule_confidence})
-        * CASE WHEN name_verdict = 'name_different' OR dob_verdict = 'dob_different'
-               THEN {UNEXPLAINED_CAP} ELSE 1.0 END)) AS match_probability,
+        * CASE WHEN name_verdict = 'name_different' THEN {UNEXPLAINED_CAP} ELSE 1.0 END
+        * CASE WHEN dob_verdict = 'dob_different' THEN {UNEXPLAINED_CAP} ELSE 1.0 END))
+        AS match_probability,
     CAST(to_json({{
-        'name': {{'record': r_name, 'register': p_name, 'verdict': name_verdict}},
+        'name': {{'record': r_canon, 'register': p_canon, 'verdict': name_verdict}},
         'dob': {{'record': CAST(r_dob AS VARCHAR), 'record_precision': r_dob_precision,
                  'register': CAST(p_dob AS VARCHAR), 'register_precision': p_dob_precision,
                  'verdict': dob_verdict}},

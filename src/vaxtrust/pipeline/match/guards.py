@@ -38,12 +38,23 @@ FROM best_per_person WHERE person_rank = 1
 
 
 def top_two_sql(ranked: str) -> str:
-    """Per record: the best candidate's columns and the second-best person's probability."""
+    """Per record: the best candidate's columns and its strongest plausible competitor.
+
+    A competitor is another person whose name and date of birth are equal or differ only by an
+    explained error. A person whose name differs outright (a twin sibling, a parent sharing the
+    phone) never makes the best candidate ambiguous: the name is what tells them apart.
+    """
     return f"""
-SELECT best.*, second.match_probability AS competitor_probability,
-    second.person_id AS competitor_person_id
+WITH competitors AS (
+    SELECT record_id, max(match_probability) AS competitor_probability,
+        arg_max(person_id, match_probability) AS competitor_person_id
+    FROM {ranked}
+    WHERE rank > 1 AND name_verdict <> 'name_different' AND dob_verdict <> 'dob_different'
+    GROUP BY record_id
+)
+SELECT best.*, competitors.competitor_probability, competitors.competitor_person_id
 FROM {ranked} AS best
-LEFT JOIN {ranked} AS second ON second.record_id = best.record_id AND second.rank = 2
+LEFT JOIN competitors ON competitors.record_id = best.record_id
 WHERE best.rank = 1
 """
 

@@ -29,8 +29,11 @@ logger = logging.getLogger(__name__)
 MIN_TRAINING_LABELS = 50
 U_SAMPLING_SEED = 20220323  # the day the 41 million unauthenticated doses were ordered cleaned
 
+# Name parts by position (first word, last word), the same way on both sides.
 LINKAGE_COLUMNS = """
-    name_fold, surname_fold, coalesce(middle_fold, '') AS middle_fold, given_fold,
+    name_fold, string_split(name_fold, ' ')[1] AS surname_fold,
+    CASE WHEN len(string_split(name_fold, ' ')) > 1 THEN string_split(name_fold, ' ')[-1]
+         ELSE '' END AS given_fold,
     array_to_string(list_sort(string_split(name_fold, ' ')), ' ') AS name_sorted,
     dob, dob_year, dob_month, dob_day, dob_precision, gender, phone,
     province_code, district_code, commune_code"""

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-28 06:43:16.481787
+Create Date: 2026-11-28 07:05:44.857371
 """
 
 from __future__ import annotations
@@ -196,26 +196,13 @@ def upgrade() -> None:
             name=op.f("fk_vaccination_record_facility_id_facility"),
         ),
         sa.ForeignKeyConstraint(
-            ["first_run_id"],
-            ["run.run_id"],
-            name=op.f("fk_vaccination_record_first_run_id_run"),
-        ),
-        sa.ForeignKeyConstraint(
             ["person_id"], ["person.person_id"], name=op.f("fk_vaccination_record_person_id_person")
-        ),
-        sa.ForeignKeyConstraint(
-            ["province_code"],
-            ["province.code"],
-            name=op.f("fk_vaccination_record_province_code_province"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["run.run_id"], name=op.f("fk_vaccination_record_run_id_run")
         ),
         sa.PrimaryKeyConstraint("record_id", name=op.f("pk_vaccination_record")),
     )
     with op.batch_alter_table("vaccination_record", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_vaccination_record_commune_code"), ["commune_code"], unique=False
+            "ix_vaccination_record_commune_status", ["commune_code", "status"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_vaccination_record_facility_id"), ["facility_id"], unique=False
@@ -224,9 +211,8 @@ def upgrade() -> None:
             batch_op.f("ix_vaccination_record_person_id"), ["person_id"], unique=False
         )
         batch_op.create_index(
-            "ix_vaccination_record_scope", ["province_code", "facility_id"], unique=False
+            batch_op.f("ix_vaccination_record_province_code"), ["province_code"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_vaccination_record_status"), ["status"], unique=False)
 
     op.create_table(
         "dose_history",
@@ -248,9 +234,6 @@ def upgrade() -> None:
             ["record_id"],
             ["vaccination_record.record_id"],
             name=op.f("fk_dose_history_record_id_vaccination_record"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["run.run_id"], name=op.f("fk_dose_history_run_id_run")
         ),
         sa.PrimaryKeyConstraint("person_id", "record_id", name=op.f("pk_dose_history")),
     )
@@ -391,11 +374,10 @@ def downgrade() -> None:
     op.drop_table("review_item")
     op.drop_table("dose_history")
     with op.batch_alter_table("vaccination_record", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_vaccination_record_status"))
-        batch_op.drop_index("ix_vaccination_record_scope")
+        batch_op.drop_index(batch_op.f("ix_vaccination_record_province_code"))
         batch_op.drop_index(batch_op.f("ix_vaccination_record_person_id"))
         batch_op.drop_index(batch_op.f("ix_vaccination_record_facility_id"))
-        batch_op.drop_index(batch_op.f("ix_vaccination_record_commune_code"))
+        batch_op.drop_index("ix_vaccination_record_commune_status")
 
     op.drop_table("vaccination_record")
     with op.batch_alter_table("signing_queue", schema=None) as batch_op:

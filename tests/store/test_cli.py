@@ -1,0 +1,124 @@
+"""The whole flow from the command line: users, publish, review, audit, signing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import ROOT
+from vaxtrust.cli import app
+from vaxtrust.errors import ConfigError, NotFound, PermissionDenied, ReviewConflict, StoreError
+
+
+def _cli(store_url: str, *args: str) -> str:
+    result = CliRunner().invoke(app, [*args, "--db", store_url])
+    if result.exception is not None:
+        raise result.exception
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _setup(store_url: str, run1: Path) -> None:
+    _cli(store_url, "users", "add", "minh", "--role", "ministry")
+    _cli(store_url, "users", "add", "hn01", "--role", "facility", "--facility", "HN-01",
+         "--province", "01", "--as", "minh")
+    _cli(store_url, "users", "add", "hanoi", "--role", "province", "--province", "01",
+         "--as", "minh")
+    _cli(store_url, "publish", str(run1), "--as", "minh")
+
+
+def test_the_whole_flow(store_url: str, run1: Path) -> None:
+    _setup(store_url, run1)
+    assert "nothing changed" in _cli(store_url, "publish", str(run1), "--as", "minh")
+    listing = _cli(store_url, "review", "list", "--as", "hn01")
+    assert "R3" in listing and "R6" not in listing and "1 in all" in listing
+    shown = json.loads(_cli(store_url, "review", "show", "1", "--as", "hn01", "--json"))
+    assert shown["item"]["record_id"] == "R3" and shown["item"]["version"] == 1
+    assert [c["rank"] for c in shown["candidates"]] == [1, 2]
+    decided = _cli(store_url, "review", "decide", "1", "--accept", "1", "--version", "1",
+                   "--as", "hn01")
+    assert "accept recorded" in decided and "001170000003" in decided
+    with pytest.raises(ReviewConflict, match="already decided by hn01"):
+        _cli(store_url, "review", "decide", "1", "--reject-all", "--note", "x", "--as", "hanoi")
+    assert "audit chain intact" in _cli(store_url, "audit", "verify", "--as", "minh")
+    history = _cli(store_url, "audit", "history", "R3", "--as", "hn01")
+    assert "30/11/1907" in history and "1970-11-30" in history and "hn01" in history
+    assert "review_decided" in _cli(store_url, "audit", "log", "--as", "minh")
+    assert "HN-01" in _cli(store_url, "users", "list", "--as", "minh")
+    assert "issue" in _cli(store_url, "signing", "list", "--as", "hn01")
+
+
+def test_edit_and_defer_from_the_command_line(store_url: str, run1: Path) -> None:
+    _setup(store_url, run1)
+    _cli(store_url, "review", "decide", "1", "--defer", "--note", "ask police", "--as", "hn01")
+    assert "deferred" in _cli(store_url, "review", "list", "--as", "hn01")
+    with pytest.raises(ConfigError, match="dob"):
+        _cli(store_url, "review", "decide", "1", "--edit", "dob=1971-11-30", "--note", "typo",
+             "--as", "hn01")
+    out = _cli(store_url, "review", "decide", "1", "--edit", "dob=30/11/1970", "--note", "typo",
+               "--as", "hn01")
+    assert "edit recorded" in out
+
+
+@pytest.mark.parametrize(("args", "error", "message"), [
+    (["review", "decide", "1", "--as", "hn01"], ConfigError, "choose exactly one"),
+    (["review", "decide", "1", "--accept", "1", "--defer", "--as", "hn01"], ConfigError,
+     "got --accept, --defer"),
+    (["review", "decide", "1", "--edit", "dob", "--note", "n", "--as", "hn01"], ConfigError,
+     "FIELD=VALUE"),
+    (["review", "decide", "1", "--reject-all", "--as", "hn01"], ConfigError, "needs a --note"),
+    (["review", "list", "--state", "closed", "--as", "hn01"], ConfigError, "--state closed"),
+    (["review", "show", "99", "--as", "hn01"], NotFound, "no review item 99"),
+    (["review", "list", "--as", "nobody"], NotFound, "no user 'nobody'"),
+    (["audit", "verify", "--as", "hn01"], PermissionDenied, "may not read and verify"),
+    (["users", "add", "x1", "--role", "facility", "--as", "minh"], ConfigError,
+     "needs --facility"),
+    (["users", "add", "x1", "--role", "citizen", "--person", "1", "--province", "01",
+      "--as", "minh"], ConfigError, "cannot have --province"),
+    (["users", "add", "X!", "--role", "ministry", "--as", "minh"], ConfigError, "username"),
+    (["users", "add", "x1", "--role", "king", "--as", "minh"], ConfigError, "role 'king'"),
+    (["users", "add", "hn01", "--role", "ministry", "--as", "minh"], StoreError,
+     "exists already"),
+    (["users", "add", "x2", "--role", "ministry", "--as", "hn01"], PermissionDenied,
+     "may not manage users"),
+])
+def test_bad_commands_are_refused_clearly(
+    store_url: str, run1: Path, args: list[str], error: type[Exception], message: str
+) -> None:
+    _setup(store_url, run1)
+    with pytest.raises(error, match=message):
+        _cli(store_url, *args)
+
+
+def test_the_first_user_must_be_ministry(store_url: str) -> None:
+    with pytest.raises(PermissionDenied, match="ministry"):
+        _cli(store_url, "users", "add", "hn01", "--role", "facility", "--facility", "HN-01",
+             "--province", "01")
+    _cli(store_url, "users", "add", "minh", "--role", "ministry")
+    with pytest.raises(PermissionDenied, match="--as a ministry user"):
+        _cli(store_url, "users", "add", "minh2", "--role", "ministry")
+
+
+def test_errors_are_one_red_line_without_traceback(store_url: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "vaxtrust", "review", "list", "--as", "nobody", "--db", store_url],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "error: no user 'nobody'" in " ".join(proc.stderr.split())
+
+
+def test_a_bad_store_url_is_refused() -> None:
+    with pytest.raises(ConfigError, match="only sqlite and postgresql"):
+        _cli("mysql://nobody@localhost/x", "users", "list", "--as", "minh")
+
+
+def test_a_garbage_store_url_is_refused() -> None:
+    with pytest.raises(ConfigError, match="not a database URL"):
+        _cli("not a url", "users", "list", "--as", "minh")

@@ -1,0 +1,66 @@
+"""A process killed in the middle of a publish or a decision leaves the store as it was."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.store.conftest import snapshot
+from vaxtrust.review.queue import list_items
+from vaxtrust.store.db import Store
+from vaxtrust.store.scope import Actor
+
+# Runs the real CLI in a child process, with one internal step wrapped so that the process
+# SIGKILLs itself right after that step has written its rows, inside the open transaction.
+_KILLER = """
+import os, signal, importlib
+module = importlib.import_module({module!r})
+original = getattr(module, {function!r})
+def crash(*args, **kwargs):
+    result = original(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return result
+setattr(module, {function!r}, crash)
+from vaxtrust.cli import main
+main({argv!r})
+"""
+
+
+def _run_and_kill(module: str, function: str, argv: list[str]) -> None:
+    code = textwrap.dedent(_KILLER.format(module=module, function=function, argv=argv))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def test_a_killed_publish_leaves_the_store_unchanged(
+    store: Store, store_url: str, actors: dict[str, Actor], run1: Path
+) -> None:
+    before = snapshot(store)
+    store.close()
+    _run_and_kill("vaxtrust.store.publish", "_write_review_items",
+                  ["publish", str(run1), "--as", "minh", "--db", store_url])
+    after = Store.open(store_url)
+    assert snapshot(after) == before
+    after.close()
+
+
+def test_a_killed_decision_leaves_the_store_unchanged(
+    published: Store, store_url: str, actors: dict[str, Actor]
+) -> None:
+    with published.transaction() as session:
+        item = list_items(session, actors["hn01"]).items[0]
+    before = snapshot(published)
+    published.close()
+    _run_and_kill("vaxtrust.review.queue", "_queue_affected",
+                  ["review", "decide", str(item.id), "--accept", "1", "--as", "hn01",
+                   "--db", store_url])
+    after = Store.open(store_url)
+    assert snapshot(after) == before
+    with after.transaction() as session:     # and the item can still be decided
+        assert list_items(session, actors["hn01"]).items[0].state == "open"
+    after.close()
