@@ -76,10 +76,25 @@ class TimingConsole:
 
     def stage_finished(self, stage: str, rows: int | None = None) -> None:
         seconds = time.perf_counter() - self.started.pop(stage, time.perf_counter())
-        print(f"  {stage:<28} {seconds:8.2f} s  rows={rows}")
+        print(f"  {stage:<28} {seconds:8.2f} s  rows={rows}", flush=True)
 
     def message(self, text: str) -> None:
         pass
+
+
+def time_ingest(folder: Path, doses: Path, register: Path, memory_limit: str) -> None:
+    from vaxtrust.ingest.headers import SourceKind
+    from vaxtrust.ingest.load import ingest
+
+    inputs: list[tuple[SourceKind, Path]] = [("register", register), ("records", doses)]
+    with create_engine("duckdb", memory_limit=memory_limit,
+                       temp_directory=folder / "spill") as engine:
+        for kind, path in inputs:
+            start = time.perf_counter()
+            [count] = ingest(engine, kind, [path], today=dt.date(2026, 1, 1))
+            print(f"ingest {kind}: {count.rows_in:,} rows in {time.perf_counter() - start:.1f} s")
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(f"peak RSS {peak_gb:.2f} GB")
 
 
 def main() -> None:
@@ -88,6 +103,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--memory-limit", default="8GB")
     parser.add_argument("--no-probabilistic", action="store_true")
+    parser.add_argument("--ingest-only", action="store_true",
+                        help="Time ingest alone (both files), not the whole run.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vaxtrust-bench-") as tmp:
         folder = Path(tmp)
@@ -96,6 +113,9 @@ def main() -> None:
         print(f"inputs: {args.records:,} records, {args.persons:,} persons, "
               f"{doses.stat().st_size / 1e6:.0f} MB CSV, made in "
               f"{time.perf_counter() - start:.1f} s")
+        if args.ingest_only:
+            time_ingest(folder, doses, register, args.memory_limit)
+            return
         from vaxtrust.pipeline.match.settings import MatchSettings
 
         settings = CleanSettings(today=dt.date(2026, 1, 1),

@@ -55,7 +55,7 @@ def test_every_row_level_reject_kind(engine: Engine, tmp_path: Path) -> None:
         (6, "R6", "dob", "date_out_of_range"),
         (7, "R7", "vaccinated_on", "date_out_of_range"),
         (8, "R1", "record_id", "duplicate_record_id"),
-        (9, None, "Số điện thoại", "too_few_columns"),  # the first column missing
+        (9, None, "phone", "too_few_columns"),  # the first column missing
         (10, None, None, "too_many_columns"),
     }
     assert (count.rows_in, count.accepted, count.rejected, count.duplicates_collapsed) == (
@@ -195,3 +195,22 @@ def test_utf16_without_byte_order_mark(engine: Engine, tmp_path: Path) -> None:
     path = write_delimited(tmp_path / "doses.txt", ROWS, encoding="utf-16-le", delimiter="\t")
     [count] = ingest(engine, "records", [path], today=TODAY)
     assert count.encoding == "utf-16" and count.accepted == 2
+
+
+def test_one_undecodable_row_among_many_is_a_row_reject(engine: Engine, tmp_path: Path) -> None:
+    rows = [",".join(_row(f"R{n}")).encode() for n in range(1, 101)]
+    rows[41] = rows[41].replace("Nguyễn".encode(), _cp1258("Đức"))
+    path = tmp_path / "doses.csv"
+    path.write_bytes(b"\n".join([",".join(VN_HEADER).encode(), *rows]) + b"\n")
+    [count] = ingest(engine, "records", [path], today=TODAY)
+    assert _rejects(engine) == {(42, None, "full_name", "invalid_encoding")}
+    assert (count.rows_in, count.accepted, count.rejected) == (100, 99, 1)
+
+
+def test_utf16_rejects_keep_row_numbers(engine: Engine, tmp_path: Path) -> None:
+    rows = [_row("R1"), _row("R2")[:3], _row("R3")]
+    path = write_delimited(tmp_path / "doses.txt", rows, encoding="utf-16", delimiter="\t")
+    ingest(engine, "records", [path], today=TODAY)
+    assert _rejects(engine) == {(2, None, "gender", "too_few_columns")}
+    numbers = {r["record_id"]: r["row_number"] for r in engine.to_arrow("raw_records").to_pylist()}
+    assert numbers == {"R1": 1, "R3": 3}

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from vaxtrust.cli import app
+from vaxtrust.errors import ConfigError
 
 
 def test_demo_cleans_and_scores_a_generated_province(tmp_path: Path) -> None:
@@ -23,3 +25,11 @@ def test_demo_cleans_and_scores_a_generated_province(tmp_path: Path) -> None:
     assert evaluation["missing_results"] == 0
     assert evaluation["wrong_person_links"] == 0
     assert (out / "data" / "truth").is_dir()
+
+
+def test_demo_refuses_a_folder_with_other_files(tmp_path: Path) -> None:
+    (tmp_path / "thesis.docx").write_text("precious", encoding="utf-8")
+    with pytest.raises(ConfigError, match="holds other files"):
+        CliRunner().invoke(app, ["demo", "--persons", "10", "--out", str(tmp_path)],
+                           catch_exceptions=False)
+    assert (tmp_path / "thesis.docx").exists()

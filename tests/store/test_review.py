@@ -233,3 +233,37 @@ def test_roles_without_review_rights_cannot_decide(
         with pytest.raises(PermissionDenied):
             with published.transaction() as session:
                 decide(session, actors[name], item_id, AcceptCandidate(1))
+
+
+def test_two_officers_deciding_at_the_same_moment_one_wins(
+    published: Store, actors: dict[str, Actor]
+) -> None:
+    """Two threads read the item, wait for each other, then both decide: one conflict."""
+    import threading
+
+    item_id = _item_of(published, actors["hn01"], "R3")
+    barrier = threading.Barrier(2, timeout=30)
+    outcomes: dict[str, str] = {}
+
+    def officer(name: str, decision: AcceptCandidate | RejectAll) -> None:
+        try:
+            with published.transaction() as session:
+                version = show_item(session, actors[name], item_id).item.version
+            barrier.wait()
+            with published.transaction() as session:
+                decide(session, actors[name], item_id, decision, expected_version=version)
+            outcomes[name] = "decided"
+        except ReviewConflict:
+            outcomes[name] = "conflict"
+
+    threads = [threading.Thread(target=officer, args=("hn01", AcceptCandidate(1))),
+               threading.Thread(target=officer, args=("hanoi", RejectAll("not her")))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes.values()) == ["conflict", "decided"]
+    with published.transaction() as session:
+        decisions = session.scalars(select(Correction.decision_id).where(
+            Correction.record_id == "R3").distinct()).all()
+    assert len(decisions) == 1

@@ -40,6 +40,18 @@ def _evaluation_line(evaluation: dict[str, Any]) -> str:
             f"{share('recall')}, review rate {share('review_rate')}.")
 
 
+def _check_demo_dir(out: Path) -> None:
+    """Refuse a folder holding anything but an earlier demo: the demo replaces data/ and run/."""
+    from vaxtrust.errors import ConfigError
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder")
+    earlier = {"data", "run"}
+    if out.is_dir() and any(child.name not in earlier for child in out.iterdir()):
+        raise ConfigError(f"--out {out} holds other files; give a new folder or an earlier "
+                          "demo's folder")
+
+
 def run_demo(persons: int, seed: int, out: Path) -> tuple[RunSummary, list[str]]:
     """Generate, clean and score a synthetic province in ``out``; return what to print."""
     from vaxtrust.cli.clean_cmds import run_clean
@@ -51,6 +63,7 @@ def run_demo(persons: int, seed: int, out: Path) -> tuple[RunSummary, list[str]]
     )
     from vaxtrust.schema import RUN_SUMMARY
 
+    _check_demo_dir(out)
     data_dir = out / "data"
     generate(GenerateOptions(persons=persons, seed=seed, out=data_dir, overwrite=True))
     summary = run_clean([data_dir / RECORDS_FILE], data_dir / REGISTER_FILE, out / "run")

@@ -122,10 +122,7 @@ class SparkEngine(Engine):
             raise EngineError(
                 f"cannot run this SQL on Spark: {str(error).splitlines()[0]}"
             ) from error
-        for function in translation.functions:
-            if function.name not in self._duckdb_functions:
-                spark_functions.register_duckdb_function(self.spark, function)
-                self._duckdb_functions.add(function.name)
+        self._register_duckdb_functions(translation.functions)
         return translation.sql
 
     def _run(self, sql: str) -> None:
@@ -217,8 +214,30 @@ class SparkEngine(Engine):
     def splink_db_api(self) -> Any:
         from splink import SparkAPI
 
+        from vaxtrust.engine import spark_functions
+
+        engine = self
+
+        class VaxtrustSparkAPI(SparkAPI):  # type: ignore[misc]
+            """Splink on this session; our DuckDB comparison functions keep DuckDB's answers."""
+
+            def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
+                translation = spark_functions.translate_splink(
+                    super()._setup_for_execute_sql(sql, physical_name)
+                )
+                engine._register_duckdb_functions(translation.functions)
+                return translation.sql
+
         # parquet break-lineage: Splink's intermediate tables go to our checkpoint folder
-        return SparkAPI(spark_session=self.spark, break_lineage_method="parquet")
+        return VaxtrustSparkAPI(spark_session=self.spark, break_lineage_method="parquet")
+
+    def _register_duckdb_functions(self, functions: list[Any]) -> None:
+        from vaxtrust.engine import spark_functions
+
+        for function in functions:
+            if function.name not in self._duckdb_functions:
+                spark_functions.register_duckdb_function(self.spark, function)
+                self._duckdb_functions.add(function.name)
 
     def close(self) -> None:
         try:

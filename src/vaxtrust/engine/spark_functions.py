@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -60,6 +61,24 @@ class Translation:
     functions: list[DuckDBFunction] = field(default_factory=list)
 
 
+class _DuckDBIndexesAsWritten(DuckDB):
+    """DuckDB as sqlglot reads it, but list indexes kept as written (1-based).
+
+    sqlglot shifts an index to 0-based only when it can tell its type (a literal, len(...)),
+    not for a plain column; keeping every index as written lets one rewrite (element_at,
+    which also counts from 1) treat them all alike.
+    """
+
+    INDEX_OFFSET = 0
+
+    class Parser(DuckDB.Parser):
+        # keep len() apart from length(): the stages write len() for lists, length() for text
+        FUNCTIONS = {
+            **DuckDB.Parser.FUNCTIONS,
+            "LEN": lambda args: exp.Anonymous(this="len", expressions=args),
+        }
+
+
 def duckdb_to_spark(sql: str) -> str:
     """DuckDB-dialect SQL (one or more statements) as Spark SQL with DuckDB's meaning."""
     return translate(sql).sql
@@ -68,17 +87,84 @@ def duckdb_to_spark(sql: str) -> str:
 def translate(sql: str) -> Translation:
     """Spark SQL for ``sql`` and the DuckDB-evaluated functions it calls (to register first)."""
     translation = Translation(sql="")
-    statements = sqlglot.parse(sql, read="duckdb")
+    statements = sqlglot.parse(sql, read=_DuckDBIndexesAsWritten)
     spark_sql = []
     for statement in statements:
         if statement is None:
             continue
-        rewritten = statement.transform(
-            lambda node: _rewrite_node(node, translation.functions), copy=True
-        )
+        rewritten = _rewrite_tree(statement.copy(), translation.functions)
         spark_sql.append(rewritten.sql(dialect="spark", pretty=False))
     translation.sql = ";\n".join(spark_sql)
     return translation
+
+
+# DuckDB functions that Splink custom comparison levels (written for DuckDB) may call
+_SPLINK_DUCKDB_FUNCTIONS: dict[str, pa.DataType] = {
+    **{name: kind for name, (_, kind) in {
+        "strip_accents": (1, pa.string()), "nfc_normalize": (1, pa.string()),
+        "jaro_similarity": (2, pa.float64()), "damerau_levenshtein": (2, pa.int64()),
+        "hamming": (2, pa.int64()),
+    }.items()},
+    "strftime": pa.string(),
+}
+
+
+def translate_splink(sql: str) -> Translation:
+    """Splink's Spark SQL with the DuckDB functions of our comparison levels made DuckDB's.
+
+    Splink writes Spark SQL itself, but a custom level's condition is our DuckDB text; those
+    calls (and jaro_winkler_similarity, which Spark 4.3 scores differently) run through DuckDB.
+    """
+    lowered = sql.lower()
+    triggers = (*_SPLINK_DUCKDB_FUNCTIONS, "jaro_winkler_similarity", "pmod(hash(")
+    if not any(name in lowered for name in triggers):
+        return Translation(sql=sql)
+    functions: list[DuckDBFunction] = []
+
+    def lift(node: exp.Expression) -> exp.Expression:
+        name = str(node.this).lower() if isinstance(node, exp.Anonymous) else ""
+        if name == "pmod" and _is_call(node.expressions[0], "hash"):
+            # Splink samples and chunks by a hash bucket of the ids: DuckDB's hash, so that
+            # both engines train on the very same pairs
+            hashed = node.expressions[0].expressions[0]
+            modulus = node.expressions[1].sql(dialect="duckdb")
+            function = DuckDBFunction(f"hash(a0) % {modulus}", pa.int64())
+            functions.append(function)
+            return exp.Anonymous(this=function.name, expressions=[hashed])
+        if isinstance(node, exp.JarowinklerSimilarity) or name == "jaro_winkler_similarity":
+            function, arguments = _lift(node, node, pa.float64())
+        elif name in _SPLINK_DUCKDB_FUNCTIONS:
+            function, arguments = _lift(node, node, _SPLINK_DUCKDB_FUNCTIONS[name])
+        else:
+            return node
+        functions.append(function)
+        return exp.Anonymous(this=function.name, expressions=arguments)
+
+    statements = [
+        _post_order(statement, lift).sql(dialect="spark")
+        for statement in sqlglot.parse(sql, read="spark") if statement is not None
+    ]
+    return Translation(sql=";\n".join(statements), functions=functions)
+
+
+def _rewrite_tree(node: exp.Expression, functions: list[DuckDBFunction]) -> exp.Expression:
+    return _post_order(node, lambda each: _rewrite_node(each, functions))
+
+
+def _post_order(
+    node: exp.Expression, rewrite: Callable[[exp.Expression], exp.Expression]
+) -> exp.Expression:
+    """Children first, then the node: what a rewrite builds is never rewritten again.
+
+    (sqlglot's own transform does not descend into a node it has just replaced.)
+    """
+    for key, value in list(node.args.items()):
+        if isinstance(value, exp.Expression):
+            node.set(key, _post_order(value, rewrite))
+        elif isinstance(value, list):
+            node.set(key, [_post_order(item, rewrite) if isinstance(item, exp.Expression)
+                           else item for item in value])
+    return rewrite(node)
 
 
 def _rewrite_node(node: exp.Expression, functions: list[DuckDBFunction]) -> exp.Expression:
@@ -111,7 +197,10 @@ def _duckdb_evaluated(node: exp.Expression) -> tuple[DuckDBFunction, list[exp.Ex
         target = _DUCKDB_CAST_TARGETS.get(node.to.this)
         if target is not None:
             return _lift(node, node.this, target)
-    if _is_call(node, "try_strptime"):
+    if _is_call(node, "try_strptime") and not (
+        isinstance(node.parent, exp.Cast | exp.TryCast)
+        and node.parent.to.this in _DUCKDB_CAST_TARGETS
+    ):  # a cast around it lifts both together
         return _lift(node, node, pa.timestamp("us"))
     if isinstance(node, exp.TryCast) and node.to.this in _DUCKDB_CAST_TARGETS:
         # DuckDB casts text leniently ('12.5' rounds, '1e5', '1_000', ' 12 '); Spark differs
@@ -119,9 +208,12 @@ def _duckdb_evaluated(node: exp.Expression) -> tuple[DuckDBFunction, list[exp.Ex
     if _is_call(node, "hash"):
         # DuckDB's 64-bit hash, unsigned: carried as DECIMAL(20, 0) so that order is kept
         return _lift(node, node, pa.decimal128(20, 0), wrap="CAST({} AS DECIMAL(20, 0))")
-    if isinstance(node, exp.Length) and _kind_of(node.this) is None:
-        # DuckDB's len()/length() take a string or a list; Spark needs to know which
-        return _lift(node, node, pa.int64())
+    if isinstance(node, exp.JarowinklerSimilarity):
+        # Spark 4.3 has its own jaro_winkler_similarity, and it scores differently
+        return _lift(node, node, pa.float64())
+    builtin = DUCKDB_BUILTINS.get(str(node.this).lower()) if isinstance(node, exp.Anonymous) else None
+    if builtin is not None:
+        return _lift(node, node, builtin[1])
     if isinstance(node, exp.RegexpReplace) and "g" not in _flags(node, "modifiers"):
         # DuckDB replaces only the first match unless 'g'; Spark always replaces all of them
         return _lift(node, node, pa.string())
@@ -374,6 +466,14 @@ def _comparator(keys: list[exp.Ordered]) -> str:
 def _anonymous(node: exp.Expression) -> exp.Expression:
     name = str(node.this).lower()
     args = node.expressions
+    if name == "len" and len(args) == 1:
+        # DuckDB's len() takes a list or a string, Spark's size() only a list: a string here
+        # fails loudly at analysis, never silently
+        if _kind_of(args[0]) == "string":
+            return exp.Length(this=args[0])
+        return exp.ArraySize(this=args[0])
+    if name == "strlen" and len(args) == 1:
+        return exp.Anonymous(this="OCTET_LENGTH", expressions=args)
     if name in ("list_slice", "array_slice") and len(args) == 3:
         return _list_slice(args[0], args[1], args[2])
     if name == "list_element" or name == "list_extract":
@@ -421,18 +521,20 @@ def _bracket(node: exp.Expression) -> exp.Expression:
         return _list_slice(node.this, index.this, index.expression)
     if isinstance(index, exp.Literal) and index.is_string:
         return node  # a struct field or map key
-    # sqlglot stores a literal index 0-based (an expression as written); element_at counts
-    # from 1, and from the end when negative
-    one_based: exp.Expression = index.copy()
-    value = _int_literal(index)
-    if value is not None:
-        one_based = exp.Literal.number(value + 1) if value >= 0 else exp.Neg(
-            this=exp.Literal.number(-(value + 1)))
-    return exp.Anonymous(this="ELEMENT_AT", expressions=[node.this, one_based])
+    # indexes are as written (see _DuckDBIndexesAsWritten): 1-based, negative from the end
+    return exp.Anonymous(this="ELEMENT_AT", expressions=[node.this, index])
 
 
-def _jaro_winkler(node: exp.Expression) -> exp.Expression:
-    return exp.Anonymous(this="jaro_winkler_similarity", expressions=[node.this, node.expression])
+def _list_contains(node: exp.Expression) -> exp.Expression:
+    """DuckDB answers false when the value is absent, even from a list holding a NULL."""
+    position = exp.Anonymous(this="ARRAY_POSITION", expressions=[node.this, node.expression])
+    return exp.GT(this=position, expression=exp.Literal.number(0))
+
+
+def _list_distinct(node: exp.Expression) -> exp.Expression:
+    """DuckDB's list_distinct drops NULLs; Spark's array_distinct keeps one."""
+    distinct = exp.Anonymous(this="ARRAY_DISTINCT", expressions=[node.this])
+    return exp.Anonymous(this="ARRAY_COMPACT", expressions=[distinct])
 
 
 _REWRITES: dict[type[exp.Expression], Callable[[exp.Expression], exp.Expression]] = {
@@ -448,7 +550,8 @@ _REWRITES: dict[type[exp.Expression], Callable[[exp.Expression], exp.Expression]
     exp.RegexpSplit: _regexp_split,
     exp.ArrayAgg: _array_agg,
     exp.Anonymous: _anonymous,
-    exp.JarowinklerSimilarity: _jaro_winkler,
+    exp.ArrayContains: _list_contains,
+    exp.ArrayDistinct: _list_distinct,
 }
 
 

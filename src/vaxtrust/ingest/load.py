@@ -155,7 +155,8 @@ def ingest(
         if engine.count(table) == 0 and unread.num_rows == 0:
             raise InputError("has a header but no data rows", path=str(source.path))
         staging.append(_staging_sql(table, index, str(source.path), headers, columns, kind))
-        unreadable.append(_unreadable_rejects(unread, index, str(source.path)))
+        standard_of = {header: column for column, header in columns.items()}
+        unreadable.append(_unreadable_rejects(unread, index, str(source.path), standard_of))
         counts.append(SourceCount(
             str(source.path), kind, source.file_format,
             source.encoding if source.file_format == "csv" else None, columns, unused))
@@ -206,15 +207,19 @@ def _unreadable_reason(error: str) -> str:
     return _UNREADABLE_REASONS.get(error.split(":")[0].strip(), "unreadable_row")
 
 
-def _unreadable_rejects(unread: pa.Table, file_index: int, source: str) -> pa.Table:
+def _unreadable_rejects(unread: pa.Table, file_index: int, source: str,
+                        standard_of: dict[str, str]) -> pa.Table:
+    """The reader's unreadable rows as rejects; fields named as standard columns when mapped."""
     rows = unread.num_rows
+    fields = [standard_of.get(header, header) if header else None
+              for header in unread.column("column_name").to_pylist()]
     reasons = [_unreadable_reason(error or "") for error in unread.column("error").to_pylist()]
     return pa.table({
         "file_index": pa.array([file_index] * rows, pa.int64()),
         "source": pa.array([source] * rows, pa.string()),
         "row_number": unread.column("row_number"),
         "record_id": pa.nulls(rows, pa.string()),
-        "field": unread.column("column_name"),
+        "field": pa.array(fields, pa.string()),
         "value": unread.column("line"),
         "reason": pa.array(reasons, pa.string()),
     }, schema=_UNREADABLE_SCHEMA)

@@ -23,6 +23,7 @@ InputFormat = Literal["csv", "xlsx", "parquet"]
 
 _SNIFF_BYTES = 4 << 20
 _HEADER_SEARCH_ROWS = 30  # XLSX: title rows above the header are common in facility exports
+_LEGACY_SHARE = 0.05  # more undecodable lines than this in the sample: a wrong-encoding file
 _SAVE_AS_HINT = "save it from Excel as 'CSV UTF-8' or 'Unicode Text', or as .xlsx"
 
 
@@ -65,18 +66,27 @@ def _csv_encoding(path: Path, head: bytes) -> str:
             return "utf-16"
         raise InputError("looks like UTF-16 big-endian, which is not read; " + _SAVE_AS_HINT,
                          path=str(path))
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start < len(head) - 3 or len(head) < _SNIFF_BYTES:  # not a cut-off last char
-            line = head.count(b"\n", 0, error.start) + 1
-            raise InputError(
-                f"is not UTF-8 (byte 0x{head[error.start]:02x}); it looks like a legacy "
-                f"Vietnamese encoding (Windows-1258, TCVN3 or VNI): {_SAVE_AS_HINT}",
-                path=str(path), row=line - 1 if line > 1 else None,
-                field="header" if line == 1 else None,
-            ) from None
+    lines = head.split(b"\n")
+    if len(head) == _SNIFF_BYTES:
+        lines = lines[:-1]  # possibly cut off
+    bad = [number for number, line in enumerate(lines) if not _is_utf8(line)]
+    # A few bad rows are rejected one by one; a bad header or many bad rows mean the whole file
+    # is in another encoding.
+    if bad and (bad[0] == 0 or len(bad) > _LEGACY_SHARE * len(lines)):
+        raise InputError(
+            f"is not UTF-8 ({len(bad)} of the first {len(lines)} lines are not); it looks like a "
+            f"legacy Vietnamese encoding (Windows-1258, TCVN3 or VNI): {_SAVE_AS_HINT}",
+            path=str(path), row=bad[0] or None, field="header" if bad[0] == 0 else None,
+        )
     return "utf-8"
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _cell_text(value: Any) -> str | None:

@@ -97,8 +97,10 @@ def write_outputs(engine: Engine, folder: Path, *, write_csv: bool) -> dict[str,
     engine.write_parquet("results", outputs["results"])
     engine.write_parquet("review_candidates", outputs["review_candidates"])
     engine.write_parquet("dose_history", outputs["dose_history"])
-    engine.create_table("__rejects_out", f"SELECT {', '.join(REJECT_COLUMNS)} FROM rejects "
-                        "ORDER BY source, row_number, field, reason", stage="outputs")
+    # a view keeps the order (a table need not, without preserve_insertion_order)
+    engine.drop("__rejects_out")
+    engine.execute(f"CREATE VIEW __rejects_out AS SELECT {', '.join(REJECT_COLUMNS)} FROM rejects "
+                   "ORDER BY source, row_number, field, reason", stage="outputs")
     engine.write_csv("__rejects_out", outputs["rejects"])
     engine.drop("__rejects_out")
     _add_utf8_bom(outputs["rejects"])

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.engine import Engine, create_engine
+from vaxtrust.errors import ConfigError
 from vaxtrust.ingest.load import SourceCount, ingest
+from vaxtrust.ingest.readers import inspect_file
 from vaxtrust.pipeline.consolidate import dose_history_sql
 from vaxtrust.pipeline.decide import run_decide
 from vaxtrust.pipeline.match import run_matching
@@ -28,10 +30,6 @@ from vaxtrust.vn.sql import (
     standardise_records_sql,
     standardise_register_sql,
 )
-
-# A hook run on the finished tables before the outputs are written (e.g. signing passports or
-# publishing to the store, wired in by the demo); it gets the engine and the run's settings.
-AfterRunHook = Callable[[Engine, CleanSettings], None]
 
 
 class _StageClock:
@@ -59,6 +57,10 @@ def clean(
     settings = settings or CleanSettings()
     console = console or NoopConsole()
     out_dir = out_dir.resolve()
+    if not records:
+        raise ConfigError("give at least one dose records file")
+    for path in [*records, register]:  # fail fast, before minutes of work on the other files
+        inspect_file(Path(path))
     with staged_run_dir(out_dir) as staging:
         owned = engine is None
         spill = staging / ".spill"

@@ -17,7 +17,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +78,17 @@ _STAGE_TYPES = {"confidence": "DOUBLE PRECISION", "match_probability": "DOUBLE P
 
 @dataclass(frozen=True)
 class RunInputs:
-    """The files of one publish: the run directory and the original inputs of the run."""
+    """The files of one publish: the run directory and the original inputs of the run.
+
+    ``mappings`` (file header → standard column, per kind) are the header mappings the run used,
+    so the originals are read exactly as the run read them.
+    """
 
     run_dir: Path
     records: tuple[Path, ...]
     register: Path
     facilities: Path | None = None
+    mappings: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def locate(cls, run_dir: Path, records: Sequence[Path] = (), register: Path | None = None,
@@ -92,10 +97,16 @@ class RunInputs:
         if not (run_dir / RUN_RESULTS).is_file():
             raise InputError(f"not a cleaning run: {RUN_RESULTS} is missing", path=str(run_dir))
         summary = _read_summary(run_dir)
-        found_records = tuple(records) or _find_inputs(run_dir, RUN_RECORDS_NAMES, summary,
-                                                       "records")
-        found_register = register or next(
-            iter(_find_inputs(run_dir, RUN_REGISTER_NAMES, summary, "register")), None)
+        mappings: dict[str, dict[str, str]] = {}
+        found_records = tuple(records)
+        if not found_records:
+            found_records, mappings["records"] = _find_inputs(
+                run_dir, RUN_RECORDS_NAMES, summary, "records")
+        found_register = register
+        if found_register is None:
+            registers, mappings["register"] = _find_inputs(
+                run_dir, RUN_REGISTER_NAMES, summary, "register")
+            found_register = registers[0] if registers else None
         missing = [option for option, found in (("--records", found_records),
                                                 ("--register", found_register)) if not found]
         if missing:
@@ -108,7 +119,7 @@ class RunInputs:
         for path in (*found_records, found_register, facilities):
             if path is not None and not path.is_file():
                 raise InputError("file not found", path=str(path))
-        return cls(run_dir, found_records, found_register, facilities)
+        return cls(run_dir, found_records, found_register, facilities, mappings)
 
 
 def _read_summary(run_dir: Path) -> dict[str, Any]:
@@ -123,18 +134,28 @@ def _read_summary(run_dir: Path) -> dict[str, Any]:
 
 
 def _find_inputs(run_dir: Path, names: tuple[str, ...], summary: dict[str, Any],
-                 kind: str) -> tuple[Path, ...]:
-    """A copy inside the run directory, else the source files the run's summary names."""
+                 kind: str) -> tuple[tuple[Path, ...], dict[str, str]]:
+    """A copy inside the run directory, else the source files (and header mapping) the run's
+    summary names, as given or relative to the run directory's parent."""
     for name in names:
         if (run_dir / name).is_file():
-            return (run_dir / name,)
+            return (run_dir / name,), {}
     sources = summary.get("sources")
-    paths = tuple(
-        Path(source["source"]) for source in (sources if isinstance(sources, list) else [])
-        if isinstance(source, dict) and source.get("kind") == kind
-        and isinstance(source.get("source"), str)
-    )
-    return paths if paths and all(path.is_file() for path in paths) else ()
+    entries = [source for source in (sources if isinstance(sources, list) else [])
+               if isinstance(source, dict) and source.get("kind") == kind
+               and isinstance(source.get("source"), str)]
+    paths: list[Path] = []
+    mapping: dict[str, str] = {}
+    for entry in entries:
+        given = Path(entry["source"])
+        found = next((path for path in (given, run_dir.parent / given) if path.is_file()), None)
+        if found is None:
+            return (), {}
+        paths.append(found)
+        columns = entry.get("columns")
+        if isinstance(columns, dict):
+            mapping.update({str(header): str(column) for column, header in columns.items()})
+    return tuple(paths), mapping
 
 
 @dataclass(frozen=True)
@@ -193,13 +214,32 @@ def _ingest_originals(engine: DuckDBEngine, inputs: RunInputs) -> None:
     """Read the original inputs exactly as the cleaning run did (same readers and repairs)."""
     from vaxtrust.ingest.load import ingest
 
-    ingest(engine, "records", list(inputs.records))
-    ingest(engine, "register", [inputs.register])
+    ingest(engine, "records", list(inputs.records), mapping=inputs.mappings.get("records"))
+    ingest(engine, "register", [inputs.register], mapping=inputs.mappings.get("register"))
     # The run collapsed repeated record ids to their first row; keep the same one.
     engine.execute("""CREATE VIEW records AS SELECT * FROM raw_records
                       QUALIFY row_number() OVER (PARTITION BY record_id
                                                  ORDER BY source, row_number) = 1""")
     engine.execute("CREATE VIEW register AS SELECT * FROM raw_register")
+    _register_admin_codes(engine)
+
+
+def _register_admin_codes(engine: DuckDBEngine) -> None:
+    """Province and commune codes of each distinct typed address, by the cleaning's own rules
+    (``vn.admin``); few distinct addresses even in a million records."""
+    from vaxtrust.vn import admin
+
+    places = engine.connection.execute(
+        "SELECT DISTINCT province, district, commune FROM records").fetchall()
+    codes = [admin.parse(province, district, commune) for province, district, commune in places]
+    engine.register("admin_codes", pa.table({
+        "province": [place[0] for place in places],
+        "district": [place[1] for place in places],
+        "commune": [place[2] for place in places],
+        "province_code": [code.province_code for code in codes],
+        "commune_code": [code.commune_code for code in codes],
+    }, schema=pa.schema([(name, pa.string()) for name in (
+        "province", "district", "commune", "province_code", "commune_code")])))
 
 
 def _text(column: str) -> str:
@@ -279,13 +319,17 @@ def _stage_queries(has_candidates: bool, has_doses: bool, has_facilities: bool) 
             SELECT r.record_id,
                    coalesce(nullif(trim({_text('o.facility_id')}), ''),
                             '{UNASSIGNED_FACILITY}') AS facility_id,
-                   coalesce({_code('o.province', 2)}, '{UNKNOWN_PROVINCE}') AS province_code,
-                   {_code('o.commune', 5)} AS commune_code,
+                   coalesce(a.province_code, {_code('o.province', 2)}, '{UNKNOWN_PROVINCE}')
+                       AS province_code,
+                   coalesce(a.commune_code, {_code('o.commune', 5)}) AS commune_code,
                    {originals}, {identity},
                    r.status, {_text('r.person_id')} AS person_id,
                    CAST(r.confidence AS DOUBLE) AS confidence,
                    {_json_list('r.reasons')} AS reasons, 'new' AS action
             FROM results r LEFT JOIN records o USING (record_id)
+                 LEFT JOIN admin_codes a ON a.province IS NOT DISTINCT FROM o.province
+                      AND a.district IS NOT DISTINCT FROM o.district
+                      AND a.commune IS NOT DISTINCT FROM o.commune
             ORDER BY r.record_id""",
         "stage_persons": f"""
             SELECT {", ".join(_text(c) + " AS " + c for c in REGISTER_COLUMNS)}
@@ -445,8 +489,9 @@ def _apply_reference_data(connection: Connection) -> None:
         GROUP BY facility_id""")
     # A record's province is its facility's: scope follows who is accountable for the record.
     _run_sql(connection, """
-        UPDATE stage_records SET province_code =
-            (SELECT f.province_code FROM facility f WHERE f.facility_id = stage_records.facility_id)""")
+        UPDATE stage_records SET province_code = f.province_code FROM facility f
+        WHERE f.facility_id = stage_records.facility_id
+          AND f.province_code <> stage_records.province_code""")
     columns = ", ".join(REGISTER_COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in REGISTER_COLUMNS if c != "person_id")
     _run_sql(connection, f"""
@@ -456,13 +501,10 @@ def _apply_reference_data(connection: Connection) -> None:
 
 def _classify_records(connection: Connection) -> None:
     """new: not in the store; locked: an officer decided it; update: everything else."""
+    # Rows arrive as 'new'; only records already in the store are touched here.
     _run_sql(connection, """
-        UPDATE stage_records SET action = CASE
-            WHEN NOT EXISTS (SELECT 1 FROM vaccination_record v
-                             WHERE v.record_id = stage_records.record_id) THEN 'new'
-            WHEN EXISTS (SELECT 1 FROM vaccination_record v
-                         WHERE v.record_id = stage_records.record_id AND v.decided) THEN 'locked'
-            ELSE 'update' END""")
+        UPDATE stage_records SET action = CASE WHEN v.decided THEN 'locked' ELSE 'update' END
+        FROM vaccination_record v WHERE v.record_id = stage_records.record_id""")
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("ANALYZE stage_records")
 
@@ -477,10 +519,11 @@ _CORRECTION_INSERT = """
 def _correct_updated_records(connection: Connection, run_id: str, actor: str, now: str) -> int:
     """Before the update: one correction per current value the run changes."""
     count = 0
-    for field in (*IDENTITY_FIELDS, "person_id", "status"):
-        count += _run_sql(connection, _CORRECTION_INSERT.format(field=field, old=f"v.{field}") + f"""
+    for column in (*IDENTITY_FIELDS, "person_id", "status"):
+        count += _run_sql(connection, _CORRECTION_INSERT.format(field=column, old=f"v.{column}")
+                          + f"""
             FROM stage_records s JOIN vaccination_record v ON v.record_id = s.record_id
-            WHERE s.action = 'update' AND v.{field} IS DISTINCT FROM s.{field}""",
+            WHERE s.action = 'update' AND v.{column} IS DISTINCT FROM s.{column}""",
             run_id=run_id, actor=actor, now=now)
     return count
 
@@ -488,11 +531,11 @@ def _correct_updated_records(connection: Connection, run_id: str, actor: str, no
 def _correct_new_records(connection: Connection, run_id: str, actor: str, now: str) -> int:
     """After the insert: the run's value of each identity field versus the facility's original."""
     count = 0
-    for field in IDENTITY_FIELDS:
-        old = f"s.original_{field}"
-        count += _run_sql(connection, _CORRECTION_INSERT.format(field=field, old=old) + f"""
+    for column in IDENTITY_FIELDS:
+        old = f"s.original_{column}"
+        count += _run_sql(connection, _CORRECTION_INSERT.format(field=column, old=old) + f"""
             FROM stage_records s
-            WHERE s.action = 'new' AND {old} IS DISTINCT FROM s.{field}""",
+            WHERE s.action = 'new' AND {old} IS DISTINCT FROM s.{column}""",
             run_id=run_id, actor=actor, now=now)
     return count
 

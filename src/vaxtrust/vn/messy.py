@@ -8,6 +8,8 @@ Excel damage, date formats, old phone prefixes, typed addresses and vaccine bran
 from __future__ import annotations
 
 import random
+from functools import cache
+from importlib.resources import files
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -30,8 +32,19 @@ PLACES = (("Hà Nội", "Ba Đình", "Phúc Xá"), ("TP.HCM", "Quận 1", "Phư�
           ("Đắk Lắk", "Buôn Ma Thuột", "Tân Lợi"), ("Nowhere", "X", "Y"))
 
 
+@cache
+def _given_names() -> tuple[str, ...]:
+    """One-syllable given names (duyet/vietnamese-namedb, MIT); some carry Ð for Đ as typed."""
+    text = files("vaxtrust.vn").joinpath("data", "given_names_namedb.txt").read_text("utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
 def _name(rng: random.Random) -> str:
-    words = [rng.choice(SURNAMES), rng.choice(MIDDLES), rng.choice(GIVEN)]
+    pool = _given_names()
+    middle = rng.choice(MIDDLES) if rng.random() < 0.6 else rng.choice(pool)
+    given = rng.choice(GIVEN) if rng.random() < 0.3 else rng.choice(pool)
+    second = rng.choice(pool) if rng.random() < 0.2 else ""
+    words = [rng.choice(SURNAMES), middle, second, given]
     name = " ".join(w for w in words if w)
     roll = rng.random()
     if roll < 0.08:
