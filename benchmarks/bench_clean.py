@@ -75,7 +75,6 @@ def _run_splink(data: Path, out: Path) -> dict[str, Any]:
     import datetime as dt
 
     from plain_splink import plain_splink_results
-
     from vaxtrust.engine import create_engine
     from vaxtrust.ingest.load import ingest
     from vaxtrust.vn.sql import (

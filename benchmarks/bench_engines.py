@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,9 +72,9 @@ def run_engine(engine: str, data: Path, threads: int) -> dict[str, object]:
     if process.returncode != 0:
         raise SystemExit(f"{engine} failed: {stderr.decode(errors='replace')[-2000:]}")
     summary = json.loads((out / "summary.json").read_text())
+    shutil.rmtree(out.parent, ignore_errors=True)
     return {"engine": engine, "wall_s": round(wall, 1), "peak_rss_gib": round(peak / 2**30, 2),
-            "stages": summary.get("stage_seconds") or summary.get("stages") or {},
-            "records": summary.get("records", {}), "out": str(out)}
+            "stages": summary.get("stage_seconds") or {}, "records": summary.get("records", {})}
 
 
 def main() -> None:

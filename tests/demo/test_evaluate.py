@@ -50,6 +50,7 @@ def test_perfect_results_score_one(small: Generated) -> None:
     kinds = {k.kind: k for k in result.kinds}
     assert kinds["none"].recall == 1.0
     assert kinds["name_typo"].recall == 1.0 and kinds["name_typo"].reported == kinds["name_typo"].records
+    assert kinds["dob_day_month_swapped"].field_accuracy == 1.0
     assert kinds["foreigner_passport"].recall == 0.0 and kinds["foreigner_passport"].wrong_links == 0
 
 
@@ -63,7 +64,9 @@ def test_wrong_links_reviews_and_linked_foreigners_are_counted(small: Generated)
     results = replace_rows(results, "person_id", wrong + outsiders, someone_else)
     results = replace_rows(results, "status", review, "review")
     results = replace_rows(results, "status", outsiders, "corrected")
-    results = replace_rows(results, "corrected_full_name", in_register[30:40], "Nguyen Van Sai")
+    named = [i for i in in_register[30:] if any(k.startswith("name_") for k in truth[i]["error_kinds"])]
+    renamed = in_register[30:40] + named[:4]
+    results = replace_rows(results, "corrected_full_name", renamed, "Nguyen Van Sai")
     result = score(small.folder, results)
 
     auto = len(in_register) - len(review) + len(outsiders)
@@ -74,7 +77,10 @@ def test_wrong_links_reviews_and_linked_foreigners_are_counted(small: Generated)
     assert result.review_rate == pytest.approx(20 / len(truth))
     assert result.not_in_register_linked == 3
     names = next(f for f in result.fields if f.field == "full_name")
-    assert names.corrected - names.right == 10
+    assert names.corrected - names.right == len(set(renamed))
+    expected = sum(k.startswith("name_") for i in set(renamed) for k in truth[i]["error_kinds"])
+    name_kinds = [k for k in result.kinds if k.kind.startswith("name_")]
+    assert sum(k.field_corrected - k.field_right for k in name_kinds) == expected >= 4
 
 
 def test_missing_results_count_as_not_linked(small: Generated) -> None:

@@ -247,6 +247,25 @@ def test_an_expired_certificate_is_renewed_without_a_revocation(
     assert all(renewed[person]["uvci"] != first[person]["uvci"] for person in SIGNABLE)
 
 
+def test_a_certificate_whose_person_became_unsignable_is_revoked(keystore: KeyStore, tmp_path: Path) -> None:
+    people = synthetic_people()
+    run, register = write_run(tmp_path / "v1", people)
+    out = tmp_path / "out"
+    _run_batch(keystore, run, register, out)
+    old = _certificates(out)["P003"]["uvci"]
+    # a new dose arrives that breaks the plausibility rules: the old certificate no longer holds
+    changed = [replace(person, doses=[*(person.doses or []), ("2021-11-20", "EU/1/20/1528")],
+                       flags=["interval_too_short"]) if person.person_id == "P003" else person
+               for person in people]
+    run2, register2 = write_run(tmp_path / "v2", changed)
+    summary = _run_batch(keystore, run2, register2, out)
+    assert summary.skipped["dose_flagged"] == 2
+    assert "P003" not in _certificates(out)
+    with IssuanceJournal(out / JOURNAL) as journal:
+        revoked = {revocation.uci: revocation.reason for revocation in journal.revocations()}
+    assert revoked == {old: "record_changed: dose_flagged: interval_too_short"}
+
+
 def test_revoke_by_hand_and_block(keystore: KeyStore, run_and_register: tuple[Path, Path], tmp_path: Path) -> None:
     run, register = run_and_register
     out = tmp_path / "out"

@@ -53,8 +53,8 @@ def test_sign_revoke_export_and_verify_from_the_command_line(keys: str, tmp_path
     assert "revoked URN:UVCI:01:VN:" in _ok("revoke", "--issued", str(out), "--person-id", "P001",
                                             "--reason", "wrong dose date")
     output = _ok("revocation-list", "export", "--issued", str(out), "--out", str(revocations),
-                 "--hash-type", "SIGNATURE")
-    assert "1 batch(es)" in output
+                 "--hash-type", "SIGNATURE", "--keystore", keys)
+    assert "1 batch(es), signed with the CSCA key" in output
     assert json.loads(revocations.read_text())["batches"][0]["hashType"] == "SIGNATURE"
     code, _, exception = _run("verify", qr_text, "--trust-list", str(trust),
                               "--revocation-list", str(revocations))

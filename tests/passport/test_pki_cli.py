@@ -105,5 +105,5 @@ def test_every_key_command_and_secret_variable_is_documented() -> None:
     for variable in ("VAXTRUST_CSCA_PASSPHRASE", "VAXTRUST_KEY_PASSPHRASE", "VAXTRUST_PKCS11_PIN"):
         assert variable in docs, variable
     for option in ("--province", "--facility", "--replaces", "--token", "--hash-type", "--block",
-                   "--allow-flagged", "--db", "--reclaim-after"):
+                   "--allow-flagged", "--db", "--reclaim-after", "--unsigned"):
         assert option in docs, option

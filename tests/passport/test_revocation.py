@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vaxtrust.errors import InputError
+from vaxtrust.errors import InputError, UntrustedSigner
 from vaxtrust.passport.revocation import (
     BATCH_SIZE,
     Revocation,
@@ -98,3 +98,22 @@ def test_broken_revocation_lists_are_input_errors(tmp_path: Path) -> None:
     path.write_text(json.dumps(document))
     with pytest.raises(InputError, match=r"batches\[1\] has a 5-byte hash"):
         RevocationList.load(path, now=NOW)
+
+
+def test_a_pinned_verifier_refuses_an_altered_or_unsigned_revocation_list(tmp_path: Path) -> None:
+    from vaxtrust.passport import pki
+    from vaxtrust.passport.trustlist import sign_document
+
+    csca_key, csca = pki.new_csca(country="VN", common_name="VN CSCA", now=NOW)
+    document = revocation_document([_revocation()], country="VN", now=NOW)
+    with pytest.raises(UntrustedSigner, match="not signed"):
+        RevocationList.from_document(document, now=NOW, pinned_cscas=[csca])
+    signed = sign_document(document, csca_key)
+    assert RevocationList.from_document(signed, now=NOW, pinned_cscas=[csca]).is_revoked(
+        uci=UCI, country="VN", signature=ES256_SIGNATURE)
+    signed["batches"] = signed["batches"][1:]  # someone drops the SIGNATURE batch
+    with pytest.raises(UntrustedSigner, match="does not verify"):
+        RevocationList.from_document(signed, now=NOW, pinned_cscas=[csca])
+    path = tmp_path / "revocations.json"
+    export_revocation_list([_revocation()], path, country="VN", now=NOW, signing_key=csca_key)
+    assert len(RevocationList.load(path, now=NOW, pinned_cscas=[csca])) == 3

@@ -50,12 +50,12 @@ def test_retired_signers_stay_withdrawn_and_expired_ones_go(keystore: KeyStore) 
 
 def test_signers_of_an_untrusted_csca_are_refused(keystore: KeyStore, tmp_path: Path) -> None:
     path = tmp_path / "trust.json"
-    export_trust_list(keystore, path, now=KEYS_NOW)
+    export_trust_list(keystore, path, now=KEYS_NOW, csca_passphrase=passphrase(CSCA_PASSPHRASE))
     other = KeyStore.create(
         tmp_path / "other", country="VN", common_name="impostor CSCA", now=KEYS_NOW,
         passphrase=passphrase(CSCA_PASSPHRASE),
     )
-    with pytest.raises(UntrustedSigner, match=r"certificates\[0\] .* not signed by a trusted CSCA"):
+    with pytest.raises(UntrustedSigner, match="signature does not verify with a trusted CSCA"):
         TrustList.load(path, pinned_cscas=[other.csca_certificate])
     assert len(TrustList.load(path, pinned_cscas=[keystore.csca_certificate])) == 1
 
@@ -103,3 +103,40 @@ def test_merged_lists_return_every_certificate_with_a_kid(keystore: KeyStore) ->
     merged = trust.merged_with(trust)
     kid = kid_of(keystore.certificate_of("vn-national"))
     assert len(merged.certificates_for(kid)) == 2
+
+
+def test_a_pinned_verifier_accepts_only_a_list_signed_by_its_csca(keystore: KeyStore, tmp_path: Path) -> None:
+    path = tmp_path / "trust.json"
+    export_trust_list(keystore, path, now=KEYS_NOW)
+    with pytest.raises(UntrustedSigner, match="not signed"):
+        TrustList.load(path, pinned_cscas=[keystore.csca_certificate])
+    export_trust_list(keystore, path, now=KEYS_NOW, csca_passphrase=passphrase(CSCA_PASSPHRASE))
+    assert json.loads(path.read_text())["signature"]["alg"] == "ES256"
+    assert len(TrustList.load(path, pinned_cscas=[keystore.csca_certificate])) == 1
+
+
+def test_a_withdrawn_signer_put_back_on_a_signed_list_is_caught(keystore: KeyStore, tmp_path: Path) -> None:
+    """The withdrawn DSC is still CSCA-certified; only the list signature shows the list was altered."""
+    _new(keystore, "leaked", province="03")
+    before = tmp_path / "before.json"
+    export_trust_list(keystore, before, now=KEYS_NOW, csca_passphrase=passphrase(CSCA_PASSPHRASE))
+    keystore.withdraw("leaked")
+    after = tmp_path / "after.json"
+    export_trust_list(keystore, after, now=KEYS_NOW, csca_passphrase=passphrase(CSCA_PASSPHRASE))
+    document = json.loads(after.read_text())
+    leaked = next(entry for entry in json.loads(before.read_text())["certificates"] if entry["name"] == "leaked")
+    document["certificates"].append(leaked)
+    after.write_text(json.dumps(document))
+    for pins in (None, [keystore.csca_certificate]):
+        with pytest.raises(UntrustedSigner, match="signature does not verify"):
+            TrustList.load(after, pinned_cscas=pins)
+
+
+def test_a_list_signed_by_an_rsa_csca_verifies(tmp_path: Path) -> None:
+    store = KeyStore.create(tmp_path / "rsa", country="VN", common_name="RSA CSCA", now=KEYS_NOW,
+                            passphrase=passphrase(CSCA_PASSPHRASE), key_type="rsa")
+    _new(store, "vn-national")
+    path = tmp_path / "trust.json"
+    export_trust_list(store, path, now=KEYS_NOW, csca_passphrase=passphrase(CSCA_PASSPHRASE))
+    assert json.loads(path.read_text())["signature"]["alg"] == "PS256"
+    assert len(TrustList.load(path, pinned_cscas=[store.csca_certificate])) == 1

@@ -73,3 +73,12 @@ def test_a_failed_rerun_keeps_the_previous_run(province: Province, tmp_path: Pat
         clean([tmp_path / "missing.csv"], province.register, out, settings=SETTINGS)
     assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_register_without_usable_rows_is_an_input_error(province: Province,
+                                                          tmp_path: Path) -> None:
+    register = tmp_path / "empty_register.csv"
+    register.write_text("person_id,full_name,dob\n,Không Số,1990-01-01\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no usable register rows.*row 1, person_id"):
+        clean(province.records, register, tmp_path / "run", settings=SETTINGS)
+    assert not (tmp_path / "run").exists()

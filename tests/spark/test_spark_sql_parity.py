@@ -22,7 +22,8 @@ Engines = tuple[Engine, Engine]
 
 SAMPLE = pa.table({
     "k": pa.array([1, 2, 3, 4, 5, 6], pa.int64()),
-    "name": ["Nguyễn Văn An", "  ĐỖ   thị  hoà ", None, "Trần Thị Ánh", "", "Lê Ngọc Ẩn Đường"],
+    "name": ["Nguyễn Văn An", "  ĐỖ   thị  hoà ", None, "\u00a0Trần Thị Ánh\u3000\n",
+             "\t", "Lê Ngọc Ẩn Đường\u00a0"],
     "id": ["001234567890", "1.23457E+11", "12345678", None, "0 0 1 2", "079-123-456-789"],
     "dob": ["1990-01-31", "31/01/1990", "1990", None, "", "1990-13-01"],
     "n": pa.array([1, 0, None, 7, -3, 12], pa.int64()),
@@ -36,6 +37,10 @@ EXPRESSIONS = [
     "upper(strip_accents(name))",
     "nfc_normalize(name)",
     "lower(name)",
+    "trim(name)",
+    "ltrim(name)",
+    "rtrim(name)",
+    "trim(name, ' Đ')",
     "trim(regexp_replace(name, '\\s+', ' ', 'g'))",
     "regexp_replace(name, 'n', 'N')",  # DuckDB: first match only
     "regexp_replace(name, 'N', '_', 'gi')",

@@ -122,3 +122,13 @@ def test_a_bad_store_url_is_refused() -> None:
 def test_a_garbage_store_url_is_refused() -> None:
     with pytest.raises(ConfigError, match="not a database URL"):
         _cli("not a url", "users", "list", "--as", "minh")
+
+
+def test_a_citizen_lists_only_their_own_records(store_url: str, run1: Path) -> None:
+    _setup(store_url, run1)
+    _cli(store_url, "users", "add", "an", "--role", "citizen", "--person", "001090000001",
+         "--as", "minh")
+    listed = _cli(store_url, "records", "list", "--as", "an")
+    assert "R1" in listed and "1 in all" in listed and "R2" not in listed
+    with pytest.raises(ConfigError, match="--status done"):
+        _cli(store_url, "records", "list", "--status", "done", "--as", "an")

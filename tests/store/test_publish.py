@@ -216,3 +216,44 @@ def test_run_id_comes_from_the_summary_or_the_content(
     (run_dir / "summary.json").write_text(json.dumps({"by_status": {}}), encoding="utf-8")
     report = _publish(store, actors["minh"], run_dir)
     assert report.run_id == f"run-{report.content_hash[:16]}"
+
+
+def test_inputs_are_found_through_the_runs_summary_with_its_header_mapping(
+    store: Store, actors: dict[str, Actor], tmp_path: Path
+) -> None:
+    """A run made by ``vaxtrust clean`` names its sources (relative paths, header mapping)."""
+    import csv
+
+    spec = baseline()
+    run_dir = spec.write(tmp_path / "run", with_inputs=False)
+    inputs = spec.write(tmp_path / "inputs")
+    renamed = tmp_path / "facility-export.csv"
+    with (inputs / "records.csv").open(encoding="utf-8") as src, \
+            renamed.open("w", newline="", encoding="utf-8") as dst:
+        rows = list(csv.reader(src))
+        rows[0] = ["Mã bản ghi" if h == "record_id" else h for h in rows[0]]
+        csv.writer(dst).writerows(rows)
+    columns = {h: h for h in rows[0] if h != "Mã bản ghi"} | {"record_id": "Mã bản ghi"}
+    summary = {"sources": [
+        {"source": "facility-export.csv", "kind": "records", "columns": columns},
+        {"source": str(inputs / "register.csv"), "kind": "register", "columns": {}},
+    ]}
+    (run_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    located = RunInputs.locate(run_dir)
+    assert located.records == (renamed,)
+    assert _publish(store, actors["minh"], run_dir).new_records == 8
+
+
+def test_a_facilities_file_places_facilities_in_their_province(
+    store: Store, actors: dict[str, Actor], run1: Path, tmp_path: Path
+) -> None:
+    facilities = tmp_path / "facilities.csv"
+    facilities.write_text("facility_id,name,province_code\nHN-02,Trạm Y tế Phường 4,1\n",
+                          encoding="utf-8")
+    _publish(store, actors["minh"], run1, facilities=facilities)
+    from vaxtrust.store.tables import Facility
+
+    with store.transaction() as session:
+        facility = session.get(Facility, "HN-02")
+        assert facility is not None
+        assert (facility.name, facility.province_code) == ("Trạm Y tế Phường 4", "01")

@@ -166,13 +166,21 @@ def _key_type(value: str) -> Any:
 
 
 @trust_app.command("export")
-def trust_list_export_command(keystore: KeyStoreDir, out: OutFile) -> None:
+def trust_list_export_command(
+    keystore: KeyStoreDir,
+    out: OutFile,
+    unsigned: Annotated[bool, typer.Option(
+        "--unsigned", help="Do not sign the list with the CSCA key (verifiers that pin the CSCA refuse it).")] = False,
+    csca_passphrase_env: Annotated[str, typer.Option("--csca-passphrase-env")] = CSCA_PASSPHRASE_ENV,
+) -> None:
     """Export the signers verifiers should trust now (active and retired; not withdrawn or expired)."""
     from vaxtrust.passport.keystore import KeyStore
     from vaxtrust.passport.trustlist import export_trust_list
 
-    trust = export_trust_list(KeyStore.open(keystore), out, now=_now())
-    typer.echo(f"trust list with {len(trust)} signer(s) → {out}")
+    passphrase = None if unsigned else _passphrase(csca_passphrase_env, "CSCA key passphrase (or --unsigned)")
+    trust = export_trust_list(KeyStore.open(keystore), out, now=_now(), csca_passphrase=passphrase)
+    signed = "unsigned" if unsigned else "signed with the CSCA key"
+    typer.echo(f"trust list with {len(trust)} signer(s), {signed} → {out}")
 
 
 # --- revocation ---------------------------------------------------------------------------------
@@ -203,6 +211,9 @@ def revocation_list_export_command(
     hash_type: Annotated[list[str] | None, typer.Option(
         "--hash-type", help="Hash type to publish (repeatable; default all three): "
         "SIGNATURE, UCI, COUNTRYCODEUCI.")] = None,
+    keystore: Annotated[Path | None, typer.Option(
+        "--keystore", help="Sign the list with this key store's CSCA (needs its passphrase).")] = None,
+    csca_passphrase_env: Annotated[str, typer.Option("--csca-passphrase-env")] = CSCA_PASSPHRASE_ENV,
 ) -> None:
     """Export the revoked certificates as hash batches for verifiers."""
     from vaxtrust.passport.batch import JOURNAL, IssuanceJournal
@@ -212,12 +223,18 @@ def revocation_list_export_command(
     unknown = sorted(set(hash_type) - set(HASH_TYPES))
     if unknown:
         raise ConfigError(f"--hash-type {', '.join(unknown)} is not one of {', '.join(HASH_TYPES)}")
+    signing_key = None
+    if keystore is not None:
+        from vaxtrust.passport.keystore import KeyStore
+
+        signing_key = KeyStore.open(keystore).csca_key(_passphrase(csca_passphrase_env, "CSCA key passphrase"))
     with IssuanceJournal(_journal(issued, JOURNAL)) as journal:
         batches = export_revocation_list(
             journal.revocations(country=country), out, country=country, now=_now(),
-            hash_types=[kind for kind in HASH_TYPES if kind in hash_type],
+            hash_types=[kind for kind in HASH_TYPES if kind in hash_type], signing_key=signing_key,
         )
-    typer.echo(f"revocation list with {batches} batch(es) → {out}")
+    signed = "signed with the CSCA key" if signing_key is not None else "unsigned"
+    typer.echo(f"revocation list with {batches} batch(es), {signed} → {out}")
 
 
 def _journal(issued: Path, name: str) -> Path:

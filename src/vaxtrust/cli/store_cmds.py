@@ -324,6 +324,36 @@ def users_list(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
 
 # ---------------------------------------------------------------- records and signing
 
+@records_app.command("list")
+def records_list(
+    actor_name: str = AS_OPTION,
+    status: str | None = typer.Option(None, "--status", help="verified, corrected, review, "
+                                      "unmatched or rejected."),
+    facility: str | None = typer.Option(None, "--facility", help="Facility id."),
+    page: int = typer.Option(1, "--page", min=1),
+    page_size: int = typer.Option(50, "--page-size", min=1, max=1000),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Dose records in your scope (a citizen: their own)."""
+    from vaxtrust.store.records import list_records, log_access
+    from vaxtrust.store.scope import load_actor
+    from vaxtrust.store.tables import RECORD_STATUSES
+
+    if status and status not in RECORD_STATUSES:
+        raise ConfigError(f"--status {status}: use {', '.join(RECORD_STATUSES)}")
+    with _open(db).transaction() as session:
+        actor = load_actor(session, actor_name)
+        result = list_records(session, actor, status=status, facility_id=facility, page=page,
+                              page_size=page_size)
+        log_access(session, actor, f"list:records:{actor.scope_label()}",
+                   f"records list page {page}")
+        rows: list[list[object]] = [[r.record_id, r.facility_id, r.full_name, r.dob, r.gender,
+                                     r.id_number, r.status, r.person_id] for r in result.items]
+    out.print(_table(f"records: page {result.page}/{result.pages}, {result.total} in all",
+                     ["record", "facility", "name", "dob", "gender", "id", "status", "person"],
+                     rows))
+
+
 @records_app.command("authentication-list")
 def records_authentication_list(
     actor_name: str = AS_OPTION,

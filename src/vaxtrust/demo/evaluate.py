@@ -49,10 +49,16 @@ class KindScore:
     review: int
     unmatched_or_rejected: int
     reported: int   # records whose reasons name this kind
+    field_corrected: int   # records with a corrected value for the field this kind damages
+    field_right: int       # ... that equal the truth
 
     @property
     def recall(self) -> float | None:
         return self.linked_right / self.records if self.records else None
+
+    @property
+    def field_accuracy(self) -> float | None:
+        return self.field_right / self.field_corrected if self.field_corrected else None
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,8 @@ class Score:
         for name in ("precision", "recall", "review_rate", "not_in_register_linked_share"):
             data[name] = getattr(self, name)
         data["fields"] = [{**asdict(f), "accuracy": f.accuracy} for f in self.fields]
-        data["kinds"] = [{**asdict(k), "recall": k.recall} for k in self.kinds]
+        data["kinds"] = [{**asdict(k), "recall": k.recall, "field_accuracy": k.field_accuracy}
+                         for k in self.kinds]
         return data
 
 
@@ -274,14 +281,24 @@ def _collect(con: duckdb.DuckDBPyConnection) -> Score:
     kinds = [KindScore(str(k), *map(int, rest)) for k, *rest in con.execute("""
         WITH per_kind AS (
             SELECT unnest(CASE WHEN len(error_kinds) = 0 THEN ['none'] ELSE error_kinds END) AS kind,
-                   right_link, auto_link, status, reasons
-            FROM joined)
+                   * EXCLUDE (error_kinds)
+            FROM joined),
+        with_field AS (
+            SELECT *,
+                   CASE WHEN kind LIKE 'name%' THEN full_name_given WHEN kind LIKE 'dob%' THEN dob_given
+                        WHEN kind LIKE 'gender%' THEN gender_given
+                        WHEN kind LIKE 'id%' THEN id_number_given ELSE false END AS field_given,
+                   CASE WHEN kind LIKE 'name%' THEN full_name_right WHEN kind LIKE 'dob%' THEN dob_right
+                        WHEN kind LIKE 'gender%' THEN gender_right
+                        WHEN kind LIKE 'id%' THEN id_number_right ELSE false END AS field_ok
+            FROM per_kind)
         SELECT kind, count(*), count(*) FILTER (WHERE right_link),
                count(*) FILTER (WHERE auto_link AND NOT right_link),
                count(*) FILTER (WHERE status = 'review'),
                count(*) FILTER (WHERE status IN ('unmatched', 'rejected', 'missing')),
-               count(*) FILTER (WHERE list_contains(reasons, kind))
-        FROM per_kind GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()]
+               count(*) FILTER (WHERE list_contains(reasons, kind)),
+               count(*) FILTER (WHERE field_given), count(*) FILTER (WHERE field_ok)
+        FROM with_field GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()]
     return Score(
         records=int(row[0]), in_register=int(row[1]), not_in_register=int(row[2]),
         missing_results=int(row[3]), status_counts={str(k): int(v) for k, v in statuses.items()},
@@ -321,10 +338,11 @@ def render_table(result: Score) -> Any:
         fields.add_row(f.field, f"{f.corrected:,}", f"{f.right:,}", _percent(f.accuracy))
     kinds = Table(title="per injected error kind")
     for column in ("kind", "records", "recall", "wrong links", "review", "unmatched/rejected",
-                   "reason given"):
+                   "reason given", "field corrected right"):
         kinds.add_column(column, justify="left" if column == "kind" else "right")
     for k in result.kinds:
         kinds.add_row(k.kind, f"{k.records:,}", _percent(k.recall), f"{k.wrong_links:,}",
                       f"{k.review:,}", f"{k.unmatched_or_rejected:,}",
-                      _percent(k.reported / k.records if k.records else None))
+                      _percent(k.reported / k.records if k.records else None),
+                      _percent(k.field_accuracy))
     return Group(head, fields, kinds)

@@ -37,6 +37,15 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _find_all(data: bytes, needle: bytes) -> list[int]:
+    """Start of every occurrence of ``needle``, overlapping ones included (blank line runs)."""
+    found, start = [], data.find(needle)
+    while start != -1:
+        found.append(start)
+        start = data.find(needle, start + 1)
+    return found
+
+
 def _blank_data_rows(path: Path, encoding: str, chunk_size: int = 1 << 24) -> list[int]:
     """Data-row numbers of blank lines in a CSV file, by a fast byte scan.
 
@@ -58,12 +67,12 @@ def _blank_data_rows(path: Path, encoding: str, chunk_size: int = 1 << 24) -> li
             complete, pending = data[: last + len(newline)], data[last + len(newline):]
             # `complete` starts at a line start: a leading newline marks the line before it
             scanned = newline + complete
-            for needle in needles:
-                found = scanned.find(needle)
-                while found != -1:
-                    line = lines_done + scanned.count(newline, 0, found + len(newline))
-                    rows.append(line - 1)  # line 1 is the header
-                    found = scanned.find(needle, found + len(newline))
+            blanks = sorted(found for needle in needles for found in _find_all(scanned, needle))
+            counted_to, line = 0, lines_done
+            for found in blanks:  # count newlines incrementally: many blank lines stay linear
+                line += scanned.count(newline, counted_to, found + len(newline))
+                counted_to = found + len(newline)
+                rows.append(line - 1)  # line 1 is the header
             lines_done += complete.count(newline)
     return sorted(set(rows))
 

@@ -525,6 +525,22 @@ def _bracket(node: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="ELEMENT_AT", expressions=[node.this, index])
 
 
+def _trim(node: exp.Expression) -> exp.Expression:
+    """DuckDB's trim() strips every Unicode space separator (NBSP, U+3000, ...); Spark's only
+    ' '. The same set (category Zs), at the very ends (\\A, \\z: Java's $ would also match
+    before a final newline)."""
+    if node.args.get("expression") is not None:
+        return node  # trim(x, characters) means the same on both
+    position = str(node.args.get("position") or "BOTH").upper()
+    pattern = {"LEADING": r"\A\p{Zs}+", "TRAILING": r"\p{Zs}+\z"}.get(
+        position, r"\A\p{Zs}+|\p{Zs}+\z"
+    )
+    return exp.RegexpReplace(
+        this=node.this, expression=exp.Literal.string(pattern),
+        replacement=exp.Literal.string(""),
+    )
+
+
 def _list_contains(node: exp.Expression) -> exp.Expression:
     """DuckDB answers false when the value is absent, even from a list holding a NULL."""
     position = exp.Anonymous(this="ARRAY_POSITION", expressions=[node.this, node.expression])
@@ -551,6 +567,7 @@ _REWRITES: dict[type[exp.Expression], Callable[[exp.Expression], exp.Expression]
     exp.ArrayAgg: _array_agg,
     exp.Anonymous: _anonymous,
     exp.ArrayContains: _list_contains,
+    exp.Trim: _trim,
     exp.ArrayDistinct: _list_distinct,
 }
 

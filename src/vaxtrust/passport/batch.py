@@ -7,8 +7,9 @@ nobody has seen; the re-run signs those people again and skips everyone already 
 index allows one current certificate per person, so even a bug cannot put two into circulation.
 
 A person whose name, date of birth or doses changed since their certificate was issued gets the
-old one revoked (reason ``record_changed``) and a new one issued. People revoked with ``block`` are
-never signed again by a batch.
+old one revoked (reason ``record_changed``) and a new one issued; if the changed data cannot be
+signed, the old one is revoked all the same. People revoked with ``block`` are never signed again
+by a batch.
 """
 
 from __future__ import annotations
@@ -201,6 +202,10 @@ class IssuanceJournal:
             "ON CONFLICT (person_id) DO UPDATE SET reason = excluded.reason, at = excluded.at",
             (person_id, reason, now.isoformat()),
         )
+
+    def revoke_current(self, uvci: str, *, reason: str, now: datetime) -> None:
+        """Revoke a current certificate inside the open transaction."""
+        self._revoke(uvci, reason=reason, now=now)
 
     def _revoke(self, uvci: str, *, reason: str, now: datetime, replaced_by: str | None = None) -> None:
         changed = self._db.execute(
@@ -451,7 +456,7 @@ def sign_person(
         return _skip(journal, person, "blocked", now)
     reason = why_not_signable(person, allow_flagged=allow_flagged)
     if reason is not None:
-        return _skip(journal, person, reason, now)
+        return _skip(journal, person, reason, now, withdraw=None if unchanged else current)
     try:
         holder = Holder.from_register(person.full_name or "", person.dob or "", person.dob_precision or "")
         doses = [
@@ -463,7 +468,8 @@ def sign_person(
     except (SigningKeyError, UntrustedSigner, CertificateExpired):
         raise  # the signer is unusable: stop, whoever comes next would fail the same way
     except (CertificateError, ValueError) as error:
-        return _skip(journal, person, f"certificate_data: {error}", now)
+        return _skip(journal, person, f"certificate_data: {error}", now,
+                     withdraw=None if unchanged else current)
     journal.record_issued(
         person_id=person.person_id, fingerprint=fingerprint, signer=signer_name, issued=issued,
         replaces=current.uvci if current else None, now=now,
@@ -474,8 +480,13 @@ def sign_person(
     return "renewed" if unchanged else "reissued"
 
 
-def _skip(journal: IssuanceJournal, person: PersonToSign, reason: str, now: datetime) -> str:
+def _skip(journal: IssuanceJournal, person: PersonToSign, reason: str, now: datetime, *,
+          withdraw: CurrentCertificate | None = None) -> str:
+    """Record why a person is not signed; a certificate made of data that has since changed into
+    something unsignable is revoked: it no longer says what the verified record says."""
     journal.record_skipped(person.person_id, reason, now)
+    if withdraw is not None:
+        journal.revoke_current(withdraw.uvci, reason=f"{RECORD_CHANGED}: {reason}", now=now)
     return "skip:" + reason.split(":")[0]  # counted by code; the journal keeps the detail
 
 

@@ -133,7 +133,7 @@ class KeyStore:
     def csca_certificate(self) -> x509.Certificate:
         return pki.load_certificate(self.directory / "csca" / "csca.pem")
 
-    def _csca_key(self, passphrase: pki.Passphrase) -> pki.PrivateKey:
+    def csca_key(self, passphrase: pki.Passphrase) -> pki.PrivateKey:
         key = pki.load_private_key(self.directory / "csca" / "csca.key.p8", passphrase)
         pki.check_key_matches(key, self.csca_certificate, what="the CSCA")
         return key
@@ -165,7 +165,7 @@ class KeyStore:
         """
         self._check_new_name(name)
         replaced = self._check_scope_free(province, facility, replaces)
-        csca_key = self._csca_key(csca_passphrase)
+        csca_key = self.csca_key(csca_passphrase)
         if (key_passphrase is None) == (token is None):
             raise ConfigError("give exactly one of a key passphrase (file key) or a PKCS#11 token")
         file_key: pki.PrivateKey | None = None

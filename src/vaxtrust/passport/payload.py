@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from vaxtrust.errors import CertificateError
@@ -121,8 +122,17 @@ def date_of_birth(value: str) -> str:
 
 def vaccine_product(code: str) -> vaccines.Vaccine | None:
     """The product of an ``mp`` code or product key, from the vaccine mapping of :mod:`vaxtrust.vn`."""
+    return _products_by_code().get(code)
+
+
+@cache
+def _products_by_code() -> dict[str, vaccines.Vaccine]:
+    """Product keys and ``mp`` codes → product (a key wins over an equal ``mp`` code)."""
     known = vaccines.products()
-    return known.get(code) or next((p for p in known.values() if p.mp == code), None)
+    by_mp: dict[str, vaccines.Vaccine] = {}
+    for product in known.values():
+        by_mp.setdefault(product.mp, product)
+    return by_mp | known
 
 
 def vaccination_entry(doses: Sequence[Dose], *, issuer: str, uvci: str) -> dict[str, Any]:

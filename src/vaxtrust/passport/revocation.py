@@ -10,6 +10,8 @@ Three hash types, each the first 16 bytes (128 bits) of a SHA-256:
 The exported list groups hashes in batches like the DCC Gateway's ``{country, expires, kid,
 hashType, entries: [{hash}]}`` (base64 hashes, at most 1000 per batch). A verifier loads it as a
 :class:`RevocationList`, which implements :class:`~vaxtrust.passport.signer.RevocationCheck`.
+Like the trust list, the exported list is signed with the CSCA key, so nobody can drop an entry
+unnoticed by a verifier that pins the CSCA.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from cryptography import x509
+
 from vaxtrust.errors import InputError
+from vaxtrust.passport.pki import PrivateKey
 
 REVOCATION_LIST_FORMAT = "vaxtrust-revocation-list/1"
 HashType = Literal["SIGNATURE", "UCI", "COUNTRYCODEUCI"]
@@ -100,10 +105,15 @@ def revocation_document(
 
 def export_revocation_list(
     revocations: Iterable[Revocation], path: Path, *, country: str, now: datetime,
-    hash_types: Iterable[HashType] = HASH_TYPES,
+    hash_types: Iterable[HashType] = HASH_TYPES, signing_key: PrivateKey | None = None,
 ) -> int:
-    """Write the list to ``path``; returns the number of batches."""
+    """Write the list to ``path`` (signed when a CSCA ``signing_key`` is given); returns the number
+    of batches."""
+    from vaxtrust.passport.trustlist import sign_document
+
     document = revocation_document(revocations, country=country, now=now, hash_types=hash_types)
+    if signing_key is not None:
+        document = sign_document(document, signing_key)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     return len(document["batches"])
@@ -128,20 +138,30 @@ class RevocationList:
         )
 
     @classmethod
-    def load(cls, path: Path, *, now: datetime) -> RevocationList:
-        """Read an exported list, skipping batches that expired before ``now``."""
+    def load(
+        cls, path: Path, *, now: datetime, pinned_cscas: Iterable[x509.Certificate] | None = None,
+    ) -> RevocationList:
+        """Read an exported list, skipping batches that expired before ``now``; with
+        ``pinned_cscas`` the list must be signed by one of them."""
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError("revocation list not found", path=str(path)) from None
         except (OSError, UnicodeDecodeError, ValueError) as error:
             raise InputError(f"not a readable JSON revocation list ({error})", path=str(path)) from None
-        return cls.from_document(document, now=now, source=str(path))
+        return cls.from_document(document, now=now, source=str(path), pinned_cscas=pinned_cscas)
 
     @classmethod
-    def from_document(cls, document: Any, *, now: datetime, source: str = "revocation list") -> RevocationList:
+    def from_document(
+        cls, document: Any, *, now: datetime, source: str = "revocation list",
+        pinned_cscas: Iterable[x509.Certificate] | None = None,
+    ) -> RevocationList:
+        from vaxtrust.passport.trustlist import check_list_signature
+
         if not isinstance(document, dict) or document.get("format") != REVOCATION_LIST_FORMAT:
             raise InputError(f"not a {REVOCATION_LIST_FORMAT} document", path=source)
+        if pinned_cscas is not None:
+            check_list_signature(document, list(pinned_cscas), required=True, source=source)
         revoked = cls()
         for index, batch in enumerate(document.get("batches", [])):
             where = f"batches[{index}]"

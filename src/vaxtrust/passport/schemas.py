@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -33,7 +33,14 @@ def schema_version_for(ver: object) -> str:
     Test data carry patch versions that were never published (``1.0.4``); they are read with the
     newest schema of their minor version, as the schema FAQ advises.
     """
-    match = _VERSION.match(ver) if isinstance(ver, str) else None
+    if not isinstance(ver, str):
+        raise InvalidCertificate(f"schema: payload version {ver!r} is not MAJOR.MINOR.PATCH")
+    return _schema_version_for(ver)
+
+
+@lru_cache(maxsize=64)
+def _schema_version_for(ver: str) -> str:
+    match = _VERSION.match(ver)
     if not match:
         raise InvalidCertificate(f"schema: payload version {ver!r} is not MAJOR.MINOR.PATCH")
     major, minor, patch = (int(part) for part in match.groups())
@@ -80,11 +87,13 @@ def _fast_validator(version: str) -> Callable[[Any], Any]:
 
     The DCC schemas use only draft-07 keywords (``$defs`` is reached by JSON pointer), so they
     compile as draft-07; both validators share the same date/date-time checks, and a test keeps
-    their verdicts equal on every dgc-testdata payload. jsonschema then explains any failure.
+    their verdicts equal on every dgc-testdata payload. jsonschema then explains any failure, so
+    fastjsonschema need not build detailed exceptions (its ``oneOf`` raises one per group absent).
     """
     text = (_DATA / "schema" / version / "DCC.combined-schema.json").read_text("utf-8")
     schema = json.loads(text) | {"$schema": "http://json-schema.org/draft-07/schema#"}
-    return fastjsonschema.compile(schema, formats={"date": _is_date, "date-time": _is_date_time})
+    return fastjsonschema.compile(schema, formats={"date": _is_date, "date-time": _is_date_time},
+                                  detailed_exceptions=False)
 
 
 def _is_valid(payload: Any, version: str) -> bool:

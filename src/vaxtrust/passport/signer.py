@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from cryptography import x509
@@ -20,6 +21,8 @@ from vaxtrust.errors import SigningKeyError
 
 COSE_ES256 = -7
 COSE_PS256 = -37
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_PSS_SHA256 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
 
 def kid_of(certificate: x509.Certificate) -> bytes:
@@ -60,24 +63,20 @@ class LocalKeySigner:
         elif not isinstance(self.private_key, rsa.RSAPrivateKey):
             raise SigningKeyError(f"unsupported key type {type(self.private_key).__name__}")
 
-    @property
+    # Hashing the DER costs a third of an ES256 signature: once per signer, not per certificate.
+    @cached_property
     def kid(self) -> bytes:
         return kid_of(self.certificate)
 
-    @property
+    @cached_property
     def algorithm(self) -> int:
         return COSE_ES256 if isinstance(self.private_key, ec.EllipticCurvePrivateKey) else COSE_PS256
 
     def sign(self, message: bytes) -> bytes:
         if isinstance(self.private_key, ec.EllipticCurvePrivateKey):
-            der = self.private_key.sign(message, ec.ECDSA(hashes.SHA256()))
-            r, s = decode_dss_signature(der)
+            r, s = decode_dss_signature(self.private_key.sign(message, _ECDSA_SHA256))
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-        return self.private_key.sign(
-            message,
-            padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
-            hashes.SHA256(),
-        )
+        return self.private_key.sign(message, _PSS_SHA256, hashes.SHA256())
 
 
 class TrustAnchors(Protocol):

@@ -10,6 +10,11 @@ Shape (entries follow the DCC Gateway's trust-list fields ``kid``, ``country``, 
 Presence on the list is what makes a signer valid (hcert §5.1): withdrawn and expired signers are
 left out; retired ones stay so what they signed keeps verifying. On loading, every DSC must be
 signed by a CSCA: the ones pinned by the verifier, or else the ones in the file.
+
+The list itself is signed with the CSCA key (``"signature": {"alg", "value"}`` over the canonical
+JSON of the rest: sorted keys, no spaces, UTF-8). Without it anyone could put a withdrawn (still
+CSCA-certified) signer back on a list; so a verifier that pins CSCAs accepts only a list signed by
+one of them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from vaxtrust.errors import InputError, UntrustedSigner
@@ -97,6 +105,7 @@ class TrustList:
             for index, entry in enumerate(document.get("csca", []))
         ]
         anchors = list(pinned_cscas) if pinned_cscas is not None else file_cscas
+        check_list_signature(document, anchors, required=pinned_cscas is not None, source=source)
         signers = []
         for index, entry in enumerate(document.get("certificates", [])):
             where = f"certificates[{index}]"
@@ -149,13 +158,70 @@ def trust_list_of(store: KeyStore, *, now: datetime) -> TrustList:
     return TrustList(signers, [csca])
 
 
-def export_trust_list(store: KeyStore, path: Path, *, now: datetime) -> TrustList:
-    """Write the store's trust list as JSON to ``path``; returns what was written."""
+def export_trust_list(
+    store: KeyStore, path: Path, *, now: datetime, csca_passphrase: pki.Passphrase | None = None,
+) -> TrustList:
+    """Write the store's trust list as JSON to ``path`` (signed with the CSCA key when its
+    passphrase is given); returns what was written."""
     trust = trust_list_of(store, now=now)
     document = trust.to_document(country=store.country, issued_at=now)
+    if csca_passphrase is not None:
+        document = sign_document(document, store.csca_key(csca_passphrase))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return trust
+
+
+def canonical_bytes(document: dict[str, Any]) -> bytes:
+    """What the list signature covers: the document without its signature, canonical JSON."""
+    unsigned = {key: value for key, value in document.items() if key != "signature"}
+    return json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign_document(document: dict[str, Any], key: pki.PrivateKey) -> dict[str, Any]:
+    """The document with a signature by ``key`` (ES256 as DER ECDSA, or PS256)."""
+    message = canonical_bytes(document)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        algorithm, value = "ES256", key.sign(message, ec.ECDSA(hashes.SHA256()))
+    else:
+        algorithm, value = "PS256", key.sign(message, _PSS, hashes.SHA256())
+    return document | {"signature": {"alg": algorithm, "value": base64.b64encode(value).decode("ascii")}}
+
+
+_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+
+
+def check_list_signature(
+    document: dict[str, Any], anchors: list[x509.Certificate], *, required: bool, source: str
+) -> None:
+    """Raise unless the document's signature verifies with one of ``anchors`` (absent: ok unless required)."""
+    signature = document.get("signature")
+    if signature is None:
+        if required:
+            raise UntrustedSigner(f"{source}: the list is not signed; a pinned CSCA must sign it")
+        return
+    try:
+        value = base64.b64decode(signature["value"], validate=True)
+        algorithm = signature["alg"]
+    except (KeyError, TypeError, binascii.Error):
+        raise InputError("signature is not {alg, value (base64)}", path=source) from None
+    message = canonical_bytes(document)
+    if not any(_verifies(csca, algorithm, value, message) for csca in anchors):
+        raise UntrustedSigner(f"{source}: the list signature does not verify with a trusted CSCA")
+
+
+def _verifies(csca: x509.Certificate, algorithm: str, value: bytes, message: bytes) -> bool:
+    key = csca.public_key()
+    try:
+        if algorithm == "ES256" and isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(value, message, ec.ECDSA(hashes.SHA256()))
+        elif algorithm == "PS256" and isinstance(key, rsa.RSAPublicKey):
+            key.verify(value, message, _PSS, hashes.SHA256())
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _entry(certificate: x509.Certificate, country: str, kind: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.engine import Engine, create_engine
-from vaxtrust.errors import ConfigError
+from vaxtrust.errors import ConfigError, InputError
 from vaxtrust.ingest.load import SourceCount, ingest
 from vaxtrust.ingest.readers import inspect_file
 from vaxtrust.pipeline.consolidate import dose_history_sql
@@ -83,6 +83,9 @@ def _run(
     with clock.time("ingest"):
         sources += ingest(engine, "register", [register], today=today, console=console,
                           mapping=settings.mapping.register)
+        if sources[0].accepted == 0:
+            raise InputError(f"no usable register rows: all {sources[0].rows_in:,} were rejected "
+                             f"(first reason: {_first_reject(engine)})", path=str(register))
         sources += ingest(engine, "records", records, today=today, console=console,
                           mapping=settings.mapping.records)
     with clock.time("standardise"):
@@ -108,6 +111,12 @@ def _run(
         summary.write(staging / RUN_SUMMARY)
         console.stage_finished("outputs", len(final))
     return summary
+
+
+def _first_reject(engine: Engine) -> str:
+    rows = engine.query("SELECT row_number, field, reason FROM rejects ORDER BY row_number "
+                        "LIMIT 1", stage="ingest").to_pylist()
+    return f"row {rows[0]['row_number']}, {rows[0]['field']}: {rows[0]['reason']}" if rows else "-"
 
 
 def _standardise(engine: Engine, console: Console) -> None:

@@ -38,6 +38,14 @@ def _enable_sqlite_rules(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # We issue BEGIN ourselves (below) instead of the driver's lazy, deferred one.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    # Every transaction takes SQLite's write lock at once: writers queue (busy_timeout) instead of
+    # failing mid-way, and the audit chain's head cannot change between reading it and appending.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -56,6 +64,7 @@ def make_engine(url: str) -> Engine:
         raise ConfigError(f"store URL {url!r} needs a driver that is not installed: {error}") from error
     if backend == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_rules)
+        event.listen(engine, "begin", _begin_immediate)
     return engine
 
 

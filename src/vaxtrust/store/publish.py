@@ -470,12 +470,13 @@ def _apply_reference_data(connection: Connection) -> None:
         SELECT DISTINCT province_code FROM stage_facilities
         WHERE province_code IS NOT NULL
           AND province_code NOT IN (SELECT code FROM province)""")
+    # The facilities file names facilities; a known facility keeps its province (its scope).
     _run_sql(connection, """
         INSERT INTO facility (facility_id, name, province_code)
         SELECT facility_id, max(name), max(province_code) FROM stage_facilities
         WHERE province_code IS NOT NULL
-          AND facility_id NOT IN (SELECT facility_id FROM facility)
-        GROUP BY facility_id""")
+        GROUP BY facility_id
+        ON CONFLICT (facility_id) DO UPDATE SET name = excluded.name""")
     # Unknown facilities are registered in the province their first record names.
     _run_sql(connection, """
         INSERT INTO province (code)
@@ -665,6 +666,8 @@ def publish_run(
     if connection.dialect.name == "postgresql":
         # Set-based statements over staged rows: JIT compilation costs more than it saves.
         connection.exec_driver_sql("SET LOCAL jit = off")
+        # Joins of a million staged rows against the store fit in memory instead of spilling.
+        connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     _apply_reference_data(connection)
     _classify_records(connection)
     corrections = _correct_updated_records(connection, run_id, actor.username, now)

@@ -187,12 +187,16 @@ class Correction(Base):
 
 
 class DoseHistory(Base):
+    """Each person's consolidated doses, as the newest run computed them.
+
+    Derived data, replaced per person on publish and written only joined to the records it
+    describes, so it carries no foreign keys (their per-row checks dominate a national publish).
+    """
+
     __tablename__ = "dose_history"
 
-    person_id: Mapped[str] = mapped_column(ForeignKey("person.person_id"), primary_key=True)
-    record_id: Mapped[str] = mapped_column(
-        ForeignKey("vaccination_record.record_id"), primary_key=True
-    )
+    person_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     dose_number: Mapped[int | None] = mapped_column(Integer)
     vaccine_mp: Mapped[str | None] = mapped_column(String(64))
     vaccine_ma: Mapped[str | None] = mapped_column(String(64))

@@ -244,22 +244,40 @@ class Repair:
     encoding: Encoding | None = None
 
 
-def _score(text: str) -> tuple[int, int, int] | None:
-    """(no damage signs left, valid syllables, -invalid words) for a reading of a name; None
-    when characters outside the alphabet remain."""
-    if any(ch not in CLEAN_LETTERS and ch not in _HARMLESS for ch in text):
+# Readings are computed per whitespace-separated token (cached: the same damaged syllables recur
+# in thousands of names). ASCII whitespace only: U+00A0 is part of UTF-8 mojibake ("Ã\xa0" = à).
+_TOKENS_RE: Final = re.compile(r"([ \t\n\r\f\v]+)")
+_ENCODINGS: Final[tuple[Encoding | None, ...]] = (None, "utf8_as_cp1252", "vni", "tcvn3")
+_Parts = tuple[bool, int, int]  # (damage signs left, valid syllables, words)
+
+
+@lru_cache(maxsize=200_000)
+def _token_reading(token: str, encoding: Encoding | None) -> tuple[str, _Parts] | None:
+    """One token read in ``encoding`` (None: as typed) and its score parts; None when that
+    reading is impossible or leaves characters outside the alphabet."""
+    reading: str | None
+    if encoding is None:
+        reading = token.replace("\u00d0", "Đ")  # Ð (Icelandic eth) typed for Đ
+    elif encoding == "utf8_as_cp1252":
+        reading = decode_utf8_read_as_cp1252(token)
+    elif all(ord(ch) < 256 or ch in _CP1252_BYTE for ch in token):
+        reading = decode_vni(token) if encoding == "vni" else decode_tcvn3(token)
+    else:
+        reading = None
+    if reading is None or any(ch not in CLEAN_LETTERS and ch not in _HARMLESS for ch in reading):
         return None
-    words = LETTER_RUNS_RE.findall(text.lower())
+    words = LETTER_RUNS_RE.findall(reading.lower())
     valid = sum(1 for w in words if is_vietnamese_syllable(w))
-    return (0 if looks_damaged(text) else 1), valid, valid - len(words)
+    return reading, (looks_damaged(reading), valid, len(words))
 
 
 def repair(text: str) -> Repair:
     """Repair legacy-encoding damage in ``text`` (NFC in, NFC out).
 
-    Only acts when :func:`looks_damaged`; then tries each reading (UTF-8 seen as cp1252, VNI,
-    TCVN3) and keeps the one that yields the most Vietnamese syllables, provided it contains only
-    Vietnamese letters. Text whose damage no reading explains comes back unchanged as
+    Only acts when :func:`looks_damaged`; then reads the text as typed, as UTF-8 seen as cp1252,
+    as VNI and as TCVN3, and keeps the reading that leaves no damage signs and has the most
+    Vietnamese syllables (ties keep the earlier reading, as typed first), provided it contains
+    only Vietnamese letters. Text whose damage no reading explains comes back unchanged as
     ``unrepairable`` (for example bytes already lost as ``?`` or U+FFFD).
     """
     text = unicodedata.normalize("NFC", text)
@@ -267,28 +285,20 @@ def repair(text: str) -> Repair:
         return Repair(text.replace("\u00d0", "Đ"), "unrepairable")  # bytes already replaced
     if not looks_damaged(text):
         return Repair(text, "clean")
-    as_is = text.replace("\u00d0", "Đ")  # Ð (Icelandic eth) typed for Đ
+    tokens = _TOKENS_RE.split(text)
     best: tuple[tuple[int, int, int], str, Encoding | None] | None = None
-    as_is_score = _score(as_is)
-    if as_is_score is not None:
-        best = (as_is_score, as_is, None)
-    for encoding, candidate in _readings(text):
-        score = _score(candidate)
-        if score is not None and (best is None or score > best[0]):
-            best = (score, candidate, encoding)
+    for encoding in _ENCODINGS:
+        parts = [_token_reading(token, encoding) for token in tokens]
+        if any(part is None for part in parts):
+            continue
+        readings = [part for part in parts if part is not None]
+        valid = sum(p[1][1] for p in readings)
+        score = (0 if any(p[1][0] for p in readings) else 1, valid,
+                 valid - sum(p[1][2] for p in readings))
+        if best is None or score > best[0]:
+            best = (score, "".join(p[0] for p in readings), encoding)
     if best is None:
-        return Repair(as_is, "unrepairable")
+        return Repair(text.replace("\u00d0", "Đ"), "unrepairable")
     if best[2] is None:
         return Repair(best[1], "clean")
     return Repair(unicodedata.normalize("NFC", best[1]), "repaired", best[2])
-
-
-def _readings(text: str) -> list[tuple[Encoding, str]]:
-    readings: list[tuple[Encoding, str]] = []
-    utf8 = decode_utf8_read_as_cp1252(text)
-    if utf8 is not None and utf8 != text:
-        readings.append(("utf8_as_cp1252", utf8))
-    if all(ord(ch) < 256 or ch in _CP1252_BYTE for ch in text):
-        readings.append(("vni", decode_vni(text)))
-        readings.append(("tcvn3", decode_tcvn3(text)))
-    return readings

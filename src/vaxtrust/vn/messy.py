@@ -47,11 +47,11 @@ def _name(rng: random.Random) -> str:
     words = [rng.choice(SURNAMES), middle, second, given]
     name = " ".join(w for w in words if w)
     roll = rng.random()
-    if roll < 0.08:
+    if roll < 0.05:
         return encode_tcvn3(name).decode("cp1252", errors="replace")
-    if roll < 0.14:
+    if roll < 0.09:
         return encode_vni(name).decode("cp1252", errors="replace")
-    if roll < 0.17:
+    if roll < 0.11:
         return name.encode("utf-8").decode("cp1252", errors="replace")
     if roll < 0.25:
         return name.upper()
@@ -123,17 +123,35 @@ FIELDS: dict[str, Callable[[random.Random], str]] = {
 }
 
 
+# Fields that belong to the person (typed again at each dose, usually the same way).
+PERSON_FIELDS = ("full_name", "dob", "gender", "id_number", "phone")
+RETYPED = 0.15  # share of doses where a person's field was typed afresh (possibly differently)
+
+
 def messy_records(rows: int, seed: int = 7) -> pa.Table:
-    """A ``raw_records`` table of ``rows`` synthetic messy dose records (all text)."""
+    """A ``raw_records`` table of ``rows`` synthetic messy dose records (all text).
+
+    People get 1-3 doses (2.4 on average, as in Viet Nam's campaign); each dose repeats the
+    person's fields as first typed, except that 15% of fields are typed again.
+    """
     rng = random.Random(seed)
     columns: dict[str, list[str]] = {name: [] for name in ("record_id", *FIELDS, "province",
                                                            "district", "commune", "source",
                                                            "row_number")}
+    person: dict[str, str] = {}
+    place: tuple[str, str, str] = PLACES[0]
+    doses_left = 0
     for i in range(rows):
+        if doses_left == 0:
+            person = {name: FIELDS[name](rng) for name in PERSON_FIELDS}
+            place = rng.choice(PLACES)
+            doses_left = rng.choice((1, 2, 2, 3, 3))
+        doses_left -= 1
         columns["record_id"].append(f"R{i}")
         for name, make in FIELDS.items():
-            columns[name].append(make(rng))
-        place = rng.choice(PLACES)
+            typed_before = person.get(name)
+            fresh = typed_before is None or rng.random() < RETYPED
+            columns[name].append(make(rng) if fresh else typed_before)
         for name, value in zip(("province", "district", "commune"), place, strict=True):
             columns[name].append(value)
         columns["source"].append("messy.csv")

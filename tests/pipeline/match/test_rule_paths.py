@@ -211,3 +211,61 @@ def test_stages_are_reported(engine: Engine) -> None:
     run_matching(engine, RULES_ONLY, console)
     assert console.stages() == ["match_exact", "match_id_anchored", "match_id_repair",
                                 "match_household_evidence"]
+
+
+def test_tone_style_is_reported_on_a_verified_record(engine: Engine) -> None:
+    styled = record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001")
+    styled["name_flags"] = ["name_tone_style"]
+    row = decide(engine, [styled])["r1"]
+    assert row["status"] == "verified"
+    assert row["reasons"] == ["name_tone_style"]
+
+
+def test_record_agreeing_with_a_less_precise_register_date_is_verified(engine: Engine) -> None:
+    register = [person("001080000009", "Hoàng Văn Nam", "1980-05", "M")]
+    row = decide(engine, [record("r1", "Hoàng Văn Nam", "1980-05-01", "M", "001080000009")],
+                 register)["r1"]
+    assert row["status"] == "verified"
+    assert row["corrected_dob"] is None
+
+
+def test_corrected_dob_is_as_precise_as_the_register(engine: Engine) -> None:
+    register = [person("001080000009", "Hoàng Văn Nam", "1980-05", "M")]
+    row = decide(engine, [record("r1", "Hoàng Văn Nam", "1980", "M", "001080000009")],
+                 register)["r1"]
+    assert row["status"] == "verified"  # the year agrees with all the register knows
+
+
+def test_name_parts_are_compared_by_position_whatever_the_split(engine: Engine) -> None:
+    register = [person("001080000009", "Võ Anh Minh", "1976-06-11", "M")]
+    typed = record("r1", "Vũ Minh", "1976-06-11", "M", "001080000009")
+    typed["surname_fold"], typed["middle_fold"] = "VU MINH", ""  # a compound-surname split
+    row = decide(engine, [typed], register)["r1"]
+    assert row["status"] == "corrected"
+    assert row["reasons"] == ["name_middle_dropped"]
+
+
+def test_conflicting_evidence_lends_nobody(engine: Engine) -> None:
+    # Two register namesakes born the same day sharing a phone, each with a record of their own.
+    register = [person("001080000001", "Nguyễn Văn Hùng", "1980-05-12", "M"),
+                person("001080000002", "Nguyễn Văn Hùng", "1980-05-12", "M")]
+    records = [
+        record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001", phone="0912345678"),
+        record("r2", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000002", phone="0912345678"),
+        record("r3", "Nguyễn Văn Hùng", "1980-05-12", "M", None, phone="0912345678"),
+    ]
+    result = decide(engine, records, register)
+    assert result["r1"]["status"] == result["r2"]["status"] == "verified"
+    assert result["r3"]["status"] == "unmatched"
+    assert result["r3"]["person_id"] is None
+
+
+@pytest.mark.parametrize("change", [
+    {"auto_link": 1.5}, {"review_floor": -0.1}, {"review_floor": 0.99},
+    {"review_candidates": 0}, {"candidate_floor": 0.5},
+])
+def test_invalid_settings_are_refused(change: dict[str, Any]) -> None:
+    from vaxtrust.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="match setting"):
+        MatchSettings(**change)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import cbor2
@@ -27,6 +28,9 @@ ES256 = -7
 PS256 = -37
 ALGORITHM_NAMES = {ES256: "ES256", PS256: "PS256"}
 MIN_RSA_BITS = 2048
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+# Salt length per RFC 8230 is 32; AUTO accepts it and the rare issuer that used another.
+_PSS_ANY_SALT = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 
 
 class SignatureError(ValueError):
@@ -70,6 +74,12 @@ class Sign1:
         return bytes(kid) if isinstance(kid, bytes | bytearray) else None
 
 
+@lru_cache(maxsize=256)
+def protected_header(algorithm: int, kid: bytes) -> bytes:
+    """The encoded protected header ``{1: alg, 4: kid}``: the same bytes for every certificate of a signer."""
+    return cbor2.dumps({HEADER_ALG: algorithm, HEADER_KID: kid})
+
+
 def sig_structure(protected_bytes: bytes, payload: bytes) -> bytes:
     """The bytes that are signed: ``["Signature1", protected, external_aad = b"", payload]``."""
     return cbor2.dumps(["Signature1", protected_bytes, b"", payload])
@@ -86,7 +96,7 @@ def sign1_with_signature(payload: bytes, *, algorithm: int, kid: bytes,
     """The tagged COSE_Sign1 and its signature (revocation lists hash the signature)."""
     if algorithm not in ALGORITHM_NAMES:
         raise UnsupportedAlgorithm(f"algorithm {algorithm} is not ES256 (-7) or PS256 (-37)")
-    protected = cbor2.dumps({HEADER_ALG: algorithm, HEADER_KID: kid})
+    protected = protected_header(algorithm, bytes(kid))
     signature = sign(sig_structure(protected, payload))
     return cbor2.dumps(cbor2.CBORTag(TAG_SIGN1, [protected, {}, payload, signature])), signature
 
@@ -139,7 +149,7 @@ def _verify_es256(public_key: object, signature: bytes, signed: bytes) -> None:
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
                                int.from_bytes(signature[32:], "big"))
     try:
-        public_key.verify(der, signed, ec.ECDSA(hashes.SHA256()))
+        public_key.verify(der, signed, _ECDSA_SHA256)
     except InvalidSignature:
         raise BadSignature("ES256 signature does not verify") from None
 
@@ -150,11 +160,7 @@ def _verify_ps256(public_key: object, signature: bytes, signed: bytes) -> None:
     if public_key.key_size < MIN_RSA_BITS:
         raise WrongKeyType(f"PS256 needs RSA of at least {MIN_RSA_BITS} bits, got {public_key.key_size}")
     try:
-        # Salt length per RFC 8230 is 32; AUTO accepts it and the rare issuer that used another.
-        public_key.verify(signature, signed,
-                          padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
-                                      salt_length=padding.PSS.AUTO),
-                          hashes.SHA256())
+        public_key.verify(signature, signed, _PSS_ANY_SALT, hashes.SHA256())
     except InvalidSignature:
         raise BadSignature("PS256 signature does not verify") from None
 

@@ -54,18 +54,22 @@ def _comparisons() -> list[Any]:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    def level(sql: str, label: str) -> Any:
+        # Written in DuckDB SQL; Splink translates it for the engine it runs on.
+        return cll.CustomLevel(sql, label, base_dialect_str="duckdb")
+
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_fold"),
             cll.ExactMatchLevel("name_fold"),
-            cll.CustomLevel("name_sorted_l = name_sorted_r", "tokens reordered"),
-            cll.CustomLevel("surname_fold_l = surname_fold_r AND given_fold_l = given_fold_r",
+            level("name_sorted_l = name_sorted_r", "tokens reordered"),
+            level("surname_fold_l = surname_fold_r AND given_fold_l = given_fold_r",
                             "middle name differs"),
-            cll.CustomLevel("given_fold_l = given_fold_r AND "
+            level("given_fold_l = given_fold_r AND "
                             "jaro_winkler_similarity(name_fold_l, name_fold_r) >= 0.9",
                             "given equal, rest similar"),
-            cll.CustomLevel("damerau_levenshtein(name_fold_l, name_fold_r) <= 2", "typo"),
+            level("damerau_levenshtein(name_fold_l, name_fold_r) <= 2", "typo"),
             cll.ElseLevel(),
         ],
     )
@@ -73,14 +77,14 @@ def _comparisons() -> list[Any]:
         output_column_name="dob",
         comparison_levels=[
             cll.NullLevel("dob"),
-            cll.CustomLevel("dob_l = dob_r AND dob_precision_l = dob_precision_r", "exact"),
-            cll.CustomLevel("dob_year_l = dob_year_r AND dob_month_l = dob_day_r"
+            level("dob_l = dob_r AND dob_precision_l = dob_precision_r", "exact"),
+            level("dob_year_l = dob_year_r AND dob_month_l = dob_day_r"
                             " AND dob_day_l = dob_month_r", "day and month swapped"),
-            cll.CustomLevel("hamming(strftime(dob_l, '%Y%m%d'), strftime(dob_r, '%Y%m%d')) = 1",
+            level("hamming(strftime(dob_l, '%Y%m%d'), strftime(dob_r, '%Y%m%d')) = 1",
                             "one digit"),
-            cll.CustomLevel("dob_year_l = dob_year_r AND (dob_precision_l <> 'day'"
+            level("dob_year_l = dob_year_r AND (dob_precision_l <> 'day'"
                             " OR dob_precision_r <> 'day')", "year only"),
-            cll.CustomLevel("dob_year_l = dob_year_r", "same year"),
+            level("dob_year_l = dob_year_r", "same year"),
             cll.ElseLevel(),
         ],
     )
@@ -139,6 +143,7 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
     to link (no open record with a name).
     """
     from splink import Linker, SettingsCreator
+    from splink.blocking_rule_library import CustomRule
 
     labels = _prepare_inputs(engine, open_records, candidates, settings)
     open_count = int(engine.query(
@@ -160,7 +165,8 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
         SettingsCreator(
             link_type="link_only",
             comparisons=_comparisons(),
-            blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
+            blocking_rules_to_generate_predictions=[
+                CustomRule(rule, sql_dialect="duckdb") for rule in BLOCKING_RULES],
             probability_two_random_records_match=1.0 / max(register_size, 1),
             retain_matching_columns=False,
             additional_columns_to_retain=["is_open"],

@@ -59,10 +59,11 @@ class MatchSettings:
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"match setting {name} must be within [0, 1], got {value}")
         if not self.candidate_floor <= self.review_floor <= self.auto_link:
-            raise ConfigError("match settings need candidate_floor <= review_floor <= auto_link")
-        if self.review_candidates < 1 or self.training_labels < 1 or self.u_max_pairs < 1:
-            raise ConfigError("match settings review_candidates, training_labels and "
-                              "u_max_pairs must be positive")
+            raise ConfigError("match setting review_floor must lie between candidate_floor and "
+                              "auto_link")
+        for name in ("review_candidates", "training_labels", "u_max_pairs"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"match setting {name} must be positive")
 
     def auto_link_sql(self, path_column: str = "path") -> str:
         """The automatic-link threshold of a candidate's path, as SQL."""

@@ -227,16 +227,10 @@ def upgrade() -> None:
         sa.Column("duplicate_of", sa.String(length=64), nullable=True),
         sa.Column("flags", sa.Text(), nullable=False),
         sa.Column("run_id", sa.String(length=80), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["person.person_id"], name=op.f("fk_dose_history_person_id_person")
-        ),
-        sa.ForeignKeyConstraint(
-            ["record_id"],
-            ["vaccination_record.record_id"],
-            name=op.f("fk_dose_history_record_id_vaccination_record"),
-        ),
         sa.PrimaryKeyConstraint("person_id", "record_id", name=op.f("pk_dose_history")),
     )
+    with op.batch_alter_table("dose_history", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_dose_history_record_id"), ["record_id"], unique=False)
     op.create_table(
         "review_item",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -372,6 +366,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_review_item_queue")
 
     op.drop_table("review_item")
+    with op.batch_alter_table("dose_history", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dose_history_record_id"))
+
     op.drop_table("dose_history")
     with op.batch_alter_table("vaccination_record", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_vaccination_record_province_code"))
