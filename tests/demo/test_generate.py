@@ -264,8 +264,33 @@ def test_parquet_records_hold_the_same_rows_as_csv(small: Generated, tmp_path: P
     assert pq.read_table(tmp_path / "pq" / "records.parquet").equals(small.records())
 
 
+def test_a_chosen_province_only(tmp_path: Path) -> None:
+    generate(GenerateOptions(persons=600, seed=3, out=tmp_path / "na", provinces=("40",)))
+    generated = Generated(tmp_path / "na", {})
+    assert set(generated.register()["province_code"].to_pylist()) == {"40"}
+    assert set(generated.persons()["province_code"].to_pylist()) == {"40"}
+    assert {r["province"] for r in generated.records().to_pylist()} <= {"Tỉnh Nghệ An", "Nghệ An", ""}
+
+
+def test_xlsx_records_are_text_cells(small: Generated, tmp_path: Path) -> None:
+    import openpyxl
+
+    generate(GenerateOptions(persons=4_000, seed=11, out=tmp_path / "x", chunk_persons=2_500,
+                             records_format="xlsx"))
+    sheet = openpyxl.load_workbook(tmp_path / "x" / "records.xlsx", read_only=True)["records"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == DOSE_RECORD_COLUMNS
+    expected = small.records().to_pylist()
+    assert len(rows) - 1 == len(expected)
+    for row, record in zip(rows[1:200], expected, strict=False):
+        assert all(isinstance(v, str) or v is None for v in row)
+        assert tuple(v or "" for v in row) == tuple(record[c] for c in DOSE_RECORD_COLUMNS)
+
+
 @pytest.mark.parametrize(("options", "message"), [
-    ({"records_format": "xlsx"}, "--format must be one of csv, parquet"),
+    ({"provinces": ("99",)}, "--province '99' is not a pre-2025 GSO province code"),
+    ({"records_format": "ods"}, "--format must be one of csv, parquet, xlsx"),
+    ({"records_format": "xlsx", "persons": 500_000}, "--format xlsx is for up to 400,000 persons"),
     ({"persons": 0}, "--persons must be between 1"),
     ({"persons": -5}, "--persons must be between 1"),
     ({"error_scale": -1.0}, "--error-scale must be between 0 and 20"),

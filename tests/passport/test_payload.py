@@ -88,3 +88,26 @@ def test_fast_and_reference_validators_agree_on_every_testdata_payload() -> None
             assert fast == reference, (path, version)
             checked += 1
     assert checked > 1000
+
+
+def _with_entry(payload: dict, **changes: object) -> dict:
+    return {**payload, "v": [{**payload["v"][0], **changes}]}
+
+
+@pytest.mark.parametrize("change", [
+    lambda p: _with_entry(p, dn=True),                       # a bool is not an integer
+    lambda p: _with_entry(p, dn=float("nan")),
+    lambda p: _with_entry(p, co="vn"),
+    lambda p: _with_entry(p, dt="2021-02-30"),               # date format, not just a pattern
+    lambda p: {**p, "ver": "1.3.0\n"},                       # "$" must not allow a trailing newline
+    lambda p: {**p, "dob": "1980\n"},
+    lambda p: {**p, "nam": {**p["nam"], "fnt": "NGUYEN\n"}},
+    lambda p: {**p, "nam": {**p["nam"], "fn": "ễ" * 81}},    # maxLength counts characters
+    lambda p: {**p, "dob": b"1980"},                         # not JSON at all
+    lambda p: {**p, 7: "x"},
+])
+def test_fast_validator_rejects_near_misses(change) -> None:
+    """Its "valid" is final (only failures go to jsonschema), so it must be at least as strict."""
+    payload = change(build_payload(Holder("Nguyễn Thị Thuỷ", "1980-05-17"),
+                                   [Dose(date(2021, 9, 1), "EU/1/21/1529")]))
+    assert not schemas._is_valid(payload, "1.3.0")

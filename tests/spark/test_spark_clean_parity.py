@@ -9,6 +9,8 @@ queue, the dose histories and the rejects.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,12 +33,19 @@ SETTINGS = CleanSettings(today=dt.date(2022, 6, 1))
 
 
 def _rows(table: pa.Table, key: tuple[str, ...]) -> list[dict[str, Any]]:
-    rows = table.to_pylist()
-    for row in rows:
-        for name, value in row.items():
-            if isinstance(value, float):  # sums may run in another order on another engine
-                row[name] = round(value, 9)
-    return sorted(rows, key=lambda row: tuple(str(row[k]) for k in key))
+    return sorted(table.to_pylist(), key=lambda row: tuple(str(row[k]) for k in key))
+
+
+def _differences(spark: list[dict[str, Any]], reference: list[dict[str, Any]]) -> list[Any]:
+    """Rows that differ; probabilities may differ in the last bits (sums in another order)."""
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+        return a == b
+
+    assert len(spark) == len(reference)
+    return [(s, r) for s, r in zip(spark, reference, strict=True)
+            if s.keys() != r.keys() or not all(same(s[k], r[k]) for k in r)]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +72,7 @@ def test_every_record_gets_the_same_status_person_and_corrections(runs: tuple[Pa
     spark = pq.read_table(spark_run / "results.parquet")
     assert reference.num_rows > 3000
     assert tuple(spark.schema.names) == RESULT_COLUMNS
-    assert _rows(spark, ("record_id",)) == _rows(reference, ("record_id",))
+    assert _differences(_rows(spark, ("record_id",)), _rows(reference, ("record_id",))) == []
     # the comparison means something: the run holds every kind of outcome
     assert {"verified", "corrected", "review", "unmatched"} <= set(reference.column("status").to_pylist())
 
@@ -74,7 +83,8 @@ def test_review_queue_and_dose_histories_are_the_same(runs: tuple[Path, Path]) -
         reference = pq.read_table(duckdb_run / name)
         spark = pq.read_table(spark_run / name)
         key = tuple(reference.schema.names)
-        assert _rows(spark.select(key), key) == _rows(reference, key), name
+        exact = tuple(k for k in key if not pa.types.is_floating(reference.schema.field(k).type))
+        assert _differences(_rows(spark.select(key), exact), _rows(reference, exact)) == [], name
 
 
 def test_rejects_and_summary_counts_are_the_same(runs: tuple[Path, Path]) -> None:
@@ -82,7 +92,6 @@ def test_rejects_and_summary_counts_are_the_same(runs: tuple[Path, Path]) -> Non
     reference_rejects = sorted((duckdb_run / "rejects.csv").read_text(encoding="utf-8").splitlines())
     spark_rejects = sorted((spark_run / "rejects.csv").read_text(encoding="utf-8").splitlines())
     assert spark_rejects == reference_rejects
-    import json
 
     reference = json.loads((duckdb_run / "summary.json").read_text())
     spark = json.loads((spark_run / "summary.json").read_text())

@@ -132,3 +132,9 @@ def test_a_citizen_lists_only_their_own_records(store_url: str, run1: Path) -> N
     assert "R1" in listed and "1 in all" in listed and "R2" not in listed
     with pytest.raises(ConfigError, match="--status done"):
         _cli(store_url, "records", "list", "--status", "done", "--as", "an")
+
+
+def test_store_upgrade_creates_a_new_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert "newest schema" in _cli(url, "store", "upgrade")
+    assert "user minh added" in _cli(url, "users", "add", "minh", "--role", "ministry")

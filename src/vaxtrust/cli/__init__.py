@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> None:
     except VaxtrustError as error:
         if os.environ.get("VAXTRUST_DEBUG") == "1":
             raise
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+        # One line, printed literally: messages may contain [brackets] and long file paths.
+        err_console.print("error: ", style="bold red", end="")
+        err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)

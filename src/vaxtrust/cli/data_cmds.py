@@ -23,7 +23,10 @@ def generate_command(
         "--error-scale", help="Multiplier of every error rate (2.0 doubles them, 0 = no errors).")] = 1.0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the contents of --out.")] = False,
     records_format: Annotated[str, typer.Option(
-        "--format", help="Dose records as csv (records.csv, all text) or parquet (records.parquet).")] = "csv",
+        "--format", help="Dose records as csv (records.csv), parquet or xlsx (text cells; "
+        "up to 400,000 persons).")] = "csv",
+    province: Annotated[list[str] | None, typer.Option(
+        "--province", help="Only residents of this pre-2025 GSO province (e.g. 40); repeatable.")] = None,
 ) -> None:
     """Tạo dữ liệu tổng hợp / generate a synthetic register, dose records and ground truth."""
     from rich.console import Console as RichConsole
@@ -32,7 +35,8 @@ def generate_command(
     from vaxtrust.demo.generate import GenerateOptions, generate
 
     options = GenerateOptions(persons=persons, seed=seed, out=out, error_scale=error_scale,
-                              overwrite=overwrite, records_format=records_format)
+                              overwrite=overwrite, records_format=records_format,
+                              provinces=tuple(province or ()))
     with ProgressConsole() as console:
         manifest = generate(options, console)
     counts, shares = manifest["counts"], manifest["shares"]

@@ -59,7 +59,8 @@ CHUNK_PERSONS: Final = 500_000
 MAX_PERSONS: Final = 200_000_000
 GENERATOR_VERSION: Final = "1"
 RECORDS_FILE: Final = "records.csv"
-RECORD_FORMATS: Final = ("csv", "parquet")
+RECORD_FORMATS: Final = ("csv", "parquet", "xlsx")
+XLSX_MAX_ROWS: Final = 1_048_575   # one sheet of Excel, minus the header
 REGISTER_FILE: Final = "register.parquet"
 TRUTH_DIR: Final = "truth"
 RECORDS_TRUTH_FILE: Final = "records_truth.parquet"
@@ -90,6 +91,7 @@ class GenerateOptions:
     overwrite: bool = False
     chunk_persons: int = CHUNK_PERSONS
     records_format: str = "csv"
+    provinces: tuple[str, ...] = ()   # pre-2025 GSO codes; empty = the whole country
 
     def validate(self) -> None:
         if not 1 <= self.persons <= MAX_PERSONS:
@@ -101,6 +103,14 @@ class GenerateOptions:
         if self.records_format not in RECORD_FORMATS:
             raise ConfigError(f"--format must be one of {', '.join(RECORD_FORMATS)}, "
                               f"got {self.records_format!r}")
+        known = set(ref.admin_units().province_codes.tolist())
+        for code in self.provinces:
+            if code not in known:
+                raise ConfigError(f"--province {code!r} is not a pre-2025 GSO province code "
+                                  "(two digits, e.g. 01 Hà Nội, 40 Nghệ An, 79 Hồ Chí Minh)")
+        if self.records_format == "xlsx" and self.persons > 400_000:
+            raise ConfigError(f"--format xlsx is for up to 400,000 persons (one Excel sheet holds "
+                              f"{XLSX_MAX_ROWS:,} records); got --persons {self.persons:,}")
         if self.chunk_persons < 1:
             raise ConfigError(f"chunk size must be positive, got {self.chunk_persons}")
         _check_out_dir(self.out, self.overwrite)
@@ -138,13 +148,40 @@ class _Counts:
     kinds: np.ndarray = field(default_factory=lambda: np.zeros(len(KIND_CODES), dtype=np.int64))
 
 
+class _XlsxRecords:
+    """Dose records as one Excel sheet of text cells, as facilities send them (small sets only)."""
+
+    def __init__(self, path: Path) -> None:
+        import xlsxwriter
+
+        self._book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        self._sheet = self._book.add_worksheet("records")
+        self._sheet.write_row(0, 0, DOSE_RECORD_COLUMNS)
+        self._row = 1
+
+    def write_table(self, table: pa.Table) -> None:
+        if self._row + table.num_rows > XLSX_MAX_ROWS + 1:
+            raise ConfigError(f"--format xlsx holds at most {XLSX_MAX_ROWS:,} records (one Excel "
+                              "sheet); use csv or parquet, or fewer --persons")
+        # Cells are written one by one: xlsx is an optional, small-data format.
+        for values in zip(*(table[c].to_pylist() for c in DOSE_RECORD_COLUMNS), strict=True):
+            for column, value in enumerate(values):
+                self._sheet.write_string(self._row, column, value)
+            self._row += 1
+
+    def close(self) -> None:
+        self._book.close()
+
+
 class _Writers:
     """Chunked writers of every output file."""
 
     def __init__(self, folder: Path, records_format: str) -> None:
         (folder / TRUTH_DIR).mkdir(parents=True)
-        self.records: pacsv.CSVWriter | pq.ParquetWriter
-        if records_format == "parquet":
+        self.records: pacsv.CSVWriter | pq.ParquetWriter | _XlsxRecords
+        if records_format == "xlsx":
+            self.records = _XlsxRecords(folder / records_file(records_format))
+        elif records_format == "parquet":
             self.records = pq.ParquetWriter(str(folder / records_file(records_format)), RECORDS_SCHEMA)
         else:
             self.records = pacsv.CSVWriter(
@@ -188,7 +225,8 @@ def generate(options: GenerateOptions, console: Console | None = None) -> dict[s
             size = min(options.chunk_persons, options.persons - done)
             rng = np.random.default_rng(chunk_seq)
             model = ErrorModel(rng, rates, profiles.sloppiness, north)
-            _generate_chunk(rng, size, done, ids, model, profiles, writers, counts, rates)
+            _generate_chunk(rng, size, done, ids, model, profiles, writers, counts, rates,
+                            tuple(sorted(set(options.provinces))))
             done += size
             console.rows_processed("generate", done)
         writers.close()
@@ -204,7 +242,7 @@ def generate(options: GenerateOptions, console: Console | None = None) -> dict[s
 
 
 def records_file(records_format: str) -> str:
-    """``records.csv`` or ``records.parquet``."""
+    """``records.csv``, ``records.parquet`` or ``records.xlsx``."""
     return f"records.{records_format}"
 
 
@@ -232,10 +270,10 @@ def _facility_in_north(place: Facilities) -> np.ndarray:
 # --- one chunk -------------------------------------------------------------------------------
 def _generate_chunk(rng: np.random.Generator, size: int, person_offset: int, ids: IdAllocator,
                     model: ErrorModel, profiles: exports.FacilityProfiles, writers: _Writers,
-                    counts: _Counts, rates: dict[str, float]) -> None:
+                    counts: _Counts, rates: dict[str, float], provinces: tuple[str, ...]) -> None:
     people = generate_population(rng, size, counts.households, ids,
-                                 rates["person_not_in_register"])
-    foreign = _foreigners(rng, int(round(size * FOREIGNER_SHARE)))
+                                 rates["person_not_in_register"], provinces)
+    foreign = _foreigners(rng, int(round(size * FOREIGNER_SHARE)), provinces)
     key_offset = person_offset + counts.foreigners
     birth_year = np.concatenate([_years(people.dob), _years(foreign["dob"])])
     commune = np.concatenate([people.commune, foreign["commune"]])
@@ -268,8 +306,9 @@ def _keys(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     return pc.binary_join_element_wise(prefix, padded, "")
 
 
-def _foreigners(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """Foreign residents: Latin upper-case names, passport numbers, living in the big cities."""
+def _foreigners(rng: np.random.Generator, n: int, provinces: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Foreign residents: Latin upper-case names, passport numbers, living in the big cities
+    (or anywhere in the chosen provinces when none of those cities is among them)."""
     country = rng.integers(len(ref.FOREIGN_NAMES), size=n)
     surname = np.empty(n, dtype=object)
     given = np.empty(n, dtype=object)
@@ -285,7 +324,8 @@ def _foreigners(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         pa.array(prefix, _STRING),
         pc.utf8_lpad(pa.array(rng.integers(0, 10**8, size=n)).cast(_STRING), 8, "0"), "")
     admin = ref.admin_units()
-    cities = np.flatnonzero(np.isin(admin.province_code.astype(str), ["79", "01", "74", "48", "27"]))
+    city_codes = [c for c in ("79", "01", "74", "48", "27") if not provinces or c in provinces]
+    cities = np.flatnonzero(np.isin(admin.province_code.astype(str), city_codes or list(provinces)))
     years = rng.integers(1955, 2001, size=n)
     start = (years - 1970).astype("datetime64[Y]").astype("datetime64[D]")
     phones = only_where(mobile_numbers(rng, n), rng.random(n) < 0.7)
@@ -516,6 +556,7 @@ def _manifest(options: GenerateOptions, rates: dict[str, float], counts: _Counts
     return {
         "generator": "vaxtrust generate", "generator_version": GENERATOR_VERSION,
         "seed": options.seed, "persons": options.persons, "error_scale": options.error_scale,
+        "provinces": sorted(set(options.provinces)),
         "chunk_persons": options.chunk_persons,
         "rates": rates, "foreigner_share": FOREIGNER_SHARE,
         "counts": {

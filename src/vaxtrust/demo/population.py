@@ -220,7 +220,8 @@ def mobile_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def generate_population(rng: np.random.Generator, n: int, household_offset: int,
-                        ids: IdAllocator, unregistered_rate: float) -> Population:
+                        ids: IdAllocator, unregistered_rate: float,
+                        provinces: tuple[str, ...] = ()) -> Population:
     """``n`` residents in whole households; household numbers start at ``household_offset``."""
     household, position, size = _households(rng, n)
     n_households = int(household[-1]) + 1 if n else 0
@@ -272,10 +273,10 @@ def generate_population(rng: np.random.Generator, n: int, household_offset: int,
     dob = np.where(precision == PRECISION_YEAR, dob.astype("datetime64[Y]").astype("datetime64[D]"), dob)
     dob = np.where(precision == PRECISION_MONTH, dob.astype("datetime64[M]").astype("datetime64[D]"), dob)
 
-    tokens = _name_tokens(rng, household, role, female, year, has_spouse, head_female)
+    tokens = _name_tokens(rng, household, role, female, year, head_female)
     full_name = full_names(tokens, rng.random(n) < 0.55)
 
-    commune = _communes(rng, n_households)[household]
+    commune = _communes(rng, n_households, provinces)[household]
     admin = ref.admin_units()
     province = admin.province_code[commune]
     migrant = rng.random(n) < np.where(is_child, 0.05, 0.15)
@@ -304,8 +305,7 @@ def generate_population(rng: np.random.Generator, n: int, household_offset: int,
 
 
 def _name_tokens(rng: np.random.Generator, household: np.ndarray, role: np.ndarray,
-                 female: np.ndarray, year: np.ndarray, has_spouse: np.ndarray,
-                 head_female: np.ndarray) -> np.ndarray:
+                 female: np.ndarray, year: np.ndarray, head_female: np.ndarray) -> np.ndarray:
     """Surname (the father's for children), middle name(s) by gender and cohort, given name."""
     vocab = vocabulary()
     n, n_households = len(role), len(head_female)
@@ -320,10 +320,9 @@ def _name_tokens(rng: np.random.Generator, household: np.ndarray, role: np.ndarr
     spouse_surname[household[spouse_rows]] = own[spouse_rows]
     father_surname = np.where(head_female & np.isin(np.arange(n_households), household[spouse_rows]),
                               spouse_surname, head_surname)
-    takes_family = (role == ROLE_CHILD) | ((role == ROLE_GRANDPARENT) & ~female)
-    surname = np.where(takes_family, father_surname[household], own)
-    surname = np.where(role == ROLE_HEAD, own, surname)
-    del has_spouse
+    surname = np.where(role == ROLE_CHILD, father_surname[household], own)
+    # A grandfather is the head's father: the head carries his surname.
+    surname = np.where((role == ROLE_GRANDPARENT) & ~female, head_surname[household], surname)
 
     middle = _middle_tokens(rng, female, year)
     # Some children carry the mother's surname as a middle name (vn-facts §3.3).
@@ -343,13 +342,17 @@ def _name_tokens(rng: np.random.Generator, household: np.ndarray, role: np.ndarr
 
 
 @cache
-def _commune_weights() -> np.ndarray:
-    """Urban wards are denser than rural communes."""
-    level = ref.admin_units().level
+def commune_weights(provinces: tuple[str, ...] = ()) -> np.ndarray:
+    """Where households live: urban wards are denser than rural communes; ``provinces`` limits
+    the choice to those pre-2025 GSO province codes (empty = the whole country)."""
+    admin = ref.admin_units()
+    level = admin.level
     weight = np.where(level == "Phường", 2.2, np.where(level == "Thị trấn", 1.4, 1.0))
+    if provinces:
+        weight = weight * np.isin(admin.province_code.astype(str), list(provinces))
     return weight / weight.sum()
 
 
-def _communes(rng: np.random.Generator, count: int) -> np.ndarray:
-    weights = _commune_weights()
+def _communes(rng: np.random.Generator, count: int, provinces: tuple[str, ...]) -> np.ndarray:
+    weights = commune_weights(provinces)
     return rng.choice(len(weights), size=count, p=weights).astype(np.int32)

@@ -233,7 +233,9 @@ def test_corrected_dob_is_as_precise_as_the_register(engine: Engine) -> None:
     register = [person("001080000009", "Hoàng Văn Nam", "1980-05", "M")]
     row = decide(engine, [record("r1", "Hoàng Văn Nam", "1980", "M", "001080000009")],
                  register)["r1"]
-    assert row["status"] == "verified"  # the year agrees with all the register knows
+    assert row["status"] == "corrected"
+    assert row["reasons"] == ["dob_year_only"]
+    assert row["corrected_dob"] == "1980-05"
 
 
 def test_name_parts_are_compared_by_position_whatever_the_split(engine: Engine) -> None:
