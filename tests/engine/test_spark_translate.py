@@ -25,7 +25,7 @@ def test_global_regexp_replace_uses_java_group_references_and_flags() -> None:
 def test_first_match_regexp_replace_and_lenient_casts_run_through_duckdb() -> None:
     translation = translate(
         "SELECT regexp_replace(x, 'a', 'b'), TRY_CAST(y AS BIGINT), "
-        "CAST(try_strptime(trim(z), ['%d/%m/%Y', '%Y']) AS DATE) FROM t"
+        "CAST(try_strptime(z, ['%d/%m/%Y', '%Y']) AS DATE) FROM t"
     )
     templates = [function.template for function in translation.functions]
     assert templates == [
@@ -35,7 +35,14 @@ def test_first_match_regexp_replace_and_lenient_casts_run_through_duckdb() -> No
     ]
     names = [function.name.upper() for function in translation.functions]
     assert translation.sql == (
-        f"SELECT {names[0]}(x), {names[1]}(y), {names[2]}(TRIM(z)) FROM t"
+        f"SELECT {names[0]}(x), {names[1]}(y), {names[2]}(z) FROM t"
+    )
+
+
+def test_trim_strips_unicode_spaces_as_duckdb_does() -> None:
+    assert duckdb_to_spark("SELECT trim(x), rtrim(x), trim(x, 'ab') FROM t") == (
+        r"SELECT REGEXP_REPLACE(x, '\\A\\p{Zs}+|\\p{Zs}+\\z', ''), "
+        r"REGEXP_REPLACE(x, '\\p{Zs}+\\z', ''), TRIM('ab' FROM x) FROM t"
     )
 
 

@@ -316,3 +316,19 @@ def test_people_are_streamed_in_person_order(run_and_register: tuple[Path, Path]
     people = list(people_of_run(run, register, chunk=2))
     assert [person.person_id for person in people] == ["P001", "P002", "P003", "P005", "P006", "P007"]
     assert [dose["vaccinated_on"] for dose in people[1].doses] == ["2021-09-01", "2021-09-29", "2022-03-01"]
+
+
+def test_two_batches_on_one_journal_are_refused(keystore: KeyStore, tmp_path: Path) -> None:
+    with IssuanceJournal(tmp_path / JOURNAL) as first, \
+            IssuanceJournal(tmp_path / JOURNAL, busy_timeout=0.1) as second:
+        first.begin()
+        with pytest.raises(ConfigError, match="in use by another sign-batch"):
+            second.begin()
+        first.rollback()
+
+
+def test_an_unwritable_journal_place_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match="cannot open the issuance journal"):
+        IssuanceJournal(blocker / JOURNAL)

@@ -146,3 +146,10 @@ def test_a_swapped_key_file_is_detected(keystore: KeyStore) -> None:
 def test_unknown_signer_is_a_config_error(keystore: KeyStore) -> None:
     with pytest.raises(ConfigError, match="no signer named 'nobody'"):
         keystore.load_signer("nobody", now=KEYS_NOW)
+
+
+def test_a_damaged_manifest_is_a_config_error(keystore: KeyStore) -> None:
+    manifest = keystore.directory / "keystore.json"
+    manifest.write_text(manifest.read_text().replace('"kid"', '"kid_typo"'))
+    with pytest.raises(ConfigError, match="damaged"):
+        KeyStore.open(keystore.directory)

@@ -102,3 +102,17 @@ def test_query_runs_several_statements_and_returns_the_last(spark_engine: Engine
 def test_null_typed_arrow_columns_are_kept(spark_engine: Engine) -> None:
     spark_engine.register("people", PEOPLE)
     assert spark_engine.query("SELECT count(*) AS n FROM people WHERE dob IS NULL").column("n")[0].as_py() == 3
+
+
+def test_csv_is_written_exactly_as_duckdb_writes_it(
+    spark_engine: Engine, tmp_path: Path
+) -> None:
+    from vaxtrust.engine import create_engine
+
+    texts = []
+    for index, engine in enumerate((spark_engine, create_engine("duckdb"))):
+        engine.register("people", PEOPLE.drop_columns(["dob"]))
+        engine.write_csv("people", tmp_path / f"{index}.csv")
+        texts.append(sorted((tmp_path / f"{index}.csv").read_text(encoding="utf-8").splitlines()))
+    assert texts[0] == texts[1]
+    assert "001,Nguyễn Văn An,19900101" in texts[0]

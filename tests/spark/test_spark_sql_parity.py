@@ -107,6 +107,7 @@ EXPRESSIONS = [
     "strftime(try_cast(dob AS DATE), '%Y-%m')",
     "damerau_levenshtein(name, 'Nguyễn Vnă An')",
     "hash(id)",
+    "CASE WHEN length(id) = 12 THEN hamming(id, '001234567899') END",
     "try_cast(NULLIF(regexp_extract(id, '\\d+'), '') AS BIGINT)",
     "to_json({'name': name, 'id': {'record': id, 'n': n}})",
     "CAST(to_json({'a': name}) AS VARCHAR)",

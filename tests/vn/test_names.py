@@ -7,7 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vaxtrust.vn.legacy import encode_tcvn3, encode_vni, looks_damaged
-from vaxtrust.vn.names import IcaoName, NameParts, canonical, compare, fold, icao, split, standardise
+from vaxtrust.vn.names import (
+    IcaoName,
+    NameParts,
+    canonical,
+    compare,
+    fold,
+    icao,
+    split,
+    standardise,
+)
 
 
 @pytest.mark.parametrize(("typed", "stored"), [

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,7 +21,10 @@ from rich.table import Table
 from vaxtrust.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from vaxtrust.store.db import Store
+    from vaxtrust.store.scope import Actor
 
 review_app = typer.Typer(help="Hàng đợi rà soát / review queue: list, show, decide.",
                          no_args_is_help=True)
@@ -43,6 +48,15 @@ def _open(db: str | None) -> Store:
     from vaxtrust.store.db import Store
 
     return Store.open(db)
+
+
+@contextmanager
+def _acting(db: str | None, actor_name: str) -> Iterator[tuple[Session, Actor]]:
+    """One transaction on the store, as the named user."""
+    from vaxtrust.store.scope import load_actor
+
+    with _open(db).transaction() as session:
+        yield session, load_actor(session, actor_name)
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
@@ -109,15 +123,14 @@ def review_list(
 ) -> None:
     """Items waiting for a decision in your scope."""
     from vaxtrust.review.queue import list_items
-    from vaxtrust.store.scope import load_actor
     from vaxtrust.store.tables import REVIEW_STATES
 
     state = state or ["open", "deferred"]
     unknown = [s for s in state if s not in REVIEW_STATES]
     if unknown:
         raise ConfigError(f"--state {', '.join(unknown)}: use {', '.join(REVIEW_STATES)}")
-    with _open(db).transaction() as session:
-        result = list_items(session, load_actor(session, actor_name), province_code=province,
+    with _acting(db, actor_name) as (session, actor):
+        result = list_items(session, actor, province_code=province,
                             facility_id=facility, reason=reason, states=state, page=page,
                             page_size=page_size)
     out.print(_table(
@@ -139,10 +152,9 @@ def review_show(
     from dataclasses import asdict
 
     from vaxtrust.review.queue import show_item
-    from vaxtrust.store.scope import load_actor
 
-    with _open(db).transaction() as session:
-        detail = show_item(session, load_actor(session, actor_name), item_id)
+    with _acting(db, actor_name) as (session, actor):
+        detail = show_item(session, actor, item_id)
     if as_json:
         out.print_json(json.dumps(asdict(detail), ensure_ascii=False))
         return
@@ -192,7 +204,6 @@ def review_decide(
 ) -> None:
     """Decide an item: --accept RANK, --reject-all, --edit FIELD=VALUE or --defer."""
     from vaxtrust.review.queue import AcceptCandidate, Defer, EditFields, RejectAll, decide
-    from vaxtrust.store.scope import load_actor
 
     chosen = [name for name, on in (("--accept", accept is not None), ("--reject-all", reject_all),
                                     ("--edit", bool(edit)), ("--defer", defer)) if on]
@@ -210,9 +221,8 @@ def review_decide(
         decision = EditFields(_parse_edits(edit), note or "", person)
     else:
         decision = Defer(note or "")
-    with _open(db).transaction() as session:
-        result = decide(session, load_actor(session, actor_name), item_id, decision,
-                        expected_version=version)
+    with _acting(db, actor_name) as (session, actor):
+        result = decide(session, actor, item_id, decision, expected_version=version)
     queued = ", ".join(result.signing_queued) or "nobody new"
     out.print(f"item {result.item_id}: {result.kind} recorded (decision {result.decision_id}); "
               f"record {result.record_id} → {result.person_id or 'no person'}; "
@@ -225,10 +235,10 @@ def review_decide(
 def audit_verify(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
     """Prove the audit chain intact, or name every edited or deleted row."""
     from vaxtrust.store.audit import verify_chain
-    from vaxtrust.store.scope import Permission, load_actor
+    from vaxtrust.store.scope import Permission
 
-    with _open(db).transaction() as session:
-        load_actor(session, actor_name).require(Permission.AUDIT)
+    with _acting(db, actor_name) as (session, actor):
+        actor.require(Permission.AUDIT)
         report = verify_chain(session)
     if not report.intact:
         for problem in report.problems:
@@ -248,11 +258,11 @@ def audit_log(
     """The newest audit events (or all of one subject's)."""
     from sqlalchemy import select
 
-    from vaxtrust.store.scope import Permission, load_actor
+    from vaxtrust.store.scope import Permission
     from vaxtrust.store.tables import AuditEventRow
 
-    with _open(db).transaction() as session:
-        load_actor(session, actor_name).require(Permission.AUDIT)
+    with _acting(db, actor_name) as (session, actor):
+        actor.require(Permission.AUDIT)
         query = select(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(limit)
         if subject:
             query = query.where(AuditEventRow.subject_id == subject)
@@ -271,10 +281,9 @@ def audit_history(
 ) -> None:
     """Every value a record ever had, who gave it and why."""
     from vaxtrust.store.records import record_history
-    from vaxtrust.store.scope import load_actor
 
-    with _open(db).transaction() as session:
-        history = record_history(session, load_actor(session, actor_name), record_id)
+    with _acting(db, actor_name) as (session, actor):
+        history = record_history(session, actor, record_id)
     out.print(_table(f"history of record {record_id}", ["field", "value", "by", "why", "when"],
                      [[h.field, h.value, h.actor, h.reason, h.at] for h in history]))
 
@@ -312,11 +321,11 @@ def users_add(
 @users_app.command("list")
 def users_list(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
     """All users with their role and scope."""
-    from vaxtrust.store.scope import Actor, load_actor
+    from vaxtrust.store.scope import Actor
     from vaxtrust.store.users import list_users
 
-    with _open(db).transaction() as session:
-        users = list_users(session, by=load_actor(session, actor_name))
+    with _acting(db, actor_name) as (session, actor):
+        users = list_users(session, by=actor)
         rows: list[list[object]] = [[u.username, u.role, Actor.from_user(u).scope_label(),
                                      "yes" if u.active else "no"] for u in users]
     out.print(_table("users", ["username", "role", "scope", "active"], rows))
@@ -336,13 +345,11 @@ def records_list(
 ) -> None:
     """Dose records in your scope (a citizen: their own)."""
     from vaxtrust.store.records import list_records, log_access
-    from vaxtrust.store.scope import load_actor
     from vaxtrust.store.tables import RECORD_STATUSES
 
     if status and status not in RECORD_STATUSES:
         raise ConfigError(f"--status {status}: use {', '.join(RECORD_STATUSES)}")
-    with _open(db).transaction() as session:
-        actor = load_actor(session, actor_name)
+    with _acting(db, actor_name) as (session, actor):
         result = list_records(session, actor, status=status, facility_id=facility, page=page,
                               page_size=page_size)
         log_access(session, actor, f"list:records:{actor.scope_label()}",
@@ -363,10 +370,8 @@ def records_authentication_list(
 ) -> None:
     """Records still to authenticate against the register (commune police: their commune)."""
     from vaxtrust.store.records import authentication_list, log_access
-    from vaxtrust.store.scope import load_actor
 
-    with _open(db).transaction() as session:
-        actor = load_actor(session, actor_name)
+    with _acting(db, actor_name) as (session, actor):
         result = authentication_list(session, actor, page=page, page_size=page_size)
         log_access(session, actor, f"list:authentication:{actor.scope_label()}",
                    f"authentication list page {page}")
@@ -385,11 +390,10 @@ def signing_list(
     db: str | None = DB_OPTION,
 ) -> None:
     """People waiting to be signed (or re-signed) in your scope."""
-    from vaxtrust.store.scope import load_actor
     from vaxtrust.store.signing import list_tasks
 
-    with _open(db).transaction() as session:
-        tasks = list_tasks(session, load_actor(session, actor_name), state=state, limit=limit)
+    with _acting(db, actor_name) as (session, actor):
+        tasks = list_tasks(session, actor, state=state, limit=limit)
         rows: list[list[object]] = [[t.id, t.person_id, t.action, t.state, t.reason,
                                      t.created_at] for t in tasks]
     out.print(_table("signing queue", ["task", "person", "action", "state", "reason", "queued"],

@@ -203,6 +203,21 @@ class SparkEngine(Engine):
             str(path)
         )
 
+    def write_csv(self, name: str, path: Path) -> None:
+        """One CSV file written by DuckDB's writer, so both engines quote and format alike.
+
+        Spark stages the table as Parquet in the scratch folder; DuckDB streams it from there,
+        so the driver never holds the table in memory.
+        """
+        from vaxtrust.engine.duckdb import DuckDBEngine
+
+        staged = Path(self.scratch_dir, "csv", f"staged-{name}")
+        self.write_parquet(name, staged)
+        with DuckDBEngine(temp_directory=Path(self.scratch_dir, "duckdb-spill")) as writer:
+            writer.register(name, staged)
+            writer.write_csv(name, path)
+        shutil.rmtree(staged, ignore_errors=True)
+
     def register_function(
         self, name: str, fn: Callable[..., pa.Array], arg_types: list[pa.DataType],
         return_type: pa.DataType,
@@ -218,7 +233,7 @@ class SparkEngine(Engine):
 
         engine = self
 
-        class VaxtrustSparkAPI(SparkAPI):  # type: ignore[misc]
+        class VaxtrustSparkAPI(SparkAPI):  # type: ignore[misc,unused-ignore]
             """Splink on this session; our DuckDB comparison functions keep DuckDB's answers."""
 
             def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:

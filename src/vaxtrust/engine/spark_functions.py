@@ -13,7 +13,7 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 import sqlglot
@@ -71,7 +71,7 @@ class _DuckDBIndexesAsWritten(DuckDB):
 
     INDEX_OFFSET = 0
 
-    class Parser(DuckDB.Parser):
+    class Parser(DuckDB.Parser):  # type: ignore[valid-type,misc,unused-ignore]
         # keep len() apart from length(): the stages write len() for lists, length() for text
         FUNCTIONS = {
             **DuckDB.Parser.FUNCTIONS,
@@ -92,7 +92,7 @@ def translate(sql: str) -> Translation:
     for statement in statements:
         if statement is None:
             continue
-        rewritten = _rewrite_tree(statement.copy(), translation.functions)
+        rewritten = _rewrite_tree(cast(exp.Expression, statement.copy()), translation.functions)
         spark_sql.append(rewritten.sql(dialect="spark", pretty=False))
     translation.sql = ";\n".join(spark_sql)
     return translation
@@ -141,7 +141,7 @@ def translate_splink(sql: str) -> Translation:
         return exp.Anonymous(this=function.name, expressions=arguments)
 
     statements = [
-        _post_order(statement, lift).sql(dialect="spark")
+        _post_order(cast(exp.Expression, statement), lift).sql(dialect="spark")
         for statement in sqlglot.parse(sql, read="spark") if statement is not None
     ]
     return Translation(sql=";\n".join(statements), functions=functions)
@@ -328,7 +328,8 @@ def _select(node: exp.Expression) -> exp.Expression:
                     f"INLINE(TRANSFORM(__l, (__v, __k) -> STRUCT(__v AS {value.alias}, "
                     f"__k + 1 AS {position.alias})))", read="spark",
                 ).transform(
-                    lambda n: exploded.copy() if isinstance(n, exp.Column) and n.name == "__l" else n
+                    lambda n, listed=exploded: listed.copy()
+                    if isinstance(n, exp.Column) and n.name == "__l" else n
                 )
                 kept = [item for i, item in enumerate(items) if i not in (value_index, position_index)]
                 node.set("expressions", [*kept, zipped])
@@ -637,7 +638,12 @@ def _duckdb_evaluator(template: str, return_type: pa.DataType) -> Callable[..., 
             raise ValueError("a DuckDB-evaluated function needs at least one argument")
         connection = _worker_connection(duckdb)
         relation = connection.from_arrow(batch)  # type: ignore[attr-defined]
-        result = relation.project(f"{template} AS v").to_arrow_table()
+        try:
+            result = relation.project(f"{template} AS v").to_arrow_table()
+        except duckdb.Error:
+            # Spark evaluates a Python UDF on every row, also rows a CASE would never reach in
+            # DuckDB (hamming of strings of unequal length): a row that fails gives NULL here
+            result = relation.project(f"TRY({template}) AS v").to_arrow_table()
         column = result.column("v").combine_chunks()
         return column.cast(return_type)
 

@@ -88,13 +88,16 @@ class CurrentCertificate:
 class IssuanceJournal:
     """The SQLite journal of every certificate a batch issued or revoked (fsync'd on commit)."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before we go on
-        self._db.executescript(_SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before we go on
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise ConfigError(f"cannot open the issuance journal {path}: {error}") from None
 
     def close(self) -> None:
         self._db.close()
@@ -108,7 +111,13 @@ class IssuanceJournal:
     # --- transactions ---------------------------------------------------------------------------
 
     def begin(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            # One writer per journal: a second sign-batch on the same --out would wait forever.
+            raise ConfigError(
+                f"the issuance journal {self.path} is in use by another sign-batch or revoke"
+            ) from None
 
     def commit(self) -> None:
         self._db.execute("COMMIT")

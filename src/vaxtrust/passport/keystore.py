@@ -116,8 +116,11 @@ class KeyStore:
             raise ConfigError(f"cannot read key store manifest {path}: {error}") from None
         if manifest.get("format") != MANIFEST_FORMAT:
             raise ConfigError(f"{path} is not a vaxtrust key store manifest ({MANIFEST_FORMAT})")
-        signers = [SignerEntry(**entry) for entry in manifest["signers"]]
-        return cls(directory, manifest["country"], signers)
+        try:
+            signers = [SignerEntry(**entry) for entry in manifest["signers"]]
+            return cls(directory, str(manifest["country"]), signers)
+        except (KeyError, TypeError) as error:
+            raise ConfigError(f"key store manifest {path} is damaged: {error}") from None
 
     def _save(self) -> None:
         manifest = {

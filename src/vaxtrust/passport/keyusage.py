@@ -39,5 +39,23 @@ def extended_key_usages(certificate: x509.Certificate) -> set[str]:
 
 def allows(certificate: x509.Certificate, kind: str) -> bool:
     """Whether the signer may sign DCCs of ``kind`` (``v``/``t``/``r``); no DCC EKU = any kind."""
-    dcc_usages = extended_key_usages(certificate) & _ALL_DCC_OIDS
-    return not dcc_usages or bool(dcc_usages & set(DCC_KEY_USAGE.get(kind, ())))
+    dcc_usages = _dcc_usages(certificate)
+    return not dcc_usages or not dcc_usages.isdisjoint(DCC_KEY_USAGE.get(kind, ()))
+
+
+# Every certificate issued or verified asks about its signer: read each signer's extension once.
+# Keyed by identity, as hashing an x509.Certificate hashes its DER (~2 µs); each entry holds its
+# certificate, so the id cannot be reused while cached.
+_DCC_USAGES: dict[int, tuple[x509.Certificate, frozenset[str]]] = {}
+_MAX_CACHED = 256
+
+
+def _dcc_usages(certificate: x509.Certificate) -> frozenset[str]:
+    cached = _DCC_USAGES.get(id(certificate))
+    if cached is not None and cached[0] is certificate:
+        return cached[1]
+    usages = frozenset(extended_key_usages(certificate) & _ALL_DCC_OIDS)
+    if len(_DCC_USAGES) >= _MAX_CACHED:
+        _DCC_USAGES.clear()
+    _DCC_USAGES[id(certificate)] = (certificate, usages)
+    return usages

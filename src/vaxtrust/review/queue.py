@@ -275,8 +275,13 @@ def _edited_values(record: VaccinationRecord, edit: EditFields) -> dict[str, str
     if not edit.fields:
         raise ConfigError("an edit needs at least one field=value")
     values = _record_values(record)
-    values.update({key: value.strip() or None for key, value in edit.fields.items()})
+    values.update(_cleaned(edit.fields))
     return values
+
+
+def _cleaned(fields: dict[str, str]) -> dict[str, str | None]:
+    """Edited values as stored: trimmed, and empty means no value."""
+    return {key: value.strip() or None for key, value in fields.items()}
 
 
 def _person_for_edit(session: Session, item: ReviewItem, record: VaccinationRecord,
@@ -342,7 +347,7 @@ def _new_values(record: VaccinationRecord, decision: DecisionInput,
     assert person is not None
     values: dict[str, str | None] = {"status": "corrected", "person_id": person.person_id}
     if isinstance(decision, EditFields):
-        values.update({k: v.strip() or None for k, v in decision.fields.items()})
+        values.update(_cleaned(decision.fields))
     else:
         values.update(full_name=person.full_name, dob=person.dob, gender=person.gender,
                       id_number=person.person_id)

@@ -453,6 +453,12 @@ def _load_stage(connection: Connection, con: duckdb.DuckDBPyConnection, queries:
         console.stage_finished(f"publish: load {table}", counts[table])
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"ANALYZE {table}")
+    if connection.dialect.name == "sqlite":
+        # SQLite has no hash joins: without these its planner loops over the staged rows.
+        for table, column in (("stage_records", "record_id"), ("stage_candidates", "record_id"),
+                              ("stage_reasons", "record_id"), ("stage_doses", "record_id")):
+            connection.exec_driver_sql(f"CREATE INDEX {table}_{column} ON {table} ({column})")
+        connection.exec_driver_sql("ANALYZE")
     return counts
 
 
@@ -568,9 +574,9 @@ def _write_review_items(connection: Connection, run_id: str, now: str) -> tuple[
           AND record_id IN (SELECT record_id FROM stage_records WHERE action = 'update')""",
         run_id=run_id, now=now)
     opened = _run_sql(connection, """
-        INSERT INTO review_item (record_id, run_id, province_code, facility_id, commune_code,
-                                 state, version, created_at, updated_at)
-        SELECT record_id, :run_id, province_code, facility_id, commune_code, 'open', 1, :now, :now
+        INSERT INTO review_item (record_id, run_id, province_code, facility_id, state, version,
+                                 created_at, updated_at)
+        SELECT record_id, :run_id, province_code, facility_id, 'open', 1, :now, :now
         FROM stage_records WHERE status = 'review' AND action IN ('new', 'update')""",
         run_id=run_id, now=now)
     new_items = "review_item i ON i.record_id = {table}.record_id AND i.run_id = :run_id " \

@@ -131,7 +131,8 @@ class VaccinationRecord(Base):
     )
 
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    facility_id: Mapped[str] = mapped_column(ForeignKey("facility.facility_id"), index=True)
+    # No foreign key: publish registers the facility in the same transaction, just before.
+    facility_id: Mapped[str] = mapped_column(String(64), index=True)
     # The facility's province, copied for scope queries (publish keeps the two in step).
     province_code: Mapped[str] = mapped_column(String(64), index=True)
     commune_code: Mapped[str | None] = mapped_column(String(64))
@@ -224,7 +225,6 @@ class ReviewItem(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("run.run_id"))
     province_code: Mapped[str] = mapped_column(String(64))
     facility_id: Mapped[str] = mapped_column(String(64))
-    commune_code: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(12))
     version: Mapped[int] = mapped_column(Integer, default=1)
     note: Mapped[str | None] = mapped_column(Text)
@@ -292,7 +292,8 @@ class SigningTask(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    person_id: Mapped[str] = mapped_column(ForeignKey("person.person_id"), index=True)
+    # No foreign key: only linked (hence stored) persons are queued, often 100,000s at once.
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
     action: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str] = mapped_column(Text)

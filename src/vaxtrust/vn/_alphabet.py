@@ -33,11 +33,11 @@ def _build_tables() -> tuple[dict[str, tuple[str, int]], str]:
     return toned, letters
 
 
+_TABLES: Final = _build_tables()
 # Every NFC vowel letter (both cases, all tones) -> (base vowel with modifier, tone number).
-VOWEL_PARTS: Final[dict[str, tuple[str, int]]]
-# All letters of the alphabet beyond ASCII a-z, NFC, both cases.
-VN_LETTERS: Final[str]
-VOWEL_PARTS, VN_LETTERS = _build_tables()
+VOWEL_PARTS: Final[dict[str, tuple[str, int]]] = _TABLES[0]
+# All vowel letters (both cases, all tones) plus đ/Đ, NFC: the letters beyond ASCII a-z.
+VN_LETTERS: Final[str] = _TABLES[1]
 
 # Letters whose tone is not "ngang", in a fixed order (for SQL translate() tables).
 TONED_VOWELS: Final = "".join(ch for ch, (_, tone) in VOWEL_PARTS.items() if tone)

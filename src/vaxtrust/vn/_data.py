@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 from functools import cache
 from importlib.resources import files
 
 
 def read_rows(name: str) -> list[dict[str, str]]:
     """Rows of the CSV file ``name`` in the package data folder, as dicts."""
-    with files("vaxtrust.vn").joinpath("data", name).open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    text = files("vaxtrust.vn").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 @cache
@@ -23,7 +24,5 @@ def cccd_province_names() -> dict[str, str]:
 @cache
 def cccd_country_names() -> dict[str, str]:
     """3-digit code (101+) -> country of a birth registered abroad."""
-    with files("vaxtrust.vn").joinpath("data", "cccd_country_codes.csv").open(
-        encoding="utf-8", newline=""
-    ) as fh:
-        return {code: name for name, code in csv.reader(fh)}
+    text = files("vaxtrust.vn").joinpath("data", "cccd_country_codes.csv").read_text("utf-8")
+    return {code: name for name, code in csv.reader(io.StringIO(text, newline=""))}

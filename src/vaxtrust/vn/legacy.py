@@ -181,7 +181,7 @@ RepairStatus = Literal["clean", "repaired", "unrepairable"]
 
 # Orthographic syllables of Vietnamese (tone marks removed, lower case). Used only to choose
 # between readings: the reading with the most real syllables wins.
-_ONSET = "(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
+_ONSET = "(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnpqrstvx])?"
 # Vowel groups that end a syllable (no final consonant) and those that may take one.
 _OPEN_NUCLEI = (
     "oai oay oao oeo uây uôi uya uyu ươi ươu iêu yêu "
@@ -205,6 +205,11 @@ _TCVN3_CAPITAL: Final = re.compile(TCVN3_CAPITAL_PATTERN)
 # A letter already lost: "?" or U+FFFD inside a word (a decoder replaced bytes it could not map).
 _LOST_LETTER: Final = re.compile(r"\ufffd|[^\W\d_]\?|\?[^\W\d_]")
 _HARMLESS: Final = frozenset(" \t0123456789.,;:-_'\"()/&+*#?!@")
+# Any character that is neither a letter of the alphabet nor harmless.
+_FOREIGN_RE: Final = re.compile(
+    "[^" + "".join("\\" + ch if ch in "\\]^-[" else ch
+                   for ch in "".join(sorted(CLEAN_LETTERS)) + "".join(sorted(_HARMLESS))) + "]"
+)
 
 
 @lru_cache(maxsize=50_000)
@@ -225,8 +230,8 @@ def looks_damaged(text: str) -> bool:
     that look like capitals inside a word (``NguyÔn``); or a word with Vietnamese letters that is
     not a Vietnamese syllable (``Huúnh``, TCVN3 for Huỳnh).
     """
-    return (any(ch not in CLEAN_LETTERS and ch not in _HARMLESS for ch in text)
-            or bool(_VNI_DIGRAPH.search(text)) or bool(_TCVN3_CAPITAL.search(text))
+    return (bool(_FOREIGN_RE.search(text)) or bool(_VNI_DIGRAPH.search(text))
+            or bool(_TCVN3_CAPITAL.search(text))
             or any(is_suspect_word(word) for word in LETTER_RUNS_RE.findall(text.lower())))
 
 
@@ -264,7 +269,7 @@ def _token_reading(token: str, encoding: Encoding | None) -> tuple[str, _Parts] 
         reading = decode_vni(token) if encoding == "vni" else decode_tcvn3(token)
     else:
         reading = None
-    if reading is None or any(ch not in CLEAN_LETTERS and ch not in _HARMLESS for ch in reading):
+    if reading is None or _FOREIGN_RE.search(reading):
         return None
     words = LETTER_RUNS_RE.findall(reading.lower())
     valid = sum(1 for w in words if is_vietnamese_syllable(w))

@@ -8,10 +8,10 @@ Excel damage, date formats, old phone prefixes, typed addresses and vaccine bran
 from __future__ import annotations
 
 import random
-from functools import cache
-from importlib.resources import files
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import cache
+from importlib.resources import files
 
 import pyarrow as pa
 
@@ -151,7 +151,7 @@ def messy_records(rows: int, seed: int = 7) -> pa.Table:
         for name, make in FIELDS.items():
             typed_before = person.get(name)
             fresh = typed_before is None or rng.random() < RETYPED
-            columns[name].append(make(rng) if fresh else typed_before)
+            columns[name].append(make(rng) if fresh or typed_before is None else typed_before)
         for name, value in zip(("province", "district", "commune"), place, strict=True):
             columns[name].append(value)
         columns["source"].append("messy.csv")

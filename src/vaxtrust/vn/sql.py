@@ -16,6 +16,7 @@ Entry points:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -23,7 +24,14 @@ import pyarrow as pa
 
 from vaxtrust.engine.base import Engine
 from vaxtrust.vn import admin, dates, ids, names, phones, vaccines
-from vaxtrust.vn._alphabet import BASE_VOWELS, FOLD_FROM, FOLD_TO, VN_LETTERS, VOWEL_PARTS, with_tone
+from vaxtrust.vn._alphabet import (
+    BASE_VOWELS,
+    FOLD_FROM,
+    FOLD_TO,
+    VN_LETTERS,
+    VOWEL_PARTS,
+    with_tone,
+)
 from vaxtrust.vn.gender import GENDER_CODES
 from vaxtrust.vn.gender import STRIP_CHARS as GENDER_STRIP
 from vaxtrust.vn.legacy import SYLLABLE_PATTERN, TCVN3_CAPITAL_PATTERN, VNI_DIGRAPH_PATTERN
@@ -125,8 +133,9 @@ def fold_sql(expr: str) -> str:
 def _name_query(source: str, col: str = "full_name") -> str:
     """Name columns for each distinct ``col`` of ``source`` (joined back by the caller).
 
-    Tone placement runs once per distinct word (a few thousand), not per row: regexes inside
-    list lambdas are slow, and the same syllables recur across millions of names.
+    Tone placement, capitalisation and folding run once per distinct word (a few thousand), not
+    per row: regexes inside list lambdas are slow, and the same syllables recur across millions
+    of names. Each name is then re-assembled from maps word -> result.
     """
     stages = [
         [("_n_py0", f"coalesce(regexp_matches({col}, {lit(NEEDS_PYTHON_PATTERN)}), false)")],
@@ -146,22 +155,25 @@ def _name_query(source: str, col: str = "full_name") -> str:
     head = ("CASE WHEN len(_n_words) >= 3 AND (_n_words[1] || ' ' || _n_words[2]) IN ("
             + ", ".join(lit(s) for s in sorted(names.COMPOUND_SURNAMES))
             + ") THEN 2 WHEN len(_n_words) >= 2 THEN 1 ELSE 0 END")
+    def per_word(map_column: str) -> str:
+        return f"list_transform(string_split(c._n_clean, ' '), lambda x: m.{map_column}[x])"
+
     return f"""(WITH _vn_nc AS ({cleaned}),
-_vn_nw AS (SELECT {col}, unnest(string_split(_n_clean, ' ')) AS w,
-                  generate_subscripts(string_split(_n_clean, ' '), 1) AS i
-           FROM _vn_nc WHERE _n_clean IS NOT NULL),
 _vn_dw AS (SELECT w, {_place_tone_sql('w')} AS placed, {_suspect_word_sql('w')} AS suspect
-           FROM (SELECT DISTINCT w FROM _vn_nw)),
-_vn_pw AS (SELECT w, placed, suspect, upper(left(placed, 1)) || substr(placed, 2) AS cap
-           FROM _vn_dw),
+           FROM (SELECT DISTINCT unnest(string_split(_n_clean, ' ')) AS w FROM _vn_nc
+                 WHERE _n_clean IS NOT NULL)),
+_vn_pw AS (SELECT *, upper(left(placed, 1)) || substr(placed, 2) AS cap FROM _vn_dw),
 _vn_fw AS (SELECT *, {fold_sql('cap')} AS fw FROM _vn_pw),
-_vn_na AS (SELECT {col}, string_agg(cap, ' ' ORDER BY i) AS _n_cap,
-                  string_agg(fw, ' ' ORDER BY i) AS _n_fw, bool_or(placed <> w) AS _n_moved,
-                  bool_or(suspect) AS _n_suspect
-           FROM _vn_nw JOIN _vn_fw USING (w) GROUP BY {col}),
-_vn_n0 AS (SELECT c.* EXCLUDE (_n_py0), c._n_py0 OR coalesce(a._n_suspect, false) AS _n_py,
-                  a._n_cap, a._n_fw, a._n_moved
-           FROM _vn_nc c LEFT JOIN _vn_na a ON c.{col} IS NOT DISTINCT FROM a.{col}),
+_vn_map AS (SELECT map(list(w), list(cap)) AS m_cap, map(list(w), list(fw)) AS m_fw,
+                   map(list(w), list(placed <> w)) AS m_moved, map(list(w), list(suspect))
+                   AS m_suspect FROM _vn_fw),
+_vn_n0 AS (SELECT c.* EXCLUDE (_n_py0),
+                  c._n_py0 OR coalesce(list_contains({per_word('m_suspect')}, true), false)
+                  AS _n_py,
+                  array_to_string({per_word('m_cap')}, ' ') AS _n_cap,
+                  array_to_string({per_word('m_fw')}, ' ') AS _n_fw,
+                  list_contains({per_word('m_moved')}, true) AS _n_moved
+           FROM _vn_nc c, _vn_map m),
 _vn_np AS (SELECT {col}, {NAME_CANONICAL_UDF}({col}) AS _p_canonical,
                   {NAME_FLAGS_UDF}({col}) AS _p_flags FROM _vn_n0 WHERE _n_py),
 _vn_n1 AS (SELECT c.*, p._p_canonical, p._p_flags FROM _vn_n0 c
@@ -172,11 +184,16 @@ _vn_n2 AS (SELECT *, CASE WHEN _n_py THEN _p_canonical ELSE _n_cap END AS name_c
 _vn_n3 AS (SELECT *, CASE WHEN _n_py THEN {fold_sql('name_canonical')} ELSE _n_fw END
            AS name_fold FROM _vn_n2),
 _vn_n4 AS (SELECT *, string_split(name_fold, ' ') AS _n_words FROM _vn_n3),
-_vn_n5 AS (SELECT *, {head} AS _n_head FROM _vn_n4)
-SELECT {col}, name_canonical, name_fold,
-       array_to_string(list_slice(_n_words, 1, _n_head), ' ') AS surname_fold,
-       array_to_string(list_slice(_n_words, _n_head + 1, len(_n_words) - 1), ' ') AS middle_fold,
-       _n_words[len(_n_words)] AS given_fold, name_flags FROM _vn_n5)"""
+_vn_n5 AS (SELECT *, {head} AS _n_head FROM _vn_n4),
+_vn_n6 AS (SELECT *, CASE WHEN _n_words IS NULL THEN NULL
+                  WHEN _n_head = 2 THEN _n_words[1] || ' ' || _n_words[2]
+                  WHEN _n_head = 1 THEN _n_words[1] ELSE '' END AS surname_fold,
+                  _n_words[len(_n_words)] AS given_fold FROM _vn_n5)
+SELECT {col}, name_canonical, name_fold, surname_fold,
+       CASE WHEN len(_n_words) - _n_head <= 1 THEN '' ELSE substr(name_fold,
+            length(surname_fold) + 2, length(name_fold) - length(surname_fold)
+            - length(given_fold) - 2) END AS middle_fold,
+       given_fold, name_flags FROM _vn_n6)"""
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -195,10 +212,10 @@ def _date_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
     """Stages giving ``{p}_y``, ``{p}_m``, ``{p}_d`` and ``{p}_precision`` for one date column."""
     t = f"{p}_t"
 
-    def rx(regex: object) -> str:
-        return lit("^" + getattr(regex, "pattern") + "$")
+    def rx(regex: re.Pattern[str]) -> str:
+        return lit("^" + regex.pattern + "$")
 
-    def grp(regex: object, n: int) -> str:
+    def grp(regex: re.Pattern[str], n: int) -> str:
         return f"CAST(regexp_extract({t}, {rx(regex)}, {n}) AS INTEGER)"
 
     def sub(start: int, length: int) -> str:
@@ -271,8 +288,8 @@ def _id_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
     t, form, digits = f"{p}_t", f"{p}_form", f"{p}_digits"
     invisible = lit(_char_class(ids.INVISIBLE_CHARS) + "+")
 
-    def rx(regex: object) -> str:
-        return lit("^" + getattr(regex, "pattern") + "$")
+    def rx(regex: re.Pattern[str]) -> str:
+        return lit("^" + regex.pattern + "$")
 
     sci = rx(ids.SCIENTIFIC_RE)
     mantissa = f"(regexp_extract({t}, {sci}, 1) || regexp_extract({t}, {sci}, 2))"

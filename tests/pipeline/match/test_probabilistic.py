@@ -97,3 +97,16 @@ def test_too_few_id_matches_to_learn_from_is_a_clear_error(engine: Engine) -> No
     load(engine, records, people)
     with pytest.raises(LinkageError, match="at least"):
         run_matching(engine, MatchSettings(), RecordingConsole())
+
+
+def test_a_twin_sibling_is_no_competitor(engine: Engine) -> None:
+    people = population(400)
+    twin_a = people[370]
+    twin_b = dict(twin_a, person_id="001099999998", name_canonical="Bùi Ngọc Khánh",
+                  name_fold="BUI NGOC KHANH", surname_fold="BUI", middle_fold="NGOC",
+                  given_fold="KHANH")  # same birth, phone and commune; another name
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(as_record("t1", twin_a, id_number=None))
+    row = run(engine, records, [*people, twin_b])["t1"]
+    assert row["status"] == "corrected"
+    assert row["person_id"] == twin_a["person_id"]

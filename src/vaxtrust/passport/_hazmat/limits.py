@@ -46,8 +46,16 @@ def loads(data: bytes, *, what: str = "cbor") -> Any:
         raise DecodeError(what, f"malformed CBOR ({type(error).__name__}: {error})") from None
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json(value: Any) -> Any:
     """Decoded CBOR as plain JSON values: maps with string keys, lists, RFC 3339 'Z' date-times."""
+    kind = type(value)
+    if kind in _PLAIN:                  # exact types first: nearly every value of a real DCC
+        return value
+    if kind is dict:
+        return {key if type(key) is str else str(key): to_json(item) for key, item in value.items()}
     if isinstance(value, Mapping):
         return {str(key): to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -21,7 +21,7 @@ from vaxtrust.console import Console, stage
 from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.compare import explain_pairs_sql, relate_ids_sql
 from vaxtrust.pipeline.match.evidence import evidence_pairs_sql, evidence_sources_sql
-from vaxtrust.pipeline.match.exact import exact_pairs_sql
+from vaxtrust.pipeline.match.exact import exact_candidates_sql
 from vaxtrust.pipeline.match.guards import (
     linkable_sql,
     ranked_candidates_sql,
@@ -59,13 +59,13 @@ class _Matcher:
     def run(self) -> None:
         engine = self.engine
         engine.create_table("match_open", "SELECT record_id FROM std_records", stage="match")
-        empty_pairs = f"({exact_pairs_sql('match_open')} LIMIT 0)"
         engine.create_table(
             "match_candidates",
-            f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM ({explain_pairs_sql(empty_pairs)})",
+            f"SELECT {', '.join(CANDIDATE_COLUMNS)} "
+            f"FROM ({exact_candidates_sql('match_open')}) LIMIT 0",
             stage="match",
         )
-        self._path("exact", lambda: exact_pairs_sql("match_open"))
+        self._path("exact", lambda: exact_candidates_sql("match_open"), explained=True)
         self._path("id_anchored", lambda: id_anchored_pairs_sql("match_open"))
         # A changed ID is only believable when the person's name and date of birth agree.
         self._path("id_repair", self._id_repair_pairs,
@@ -76,16 +76,23 @@ class _Matcher:
         for name in WORK_TABLES:
             engine.drop(name)
 
-    def _path(self, name: str, pairs_sql: Callable[[], str | None], keep: str = "true") -> None:
+    def _path(self, name: str, pairs_sql: Callable[[], str | None], keep: str = "true",
+              *, explained: bool = False) -> None:
+        """Run one path: its pairs, explained, kept as candidates; then narrow the open records.
+
+        ``explained`` says ``pairs_sql`` already returns explained candidates.
+        """
         engine, settings = self.engine, self.settings
         with stage(self.console, f"match_{name}", total=engine.count("match_open")):
             sql = pairs_sql()
             if sql is None:
                 return
-            engine.create_table("match_pairs", sql, stage=f"match_{name}")
+            if not explained:
+                engine.create_table("match_pairs", sql, stage=f"match_{name}")
+                sql = explain_pairs_sql("match_pairs")
             engine.create_table(
                 "match_scored",
-                f"SELECT * FROM ({explain_pairs_sql('match_pairs')}) "
+                f"SELECT * FROM ({sql}) "
                 f"WHERE match_probability >= {settings.candidate_floor} AND {keep}",
                 stage=f"match_{name}",
             )

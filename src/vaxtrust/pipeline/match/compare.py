@@ -149,15 +149,16 @@ def explain_pairs_sql(pairs: str) -> str:
     ``record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
     match_probability, field_comparison, reasons``.
     """
-    rule_confidence = (
-        f"id_factor * {factor_sql('name_verdict', NAME_FACTORS)}"
-        f" * {factor_sql('dob_verdict', DOB_FACTORS)}"
-        f" * {factor_sql('gender_verdict', GENDER_FACTORS)}"
-    )
-    return f"""
-WITH joined AS (
+    return explain_joined_sql(f"""
     SELECT c.record_id, c.person_id, c.path, c.id_verdict, c.id_factor, c.probability,
-        r.name_canonical AS r_canon, p.name_canonical AS p_canon,
+        {PAIR_COLUMNS}
+    FROM {pairs} AS c
+    JOIN std_records AS r ON r.record_id = c.record_id
+    JOIN std_register AS p ON p.person_id = c.person_id""")
+
+
+# The record (r) and register (p) values the verdicts need, for one joined pair.
+PAIR_COLUMNS: Final = """r.name_canonical AS r_canon, p.name_canonical AS p_canon,
         r.name_fold AS r_fold, p.name_fold AS p_fold,
         r.dob AS r_dob, r.dob_precision AS r_dob_precision, r.dob_year AS r_dob_year,
         r.dob_month AS r_dob_month, r.dob_day AS r_dob_day,
@@ -166,12 +167,24 @@ WITH joined AS (
         r.gender AS r_gender, p.gender AS p_gender,
         list_contains(coalesce(r.name_flags, []), 'name_tone_style') AS r_tone_style,
         list_contains(coalesce(p.name_flags, []), 'name_tone_style') AS p_tone_style,
-        r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs
-    FROM {pairs} AS c
-    JOIN std_records AS r ON r.record_id = c.record_id
-    JOIN std_register AS p ON p.person_id = c.person_id
-),
-parts AS (
+        r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs"""
+
+
+def explain_joined_sql(joined: str, *, all_equal: bool = False) -> str:
+    """``explain_pairs_sql`` on pairs already joined to their values (``PAIR_COLUMNS``).
+
+    ``all_equal`` skips the verdict rules for pairs known to agree on every field (the exact
+    path: most of a run), which only need their comparison written down.
+    """
+    rule_confidence = (
+        f"id_factor * {factor_sql('name_verdict', NAME_FACTORS)}"
+        f" * {factor_sql('dob_verdict', DOB_FACTORS)}"
+        f" * {factor_sql('gender_verdict', GENDER_FACTORS)}"
+    )
+    verdicts = (f"""verdicts AS (
+    SELECT *, '{EQUAL}' AS name_verdict, '{EQUAL}' AS dob_verdict, '{EQUAL}' AS gender_verdict
+    FROM joined
+)""" if all_equal else f"""parts AS (
     SELECT *, {name_parts_sql("r")}, {name_parts_sql("p")} FROM joined
 ),
 verdicts AS (
@@ -180,7 +193,11 @@ verdicts AS (
         {DOB_VERDICT_SQL} AS dob_verdict,
         {GENDER_VERDICT_SQL} AS gender_verdict
     FROM parts
-)
+)""")
+    return f"""
+WITH joined AS ({joined}
+),
+{verdicts}
 SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
     least(1.0, greatest(0.0, coalesce(probability, {rule_confidence})
         * CASE WHEN name_verdict = 'name_different' THEN {UNEXPLAINED_CAP} ELSE 1.0 END

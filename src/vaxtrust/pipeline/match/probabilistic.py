@@ -178,7 +178,9 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
     # repeats work. A fixed seed makes runs reproducible.
     linker.training.estimate_u_using_random_sampling(
         max_pairs=settings.u_max_pairs, seed=U_SAMPLING_SEED, num_chunks=1)
+    console.message("probabilistic linkage: u probabilities estimated")
     linker.training.estimate_m_from_pairwise_labels("match_splink_labels")
+    console.message("probabilistic linkage: m probabilities estimated from labelled pairs")
     predictions = linker.inference.predict(
         threshold_match_probability=settings.candidate_floor, warning_mode="never")
     engine.create_table(output, f"""
@@ -191,4 +193,5 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
         WHERE CASE WHEN source_dataset_l = 'records' THEN is_open_l ELSE is_open_r END""",
                         stage="match_probabilistic")
     predictions.drop_table_from_database_and_remove_from_cache()
+    db_api.delete_tables_created_by_splink_from_db()  # free the engine's memory of Splink's work
     return True

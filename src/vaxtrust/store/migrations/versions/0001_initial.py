@@ -145,9 +145,6 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "state IN ('pending', 'claimed', 'done', 'failed')", name=op.f("ck_signing_queue_state")
         ),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["person.person_id"], name=op.f("fk_signing_queue_person_id_person")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signing_queue")),
     )
     with op.batch_alter_table("signing_queue", schema=None) as batch_op:
@@ -189,11 +186,6 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status IN ('verified', 'corrected', 'review', 'unmatched', 'rejected')",
             name=op.f("ck_vaccination_record_status"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["facility_id"],
-            ["facility.facility_id"],
-            name=op.f("fk_vaccination_record_facility_id_facility"),
         ),
         sa.ForeignKeyConstraint(
             ["person_id"], ["person.person_id"], name=op.f("fk_vaccination_record_person_id_person")
@@ -238,7 +230,6 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(length=80), nullable=False),
         sa.Column("province_code", sa.String(length=64), nullable=False),
         sa.Column("facility_id", sa.String(length=64), nullable=False),
-        sa.Column("commune_code", sa.String(length=64), nullable=True),
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
