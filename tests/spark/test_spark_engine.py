@@ -110,9 +110,11 @@ def test_csv_is_written_exactly_as_duckdb_writes_it(
     from vaxtrust.engine import create_engine
 
     texts = []
-    for index, engine in enumerate((spark_engine, create_engine("duckdb"))):
-        engine.register("people", PEOPLE.drop_columns(["dob"]))
-        engine.write_csv("people", tmp_path / f"{index}.csv")
-        texts.append(sorted((tmp_path / f"{index}.csv").read_text(encoding="utf-8").splitlines()))
+    with create_engine("duckdb") as duckdb_engine:
+        for index, engine in enumerate((spark_engine, duckdb_engine)):
+            engine.register("people", PEOPLE.drop_columns(["dob"]))
+            engine.write_csv("people", tmp_path / f"{index}.csv")
+            lines = (tmp_path / f"{index}.csv").read_text(encoding="utf-8").splitlines()
+            texts.append(sorted(lines))
     assert texts[0] == texts[1]
     assert "001,Nguyễn Văn An,19900101" in texts[0]

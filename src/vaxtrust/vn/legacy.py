@@ -204,7 +204,8 @@ _TCVN3_CAPITAL: Final = re.compile(TCVN3_CAPITAL_PATTERN)
 # Characters that may sit in a clean name besides letters (removed later as stray characters).
 # A letter already lost: "?" or U+FFFD inside a word (a decoder replaced bytes it could not map).
 _LOST_LETTER: Final = re.compile(r"\ufffd|[^\W\d_]\?|\?[^\W\d_]")
-_HARMLESS: Final = frozenset(" \t0123456789.,;:-_'\"()/&+*#?!@")
+HARMLESS_CHARS: Final = " \t0123456789.,;:-_'\"()/&+*#?!@"
+_HARMLESS: Final = frozenset(HARMLESS_CHARS)
 # Any character that is neither a letter of the alphabet nor harmless.
 _FOREIGN_RE: Final = re.compile(
     "[^" + "".join("\\" + ch if ch in "\\]^-[" else ch

@@ -34,7 +34,12 @@ from vaxtrust.vn._alphabet import (
 )
 from vaxtrust.vn.gender import GENDER_CODES
 from vaxtrust.vn.gender import STRIP_CHARS as GENDER_STRIP
-from vaxtrust.vn.legacy import SYLLABLE_PATTERN, TCVN3_CAPITAL_PATTERN, VNI_DIGRAPH_PATTERN
+from vaxtrust.vn.legacy import (
+    HARMLESS_CHARS,
+    SYLLABLE_PATTERN,
+    TCVN3_CAPITAL_PATTERN,
+    VNI_DIGRAPH_PATTERN,
+)
 
 NAME_CANONICAL_UDF: Final = "vn_name_canonical"
 NAME_FLAGS_UDF: Final = "vn_name_flags"
@@ -59,16 +64,16 @@ def _char_class(chars: str, *, negate: bool = False) -> str:
 
 # --- names -----------------------------------------------------------------------------------
 _ALL_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz" + _UPPER + VN_LETTERS
-_HARMLESS: Final = " \t0123456789.,;:-_'\"()/&+*#?!@"
 _LETTER_CLASS: Final = _char_class(_ALL_LETTERS)
 # Names the SQL path cannot handle: possible legacy-encoding damage (see vn.legacy.repair).
 NEEDS_PYTHON_PATTERN: Final = "|".join([
-    _char_class(_ALL_LETTERS + _HARMLESS, negate=True),
+    _char_class(_ALL_LETTERS + HARMLESS_CHARS, negate=True),
     VNI_DIGRAPH_PATTERN,
     TCVN3_CAPITAL_PATTERN,
     f"{_LETTER_CLASS}\\?|\\?{_LETTER_CLASS}",
 ])
-_STRAY_PATTERN: Final = _char_class("0123456789.,;:-_'\"()/&+*#?!@")
+# In the SQL path only letters and harmless characters remain: stray = harmless minus blanks.
+_STRAY_PATTERN: Final = _char_class(HARMLESS_CHARS.replace(" ", "").replace("\t", ""))
 _NOT_LETTERS_PATTERN: Final = "[^" + names.LOWER_LETTERS + "]+"
 _TONE_DIGITS: Final = "".join(str(VOWEL_PARTS[ch][1]) for ch in names.TONED_LOWER)
 _LOWER_BASES: Final = BASE_VOWELS
@@ -155,6 +160,10 @@ def _name_query(source: str, col: str = "full_name") -> str:
     head = ("CASE WHEN len(_n_words) >= 3 AND (_n_words[1] || ' ' || _n_words[2]) IN ("
             + ", ".join(lit(s) for s in sorted(names.COMPOUND_SURNAMES))
             + ") THEN 2 WHEN len(_n_words) >= 2 THEN 1 ELSE 0 END")
+    def word_map(value: str) -> str:
+        # One list of (key, value) pairs, so keys and values cannot come apart.
+        return f"map_from_entries(list(struct_pack(k := w, v := {value})))"
+
     def per_word(map_column: str) -> str:
         return f"list_transform(string_split(c._n_clean, ' '), lambda x: m.{map_column}[x])"
 
@@ -164,9 +173,9 @@ _vn_dw AS (SELECT w, {_place_tone_sql('w')} AS placed, {_suspect_word_sql('w')} 
                  WHERE _n_clean IS NOT NULL)),
 _vn_pw AS (SELECT *, upper(left(placed, 1)) || substr(placed, 2) AS cap FROM _vn_dw),
 _vn_fw AS (SELECT *, {fold_sql('cap')} AS fw FROM _vn_pw),
-_vn_map AS (SELECT map(list(w), list(cap)) AS m_cap, map(list(w), list(fw)) AS m_fw,
-                   map(list(w), list(placed <> w)) AS m_moved, map(list(w), list(suspect))
-                   AS m_suspect FROM _vn_fw),
+_vn_map AS (SELECT {word_map('cap')} AS m_cap, {word_map('fw')} AS m_fw,
+                   {word_map('placed <> w')} AS m_moved, {word_map('suspect')} AS m_suspect
+            FROM _vn_fw),
 _vn_n0 AS (SELECT c.* EXCLUDE (_n_py0),
                   c._n_py0 OR coalesce(list_contains({per_word('m_suspect')}, true), false)
                   AS _n_py,

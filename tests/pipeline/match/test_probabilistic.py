@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.pipeline.match.std_tables import load, person, record
 from vaxtrust.console import RecordingConsole
 from vaxtrust.engine import Engine
-from vaxtrust.errors import LinkageError
 from vaxtrust.pipeline.decide import run_decide
 from vaxtrust.pipeline.match import MatchSettings, run_matching
 
@@ -91,12 +88,15 @@ def test_identical_namesakes_go_to_review_never_picked(engine: Engine) -> None:
     assert set(ranked.column("person_id").to_pylist()) == {twin_a["person_id"], "001099999999"}
 
 
-def test_too_few_id_matches_to_learn_from_is_a_clear_error(engine: Engine) -> None:
+def test_too_few_id_matches_to_learn_from_skips_the_path(engine: Engine) -> None:
     people = population(50)
     records = [as_record("n1", people[0], id_number=None)]
     load(engine, records, people)
-    with pytest.raises(LinkageError, match="at least"):
-        run_matching(engine, MatchSettings(), RecordingConsole())
+    console = RecordingConsole()
+    run_matching(engine, MatchSettings(), console)
+    run_decide(engine, MatchSettings(), console)
+    assert any("probabilistic linkage skipped" in str(text) for _, _, text in console.events)
+    assert engine.to_arrow("decisions").column("status").to_pylist() == ["unmatched"]
 
 
 def test_a_twin_sibling_is_no_competitor(engine: Engine) -> None:

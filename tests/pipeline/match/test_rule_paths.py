@@ -271,3 +271,13 @@ def test_invalid_settings_are_refused(change: dict[str, Any]) -> None:
 
     with pytest.raises(ConfigError, match="match setting"):
         MatchSettings(**change)
+
+
+def test_no_records_gives_empty_tables(engine: Engine) -> None:
+    load(engine, [record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001")], REGISTER)
+    engine.create_table("one_record", "SELECT * FROM std_records")
+    engine.create_table("std_records", "SELECT * FROM one_record LIMIT 0")
+    run_matching(engine, MatchSettings(), RecordingConsole())
+    run_decide(engine, MatchSettings(), RecordingConsole())
+    assert engine.count("decisions") == 0
+    assert engine.count("review_candidates") == 0

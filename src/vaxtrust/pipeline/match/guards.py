@@ -64,10 +64,3 @@ def linkable_sql(top_two: str, settings: MatchSettings) -> str:
     return (f"({top_two}.match_probability >= {settings.auto_link_sql(f'{top_two}.path')}"
             f" AND coalesce({top_two}.competitor_probability, 0.0) < {settings.competitor_floor})")
 
-
-def settled_sql(top_two: str, settings: MatchSettings) -> str:
-    """Records no later path can change: linkable, or ambiguous between strong candidates."""
-    return f"""
-SELECT record_id FROM {top_two}
-WHERE match_probability >= {settings.auto_link_sql(f'{top_two}.path')}
-"""

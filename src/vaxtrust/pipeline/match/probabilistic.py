@@ -21,7 +21,6 @@ from typing import Any
 
 from vaxtrust.console import Console
 from vaxtrust.engine import Engine
-from vaxtrust.errors import LinkageError
 from vaxtrust.pipeline.match.settings import MatchSettings
 
 logger = logging.getLogger(__name__)
@@ -151,11 +150,12 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
     if open_count == 0:
         return False
     if labels < MIN_TRAINING_LABELS:
-        raise LinkageError(
-            f"probabilistic linkage needs at least {MIN_TRAINING_LABELS} records authenticated "
-            f"by their ID to learn from, found {labels}; check the register or turn the "
-            "probabilistic path off"
-        )
+        # Too little to learn from (a tiny file): skip rather than guess; the open records stay
+        # open and end in review or unmatched.
+        console.message(
+            f"probabilistic linkage skipped: it needs at least {MIN_TRAINING_LABELS} records "
+            f"authenticated by their ID to learn from, found {labels}")
+        return False
     register_size = engine.count("std_register")
     db_api = engine.splink_db_api()
     records = db_api.register("match_splink_records", dataset_display_name="records")
