@@ -92,16 +92,14 @@ class SparkEngine(Engine):
         scratch = str(scratch_dir or tempfile.mkdtemp(prefix="vaxtrust-spark-"))
         self.scratch_dir = scratch.rstrip("/")
         self._stop_session_on_close = stop_session_on_close
+        partitions = shuffle_partitions or _default_shuffle_partitions(master)
         shared = _shared_session(
             master, app_name=app_name, driver_memory=driver_memory,
-            shuffle_partitions=shuffle_partitions or _default_shuffle_partitions(master),
-            conf=conf or {},
+            shuffle_partitions=partitions, conf=conf or {},
         )
         self.spark: SparkSession = shared.newSession()
         # newSession copies no runtime SQL settings: set ours on this session again
-        for key, value in _session_settings(
-            shuffle_partitions or _default_shuffle_partitions(master), conf or {}
-        ).items():
+        for key, value in _session_settings(partitions, conf or {}).items():
             self.spark.conf.set(key, value)
         self._duckdb_functions: set[str] = set()
         self.database = f"vaxtrust_{uuid.uuid4().hex[:12]}"
@@ -304,7 +302,8 @@ def _shared_session(
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
-    if active is not None:
+    if active is not None:  # spark-submit, a notebook, or an engine made earlier
+        logger.info("joining the running Spark application (master %s)", active.sparkContext.master)
         return active
     # the Python workers must run this interpreter (the one with pyarrow), not PATH's python3
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -104,7 +104,26 @@ def _capitalise(word: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def standardise(raw: str | None) -> StandardName:
-    """Standardise one name; never raises (non-text input counts as missing)."""
+    """Standardise one name; never raises (non-text input counts as missing).
+
+    The result is a fixed point: standardising the canonical form again changes nothing. (A
+    repair can leave a form that is itself damaged-looking, e.g. ``bÒy`` -> ``Bòy``, which is
+    TCVN3 for ``Bũy``; such forms are standardised again, at most twice more.)
+    """
+    result = _standardise_once(raw)
+    for _ in range(2):
+        if result.canonical is None:
+            break
+        again = _standardise_once(result.canonical)
+        if again.canonical == result.canonical:
+            break
+        flags = _ordered(set(result.flags) | set(again.flags))
+        result = StandardName(again.canonical, again.fold, again.surname, again.middle,
+                              again.given, flags)
+    return result
+
+
+def _standardise_once(raw: str | None) -> StandardName:
     if not isinstance(raw, str):
         return StandardName(None, None, "", "", "", ("name_missing",))
     flags: set[NameFlag] = set()
