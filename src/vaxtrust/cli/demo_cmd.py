@@ -15,9 +15,40 @@ import typer
 if TYPE_CHECKING:
     from vaxtrust.pipeline.summary import RunSummary
 
+def _publish(summary: RunSummary, out: Path) -> str:
+    """Load the run into the demo's SQLite store, ready for the review queue."""
+    from vaxtrust.demo.steps import publish_demo_run
+
+    run_dir = Path(summary.outputs["results"]).parent
+    published = publish_demo_run(run_dir, out / "store.db")
+    if published.already_published:
+        return f"Store {published.database_url}: this run was published before, nothing changed."
+    return (f"Published to the store {published.database_url}: {published.records:,} records, "
+            f"{published.review_items:,} review items, {published.signing_queued:,} people "
+            f"queued for signing. Try: vaxtrust review list --db {published.database_url} "
+            f"--as {published.officer}")
+
+
+def _sign(summary: RunSummary, out: Path) -> str:
+    """Sign passports for everyone verified, with a demo key; verify one and print it."""
+    from vaxtrust.demo.generate import REGISTER_FILE
+    from vaxtrust.demo.steps import sign_demo_passports
+
+    run_dir = Path(summary.outputs["results"]).parent
+    signed = sign_demo_passports(run_dir, out / "data" / REGISTER_FILE, out / "passports")
+    line = (f"Vaccine passports (EU DCC, demo key): {signed.issued:,} signed, {signed.skipped:,} "
+            f"not signable (reasons in {signed.certificates.parent / 'skipped.csv'}); "
+            f"certificates {signed.certificates}, trust list {signed.trust_list}.")
+    if signed.example_pdf is not None:
+        line += (f" Example for {signed.example_name}: {signed.example_pdf} and "
+                 f"{signed.example_png}; check it with: vaxtrust passport verify --image "
+                 f"{signed.example_png} --trust-list {signed.trust_list}")
+    return line
+
+
 # Steps after cleaning, in order; each gets the run summary and the demo folder and returns a
-# line to print. Passport signing and publishing to the store append themselves here.
-AFTER_CLEAN: list[Callable[[RunSummary, Path], str]] = []
+# line to print.
+AFTER_CLEAN: list[Callable[[RunSummary, Path], str]] = [_publish, _sign]
 
 
 def _evaluate(summary: RunSummary, data_dir: Path) -> dict[str, Any]:
@@ -46,7 +77,7 @@ def _check_demo_dir(out: Path) -> None:
 
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a folder")
-    earlier = {"data", "run"}
+    earlier = {"data", "run", "store.db", "passports"}
     if out.is_dir() and any(child.name not in earlier for child in out.iterdir()):
         raise ConfigError(f"--out {out} holds other files; give a new folder or an earlier "
                           "demo's folder")
