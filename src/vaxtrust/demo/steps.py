@@ -97,7 +97,7 @@ def sign_demo_passports(run_dir: Path, register: Path, out: Path, *,
         certificates, _ = export_outputs(journal, out)
     trust_path = out / "trust-list.json"
     trust = export_trust_list(keys, trust_path, now=now, csca_passphrase=passphrase)
-    example = _render_first(certificates, trust, out, now)
+    example = _render_first(certificates, trust, out)
     return SignedDemo(summary.issued + summary.reissued + summary.renewed + summary.already_issued,
                       summary.total_skipped, certificates, trust_path, *example)
 
@@ -115,8 +115,8 @@ def _demo_key_store(directory: Path, passphrase: Passphrase, now: datetime) -> K
     return keys
 
 
-def _render_first(certificates: Path, trust: TrustList, out: Path,
-                  now: datetime) -> tuple[Path | None, Path | None, str | None]:
+def _render_first(certificates: Path, trust: TrustList,
+                  out: Path) -> tuple[Path | None, Path | None, str | None]:
     """Verify the first certificate against the exported trust list; write its QR and PDF."""
     import pyarrow.parquet as pq
 
@@ -128,7 +128,8 @@ def _render_first(certificates: Path, trust: TrustList, out: Path,
     if len(first) == 0:
         return None, None, None
     qr_text = str(first[0].as_py())
-    verified = verify_certificate(qr_text, trust, now=now)
+    # The batch stamps each certificate with its own clock: verify at a time after all of them.
+    verified = verify_certificate(qr_text, trust, now=datetime.now(UTC))
     png_path, pdf_path = out / "example.png", out / "example.pdf"
     png_path.write_bytes(qr.png(qr_text))
     pdf_path.write_bytes(certificate_pdf(verified.payload, qr_text, issued_at=verified.issued_at,
