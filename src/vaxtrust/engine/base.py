@@ -111,21 +111,23 @@ class Engine(ABC):
     @final
     def execute(self, sql: str, *, stage: str = "sql") -> None:
         """Run DuckDB-dialect SQL; failures carry the stage name and the SQL."""
-        translated = self.translate(sql)
-        logger.log(SQL_LOG_LEVEL, "[%s] %s", stage, translated)
-        try:
-            self._run(translated)
-        except Exception as error:  # engines raise their own types; wrap them once, here
-            raise PipelineStageError(stage, str(error).splitlines()[0], translated) from error
+        self._in_stage(stage, sql, self._run)
 
     @final
     def query(self, sql: str, *, stage: str = "sql") -> pa.Table:
-        translated = self.translate(sql)
-        logger.log(SQL_LOG_LEVEL, "[%s] %s", stage, translated)
+        result: pa.Table = self._in_stage(stage, sql, self._query_arrow)
+        return result
+
+    def _in_stage(self, stage: str, sql: str, action: Callable[[str], Any]) -> Any:
+        """Translate and run ``sql``; wrap any failure, translation included, once, here."""
+        translated = sql
         try:
-            return self._query_arrow(translated)
-        except Exception as error:
-            raise PipelineStageError(stage, str(error).splitlines()[0], translated) from error
+            translated = self.translate(sql)
+            logger.log(SQL_LOG_LEVEL, "[%s] %s", stage, translated)
+            return action(translated)
+        except Exception as error:  # engines raise their own types
+            first_line = (str(error).splitlines() or [type(error).__name__])[0]
+            raise PipelineStageError(stage, first_line, translated) from error
 
     @final
     def create_table(self, name: str, sql: str, *, stage: str | None = None) -> None:
