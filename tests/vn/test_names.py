@@ -15,6 +15,7 @@ from vaxtrust.vn.names import (
     fold,
     icao,
     split,
+    split_words,
     standardise,
 )
 
@@ -151,3 +152,14 @@ def test_tcvn3_damage_in_common_full_names_is_undone() -> None:
     for name in ("Vũ Văn An", "Nguyễn Thị Hương", "Huỳnh Tấn Phát", "Đỗ Thị Thủy", "Võ Thị Lan"):
         assert canonical(encode_tcvn3(name).decode("cp1252")) == canonical(name)
         assert canonical(encode_vni(name).decode("cp1252")) == canonical(name)
+
+
+@pytest.mark.parametrize(("name", "surname"), [
+    ("Hoàng Phú Hiệp", ["Hoàng"]),
+    ("Huỳnh Phú Hiệp", ["Huỳnh"]),
+    ("Nguyễn Phúc Khang", ["Nguyễn"]),
+    ("Tôn Thất Thuyết", ["Tôn", "Thất"]),
+])
+def test_common_middle_names_are_not_read_as_compound_surnames(name: str,
+                                                                surname: list[str]) -> None:
+    assert split_words(name.split(" "))[0] == surname
