@@ -143,12 +143,9 @@ class RevocationList:
     ) -> RevocationList:
         """Read an exported list, skipping batches that expired before ``now``; with
         ``pinned_cscas`` the list must be signed by one of them."""
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError("revocation list not found", path=str(path)) from None
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise InputError(f"not a readable JSON revocation list ({error})", path=str(path)) from None
+        from vaxtrust.passport.trustlist import read_json_list
+
+        document = read_json_list(path, "revocation list")
         return cls.from_document(document, now=now, source=str(path), pinned_cscas=pinned_cscas)
 
     @classmethod

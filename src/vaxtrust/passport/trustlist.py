@@ -85,12 +85,7 @@ class TrustList:
     @classmethod
     def load(cls, path: Path, *, pinned_cscas: Iterable[x509.Certificate] | None = None) -> TrustList:
         """Read an exported list; DSCs must chain to ``pinned_cscas`` (or to the file's own CSCAs)."""
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError("trust list not found", path=str(path)) from None
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise InputError(f"not a readable JSON trust list ({error})", path=str(path)) from None
+        document = read_json_list(path, "trust list")
         return cls.from_document(document, pinned_cscas=pinned_cscas, source=str(path))
 
     @classmethod
@@ -176,6 +171,16 @@ def canonical_bytes(document: dict[str, Any]) -> bytes:
     """What the list signature covers: the document without its signature, canonical JSON."""
     unsigned = {key: value for key, value in document.items() if key != "signature"}
     return json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def read_json_list(path: Path, what: str) -> Any:
+    """The JSON document of an exported trust or revocation list; ``InputError`` naming the file."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", path=str(path)) from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise InputError(f"not a readable JSON {what} ({error})", path=str(path)) from None
 
 
 def sign_document(document: dict[str, Any], key: pki.PrivateKey) -> dict[str, Any]:
