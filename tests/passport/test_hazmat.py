@@ -41,6 +41,20 @@ def test_base45_round_trip(data: bytes) -> None:
     assert base45.decode(base45.encode(data)) == data
 
 
+@given(st.binary(max_size=70_000), st.binary(max_size=300), st.binary(min_size=64, max_size=64))
+def test_cose_written_by_hand_is_what_cbor2_writes(payload: bytes, kid: bytes, signature: bytes) -> None:
+    protected = cose.protected_header(cose.ES256, kid)
+    assert cose.sig_structure(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
+    message, _ = cose.sign1_with_signature(payload, algorithm=cose.ES256, kid=kid, sign=lambda _: signature)
+    assert message == cbor2.dumps(cbor2.CBORTag(cose.TAG_SIGN1, [protected, {}, payload, signature]))
+
+
+@given(st.lists(st.binary(max_size=40), max_size=8))
+def test_base45_of_a_batch_is_each_blob_on_its_own(blobs: list[bytes]) -> None:
+    assert base45.encode_many(blobs) == [base45.encode(blob) for blob in blobs]
+    assert [base45.decode(text) for text in base45.encode_many(blobs)] == blobs
+
+
 @pytest.fixture(scope="module")
 def vn_text() -> str:
     if not VN_SAMPLE.is_dir():

@@ -16,6 +16,7 @@ from tests.passport.conftest_core import (
     Revoked,
     make_signer,
 )
+from vaxtrust.demo.population import sample_identities
 from vaxtrust.errors import (
     CertificateError,
     CertificateExpired,
@@ -26,6 +27,7 @@ from vaxtrust.errors import (
 )
 from vaxtrust.passport import Dose, Holder, issue_certificate, verify_certificate
 from vaxtrust.passport._hazmat import base45, cose
+from vaxtrust.passport.issue import SignedCertificate, issue_certificates
 from vaxtrust.passport.payload import UVCI_PATTERN
 from vaxtrust.passport.qr import read_qr
 
@@ -106,6 +108,43 @@ def test_signer_must_cover_the_validity(holder, doses) -> None:
     issue_certificate(holder, doses, short_lived, now=CORE_NOW, validity=timedelta(days=90))
     with pytest.raises(UntrustedSigner, match="key usage"):
         issue_certificate(holder, doses, make_signer(eku=[TEST_EKU]), now=CORE_NOW)
+
+
+def test_a_batch_keeps_each_bad_request_in_its_place(holder, doses, es256_signer) -> None:
+    unknown_vaccine = [Dose(date(2021, 9, 1), "EU/9/99/9999")]
+    issued = issue_certificates([(holder, doses), (holder, unknown_vaccine), (Holder("", "1990"), doses),
+                                 (holder, doses[:1])], es256_signer, now=CORE_NOW)
+    assert [type(item).__name__ for item in issued] == [
+        "SignedCertificate", "CertificateError", "CertificateError", "SignedCertificate"]
+    assert "unknown product code 'EU/9/99/9999'" in str(issued[1])
+    assert "empty name" in str(issued[2])
+    verified = [verify_certificate(item.qr_text, Anchors(es256_signer.certificate), now=CORE_NOW)
+                for item in issued if isinstance(item, SignedCertificate)]
+    assert [certificate.payload["v"][0]["dn"] for certificate in verified] == [2, 1]
+    assert issued[0].uvci != issued[3].uvci  # type: ignore[union-attr]
+
+
+def test_a_batch_with_an_unusable_signer_raises_for_all(holder, doses) -> None:
+    with pytest.raises(UntrustedSigner, match="key usage"):
+        issue_certificates([(holder, doses)] * 3, make_signer(eku=[TEST_EKU]), now=CORE_NOW)
+
+
+def test_qr_text_is_zlib_that_verifiers_inflate_and_no_larger_than_zlibs(es256_signer, ps256_signer) -> None:
+    plans = [[Dose(date(2021, 9, 1), "EU/1/21/1529")],
+             [Dose(date(2021, 7, 1), "BBIBP-CorV"), Dose(date(2021, 7, 29), "BBIBP-CorV"),
+              Dose(date(2022, 1, 5), "EU/1/20/1528")]]
+    residents = sample_identities(150, seed=3) + [("Tôn Nữ Hoàng Bảo Ngọc Khánh Linh", "1952")]
+    requests = [(Holder(name, dob), plans[index % 2]) for index, (name, dob) in enumerate(residents)]
+    for signer in (es256_signer, ps256_signer):
+        ours = python_zlib = 0
+        for certificate in issue_certificates(requests, signer, now=CORE_NOW):
+            assert isinstance(certificate, SignedCertificate)
+            compressed = base45.decode(certificate.qr_text.removeprefix("HC1:"))
+            assert compressed[0] == 0x78  # verifiers look for the zlib header
+            assert zlib.decompress(compressed) == certificate.cose
+            ours += len(compressed)
+            python_zlib += len(zlib.compress(certificate.cose, 9))
+        assert ours <= python_zlib
 
 
 def test_png_qr_round_trip_through_zxing(holder, doses, es256_signer) -> None:

@@ -304,6 +304,17 @@ def generate_population(rng: np.random.Generator, n: int, household_offset: int,
     )
 
 
+def sample_identities(count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``count`` synthetic residents as (register name, date of birth at its known precision:
+    ``1984-10-10``, ``1950-03`` or ``1945``): the variety of a province, for benchmarks and tests."""
+    rng = np.random.default_rng(seed)
+    people = generate_population(rng, count, 0, IdAllocator(rng), unregistered_rate=0.0)
+    keep = np.choose(people.dob_precision, [10, 7, 4])
+    days = people.dob.astype("datetime64[D]").astype(str)
+    return [(name, day[:length]) for name, day, length
+            in zip(people.full_name.to_pylist(), days, keep, strict=True)]
+
+
 def _name_tokens(rng: np.random.Generator, household: np.ndarray, role: np.ndarray,
                  female: np.ndarray, year: np.ndarray, head_female: np.ndarray) -> np.ndarray:
     """Surname (the father's for children), middle name(s) by gender and cohort, given name."""

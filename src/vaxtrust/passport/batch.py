@@ -20,19 +20,22 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.errors import (
     CertificateError,
-    CertificateExpired,
     ConfigError,
     InputError,
-    SigningKeyError,
-    UntrustedSigner,
 )
-from vaxtrust.passport.issue import DEFAULT_VALIDITY, SignedCertificate, issue_certificate
+from vaxtrust.passport.issue import (
+    DEFAULT_VALIDITY,
+    IssueRequest,
+    SignedCertificate,
+    issue_certificates,
+)
 from vaxtrust.passport.payload import Dose, Holder
 from vaxtrust.passport.revocation import Revocation
 from vaxtrust.passport.signer import Signer
@@ -395,7 +398,7 @@ class BatchSummary:
     skipped: dict[str, int] = field(default_factory=dict)
 
     def count(self, outcome: str) -> None:
-        """Count one outcome of :func:`sign_person`."""
+        """Count one outcome of :func:`sign_people`."""
         if outcome in ("issued", "reissued", "renewed", "already_issued"):
             setattr(self, outcome, getattr(self, outcome) + 1)
         else:
@@ -424,38 +427,63 @@ def sign_batch(
     console = console or NoopConsole()
     summary = BatchSummary()
     console.stage_started(STAGE, total)
-    pending = 0
-    journal.begin()
-    try:
-        for person in people:
-            moment = now()
-            outcome = sign_person(
-                person, journal, signer_for, moment, validity or DEFAULT_VALIDITY, allow_flagged
-            )
+    while chunk := list(islice(people, commit_every)):
+        journal.begin()
+        try:
+            outcomes = sign_people(chunk, journal, signer_for, now(),
+                                   validity or DEFAULT_VALIDITY, allow_flagged)
+            journal.commit()
+        except BaseException:
+            journal.rollback()
+            raise
+        for outcome in outcomes:
             summary.count(outcome)
-            pending += 1
-            if pending >= commit_every:
-                journal.commit()
-                console.rows_processed(STAGE, pending)
-                pending = 0
-                journal.begin()
-        journal.commit()
-    except BaseException:
-        journal.rollback()
-        raise
-    console.rows_processed(STAGE, pending)
+        console.rows_processed(STAGE, len(outcomes))
     console.stage_finished(STAGE, summary.issued + summary.reissued + summary.renewed)
     return summary
 
 
-def sign_person(
-    person: PersonToSign, journal: IssuanceJournal, signer_for: SignerFor, now: datetime,
-    validity: timedelta, allow_flagged: bool,
-) -> str:
-    """Issue, re-issue, renew or skip one person inside the journal's open transaction.
+@dataclass(frozen=True)
+class _ToIssue:
+    """A person who needs a new certificate, waiting for their signer's turn."""
 
-    Returns ``issued``, ``reissued``, ``renewed``, ``already_issued`` or ``skip:<reason code>``.
+    position: int
+    person: PersonToSign
+    fingerprint: str
+    current: CurrentCertificate | None
+    signer_name: str
+    signer: Signer
+    request: IssueRequest
+
+
+def sign_people(
+    people: list[PersonToSign], journal: IssuanceJournal, signer_for: SignerFor, now: datetime,
+    validity: timedelta, allow_flagged: bool,
+) -> list[str]:
+    """Issue, re-issue, renew or skip each person inside the journal's open transaction.
+
+    Returns an outcome per person, in order: ``issued``, ``reissued``, ``renewed``,
+    ``already_issued`` or ``skip:<reason code>``. Certificates are signed a signer's whole share at
+    a time (:func:`issue_certificates`), which is twice as fast as one by one.
     """
+    outcomes: list[str] = [""] * len(people)
+    waiting: list[_ToIssue] = []
+    for position, person in enumerate(people):
+        if any(job.person.person_id == person.person_id for job in waiting):
+            _issue_waiting(waiting, journal, now, validity, outcomes)  # a repeat sees the first
+            waiting = []
+        decided = _prepare(position, person, journal, signer_for, now, allow_flagged)
+        if isinstance(decided, str):
+            outcomes[position] = decided
+        else:
+            waiting.append(decided)
+    _issue_waiting(waiting, journal, now, validity, outcomes)
+    return outcomes
+
+
+def _prepare(position: int, person: PersonToSign, journal: IssuanceJournal, signer_for: SignerFor,
+             now: datetime, allow_flagged: bool) -> _ToIssue | str:
+    """What to sign for ``person``, or the outcome when nothing is to be signed."""
     fingerprint = person.fingerprint()
     current = journal.current(person.person_id)
     unchanged = current is not None and current.fingerprint == fingerprint
@@ -472,19 +500,38 @@ def sign_person(
             Dose(vaccinated_on=date.fromisoformat(str(dose["vaccinated_on"])[:10]), product=dose["mp"])
             for dose in person.doses
         ]
-        signer_name, signer = signer_for(person)
-        issued = issue_certificate(holder, doses, signer, now=now, validity=validity)
-    except (SigningKeyError, UntrustedSigner, CertificateExpired):
-        raise  # the signer is unusable: stop, whoever comes next would fail the same way
     except (CertificateError, ValueError) as error:
         return _skip(journal, person, f"certificate_data: {error}", now,
                      withdraw=None if unchanged else current)
+    signer_name, signer = signer_for(person)
+    return _ToIssue(position, person, fingerprint, current, signer_name, signer, (holder, doses))
+
+
+def _issue_waiting(waiting: list[_ToIssue], journal: IssuanceJournal, now: datetime,
+                   validity: timedelta, outcomes: list[str]) -> None:
+    """Sign everyone waiting, one batch per signer, and record each outcome in the journal."""
+    by_signer: dict[int, list[_ToIssue]] = {}
+    for job in waiting:
+        by_signer.setdefault(id(job.signer), []).append(job)
+    for jobs in by_signer.values():
+        issued = issue_certificates([job.request for job in jobs], jobs[0].signer, now=now,
+                                    validity=validity)  # signer problems raise: stop the batch
+        for job, certificate in zip(jobs, issued, strict=True):
+            outcomes[job.position] = _record(job, certificate, journal, now)
+
+
+def _record(job: _ToIssue, certificate: SignedCertificate | CertificateError,
+            journal: IssuanceJournal, now: datetime) -> str:
+    unchanged = job.current is not None and job.current.fingerprint == job.fingerprint
+    if isinstance(certificate, CertificateError):
+        return _skip(journal, job.person, f"certificate_data: {certificate}", now,
+                     withdraw=None if unchanged else job.current)
     journal.record_issued(
-        person_id=person.person_id, fingerprint=fingerprint, signer=signer_name, issued=issued,
-        replaces=current.uvci if current else None, now=now,
+        person_id=job.person.person_id, fingerprint=job.fingerprint, signer=job.signer_name,
+        issued=certificate, replaces=job.current.uvci if job.current else None, now=now,
         reason=EXPIRED if unchanged else RECORD_CHANGED,
     )
-    if current is None:
+    if job.current is None:
         return "issued"
     return "renewed" if unchanged else "reissued"
 

@@ -24,7 +24,7 @@ from vaxtrust.passport.batch import (
     IssuanceJournal,
     PersonToSign,
     SignerFor,
-    sign_person,
+    sign_people,
 )
 from vaxtrust.passport.issue import DEFAULT_VALIDITY
 from vaxtrust.store import signing
@@ -97,13 +97,11 @@ def sign_chunk(
     """Sign a claimed chunk into the journal and commit it there (all or nothing)."""
     journal.begin()
     try:
-        outcomes = [
-            sign_person(
-                people.get(person_id) or PersonToSign(person_id, None, None, None, None, ()),
-                journal, signer_for, now(), validity, allow_flagged,
-            )
-            for _, person_id in tasks
-        ]
+        outcomes = sign_people(
+            [people.get(person_id) or PersonToSign(person_id, None, None, None, None, ())
+             for _, person_id in tasks],
+            journal, signer_for, now(), validity, allow_flagged,
+        )
         journal.commit()
     except BaseException:
         journal.rollback()

@@ -21,6 +21,7 @@ DEFAULT_ISSUER = "Ministry of Health Viet Nam"
 UVCI_PREFIX = "URN:UVCI:01:VN:"
 UVCI_PATTERN = re.compile(r"^URN:UVCI:01:VN:[0-9A-F]{32}$")
 _PARTIAL_DOB = re.compile(r"^(?:\d{4}(?:-\d{2}(?:-\d{2})?)?)?$")
+_PLAIN_FOLDED = re.compile(r"[A-Z ]*")
 _MAX_TEXT = 80                          # schema maxLength of names, issuer and ci
 
 
@@ -90,10 +91,12 @@ def standard_name(full_name: str) -> StandardName:
         surname, given_name = given_name, []
     family = " ".join(surname)
     given = " ".join(middle + given_name)
-    transliterated = names.icao(written)
-    family_icao, given_icao = transliterated.family, transliterated.given
-    if not family_icao:
-        family_icao, given_icao = given_icao, ""
+    family_icao, given_icao = _icao(family), _icao(given)
+    if family_icao is None or given_icao is None:   # not plain letters: the full name rules decide
+        transliterated = names.icao(written)
+        family_icao, given_icao = transliterated.family, transliterated.given
+        if not family_icao:
+            family_icao, given_icao = given_icao, ""
     name = StandardName(family, given, family_icao, given_icao)
     for field, value in vars(name).items():
         if len(value) > _MAX_TEXT:
@@ -101,6 +104,16 @@ def standard_name(full_name: str) -> StandardName:
     if not name.family_icao:
         raise CertificateError(f"field full_name: {written!r} has no transliterable family name")
     return name
+
+
+def _icao(words: str) -> str | None:
+    """ICAO 9303 form of names written in Vietnamese letters (the register's), else None.
+
+    Folding diacritics off letter by letter is all ICAO asks of them; anything else (digits,
+    apostrophes, damaged encodings) goes through :func:`vaxtrust.vn.names.icao`'s full rules.
+    """
+    folded = names.fold_canonical(words)
+    return folded.replace(" ", "<") if _PLAIN_FOLDED.fullmatch(folded) else None
 
 
 def date_of_birth(value: str) -> str:

@@ -31,13 +31,23 @@ def _triples() -> np.ndarray:
 
 def encode(data: bytes) -> str:
     """Two bytes become three characters (least significant first); a last odd byte two."""
-    whole = len(data) // 2 * 2
-    pairs = np.frombuffer(data, dtype=">u2", count=whole // 2)
-    text = _triples().take(pairs, axis=0).tobytes().decode("ascii")
-    if whole < len(data):
-        high, low = divmod(data[-1], 45)
-        text += ALPHABET[low] + ALPHABET[high]
-    return text
+    return encode_many([data])[0]
+
+
+def encode_many(blobs: list[bytes]) -> list[str]:
+    """:func:`encode` of each blob, with one table lookup for all (a batch of certificates)."""
+    evens = b"".join([blob[: len(blob) // 2 * 2] for blob in blobs])
+    text = _triples().take(np.frombuffer(evens, dtype=">u2"), axis=0).tobytes().decode("ascii")
+    encoded, start = [], 0
+    for blob in blobs:
+        end = start + len(blob) // 2 * 3
+        part = text[start:end]
+        if len(blob) % 2:
+            high, low = divmod(blob[-1], 45)
+            part += ALPHABET[low] + ALPHABET[high]
+        encoded.append(part)
+        start = end
+    return encoded
 
 
 def decode(text: str) -> bytes:
