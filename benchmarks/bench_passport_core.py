@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import cbor2
+import deflate
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -80,7 +81,7 @@ def in_pipeline_costs(es256: LocalKeySigner) -> dict[str, float]:
     """
     payload = build_payload(HOLDER, DOSES)
     message = issue_certificate(HOLDER, DOSES, es256, now=NOW).cose
-    compressed = zlib.compress(message, 9)
+    compressed = bytes(deflate.zlib_compress(message, 9))
 
     def pipeline(skip: str = "") -> str:
         body = payload if skip == "payload" else build_payload(HOLDER, DOSES)
@@ -88,7 +89,7 @@ def in_pipeline_costs(es256: LocalKeySigner) -> dict[str, float]:
         sign = (lambda _: b"\x01" * 64) if skip == "sign" else es256.sign
         signed, _ = cose.sign1_with_signature(claims, algorithm=es256.algorithm, kid=es256.kid,
                                               sign=sign)
-        packed = compressed if skip == "zlib" else zlib.compress(signed, 9)
+        packed = compressed if skip == "zlib" else bytes(deflate.zlib_compress(signed, 9))
         return "HC1:" + ("" if skip == "base45" else base45.encode(packed))
 
     def cost(skip: str = "") -> float:
@@ -112,7 +113,8 @@ def main() -> None:
         ("payload (names, codes, schema)", lambda: build_payload(HOLDER, DOSES)),
         ("schema validation alone (jsonschema-rs)", lambda: schemas.validate(certificate.payload, "1.3.0")),
         ("ES256 sign via Signer", lambda: es256.sign(b"x" * 330)),
-        ("zlib compress", lambda: zlib.compress(certificate.cose, 9)),
+        ("zlib compress (libdeflate, level 9)", lambda: deflate.zlib_compress(certificate.cose, 9)),
+        ("zlib compress (Python zlib, level 9)", lambda: zlib.compress(certificate.cose, 9)),
         ("Base45 encode", lambda: base45.encode(compressed)),
         ("Base45 decode", lambda: base45.decode(certificate.qr_text[4:])),
         ("issue_certificate (HC1 text)", lambda: issue_certificate(HOLDER, DOSES, es256, now=NOW)),
