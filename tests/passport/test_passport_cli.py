@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,34 @@ def test_issue_then_verify_with_the_key_store_and_trust_list(keystore, tmp_path)
     expired = runner.invoke(app, ["passport", "verify", qr_text, "--trust-list", str(trust_path),
                                   "--now", "2027-06-01T00:00:00Z"])
     assert expired.exit_code != 0 and "expired" in str(expired.exception)
+
+
+def test_verify_with_a_pinned_csca_needs_a_list_that_csca_signed(keystore, tmp_path) -> None:
+    """A border verifier pins Viet Nam's CSCA: an unsigned or foreign-signed trust list is refused."""
+    from tests.passport.conftest_keys import CSCA_PASSPHRASE, KEY_PASSPHRASE, KEYS_NOW, passphrase
+    from vaxtrust.passport import Dose, Holder, issue_certificate, pki
+    from vaxtrust.passport.trustlist import export_trust_list
+
+    signer = keystore.load_signer("vn-national", now=KEYS_NOW, passphrase=passphrase(KEY_PASSPHRASE))
+    qr_text = issue_certificate(Holder("Lê Văn Tám", "1960"), [Dose(date(2021, 9, 1), "EU/1/21/1529")],
+                                signer, now=KEYS_NOW).qr_text
+    csca_pem = keystore.directory / "csca" / "csca.pem"
+    signed, unsigned = tmp_path / "signed.json", tmp_path / "unsigned.json"
+    export_trust_list(keystore, signed, now=KEYS_NOW, csca_passphrase=passphrase(CSCA_PASSPHRASE))
+    export_trust_list(keystore, unsigned, now=KEYS_NOW)
+    _, stranger = pki.new_csca(country="VN", common_name="not the ministry", now=KEYS_NOW)
+    pki.write_certificate(tmp_path / "stranger.pem", stranger)
+
+    def verify(trust: Path, pem: Path) -> object:
+        return CliRunner().invoke(app, ["passport", "verify", qr_text, "--trust-list", str(trust),
+                                        "--csca", str(pem), "--now", KEYS_NOW.isoformat()])
+
+    good = verify(signed, csca_pem)
+    assert good.exit_code == 0, good.output
+    assert "VALID" in good.output
+    assert "not signed" in str(verify(unsigned, csca_pem).exception)
+    assert "does not verify with a trusted CSCA" in str(verify(signed, tmp_path / "stranger.pem").exception)
+    assert "not a PEM X.509 certificate" in str(verify(signed, signed).exception)
 
 
 def test_verify_needs_text_or_image(tmp_path) -> None:

@@ -71,16 +71,22 @@ def verify_command(
     revocation_list: Annotated[Path | None, typer.Option("--revocation-list", help="Revocation list JSON.")] = None,
     now: Annotated[str | None, typer.Option("--now", help="Validation clock, ISO 8601 (default: now, UTC).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verified payload as JSON.")] = False,
+    csca: Annotated[list[Path] | None, typer.Option("--csca", help=(
+        "Pin a CSCA certificate (PEM; repeatable): the trust and revocation lists must be signed by "
+        "it and every signer certified by it. Without it the trust list's own CSCAs are used."))] = None,
 ) -> None:
     """Verify a certificate: prefix, Base45, zlib, COSE, signer, expiry, key usage, schema, revocation."""
+    from vaxtrust.passport.pki import load_certificate
     from vaxtrust.passport.revocation import RevocationList
     from vaxtrust.passport.trustlist import TrustList
     from vaxtrust.passport.verify import verify_certificate
 
     clock = _clock(now)
     qr_text = _qr_text(text, image)
-    trust = TrustList.load(trust_list)
-    revocation = RevocationList.load(revocation_list, now=clock) if revocation_list else None
+    pinned = [load_certificate(path) for path in csca] if csca else None
+    trust = TrustList.load(trust_list, pinned_cscas=pinned)
+    revocation = (RevocationList.load(revocation_list, now=clock, pinned_cscas=pinned)
+                  if revocation_list else None)
     verified = verify_certificate(qr_text, trust, now=clock, revocation=revocation)
     if as_json:
         typer.echo(json.dumps({"valid": True, "kid": verified.kid.hex(), "alg": verified.algorithm,
