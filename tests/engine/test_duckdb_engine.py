@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from vaxtrust.engine import create_engine
+from vaxtrust.engine import Engine, create_engine
 from vaxtrust.errors import ConfigError, PipelineStageError
 
 
@@ -38,3 +39,43 @@ def test_vectorised_function_is_callable_from_sql() -> None:
 def test_unknown_engine_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         create_engine("oracle")
+
+
+def _memory_limit(engine: Engine) -> str:
+    return str(engine.query("SELECT current_setting('memory_limit') AS m").column("m")[0])
+
+
+def _memory_limit_as_duckdb_shows(limit: str) -> str:
+    connection = duckdb.connect()
+    connection.execute(f"SET memory_limit = '{limit}'")
+    shown = connection.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    connection.close()
+    return str(shown)
+
+
+def test_default_memory_limit_is_a_share_of_the_machine() -> None:
+    import os
+
+    from vaxtrust.engine.duckdb import DEFAULT_MEMORY_SHARE, default_memory_limit
+
+    limit = default_memory_limit()
+    assert limit is not None and limit.endswith("MiB")
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert int(limit.removesuffix("MiB")) << 20 <= physical * DEFAULT_MEMORY_SHARE
+    with create_engine("duckdb") as engine:
+        assert _memory_limit(engine) == _memory_limit_as_duckdb_shows(limit)
+
+
+def test_an_explicit_memory_limit_wins() -> None:
+    with create_engine("duckdb", memory_limit="1GB") as engine:
+        assert _memory_limit(engine) == _memory_limit_as_duckdb_shows("1GB")
+
+
+def test_a_smaller_container_limit_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaxtrust.engine import duckdb as engine_module
+
+    unlimited, limited = tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes"
+    unlimited.write_text("max\n")
+    limited.write_text(f"{2 << 30}\n")
+    monkeypatch.setattr(engine_module, "_CGROUP_LIMITS", (unlimited, limited))
+    assert engine_module.default_memory_limit() == f"{int((2 << 30) * 0.6) >> 20}MiB"

@@ -150,7 +150,8 @@ def register(app: typer.Typer) -> None:
         csv: Annotated[bool, typer.Option("--csv", help="Also write results.csv.")] = False,
         engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
         memory_limit: Annotated[str | None, typer.Option("--memory-limit", help=(
-            "Most memory the engine may use, e.g. 8GB (it spills to disk beyond)."))] = None,
+            "Most memory the engine may use, e.g. 8GB (it spills to disk beyond); "
+            "DuckDB's default is 60% of the machine's memory."))] = None,
         threads: Annotated[int | None, typer.Option("--threads", help="Worker threads.")] = None,
     ) -> None:
         """Clean dose records against the register: results, review queue, dose histories."""
