@@ -12,6 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.passport.conftest_keys import KEY_PASSPHRASE, KEYS_NOW, passphrase
+from tests.store.factory import with_second_dose_under_review
 from vaxtrust.cli import app
 from vaxtrust.errors import SigningKeyError
 from vaxtrust.passport.batch import JOURNAL, IssuanceJournal, PersonToSign
@@ -25,8 +26,10 @@ from vaxtrust.passport.keystore import KeyStore
 from vaxtrust.passport.signer import Signer
 from vaxtrust.passport.trustlist import trust_list_of
 from vaxtrust.passport.verify import verify_certificate
+from vaxtrust.review.queue import AcceptCandidate, decide, list_items
 from vaxtrust.store import signing
 from vaxtrust.store.db import Store
+from vaxtrust.store.publish import RunInputs, publish_run
 from vaxtrust.store.scope import Actor, load_actor
 from vaxtrust.store.tables import Certificate, Person, SigningTask
 
@@ -150,6 +153,28 @@ def test_a_changed_person_is_revoked_in_the_store_and_re_issued(
         assert [revocation.uci for revocation in journal.revocations()] == [old]
     assert summary.reissued == 1
     assert sorted(_store_certificates(store)["001090000001"]) == sorted([(old, "revoked"), (new, "issued")])
+
+
+def test_a_dose_an_officer_linked_is_on_the_certificate(
+    store: Store, minister: Actor, keystore: KeyStore, tmp_path: Path
+) -> None:
+    # A newer run holds Lê Thị Cúc's second dose (Moderna, 15/10/2021) under review.
+    with store.transaction() as session:
+        publish_run(session, minister,
+                    RunInputs.locate(with_second_dose_under_review().write(tmp_path / "run2")))
+    with store.transaction() as session:
+        item = next(i for i in list_items(session, minister).items if i.record_id == "R9")
+        decide(session, minister, item.id, AcceptCandidate(1))
+    with IssuanceJournal(tmp_path / JOURNAL) as journal:
+        sign_from_store(store, minister, journal, _signer_for(keystore), worker="t",
+                        now=lambda: SIGN_AT)
+        qr_texts = {row["person_id"]: row["qr_text"] for rows in journal.current_certificates()
+                    for row in rows}
+    certificate = verify_certificate(qr_texts["001170000003"], trust_list_of(keystore, now=SIGN_AT),
+                                     now=SIGN_AT)
+    vaccination = certificate.payload["v"][0]
+    assert (vaccination["dn"], vaccination["mp"], vaccination["dt"]) == (2, "EU/1/20/1507",
+                                                                         "2021-10-15")
 
 
 def test_a_crash_between_journal_and_store_is_healed_without_a_second_certificate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,3 +180,44 @@ def baseline() -> RunSpec:
     doses = [dose(p[0][0], "R1", "HN-01"), dose(p[1][0], "R2", "HN-01"),
              dose(p[3][0], "R5", "HCM-01"), dose(p[2][0], "R8", "HN-02")]
     return RunSpec(records, results, candidates, doses, run_id="run-1")
+
+
+def with_second_dose_under_review(run_id: str = "run-2") -> RunSpec:
+    """The baseline plus R9: Lê Thị Cúc's second dose (Moderna, 15/10/2021, HN-01) with the year
+    of birth mistyped and no ID, under review with her register entry as the only candidate.
+    Her first dose (R8, Comirnaty, 01/09/2021) is verified."""
+    spec = baseline()
+    spec.run_id = run_id
+    cuc = PEOPLE[2]
+    nine = record("R9", "HN-01", name=cuc[1], dob="30/11/1907", gender="Nữ", id_number="",
+                  commune="7", dose=2)
+    nine.update(vaccine="Moderna", lot="MD0042", vaccinated_on="15/10/2021")
+    spec.records.append(nine)
+    spec.results.append(result("R9", "review", None, ["dob_year_typo"]))
+    spec.candidates.append({
+        "record_id": "R9", "rank": 1, "person_id": cuc[0], "match_probability": 0.9,
+        "comparison": comparison((cuc[1], cuc[1]), ("1907-11-30", cuc[2])),
+        "reasons": ["dob_year_typo"]})
+    return spec
+
+
+def with_tentative_link(run_id: str = "run-2") -> RunSpec:
+    """The baseline plus R10: a second dose (Comirnaty, 06/10/2021, HN-01) that the run links to
+    Nguyễn Văn An but also sends to review (the run's results keep the link, and its dose
+    history counts the dose as his second)."""
+    spec = baseline()
+    spec.run_id = run_id
+    an = PEOPLE[0]
+    ten = record("R10", "HN-01", name="Nguyen Van An", dob="03/02/1990", gender="Nam",
+                 id_number="", commune="4", dose=2)
+    ten["vaccinated_on"] = "06/10/2021"
+    spec.records.append(ten)
+    spec.results.append(result("R10", "review", an[0], ["name_tone_style"]))
+    spec.candidates.append({
+        "record_id": "R10", "rank": 1, "person_id": an[0], "match_probability": 0.7,
+        "comparison": comparison(("Nguyen Van An", an[1]), ("1990-02-03", an[2])),
+        "reasons": ["name_tone_style"]})
+    second = dose(an[0], "R10", "HN-01", 2)
+    second["vaccinated_on"] = dt.date(2021, 10, 6)
+    spec.doses.append(second)
+    return spec

@@ -13,7 +13,11 @@ from hypothesis import strategies as st
 from vaxtrust.engine.duckdb import DuckDBEngine
 from vaxtrust.vn import admin, dates, gender, ids, names, phones, vaccines
 from vaxtrust.vn.messy import messy_records
-from vaxtrust.vn.sql import standardise_records_sql, standardise_register_sql
+from vaxtrust.vn.sql import (
+    standardise_doses_sql,
+    standardise_records_sql,
+    standardise_register_sql,
+)
 
 
 def _python_row(raw: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +94,23 @@ def test_std_records_has_the_documented_columns(vn_engine: DuckDBEngine) -> None
         "province_code", "district_code", "commune_code", "dose_number", "vaccine_mp",
         "vaccine_ma", "vaccine_vp", "vaccinated_on", "facility_id", "lot",
     ]
+
+
+def test_std_doses_are_the_dose_columns_of_std_records(vn_engine: DuckDBEngine) -> None:
+    records = messy_records(2000, seed=5)
+    columns = ["record_id", "source", "row_number", "dose_number", "vaccine_mp", "vaccine_ma",
+               "vaccine_vp", "vaccinated_on", "facility_id"]
+    vn_engine.register("raw_records", records)
+    full = vn_engine.query(f"SELECT {', '.join(columns)} FROM "
+                           f"({standardise_records_sql('raw_records')}) ORDER BY record_id")
+    with DuckDBEngine(threads=1) as plain:   # no vn functions or reference tables needed
+        plain.register("raw_records", records.select(
+            ["record_id", "source", "row_number", "dose_number", "vaccine", "vaccinated_on",
+             "facility_id"]))
+        doses = plain.query(f"SELECT * FROM ({standardise_doses_sql('raw_records')}) "
+                            "ORDER BY record_id")
+    assert doses.column_names == columns
+    assert doses.to_pylist() == full.to_pylist()
 
 
 def test_std_register_caps_dob_at_the_register_precision(vn_engine: DuckDBEngine) -> None:

@@ -3,8 +3,9 @@
 Decisions use optimistic locking: ``decide`` changes an item only if its ``version`` is still the
 one the officer saw, so when two officers decide the same item the second gets
 :class:`~vaxtrust.errors.ReviewConflict` and nothing of theirs is written. Every decision becomes
-corrections of the record (the originals stay), audit events, and a signing-queue entry for each
-person whose passport it affects.
+corrections of the record (the originals stay), audit events, a recomputed dose history for each
+person the record's dose moves to or from, and a signing-queue entry for each person whose
+passport it affects.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from vaxtrust.errors import ConfigError, NotFound, ReviewConflict
 from vaxtrust.review.register_check import CHECKED_FIELDS, mismatches, normalise_id
 from vaxtrust.store import audit, signing
+from vaxtrust.store.doses import LINKED_STATUSES, refresh_dose_history
 from vaxtrust.store.records import Page, check_paging, log_access
 from vaxtrust.store.scope import Actor, Permission
 from vaxtrust.store.tables import (
@@ -396,7 +398,7 @@ def decide(
     corrections: list[audit.AuditEvent] = []
     queued: list[str] = []
     if kind != "defer":
-        previous_person = record.person_id
+        previous_person, previous_link = record.person_id, _dose_link(record)
         reason = f"review {kind} (item {item.id})" + (f": {note}" if note else "")
         corrections = _apply_to_record(session, actor, record,
                                        _new_values(record, decision, person), reason, row.id)
@@ -406,10 +408,18 @@ def decide(
                 person_id=record.person_id, previous_person_id=previous_person,
                 decision_id=row.id))
         session.flush()
+        if _dose_link(record) != previous_link:
+            # The dose moved: both people's histories (duplicates, dose order, flags) change.
+            refresh_dose_history(session, {record.person_id, previous_person})
         queued = _queue_affected(session, {record.person_id, previous_person}, item.id)
     audit.append(session, [*events, *corrections])
     return DecisionResult(row.id, item.id, record.record_id, kind, row.person_id,
                           len(corrections), queued)
+
+
+def _dose_link(record: VaccinationRecord) -> tuple[str | None, bool]:
+    """Whom the record's dose belongs to, and whether it counts (a dose history's inputs)."""
+    return record.person_id, record.status in LINKED_STATUSES
 
 
 def _queue_affected(session: Session, person_ids: set[str | None], item_id: int) -> list[str]:

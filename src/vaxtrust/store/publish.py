@@ -43,6 +43,7 @@ from vaxtrust.schema import (
     Status,
 )
 from vaxtrust.store import audit
+from vaxtrust.store.doses import refresh_dose_history
 from vaxtrust.store.scope import Actor, Permission
 from vaxtrust.store.tables import Run, utc_now_text
 
@@ -62,7 +63,7 @@ STAGE_COLUMNS: dict[str, tuple[str, ...]] = {
     "stage_records": (
         "record_id", "facility_id", "province_code", "commune_code",
         *(f"original_{name}" for name in ORIGINAL_FIELDS),
-        *IDENTITY_FIELDS, "status", "person_id", "confidence", "reasons", "action",
+        *IDENTITY_FIELDS, "status", "person_id", "confidence", "reasons", "input_order", "action",
     ),
     "stage_persons": REGISTER_COLUMNS,
     "stage_candidates": ("record_id", "rank", "person_id", "match_probability", "comparison",
@@ -73,7 +74,9 @@ STAGE_COLUMNS: dict[str, tuple[str, ...]] = {
     "stage_facilities": ("facility_id", "name", "province_code"),
 }
 _STAGE_TYPES = {"confidence": "DOUBLE PRECISION", "match_probability": "DOUBLE PRECISION",
-                "rank": "INTEGER", "dose_number": "INTEGER"}
+                "rank": "INTEGER", "dose_number": "INTEGER", "input_order": "BIGINT"}
+# input_order = rank of the source file * this + row in the file (no file holds this many).
+_FILE_STRIDE = 1_000_000_000_000
 
 
 @dataclass(frozen=True)
@@ -325,8 +328,13 @@ def _stage_queries(has_candidates: bool, has_doses: bool, has_facilities: bool) 
                    {originals}, {identity},
                    r.status, {_text('r.person_id')} AS person_id,
                    CAST(r.confidence AS DOUBLE) AS confidence,
-                   {_json_list('r.reasons')} AS reasons, 'new' AS action
+                   {_json_list('r.reasons')} AS reasons,
+                   CAST(f.file_rank * {_FILE_STRIDE} + o.row_number AS BIGINT) AS input_order,
+                   'new' AS action
             FROM results r LEFT JOIN records o USING (record_id)
+                 LEFT JOIN (SELECT source, row_number() OVER (ORDER BY source) AS file_rank
+                            FROM (SELECT DISTINCT source FROM raw_records)) f
+                      ON f.source = o.source
                  LEFT JOIN admin_codes a ON a.province IS NOT DISTINCT FROM o.province
                       AND a.district IS NOT DISTINCT FROM o.district
                       AND a.commune IS NOT DISTINCT FROM o.commune
@@ -548,7 +556,7 @@ def _correct_new_records(connection: Connection, run_id: str, actor: str, now: s
 
 
 def _write_records(connection: Connection, run_id: str, now: str) -> tuple[int, int]:
-    current = [*IDENTITY_FIELDS, "status", "person_id", "confidence", "reasons"]
+    current = [*IDENTITY_FIELDS, "status", "person_id", "confidence", "reasons", "input_order"]
     updated = _run_sql(connection, f"""
         UPDATE vaccination_record SET
             {", ".join(f"{c} = s.{c}" for c in current)},
@@ -563,6 +571,13 @@ def _write_records(connection: Connection, run_id: str, now: str) -> tuple[int, 
                                         version, updated_at)
         SELECT {", ".join(columns)}, :run_id, :run_id, false, 1, :now
         FROM stage_records WHERE action = 'new'""", run_id=run_id, now=now)
+    # A decided record keeps its values, but takes its place in the newest run's input: the
+    # order its dose history is consolidated in (not a value anyone decided).
+    _run_sql(connection, """
+        UPDATE vaccination_record SET input_order = (
+            SELECT s.input_order FROM stage_records s
+            WHERE s.record_id = vaccination_record.record_id)
+        WHERE record_id IN (SELECT record_id FROM stage_records WHERE action = 'locked')""")
     return inserted, updated
 
 
@@ -608,6 +623,32 @@ def _write_dose_history(connection: Connection, run_id: str) -> None:
                d.vaccinated_on, d.facility_id, d.duplicate_of, d.flags, :run_id
         FROM stage_doses d JOIN vaccination_record v
           ON v.record_id = d.record_id AND v.person_id = d.person_id""", run_id=run_id)
+
+
+# People whose dose history the run just wrote from its own view, which does not know officers'
+# links: people with a decided record the run consolidated or took a record from, and the run's
+# people of decided records (an officer may have linked the record elsewhere or to nobody).
+_DECIDED_PEOPLE = """
+    SELECT person_id FROM stage_doses
+    WHERE person_id IN (SELECT person_id FROM vaccination_record WHERE decided)
+       OR record_id IN (SELECT record_id FROM stage_records WHERE action = 'locked')
+    UNION
+    SELECT old_value FROM correction
+    WHERE run_id = :run_id AND field = 'person_id'
+      AND old_value IN (SELECT person_id FROM vaccination_record WHERE decided)"""
+
+
+def _refresh_decided_dose_history(session: Session, run_id: str) -> int:
+    """Recompute the dose history of the people the run rewrote whom a decided record belongs
+    to or was taken from, so an officer's link survives newer runs. Nobody else: publish stays
+    as fast as before."""
+    connection = session.connection()
+    # The partial index of decided records answers at once; the common first publish stops here.
+    decided = connection.execute(text("SELECT 1 FROM vaccination_record WHERE decided LIMIT 1"))
+    if decided.first() is None:
+        return 0
+    people = connection.execute(text(_DECIDED_PEOPLE), {"run_id": run_id}).scalars()
+    return refresh_dose_history(session, list(people)).people
 
 
 def _queue_signing(connection: Connection, run_id: str, now: str) -> int:
@@ -681,6 +722,7 @@ def publish_run(
     corrections += _correct_new_records(connection, run_id, actor.username, now)
     opened, superseded = _write_review_items(connection, run_id, now)
     _write_dose_history(connection, run_id)
+    _refresh_decided_dose_history(session, run_id)
     queued = _queue_signing(connection, run_id, now)
     kept = _count(connection, "SELECT count(*) FROM stage_records WHERE action = 'locked'")
     _drop_stage_tables(connection)

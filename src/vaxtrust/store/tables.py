@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -128,6 +130,9 @@ class VaccinationRecord(Base):
     __table_args__ = (
         CheckConstraint(_in("status", RECORD_STATUSES), name="status"),
         Index("ix_vaccination_record_commune_status", "commune_code", "status"),
+        # Only the few records officers decided: publish finds their people without a scan.
+        Index("ix_vaccination_record_decided", "person_id", sqlite_where=text("decided"),
+              postgresql_where=text("decided")),
     )
 
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -166,6 +171,11 @@ class VaccinationRecord(Base):
     decided: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[str] = mapped_column(String(32))
+    input_order: Mapped[int | None] = mapped_column(BigInteger)
+    """Where the record stood in the input of the run that last published it (by source file,
+    then row): of two doses on one day the cleaning keeps the first, and so does the store when
+    it recomputes a dose history (``vaxtrust.store.doses``). Between records of different runs
+    it is only a stable tie-break; NULL (published before this column) sorts last."""
 
 
 class Correction(Base):
@@ -188,7 +198,9 @@ class Correction(Base):
 
 
 class DoseHistory(Base):
-    """Each person's consolidated doses, as the newest run computed them.
+    """Each person's consolidated doses, as the newest run computed them, or as the store
+    recomputed them with the run's rules when an officer's decision linked or unlinked a record
+    (``vaxtrust.store.doses``); ``run_id`` is then the run that published the dose's record.
 
     Derived data, replaced per person on publish and written only joined to the records it
     describes, so it carries no foreign keys (their per-row checks dominate a national publish).

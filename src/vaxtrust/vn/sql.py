@@ -10,7 +10,8 @@ Entry points:
 
 - :func:`register_vn_functions` - the UDFs and the reference tables (call once per engine);
 - :func:`standardise_records_sql` / :func:`standardise_register_sql` - the ``std_records`` and
-  ``std_register`` queries of ``docs/pipeline-tables.md``;
+  ``std_register`` queries of ``docs/pipeline-tables.md``; :func:`standardise_doses_sql` - only
+  the dose columns of ``std_records`` (no UDFs or reference tables needed);
 - the ``*_sql`` builders, for stages that need one rule.
 """
 
@@ -527,39 +528,67 @@ def _simple(source: str, column: str, expr: str, alias: str) -> str:
     return f"(SELECT {column}, {expr} AS {alias} FROM (SELECT DISTINCT {column} FROM {source}))"
 
 
-def standardise_records_sql(source_table: str = "raw_records") -> str:
-    """The ``std_records`` query over an all-text ``raw_records`` table."""
-    src = source_table
+DOSE_COLUMNS: Final = (
+    "dn.dn AS dose_number", "vc.mp AS vaccine_mp", "vc.ma AS vaccine_ma", "vc.vp AS vaccine_vp",
+    "CASE WHEN v.vax_precision = 'day' THEN v.vax_date END AS vaccinated_on",
+    f"{text_sql('s.facility_id')} AS facility_id",
+)
+"""The dose columns of ``std_records``, over the joins of :func:`_dose_joins`."""
+
+
+def _dose_joins(src: str) -> tuple[str, str, str]:
+    """The joins (aliases v, dn, vc) giving a dose's date, number and product codes."""
     product = vaccine_product_sql(vaccine_key_sql("vaccine"))
     vaccine = (f"(SELECT vaccine, {_vaccine_code_sql('p', 'mp')} AS mp, "
                f"{_vaccine_code_sql('p', 'ma')} AS ma, {_vaccine_code_sql('p', 'vp')} AS vp "
                f"FROM (SELECT vaccine, {product} AS p FROM (SELECT DISTINCT vaccine FROM {src})))")
+    return (
+        _join("v", _per_distinct(src, "vaccinated_on", _date_stages("vaccinated_on", "vax"),
+                                 ["vax_date", "vax_precision"], "_vn_v"), ["vaccinated_on"]),
+        _join("dn", _simple(src, "dose_number", dose_number_sql("dose_number"), "dn"),
+              ["dose_number"]),
+        _join("vc", vaccine, ["vaccine"]),
+    )
+
+
+def standardise_records_sql(source_table: str = "raw_records") -> str:
+    """The ``std_records`` query over an all-text ``raw_records`` table."""
+    src = source_table
+    vaccinated_on, dose_number, vaccine = _dose_joins(src)
     joins = [
         _join("n", _name_query(src), ["full_name"]),
         _join("d", _per_distinct(src, "dob", _date_stages("dob", "dob"),
                                  [f"dob_{o}" for o in _DATE_OUT], "_vn_d"), ["dob"]),
-        _join("v", _per_distinct(src, "vaccinated_on", _date_stages("vaccinated_on", "vax"),
-                                 ["vax_date", "vax_precision"], "_vn_v"), ["vaccinated_on"]),
+        vaccinated_on,
         _join("i", _per_distinct(src, "id_number", _id_stages("id_number", "id"),
                                  ["id_clean", "id_kind", "id_repairs"], "_vn_i"), ["id_number"]),
         _join("ph", _per_distinct(src, "phone", _phone_stages("phone", "ph"), ["ph_number"],
                                   "_vn_p"), ["phone"]),
         _join("g", _simple(src, "gender", gender_sql("gender"), "g"), ["gender"]),
-        _join("dn", _simple(src, "dose_number", dose_number_sql("dose_number"), "dn"),
-              ["dose_number"]),
-        _join("vc", vaccine, ["vaccine"]),
+        dose_number,
+        vaccine,
         _join("a", _admin_query(src), ["province", "district", "commune"]),
     ]
     select = [
         "s.record_id", "s.source", "CAST(s.row_number AS BIGINT) AS row_number", *NAME_COLUMNS,
         *_dob_columns("d", "dob"), "g.g AS gender", "i.id_clean", "i.id_kind", "i.id_repairs",
         "ph.ph_number AS phone", "a.province_code", "a.district_code", "a.commune_code",
-        "dn.dn AS dose_number", "vc.mp AS vaccine_mp", "vc.ma AS vaccine_ma",
-        "vc.vp AS vaccine_vp",
-        "CASE WHEN v.vax_precision = 'day' THEN v.vax_date END AS vaccinated_on",
-        f"{text_sql('s.facility_id')} AS facility_id", f"{text_sql('s.lot')} AS lot",
+        *DOSE_COLUMNS, f"{text_sql('s.lot')} AS lot",
     ]
     return f"SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}"
+
+
+def standardise_doses_sql(source_table: str = "raw_records") -> str:
+    """The columns of ``std_records`` that consolidation reads, over an all-text table with
+    ``record_id, source, row_number, dose_number, vaccine, vaccinated_on, facility_id``.
+
+    The same expressions as :func:`standardise_records_sql`, without the identity columns: the
+    store recomputes a person's dose history from its records' original values with these.
+    """
+    src = source_table
+    select = ["s.record_id", "s.source", "CAST(s.row_number AS BIGINT) AS row_number",
+              *DOSE_COLUMNS]
+    return f"SELECT {', '.join(select)} FROM {src} s {' '.join(_dose_joins(src))}"
 
 
 def standardise_register_sql(source_table: str = "raw_register") -> str:
