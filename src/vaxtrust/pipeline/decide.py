@@ -5,7 +5,8 @@ contract ``vaxtrust.schema.RESULT_COLUMNS`` plus ``path``) and ``review_candidat
 (``vaxtrust.schema.REVIEW_CANDIDATE_COLUMNS``). The rules, in order:
 
 * **verified** — the best candidate links automatically (at or above its path's auto-link
-  threshold, no other person at or above ``competitor_floor``) and nothing differs;
+  threshold, no other person at or above ``competitor_floor`` unless the record's phone or
+  commune sets that namesake apart: ``guards.set_apart_sql``) and nothing differs;
 * **corrected** — it links, and the register's values fill ``corrected_*`` for every field that
   differs (name, date of birth, gender, ID: all four may be filled);
 * **review** — the best candidate reaches ``review_floor`` but cannot link, or two persons are
@@ -22,7 +23,12 @@ from __future__ import annotations
 
 from vaxtrust.console import Console, stage
 from vaxtrust.engine import Engine
-from vaxtrust.pipeline.match.guards import linkable_sql, ranked_candidates_sql, top_two_sql
+from vaxtrust.pipeline.match.guards import (
+    linkable_sql,
+    ranked_candidates_sql,
+    set_apart_sql,
+    top_two_sql,
+)
 from vaxtrust.pipeline.match.settings import MatchSettings
 from vaxtrust.schema import REVIEW_CANDIDATE_COLUMNS
 
@@ -116,7 +122,10 @@ def run_decide(engine: Engine, settings: MatchSettings, console: Console) -> Non
     with stage(console, "decide", total=engine.count("std_records")):
         engine.create_table("decide_ranked", ranked_candidates_sql("match_candidates"),
                             stage="decide")
-        engine.create_table("decide_top", top_two_sql("decide_ranked"), stage="decide")
+        engine.create_table("decide_set_apart", set_apart_sql("decide_ranked", settings),
+                            stage="decide")
+        engine.create_table("decide_top", top_two_sql("decide_ranked", "decide_set_apart"),
+                            stage="decide")
         engine.create_table("decisions", decisions_sql("decide_top", settings), stage="decide")
         engine.create_table(
             "review_candidates",
@@ -124,5 +133,5 @@ def run_decide(engine: Engine, settings: MatchSettings, console: Console) -> Non
             f"({review_candidates_sql('decide_ranked', settings)})",
             stage="decide",
         )
-        for name in ("decide_ranked", "decide_top"):
+        for name in ("decide_ranked", "decide_set_apart", "decide_top"):
             engine.drop(name)

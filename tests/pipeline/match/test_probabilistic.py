@@ -110,3 +110,50 @@ def test_a_twin_sibling_is_no_competitor(engine: Engine) -> None:
     row = run(engine, records, [*people, twin_b])["t1"]
     assert row["status"] == "corrected"
     assert row["person_id"] == twin_a["person_id"]
+
+
+def _namesake(who: dict[str, Any], person_id: str, **changes: Any) -> dict[str, Any]:
+    """Another register person with ``who``'s name, date of birth and gender."""
+    return dict(who, person_id=person_id, id_clean=person_id, **changes)
+
+
+def _candidates(engine: Engine, record_id: str) -> dict[str, float]:
+    rows = engine.query(f"SELECT person_id, match_probability FROM match_candidates "
+                        f"WHERE record_id = '{record_id}'").to_pylist()
+    return {row["person_id"]: row["match_probability"] for row in rows}
+
+
+def test_namesake_elsewhere_is_set_apart_by_phone_and_commune(engine: Engine) -> None:
+    people = population(400)
+    own = people[360]
+    elsewhere = _namesake(own, "001099999997", phone="0999999997", commune_code="00097")
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(as_record("x1", own, id_number=None))
+    row = run(engine, records, [*people, elsewhere])["x1"]
+    # the namesake is a close candidate; only where the record lives tells them apart
+    assert _candidates(engine, "x1")[elsewhere["person_id"]] >= MatchSettings().competitor_floor
+    assert row["status"] == "corrected"
+    assert row["person_id"] == own["person_id"]
+    assert "ambiguous_candidates" not in row["reasons"]
+
+
+def test_namesakes_the_evidence_cannot_separate_stay_in_review(engine: Engine) -> None:
+    people = population(400)
+    a, b, c = people[360], people[361], people[362]
+    register = [
+        *people,
+        # same commune as the record, another phone: the commune does not separate them
+        _namesake(a, "001099999996", phone="0999999996"),
+        # the record gives only a phone, and this namesake's phone is unknown
+        _namesake(b, "001099999995", phone=None, commune_code="00095"),
+        # another phone and commune, but the record agrees with neither candidate
+        _namesake(c, "001099999994", phone="0999999994", commune_code="00094"),
+    ]
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(dict(as_record("s1", a, id_number=None), phone="0988888881"))
+    records.append(dict(as_record("s2", b, id_number=None), commune_code=None))
+    records.append(dict(as_record("s3", c, id_number=None), phone=None, commune_code=None))
+    result = run(engine, records, register)
+    for record_id in ("s1", "s2", "s3"):
+        assert result[record_id]["status"] == "review", record_id
+        assert "ambiguous_candidates" in result[record_id]["reasons"], record_id

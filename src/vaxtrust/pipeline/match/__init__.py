@@ -25,6 +25,7 @@ from vaxtrust.pipeline.match.exact import exact_candidates_sql
 from vaxtrust.pipeline.match.guards import (
     linkable_sql,
     ranked_candidates_sql,
+    set_apart_sql,
     top_two_sql,
 )
 from vaxtrust.pipeline.match.id_anchored import id_anchored_pairs_sql
@@ -43,7 +44,7 @@ CANDIDATE_COLUMNS = (
 WORK_TABLES = (
     "match_open", "match_open_next", "match_pairs", "match_scored", "match_variants",
     "match_splink_pairs", "match_splink_labels", "match_splink_records", "match_splink_register",
-    "match_linked", "match_ranked", "match_top", "match_evidence_pairs",
+    "match_linked", "match_ranked", "match_set_apart", "match_top", "match_evidence_pairs",
     "match_evidence_sources",
 )
 
@@ -129,7 +130,10 @@ class _Matcher:
         self.engine.create_table("match_ranked", ranked_candidates_sql(
             "(SELECT * FROM match_candidates WHERE record_id IN "
             "(SELECT record_id FROM match_evidence_sources))"), stage=stage_name)
-        self.engine.create_table("match_top", top_two_sql("match_ranked"), stage=stage_name)
+        self.engine.create_table("match_set_apart", set_apart_sql("match_ranked", self.settings),
+                                 stage=stage_name)
+        self.engine.create_table("match_top", top_two_sql("match_ranked", "match_set_apart"),
+                                 stage=stage_name)
         self.engine.create_table("match_linked", f"""
             SELECT record_id, person_id FROM match_top
             WHERE {linkable_sql('match_top', self.settings)}""", stage=stage_name)

@@ -9,10 +9,21 @@
 - Identical common names (Nguyễn is 38 % of the country): when a second register person scores
   at or above ``competitor_floor`` the record is ambiguous and goes to review with both
   candidates. The system never picks between close candidates.
+- Namesakes set apart by where they live: a second person with the same name and date of birth
+  is no competitor when the record's phone or commune is the best candidate's and is known to
+  differ from that person's (and the person agrees with the record on neither), while that
+  person agrees no better than the best candidate on name, date of birth and gender. That is
+  evidence that separates, not a pick between close candidates.
 """
 
 from __future__ import annotations
 
+from vaxtrust.pipeline.match.compare import (
+    DOB_FACTORS,
+    GENDER_FACTORS,
+    NAME_FACTORS,
+    factor_sql,
+)
 from vaxtrust.pipeline.match.settings import MatchSettings
 
 
@@ -37,20 +48,75 @@ FROM best_per_person WHERE person_rank = 1
 """
 
 
-def top_two_sql(ranked: str) -> str:
+def _rule_factor_sql(alias: str) -> str:
+    """The name x date of birth x gender factor of a candidate row (how well its fields agree)."""
+    return " * ".join(factor_sql(f"{alias}.{field}_verdict", factors) for field, factors in (
+        ("name", NAME_FACTORS), ("dob", DOB_FACTORS), ("gender", GENDER_FACTORS)))
+
+
+# On a rival (c) of the best candidate (b) of record r, with their register rows pc and pb: the
+# record's phone or commune is the best candidate's and known to be different for the rival, the
+# rival shares neither with the record, the record's ID does not lead to the rival, and its name,
+# date of birth and gender agree no better.
+SET_APART_SQL = f"""(
+    c.id_verdict IN ('id_missing', 'id_not_in_register', 'id_belongs_to_other_person')
+    AND NOT coalesce(r.phone = pc.phone, false)
+    AND NOT coalesce(r.commune_code = pc.commune_code, false)
+    AND ((r.phone = pb.phone AND pc.phone IS NOT NULL)
+         OR (r.commune_code = pb.commune_code AND pc.commune_code IS NOT NULL))
+    AND {_rule_factor_sql("c")} <= {_rule_factor_sql("b")})"""
+
+
+def _plausible_rival(alias: str) -> str:
+    """A candidate other than the best whose name and date of birth differ by no more than an
+    explained error."""
+    return (f"{alias}.rank > 1 AND {alias}.name_verdict <> 'name_different' "
+            f"AND {alias}.dob_verdict <> 'dob_different'")
+
+
+def set_apart_sql(ranked: str, settings: MatchSettings) -> str:
+    """``record_id, person_id`` of the close rivals (at or above ``competitor_floor``) that the
+    record's phone or commune sets apart from its best candidate (:data:`SET_APART_SQL`).
+
+    Only the few close rivals are joined to their values; callers materialise this small table
+    before :func:`top_two_sql`.
+    """
+    return f"""
+WITH close_rivals AS (
+    SELECT c.record_id, c.person_id, c.name_verdict, c.dob_verdict, c.gender_verdict,
+        c.id_verdict
+    FROM {ranked} AS c
+    WHERE {_plausible_rival("c")} AND c.match_probability >= {settings.competitor_floor}
+)
+SELECT c.record_id, c.person_id
+FROM close_rivals AS c
+JOIN (SELECT record_id, person_id, name_verdict, dob_verdict, gender_verdict FROM {ranked}
+      WHERE rank = 1 AND record_id IN (SELECT record_id FROM close_rivals)) AS b
+  ON b.record_id = c.record_id
+JOIN std_records AS r ON r.record_id = c.record_id
+JOIN std_register AS pb ON pb.person_id = b.person_id
+JOIN std_register AS pc ON pc.person_id = c.person_id
+WHERE {SET_APART_SQL}
+"""
+
+
+def top_two_sql(ranked: str, set_apart: str) -> str:
     """Per record: the best candidate's columns and its strongest plausible competitor.
 
     A competitor is another person whose name and date of birth are equal or differ only by an
     explained error. A person whose name differs outright (a twin sibling, a parent sharing the
-    phone) never makes the best candidate ambiguous: the name is what tells them apart.
+    phone) never makes the best candidate ambiguous: the name is what tells them apart. Nor does
+    a namesake that the record's phone or commune sets apart from the best candidate (the
+    ``set_apart`` table of :func:`set_apart_sql`).
     """
     return f"""
 WITH competitors AS (
-    SELECT record_id, max(match_probability) AS competitor_probability,
-        arg_max(person_id, match_probability) AS competitor_person_id
-    FROM {ranked}
-    WHERE rank > 1 AND name_verdict <> 'name_different' AND dob_verdict <> 'dob_different'
-    GROUP BY record_id
+    SELECT c.record_id, max(c.match_probability) AS competitor_probability,
+        arg_max(c.person_id, c.match_probability) AS competitor_person_id
+    FROM {ranked} AS c
+    LEFT JOIN {set_apart} AS s ON s.record_id = c.record_id AND s.person_id = c.person_id
+    WHERE {_plausible_rival("c")} AND s.person_id IS NULL
+    GROUP BY c.record_id
 )
 SELECT best.*, competitors.competitor_probability, competitors.competitor_person_id
 FROM {ranked} AS best
