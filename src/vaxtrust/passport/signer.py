@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from vaxtrust.errors import SigningKeyError
+from vaxtrust.passport._hazmat.cose import ECDSA_SHA256
 
 COSE_ES256 = -7
 COSE_PS256 = -37
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _PSS_SHA256 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
 
@@ -74,7 +74,7 @@ class LocalKeySigner:
 
     def sign(self, message: bytes) -> bytes:
         if isinstance(self.private_key, ec.EllipticCurvePrivateKey):
-            r, s = decode_dss_signature(self.private_key.sign(message, _ECDSA_SHA256))
+            r, s = decode_dss_signature(self.private_key.sign(message, ECDSA_SHA256))
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
         return self.private_key.sign(message, _PSS_SHA256, hashes.SHA256())
 

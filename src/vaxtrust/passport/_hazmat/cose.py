@@ -28,7 +28,7 @@ ES256 = -7
 PS256 = -37
 ALGORITHM_NAMES = {ES256: "ES256", PS256: "PS256"}
 MIN_RSA_BITS = 2048
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 # Salt length per RFC 8230 is 32; AUTO accepts it and the rare issuer that used another.
 _PSS_ANY_SALT = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 
@@ -171,7 +171,7 @@ def _verify_es256(public_key: object, signature: bytes, signed: bytes) -> None:
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
                                int.from_bytes(signature[32:], "big"))
     try:
-        public_key.verify(der, signed, _ECDSA_SHA256)
+        public_key.verify(der, signed, ECDSA_SHA256)
     except InvalidSignature:
         raise BadSignature("ES256 signature does not verify") from None
 
