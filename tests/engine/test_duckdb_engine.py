@@ -5,9 +5,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
-from vaxtrust.engine import Engine, create_engine
+from vaxtrust.engine import Engine, create_engine, small_job_engine, sql_string
 from vaxtrust.errors import ConfigError, PipelineStageError
 
 
@@ -79,3 +80,22 @@ def test_a_smaller_container_limit_wins(tmp_path: Path, monkeypatch: pytest.Monk
     limited.write_text(f"{2 << 30}\n")
     monkeypatch.setattr(engine_module, "_CGROUP_LIMITS", (unlimited, limited))
     assert engine_module.default_memory_limit() == f"{int((2 << 30) * 0.6) >> 20}MiB"
+
+
+def test_small_job_engine_streams_a_query_in_batches(tmp_path: Path) -> None:
+    path = tmp_path / "it's here.parquet"  # a quote in the path must not break the SQL
+    pq.write_table(pa.table({"n": list(range(25))}), path)
+    with small_job_engine() as engine:
+        batches = list(engine.query_batches(
+            f"SELECT n FROM read_parquet({sql_string(path)}) ORDER BY n", batch_size=10))
+    assert [batch.num_rows for batch in batches] == [10, 10, 5]
+    assert pa.Table.from_batches(batches).column("n").to_pylist() == list(range(25))
+
+
+def test_small_job_engine_names_the_stage_when_a_streamed_query_fails(tmp_path: Path) -> None:
+    with small_job_engine() as engine, pytest.raises(PipelineStageError) as failure:
+        list(engine.query_batches(
+            f"SELECT * FROM read_parquet({sql_string(tmp_path / 'missing.parquet')})",
+            stage="people"))
+    assert failure.value.stage == "people"
+    assert "missing.parquet" in str(failure.value)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from vaxtrust.engine.base import Dialect, Engine
+from vaxtrust.engine.base import REFERENCE_DIALECT, Dialect, Engine, sql_string
 from vaxtrust.errors import ConfigError
 
-__all__ = ["Dialect", "Engine", "create_engine"]
+__all__ = ["REFERENCE_DIALECT", "Dialect", "Engine", "create_engine", "small_job_engine",
+           "sql_string"]
 
 
 def create_engine(kind: str = "duckdb", **options: Any) -> Engine:
@@ -21,3 +23,19 @@ def create_engine(kind: str = "duckdb", **options: Any) -> Engine:
 
         return SparkEngine(**options)
     raise ConfigError(f"unknown engine {kind!r}: choose duckdb or spark")
+
+
+def small_job_engine(*, threads: int | None = 1, memory_limit: str | None = None) -> Engine:
+    """An in-memory DuckDB engine for a small job beside the batch pipeline.
+
+    The one way code outside the pipeline (the store, signing, evaluation) runs SQL over a
+    run's Parquet files or small Arrow tables: the same dialect, error wrapping
+    (:class:`~vaxtrust.errors.PipelineStageError`) and streaming (:meth:`Engine.query_batches`)
+    as the pipeline, instead of a raw ``duckdb.connect()``. One thread by default, so a small job
+    does not compete with a running batch; ``threads=None`` takes every core. Use it as a
+    context manager so it closes.
+    """
+    from vaxtrust.engine.duckdb import DuckDBEngine
+
+    return DuckDBEngine(":memory:", threads=threads or os.cpu_count() or 1,
+                        memory_limit=memory_limit)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, final
@@ -25,14 +25,24 @@ logging.addLevelName(SQL_LOG_LEVEL, "SQL")
 
 @dataclass(frozen=True)
 class Dialect:
-    """What an engine's SQL can do, so stages never ask which engine they run on."""
+    """The SQL dialect an engine runs, by its sqlglot name ("duckdb", "spark").
 
-    name: str                      # sqlglot dialect name: "duckdb" | "spark"
-    supports_list_lambdas: bool    # list_transform(x, lambda) style functions
-    supports_python_udf: bool      # scalar vectorised Python functions over Arrow
+    Stages never ask for it: they all write the reference dialect, and the engine translates.
+    """
+
+    name: str
+
+
+REFERENCE_DIALECT = Dialect(name="duckdb")
+"""The dialect every stage writes its SQL in."""
 
 
 FileFormat = Literal["csv", "parquet"]
+
+
+def sql_string(value: str | Path) -> str:
+    """``value`` as a SQL string literal (a file path, a name), quotes doubled."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 ROW_NUMBER_COLUMN = "__vx_row_number"
 
@@ -46,7 +56,9 @@ LOAD_REJECT_SCHEMA = pa.schema([
 class Engine(ABC):
     """A batch SQL engine holding named tables.
 
-    Implementations provide the five primitives; everything else is built on them here.
+    Implementations provide the abstract methods below (running SQL in their own dialect,
+    registering, loading and writing tables, Arrow functions, Splink); everything else is built
+    on them here.
     """
 
     dialect: Dialect
@@ -99,14 +111,13 @@ class Engine(ABC):
 
     # -- shared behaviour -----------------------------------------------------------------------
     def translate(self, sql: str) -> str:
-        """DuckDB-dialect SQL in this engine's dialect (identity for DuckDB)."""
-        if self.dialect.name == "duckdb":
+        """Reference-dialect (DuckDB) SQL in this engine's dialect (identity for DuckDB)."""
+        if self.dialect == REFERENCE_DIALECT:
             return sql
         import sqlglot
 
-        return ";\n".join(
-            sqlglot.transpile(sql, read="duckdb", write=self.dialect.name, pretty=False)
-        )
+        return ";\n".join(sqlglot.transpile(
+            sql, read=REFERENCE_DIALECT.name, write=self.dialect.name, pretty=False))
 
     @final
     def execute(self, sql: str, *, stage: str = "sql") -> None:
@@ -118,6 +129,31 @@ class Engine(ABC):
         result: pa.Table = self._in_stage(stage, sql, self._query_arrow)
         return result
 
+    @final
+    def query_batches(
+        self, sql: str, *, stage: str = "sql", batch_size: int = 10_000
+    ) -> Iterator[pa.RecordBatch]:
+        """Run a DuckDB-dialect query and yield its rows in Arrow batches of ``batch_size``.
+
+        For results too large to hold at once: an engine that streams (DuckDB) keeps one batch
+        in memory. Failures while reading carry the stage name and the SQL, as in :meth:`query`.
+        """
+        batches: Iterator[pa.RecordBatch] = self._in_stage(
+            stage, sql, lambda translated: self._stream_arrow(translated, batch_size)
+        )
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except Exception as error:  # engines raise their own types
+                raise _stage_error(stage, error, sql) from error
+            yield batch
+
+    def _stream_arrow(self, sql: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+        """Rows of a query in this engine's own dialect, in batches; the default collects first."""
+        return iter(self._query_arrow(sql).to_batches(batch_size))
+
     def _in_stage(self, stage: str, sql: str, action: Callable[[str], Any]) -> Any:
         """Translate and run ``sql``; wrap any failure, translation included, once, here."""
         translated = sql
@@ -126,8 +162,7 @@ class Engine(ABC):
             logger.log(SQL_LOG_LEVEL, "[%s] %s", stage, translated)
             return action(translated)
         except Exception as error:  # engines raise their own types
-            first_line = (str(error).splitlines() or [type(error).__name__])[0]
-            raise PipelineStageError(stage, first_line, translated) from error
+            raise _stage_error(stage, error, translated) from error
 
     @final
     def create_table(self, name: str, sql: str, *, stage: str | None = None) -> None:
@@ -165,3 +200,8 @@ class Engine(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _stage_error(stage: str, error: Exception, sql: str) -> PipelineStageError:
+    first_line = (str(error).splitlines() or [type(error).__name__])[0]
+    return PipelineStageError(stage, first_line, sql)

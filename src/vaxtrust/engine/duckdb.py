@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +12,11 @@ import pyarrow as pa
 
 from vaxtrust.engine.base import (
     LOAD_REJECT_SCHEMA,
+    REFERENCE_DIALECT,
     ROW_NUMBER_COLUMN,
-    Dialect,
     Engine,
     FileFormat,
+    sql_string,
 )
 
 _ARROW_TO_DUCKDB = {
@@ -27,10 +28,6 @@ _ARROW_TO_DUCKDB = {
     pa.bool_(): "BOOLEAN",
     pa.date32(): "DATE",
 }
-
-
-def _quote(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _ident(name: str) -> str:
@@ -122,7 +119,7 @@ class DuckDBEngine(Engine):
     Without ``memory_limit`` DuckDB may use :func:`default_memory_limit` (60 % of the machine).
     """
 
-    dialect = Dialect(name="duckdb", supports_list_lambdas=True, supports_python_udf=True)
+    dialect = REFERENCE_DIALECT
 
     def __init__(
         self,
@@ -136,9 +133,9 @@ class DuckDBEngine(Engine):
         self._run(f"SET threads = {threads or os.cpu_count() or 1}")
         memory_limit = memory_limit or default_memory_limit()
         if memory_limit:
-            self._run(f"SET memory_limit = '{memory_limit}'")
+            self._run(f"SET memory_limit = {sql_string(memory_limit)}")
         if temp_directory:
-            self._run(f"SET temp_directory = '{temp_directory}'")
+            self._run(f"SET temp_directory = {sql_string(temp_directory)}")
         self._run("SET preserve_insertion_order = false")
 
     def _run(self, sql: str) -> None:
@@ -146,6 +143,9 @@ class DuckDBEngine(Engine):
 
     def _query_arrow(self, sql: str) -> pa.Table:
         return self.connection.sql(sql).to_arrow_table()
+
+    def _stream_arrow(self, sql: str, batch_size: int) -> Iterator[pa.RecordBatch]:
+        return iter(self.connection.sql(sql).to_arrow_reader(batch_size))
 
     def register(self, name: str, data: pa.Table | Path | str) -> None:
         self.drop(name)
@@ -156,7 +156,7 @@ class DuckDBEngine(Engine):
         else:
             path = Path(data)
             pattern = f"{path}/**/*.parquet" if path.is_dir() else str(path)
-            self._run(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}')")
+            self._run(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_string(pattern)})")
 
     def load_file(
         self, name: str, path: Path, *, file_format: FileFormat, delimiter: str | None = None,
@@ -169,7 +169,7 @@ class DuckDBEngine(Engine):
         return self._load_csv(name, path, delimiter=delimiter, encoding=encoding)
 
     def _load_parquet(self, name: str, path: Path) -> None:
-        source = f"read_parquet({_quote(path)}, file_row_number = true)"
+        source = f"read_parquet({sql_string(path)}, file_row_number = true)"
         columns = [row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {source}")
                    .fetchall() if row[0] != "file_row_number"]
         as_text = ", ".join(f"CAST({_ident(c)} AS VARCHAR) AS {_ident(c)}" for c in columns)
@@ -182,11 +182,11 @@ class DuckDBEngine(Engine):
                    f"rejects_table = '{name}__rejects'", f"rejects_scan = '{name}__scans'",
                    f"encoding = '{encoding}'", "max_line_size = 1048576"]
         if delimiter:
-            options.append(f"delim = {_quote(delimiter)}")
+            options.append(f"delim = {sql_string(delimiter)}")
         # Insertion order must follow the file so that rowid gives each read row its ordinal.
         self._run("SET preserve_insertion_order = true")
         try:
-            self._run(f"CREATE TABLE {name}__read AS SELECT * FROM read_csv({_quote(path)}, "
+            self._run(f"CREATE TABLE {name}__read AS SELECT * FROM read_csv({sql_string(path)}, "
                       f"{', '.join(options)})")
         finally:
             self._run("SET preserve_insertion_order = false")
@@ -247,10 +247,11 @@ class DuckDBEngine(Engine):
                 self._run(f"DROP TABLE {backing}")
 
     def write_parquet(self, name: str, path: Path) -> None:
-        self._run(f"COPY (SELECT * FROM {name}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+        self._run(f"COPY (SELECT * FROM {name}) TO {sql_string(path)} "
+                  "(FORMAT parquet, COMPRESSION zstd)")
 
     def write_csv(self, name: str, path: Path) -> None:
-        self._run(f"COPY (SELECT * FROM {name}) TO {_quote(path)} (FORMAT csv, HEADER true)")
+        self._run(f"COPY (SELECT * FROM {name}) TO {sql_string(path)} (FORMAT csv, HEADER true)")
 
     def register_function(
         self, name: str, fn: Callable[..., pa.Array], arg_types: list[pa.DataType],

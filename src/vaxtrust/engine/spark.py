@@ -68,7 +68,7 @@ def _splink_jar() -> str | None:
 class SparkEngine(Engine):
     """Spark SQL in local mode or on any cluster reachable through its master URL."""
 
-    dialect = Dialect(name="spark", supports_list_lambdas=True, supports_python_udf=True)
+    dialect = Dialect(name="spark")
 
     def __init__(
         self,

@@ -29,6 +29,7 @@ from vaxtrust.errors import (
     CertificateError,
     ConfigError,
     InputError,
+    PipelineStageError,
 )
 from vaxtrust.passport.issue import (
     DEFAULT_VALIDITY,
@@ -300,19 +301,19 @@ def people_of_run(run_dir: Path, register: Path, *, chunk: int = 10_000) -> Iter
 
     Streams from DuckDB in person order, so memory does not grow with the run.
     """
-    import duckdb
+    from vaxtrust.engine import small_job_engine, sql_string
 
     results, history = check_run_files(run_dir, register)
     statuses = ", ".join(f"'{status}'" for status in sorted(AUTO_LINK_STATUSES))
     sql = f"""
         WITH eligible AS (
-            SELECT DISTINCT person_id FROM read_parquet(?)
+            SELECT DISTINCT person_id FROM read_parquet({sql_string(results)})
             WHERE status IN ({statuses}) AND person_id IS NOT NULL
         ),
         doses AS (
             SELECT person_id, CAST(vaccinated_on AS VARCHAR) AS vaccinated_on, vaccine_mp AS mp,
                    facility_id AS facility, CAST(flags AS VARCHAR) AS flags
-            FROM read_parquet(?) WHERE duplicate_of IS NULL
+            FROM read_parquet({sql_string(history)}) WHERE duplicate_of IS NULL
         )
         SELECT e.person_id, r.full_name, CAST(r.dob AS VARCHAR) AS dob, r.dob_precision,
                r.province_code,
@@ -320,27 +321,22 @@ def people_of_run(run_dir: Path, register: Path, *, chunk: int = 10_000) -> Iter
                                 facility := d.facility, flags := d.flags)
                     ORDER BY d.vaccinated_on) FILTER (WHERE d.person_id IS NOT NULL) AS doses
         FROM eligible AS e
-        LEFT JOIN read_parquet(?) AS r ON r.person_id = e.person_id
+        LEFT JOIN read_parquet({sql_string(register)}) AS r ON r.person_id = e.person_id
         LEFT JOIN doses AS d ON d.person_id = e.person_id
         GROUP BY ALL ORDER BY e.person_id
     """
-    connection = duckdb.connect()
-    try:
-        relation = connection.sql(sql, params=[str(results), str(history), str(register)])
-        reader = relation.to_arrow_reader(chunk)
-    except duckdb.Error as error:
-        connection.close()
-        raise InputError(f"cannot read the run or the register: {error}", path=str(run_dir)) from None
-    try:
-        for batch in reader:
-            for row in batch.to_pylist():
-                yield PersonToSign(
-                    person_id=str(row["person_id"]), full_name=row["full_name"], dob=row["dob"],
-                    dob_precision=row["dob_precision"], province=row["province_code"],
-                    doses=tuple(row["doses"] or ()),
-                )
-    finally:
-        connection.close()
+    with small_job_engine() as engine:
+        try:
+            for batch in engine.query_batches(sql, stage="people_of_run", batch_size=chunk):
+                for row in batch.to_pylist():
+                    yield PersonToSign(
+                        person_id=str(row["person_id"]), full_name=row["full_name"],
+                        dob=row["dob"], dob_precision=row["dob_precision"],
+                        province=row["province_code"], doses=tuple(row["doses"] or ()),
+                    )
+        except PipelineStageError as error:
+            raise InputError(f"cannot read the run or the register: {error}",
+                             path=str(run_dir)) from None
 
 
 def check_run_files(run_dir: Path, register: Path) -> tuple[Path, Path]:
@@ -354,15 +350,16 @@ def check_run_files(run_dir: Path, register: Path) -> tuple[Path, Path]:
 
 def count_people_of_run(run_dir: Path) -> int:
     """How many people the run links (for a progress bar)."""
-    import duckdb
+    from vaxtrust.engine import small_job_engine, sql_string
 
     statuses = ", ".join(f"'{status}'" for status in sorted(AUTO_LINK_STATUSES))
-    with duckdb.connect() as connection:
-        row = connection.execute(
-            f"SELECT count(DISTINCT person_id) FROM read_parquet(?) WHERE status IN ({statuses})",
-            [str(run_dir / RUN_RESULTS)],
-        ).fetchone()
-    return int(row[0]) if row else 0
+    with small_job_engine() as engine:
+        counted = engine.query(
+            f"SELECT count(DISTINCT person_id) AS n FROM read_parquet("
+            f"{sql_string(run_dir / RUN_RESULTS)}) WHERE status IN ({statuses})",
+            stage="count_people_of_run",
+        )
+    return int(counted.column("n")[0].as_py())
 
 
 def why_not_signable(person: PersonToSign, *, allow_flagged: bool) -> str | None:
