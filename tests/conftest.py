@@ -1,4 +1,9 @@
-"""Shared test set-up: paths to ../shared and the rule that CI never skips a needed service."""
+"""Shared test set-up: paths to test data and ../shared, and the rule that CI never skips a needed service.
+
+Small files the tests need live in ``tests/vectors`` (a fresh clone has no ``../shared``). Tests that
+read the large shared corpora carry the ``shared_data`` marker: deselected by default, run by
+``.ci/run`` (``pytest -m shared_data``), which has ``../shared`` beside the repository.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+VECTORS = ROOT / "tests" / "vectors"
+VN_SAMPLE = VECTORS / "vn-dcc-sample"  # Viet Nam's EU DCC test certificate (PROVENANCE.md there)
+DCC_TESTDATA = SHARED / "dcc-testdata"  # large: tests that read it are marked shared_data
 
 
 def require_service(reason: str) -> None:
@@ -23,3 +31,10 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         require_service(f"../shared not found at {SHARED}")
     return SHARED
+
+
+def require_shared(path: Path) -> Path:
+    """``path`` inside ../shared; skips (fails under CI) when it is missing."""
+    if not path.exists():
+        require_service(f"{path} not found (../shared)")
+    return path

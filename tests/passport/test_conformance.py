@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import DCC_TESTDATA, require_shared
 from tests.passport.conftest_core import CORE_NOW
 from vaxtrust.cli import app
 from vaxtrust.passport import issue_certificate
 from vaxtrust.passport.conformance import dcc_test_file, run_directory, run_file
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "dcc-testdata"
+TESTDATA = DCC_TESTDATA
 # README "Label caveats": labels that contradict the hcert spec or the signed data (docs/conformance.md)
 LABEL_ERRORS = {
     ("ES/2DCode/raw/401.json", "EXPECTEDVERIFY"),
@@ -27,17 +28,17 @@ LABEL_ERRORS = {
 
 @pytest.fixture(scope="module")
 def report():
-    if not TESTDATA.is_dir():
-        pytest.skip("../shared/dcc-testdata not present")
-    return run_directory(TESTDATA)
+    return run_directory(require_shared(TESTDATA))
 
 
+@pytest.mark.shared_data
 def test_transport_decoding_and_crypto_flags_all_agree(report) -> None:
     core = {(path, r.flag) for path, r in report.disagreements()
             if r.category in {"transport", "decoding", "crypto"}}
     assert core == LABEL_ERRORS
 
 
+@pytest.mark.shared_data
 def test_negative_cases_are_all_caught(report) -> None:
     negatives = [r for f in report.files for r in f.results
                  if not r.expected and r.category in {"transport", "decoding", "crypto"}]
@@ -45,6 +46,7 @@ def test_negative_cases_are_all_caught(report) -> None:
     assert all(r.outcome == "agree" for r in negatives)
 
 
+@pytest.mark.shared_data
 def test_schema_disagreements_are_the_known_nl_labels(report) -> None:
     schema = {path.split("/")[0] for path, r in report.disagreements() if r.category == "schema"}
     assert schema <= {"NL"}
@@ -53,9 +55,9 @@ def test_schema_disagreements_are_the_known_nl_labels(report) -> None:
                for counts in comparable.values())
 
 
+@pytest.mark.shared_data
 def test_cli_conformance_json(tmp_path) -> None:
-    if not TESTDATA.is_dir():
-        pytest.skip("../shared/dcc-testdata not present")
+    require_shared(TESTDATA)
     result = CliRunner().invoke(app, ["passport", "conformance", str(TESTDATA / "common"), "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)

@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import DCC_TESTDATA, VN_SAMPLE, require_shared
 from vaxtrust.cli import app
-
-VN_SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "vn-dcc-sample"
 
 
 @pytest.fixture
 def vn_text() -> str:
-    if not VN_SAMPLE.is_dir():
-        pytest.skip("../shared/data/vn-dcc-sample not present")
     return (VN_SAMPLE / "VAC_VN_hc1.txt").read_text().strip()
 
 
@@ -115,12 +112,11 @@ def test_verify_needs_text_or_image(tmp_path) -> None:
     assert "either the HC1 text" in str(result.exception)
 
 
+@pytest.mark.shared_data
 def test_show_prints_a_foreign_test_certificate() -> None:
     import json
 
-    testdata = VN_SAMPLE.parents[1] / "dcc-testdata" / "common" / "2DCode" / "raw" / "DGC3.json"
-    if not testdata.is_file():
-        pytest.skip("../shared/dcc-testdata not present")
+    testdata = require_shared(DCC_TESTDATA / "common" / "2DCode" / "raw" / "DGC3.json")
     prefix = json.loads(testdata.read_text("utf-8"))["PREFIX"]
     result = CliRunner().invoke(app, ["passport", "show", prefix])
     assert result.exit_code == 0, result.output

@@ -68,14 +68,14 @@ def test_schema_versions_and_extra_rules() -> None:
     assert schemas.schema_errors({**payload, "ver": "1.0.0"}) != []
 
 
+@pytest.mark.shared_data
 def test_fast_and_reference_validators_agree_on_every_testdata_payload() -> None:
     """The compiled validator (speed) and jsonschema (messages) must give one verdict."""
     import json
-    from pathlib import Path
 
-    testdata = Path(__file__).resolve().parents[2].parent / "shared" / "dcc-testdata"
-    if not testdata.is_dir():
-        pytest.skip("../shared/dcc-testdata not present")
+    from tests.conftest import DCC_TESTDATA, require_shared
+
+    testdata = require_shared(DCC_TESTDATA)
     checked = 0
     for path in sorted(testdata.rglob("*.json")):
         content = json.loads(path.read_text("utf-8"))

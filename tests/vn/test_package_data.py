@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from vaxtrust.vn import admin, phones, vaccines
 from vaxtrust.vn._data import cccd_country_names, cccd_province_names, read_rows
 
@@ -21,6 +23,7 @@ def test_package_tables_are_complete() -> None:
                 {r["province_code"] for r in rows}}) == 34
 
 
+@pytest.mark.shared_data
 def test_package_tables_match_the_shared_sources(shared_dir: Path) -> None:
     with (shared_dir / "data" / "phone" / "mobile_prefix_11_to_10_digits_2018.csv").open(
         encoding="utf-8"
