@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.pipeline.conftest import Province
 from vaxtrust.cli import app
-from vaxtrust.cli.clean_cmds import engine_options
+from vaxtrust.config import load_settings
 from vaxtrust.errors import ConfigError
 
 
@@ -61,19 +61,31 @@ def test_a_bad_mapping_file_is_one_red_line(province: Province, tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("kind", "threads", "memory", "message"), [
-    ("sqlite", None, None, "--engine 'sqlite'"),
-    ("duckdb", 0, None, "--threads 0"),
-    ("duckdb", None, "lots", "--memory-limit 'lots'"),
+    ("sqlite", None, None, "engine.type: Input should be 'duckdb' or 'spark'"),
+    ("duckdb", 0, None, "engine.threads: Input should be greater than or equal to 1"),
+    ("duckdb", None, "lots", "engine.memory_limit: 'lots': write it like 8GB or 512MB"),
 ])
-def test_engine_options_are_checked(tmp_path: Path, kind: str, threads: int | None,
-                                    memory: str | None, message: str) -> None:
+def test_engine_options_are_checked(kind: str, threads: int | None, memory: str | None,
+                                    message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        engine_options(kind, threads=threads, memory_limit=memory, spill_dir=tmp_path)
+        load_settings(engine={"type": kind, "threads": threads, "memory_limit": memory})
+
+
+def test_a_bad_engine_option_is_one_error_before_any_work(province: Province,
+                                                          tmp_path: Path) -> None:
+    result = _vaxtrust("clean", "--records", str(province.records[0]), "--register",
+                       str(province.register), "--out", str(tmp_path / "run"),
+                       "--engine", "sqlite", "--threads", "0")
+    text = _error_text(result)
+    assert "2 invalid settings" in text and "engine.type" in text and "engine.threads" in text
+    assert not (tmp_path / "run").exists()
 
 
 def test_spark_options_translate_memory(tmp_path: Path) -> None:
-    options = engine_options("spark", threads=4, memory_limit="8GB", spill_dir=tmp_path)
+    settings = load_settings(engine={"type": "spark", "threads": 4, "memory_limit": "8GB"})
+    options = settings.engine.options(tmp_path)
     assert options["master"] == "local[4]" and options["driver_memory"] == "8g"
+    assert options["scratch_dir"] == tmp_path
 
 
 def test_an_output_folder_holding_other_files_is_refused(province: Province,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from vaxtrust import __version__
+from vaxtrust.cli.settings import invocation
 from vaxtrust.errors import VaxtrustError
 
 app = typer.Typer(
@@ -28,6 +30,12 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+CONFIG_OPTION = typer.Option(
+    None, "--config", help="Settings file (TOML, docs/configuration.md); default: "
+    "$VAXTRUST_CONFIG. Environment variables VAXTRUST__SECTION__KEY and each command's options "
+    "override it.")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"vaxtrust {__version__}")
@@ -37,12 +45,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    config: Path | None = CONFIG_OPTION,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
 ) -> None:
     if debug:
         os.environ["VAXTRUST_DEBUG"] = "1"
+    invocation.config = config
 
 
 def _register_commands() -> None:

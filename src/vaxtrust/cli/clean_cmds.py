@@ -2,70 +2,19 @@
 
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vaxtrust.errors import ConfigError
+from vaxtrust.cli.settings import cli_settings
 
 if TYPE_CHECKING:
     from rich.console import Console as Terminal
 
-    from vaxtrust.engine import Engine
     from vaxtrust.pipeline.summary import RunSummary
 
 _TOP_PLACES = 15  # rows of the per-province and per-facility tables printed
-_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
-
-
-def engine_options(kind: str, *, threads: int | None, memory_limit: str | None,
-                   spill_dir: Path) -> dict[str, Any]:
-    """Validated options for :func:`vaxtrust.engine.create_engine`."""
-    if kind not in {"duckdb", "spark"}:
-        raise ConfigError(f"--engine {kind!r}: choose duckdb or spark")
-    if threads is not None and threads < 1:
-        raise ConfigError(f"--threads {threads}: give 1 or more")
-    match = _MEMORY.match(memory_limit) if memory_limit else None
-    if memory_limit and not match:
-        raise ConfigError(f"--memory-limit {memory_limit!r}: write it like 8GB or 512MB")
-    if kind == "duckdb":
-        return {"threads": threads, "memory_limit": memory_limit, "temp_directory": spill_dir}
-    options: dict[str, Any] = {"master": f"local[{threads or 2}]", "scratch_dir": spill_dir}
-    if match:
-        options["driver_memory"] = f"{match.group(1)}{match.group(2)[0].lower()}"
-    return options
-
-
-def run_clean(
-    records: list[Path], register: Path, out: Path, *, mapping_file: Path | None = None,
-    map_options: list[str] | None = None, write_csv: bool = False, engine_kind: str = "duckdb",
-    threads: int | None = None, memory_limit: str | None = None,
-) -> RunSummary:
-    """The command's work, shared with ``vaxtrust demo``: settings, engine, progress, run."""
-    from vaxtrust.console import RichConsole
-    from vaxtrust.engine import create_engine
-    from vaxtrust.ingest.mapping import ColumnMapping, load_mapping, merged, parse_mapping_options
-    from vaxtrust.pipeline.run import clean
-    from vaxtrust.pipeline.settings import CleanSettings
-
-    mapping = load_mapping(mapping_file) if mapping_file else ColumnMapping()
-    mapping = merged(mapping, parse_mapping_options(map_options or []))
-    settings = CleanSettings(mapping=mapping, write_csv=write_csv)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    spill_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.spill-", dir=out.parent))
-    try:
-        options = engine_options(engine_kind, threads=threads, memory_limit=memory_limit,
-                                 spill_dir=spill_dir)
-        engine: Engine = create_engine(engine_kind, **options)
-        with engine, RichConsole() as console:
-            return clean(records, register, out, settings=settings, engine=engine,
-                         console=console)
-    finally:
-        shutil.rmtree(spill_dir, ignore_errors=True)
 
 
 def print_summary(summary: RunSummary, terminal: Terminal | None = None) -> None:
@@ -144,18 +93,28 @@ def register(app: typer.Typer) -> None:
             "Run folder to write (replaced only when the run succeeds)."))],
         mapping: Annotated[Path | None, typer.Option("--mapping", help=(
             "TOML file naming which file header holds which column ([records], "
-            "[register])."))] = None,
+            "[register]); setting cleaning.mapping_file."))] = None,
         map_options: Annotated[list[str] | None, typer.Option("--map", help=(
             "One record column mapping, 'File header=standard_column'; repeatable."))] = None,
-        csv: Annotated[bool, typer.Option("--csv", help="Also write results.csv.")] = False,
-        engine: Annotated[str, typer.Option("--engine", help="duckdb or spark.")] = "duckdb",
+        csv: Annotated[bool | None, typer.Option("--csv", help=(
+            "Also write results.csv; setting cleaning.write_csv."), show_default=False)] = None,
+        engine: Annotated[str | None, typer.Option("--engine", help=(
+            "duckdb or spark; setting engine.type (default duckdb)."))] = None,
         memory_limit: Annotated[str | None, typer.Option("--memory-limit", help=(
             "Most memory the engine may use, e.g. 8GB (it spills to disk beyond); "
-            "DuckDB's default is 60% of the machine's memory."))] = None,
-        threads: Annotated[int | None, typer.Option("--threads", help="Worker threads.")] = None,
+            "DuckDB's default is 60% of the machine's memory; setting engine.memory_limit."))]
+        = None,
+        threads: Annotated[int | None, typer.Option("--threads", help=(
+            "Worker threads; setting engine.threads."))] = None,
     ) -> None:
         """Clean dose records against the register: results, review queue, dose histories."""
-        summary = run_clean(records, register_file, out, mapping_file=mapping,
-                            map_options=map_options, write_csv=csv, engine_kind=engine,
-                            threads=threads, memory_limit=memory_limit)
+        from vaxtrust.app.clean import clean
+        from vaxtrust.console import RichConsole
+
+        settings = cli_settings(
+            engine={"type": engine, "threads": threads, "memory_limit": memory_limit},
+            cleaning={"mapping_file": mapping, "write_csv": csv})
+        with RichConsole() as console:
+            summary = clean(settings, records, register_file, out, map_options=map_options or (),
+                            console=console)
         print_summary(summary)

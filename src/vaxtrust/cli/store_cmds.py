@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,11 +16,10 @@ import typer
 from rich.console import Console as Terminal
 from rich.table import Table
 
+from vaxtrust.cli.settings import cli_settings
 from vaxtrust.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from vaxtrust.store.db import Store
     from vaxtrust.store.scope import Actor
 
@@ -39,24 +36,27 @@ store_app = typer.Typer(help="Kho dữ liệu / the store itself (schema migrati
 # Off a terminal (pipes, scripts) tables are drawn wide rather than cut at 80 columns.
 out = Terminal(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 
-DB_OPTION = typer.Option(None, "--db", help="Store URL (default: $VAXTRUST_DATABASE_URL or "
-                         "sqlite:///vaxtrust.db).")
+DB_OPTION = typer.Option(None, "--db", help="Store URL; setting store.url (default: "
+                         "$VAXTRUST_DATABASE_URL or sqlite:///vaxtrust.db).")
 AS_OPTION = typer.Option(..., "--as", help="Act as this user (see `vaxtrust users add`).")
 
 
 def _open(db: str | None) -> Store:
-    from vaxtrust.store.db import Store
-
-    return Store.open(db)
+    return cli_settings(store={"url": db}).open_store()
 
 
-@contextmanager
-def _acting(db: str | None, actor_name: str) -> Iterator[tuple[Session, Actor]]:
-    """One transaction on the store, as the named user."""
-    from vaxtrust.store.scope import load_actor
+def _signed_in(db: str | None, actor_name: str) -> tuple[Store, Actor]:
+    """The store and the user acting on it."""
+    from vaxtrust.app.users import actor_named
 
-    with _open(db).transaction() as session:
-        yield session, load_actor(session, actor_name)
+    store = _open(db)
+    return store, actor_named(store, actor_name)
+
+
+def _check_choice(option: str, given: list[str], allowed: tuple[str, ...]) -> None:
+    unknown = [value for value in given if value not in allowed]
+    if unknown:
+        raise ConfigError(f"{option} {', '.join(unknown)}: use {', '.join(allowed)}")
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
@@ -85,14 +85,13 @@ def publish(
     db: str | None = DB_OPTION,
 ) -> None:
     """Load a cleaning run into the store (idempotent; a newer run keeps decisions made)."""
+    from vaxtrust.app.publish import publish as publish_run
     from vaxtrust.console import RichConsole
-    from vaxtrust.store.publish import RunInputs, publish_run
-    from vaxtrust.store.scope import load_actor
 
-    inputs = RunInputs.locate(run_dir, records or (), register, facilities)
-    store = _open(db)
-    with RichConsole() as console, store.transaction() as session:
-        report = publish_run(session, load_actor(session, actor_name), inputs, console=console)
+    store, actor = _signed_in(db, actor_name)
+    with RichConsole() as console:
+        report = publish_run(store, actor, run_dir, facilities=facilities, records=records or (),
+                             register=register, console=console)
     if report.already_published:
         out.print(f"run {report.run_id} was published before: nothing changed")
         return
@@ -122,17 +121,13 @@ def review_list(
     db: str | None = DB_OPTION,
 ) -> None:
     """Items waiting for a decision in your scope."""
-    from vaxtrust.review.queue import list_items
+    from vaxtrust.app.review import AWAITING, ItemFilter, list_items
     from vaxtrust.store.tables import REVIEW_STATES
 
-    state = state or ["open", "deferred"]
-    unknown = [s for s in state if s not in REVIEW_STATES]
-    if unknown:
-        raise ConfigError(f"--state {', '.join(unknown)}: use {', '.join(REVIEW_STATES)}")
-    with _acting(db, actor_name) as (session, actor):
-        result = list_items(session, actor, province_code=province,
-                            facility_id=facility, reason=reason, states=state, page=page,
-                            page_size=page_size)
+    _check_choice("--state", state or [], REVIEW_STATES)
+    query = ItemFilter(province_code=province, facility_id=facility, reason=reason,
+                       states=tuple(state or AWAITING), page=page, page_size=page_size)
+    result = list_items(*_signed_in(db, actor_name), query)
     out.print(_table(
         f"review items: page {result.page}/{result.pages}, {result.total} in all",
         ["item", "version", "record", "province", "facility", "state", "candidates", "reasons"],
@@ -151,10 +146,9 @@ def review_show(
     """One item: the record (original and current) and its ranked register candidates."""
     from dataclasses import asdict
 
-    from vaxtrust.review.queue import show_item
+    from vaxtrust.app.review import show_item
 
-    with _acting(db, actor_name) as (session, actor):
-        detail = show_item(session, actor, item_id)
+    detail = show_item(*_signed_in(db, actor_name), item_id)
     if as_json:
         out.print_json(json.dumps(asdict(detail), ensure_ascii=False))
         return
@@ -203,7 +197,7 @@ def review_decide(
     db: str | None = DB_OPTION,
 ) -> None:
     """Decide an item: --accept RANK, --reject-all, --edit FIELD=VALUE or --defer."""
-    from vaxtrust.review.queue import AcceptCandidate, Defer, EditFields, RejectAll, decide
+    from vaxtrust.app.review import AcceptCandidate, Defer, EditFields, RejectAll, decide
 
     chosen = [name for name, on in (("--accept", accept is not None), ("--reject-all", reject_all),
                                     ("--edit", bool(edit)), ("--defer", defer)) if on]
@@ -221,8 +215,7 @@ def review_decide(
         decision = EditFields(_parse_edits(edit), note or "", person)
     else:
         decision = Defer(note or "")
-    with _acting(db, actor_name) as (session, actor):
-        result = decide(session, actor, item_id, decision, expected_version=version)
+    result = decide(*_signed_in(db, actor_name), item_id, decision, expected_version=version)
     queued = ", ".join(result.signing_queued) or "nobody new"
     out.print(f"item {result.item_id}: {result.kind} recorded (decision {result.decision_id}); "
               f"record {result.record_id} → {result.person_id or 'no person'}; "
@@ -234,12 +227,9 @@ def review_decide(
 @audit_app.command("verify")
 def audit_verify(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
     """Prove the audit chain intact, or name every edited or deleted row."""
-    from vaxtrust.store.audit import verify_chain
-    from vaxtrust.store.scope import Permission
+    from vaxtrust.app.audit import verify
 
-    with _acting(db, actor_name) as (session, actor):
-        actor.require(Permission.AUDIT)
-        report = verify_chain(session)
+    report = verify(*_signed_in(db, actor_name))
     if not report.intact:
         for problem in report.problems:
             out.print(f"[red]{problem}[/]")
@@ -256,17 +246,9 @@ def audit_log(
     db: str | None = DB_OPTION,
 ) -> None:
     """The newest audit events (or all of one subject's)."""
-    from sqlalchemy import select
+    from vaxtrust.app.audit import events
 
-    from vaxtrust.store.scope import Permission
-    from vaxtrust.store.tables import AuditEventRow
-
-    with _acting(db, actor_name) as (session, actor):
-        actor.require(Permission.AUDIT)
-        query = select(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(limit)
-        if subject:
-            query = query.where(AuditEventRow.subject_id == subject)
-        rows = list(session.scalars(query))
+    rows = events(*_signed_in(db, actor_name), subject=subject, limit=limit)
     out.print(_table("audit events (newest first)",
                      ["seq", "time", "type", "actor", "subject", "payload"],
                      [[r.seq, r.occurred_at, r.event_type, r.actor, r.subject_id, r.payload]
@@ -280,10 +262,9 @@ def audit_history(
     db: str | None = DB_OPTION,
 ) -> None:
     """Every value a record ever had, who gave it and why."""
-    from vaxtrust.store.records import record_history
+    from vaxtrust.app.audit import history as record_history
 
-    with _acting(db, actor_name) as (session, actor):
-        history = record_history(session, actor, record_id)
+    history = record_history(*_signed_in(db, actor_name), record_id)
     out.print(_table(f"history of record {record_id}", ["field", "value", "by", "why", "when"],
                      [[h.field, h.value, h.actor, h.reason, h.at] for h in history]))
 
@@ -306,28 +287,23 @@ def users_add(
     db: str | None = DB_OPTION,
 ) -> None:
     """Create a user with a role and its scope."""
-    from vaxtrust.store.scope import load_actor
-    from vaxtrust.store.users import add_user
+    from vaxtrust.app.users import NewUser, actor_named, add_user
 
-    with _open(db).transaction() as session:
-        by = load_actor(session, actor_name) if actor_name else None
-        user = add_user(session, by=by, username=username, role=role, display_name=name,
-                        province_code=province, facility_id=facility, commune_code=commune,
-                        person_id=person)
-        summary = f"user {user.username} added: {user.role}"
-    out.print(summary)
+    store = _open(db)
+    by = actor_named(store, actor_name) if actor_name else None
+    user = add_user(store, by, NewUser(
+        username=username, role=role, display_name=name, province_code=province,
+        facility_id=facility, commune_code=commune, person_id=person))
+    out.print(f"user {user.username} added: {user.role}")
 
 
 @users_app.command("list")
 def users_list(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
     """All users with their role and scope."""
-    from vaxtrust.store.scope import Actor
-    from vaxtrust.store.users import list_users
+    from vaxtrust.app.users import list_users
 
-    with _acting(db, actor_name) as (session, actor):
-        users = list_users(session, by=actor)
-        rows: list[list[object]] = [[u.username, u.role, Actor.from_user(u).scope_label(),
-                                     "yes" if u.active else "no"] for u in users]
+    rows: list[list[object]] = [[u.username, u.role, u.scope, "yes" if u.active else "no"]
+                                for u in list_users(*_signed_in(db, actor_name))]
     out.print(_table("users", ["username", "role", "scope", "active"], rows))
 
 
@@ -344,18 +320,14 @@ def records_list(
     db: str | None = DB_OPTION,
 ) -> None:
     """Dose records in your scope (a citizen: their own)."""
-    from vaxtrust.store.records import list_records, log_access
+    from vaxtrust.app.records import list_records
     from vaxtrust.store.tables import RECORD_STATUSES
 
-    if status and status not in RECORD_STATUSES:
-        raise ConfigError(f"--status {status}: use {', '.join(RECORD_STATUSES)}")
-    with _acting(db, actor_name) as (session, actor):
-        result = list_records(session, actor, status=status, facility_id=facility, page=page,
-                              page_size=page_size)
-        log_access(session, actor, f"list:records:{actor.scope_label()}",
-                   f"records list page {page}")
-        rows: list[list[object]] = [[r.record_id, r.facility_id, r.full_name, r.dob, r.gender,
-                                     r.id_number, r.status, r.person_id] for r in result.items]
+    _check_choice("--status", [status] if status else [], RECORD_STATUSES)
+    result = list_records(*_signed_in(db, actor_name), status=status, facility_id=facility,
+                          page=page, page_size=page_size)
+    rows: list[list[object]] = [[r.record_id, r.facility_id, r.full_name, r.dob, r.gender,
+                                 r.id_number, r.status, r.person_id] for r in result.items]
     out.print(_table(f"records: page {result.page}/{result.pages}, {result.total} in all",
                      ["record", "facility", "name", "dob", "gender", "id", "status", "person"],
                      rows))
@@ -369,14 +341,11 @@ def records_authentication_list(
     db: str | None = DB_OPTION,
 ) -> None:
     """Records still to authenticate against the register (commune police: their commune)."""
-    from vaxtrust.store.records import authentication_list, log_access
+    from vaxtrust.app.records import authentication_list
 
-    with _acting(db, actor_name) as (session, actor):
-        result = authentication_list(session, actor, page=page, page_size=page_size)
-        log_access(session, actor, f"list:authentication:{actor.scope_label()}",
-                   f"authentication list page {page}")
-        rows: list[list[object]] = [[r.record_id, r.commune_code, r.full_name, r.dob, r.gender,
-                                     r.id_number, r.status] for r in result.items]
+    result = authentication_list(*_signed_in(db, actor_name), page=page, page_size=page_size)
+    rows: list[list[object]] = [[r.record_id, r.commune_code, r.full_name, r.dob, r.gender,
+                                 r.id_number, r.status] for r in result.items]
     out.print(_table(f"authentication list: page {result.page}/{result.pages}, "
                      f"{result.total} in all",
                      ["record", "commune", "name", "dob", "gender", "id", "status"], rows))
@@ -390,12 +359,11 @@ def signing_list(
     db: str | None = DB_OPTION,
 ) -> None:
     """People waiting to be signed (or re-signed) in your scope."""
-    from vaxtrust.store.signing import list_tasks
+    from vaxtrust.app.records import signing_tasks
 
-    with _acting(db, actor_name) as (session, actor):
-        tasks = list_tasks(session, actor, state=state, limit=limit)
-        rows: list[list[object]] = [[t.id, t.person_id, t.action, t.state, t.reason,
-                                     t.created_at] for t in tasks]
+    rows: list[list[object]] = [[t.id, t.person_id, t.action, t.state, t.reason, t.created_at]
+                                for t in signing_tasks(*_signed_in(db, actor_name), state=state,
+                                                       limit=limit)]
     out.print(_table("signing queue", ["task", "person", "action", "state", "reason", "queued"],
                      rows))
 
