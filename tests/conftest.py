@@ -38,3 +38,16 @@ def require_shared(path: Path) -> Path:
     if not path.exists():
         require_service(f"{path} not found (../shared)")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> None:
+    """Argon2id with test-sized cost: production's 64 MiB x 3 passes would make each sign-in
+    of the CLI tests cost a third of a second on a busy machine. Same algorithm and code path;
+    the parameters travel inside each hash, so verifying a production hash still works."""
+    from argon2 import PasswordHasher
+
+    from vaxtrust.store import auth
+
+    auth._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    auth._dummy_hash.cache_clear()

@@ -65,6 +65,10 @@ class PermissionDenied(StoreError):
     """The actor's role or scope does not allow this action."""
 
 
+class AuthenticationFailed(PermissionDenied):
+    """A sign-in was refused. The message never says whether the user exists or why."""
+
+
 class ReviewConflict(StoreError):
     """Another officer decided or changed the item first (optimistic locking)."""
 

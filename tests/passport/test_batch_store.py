@@ -12,6 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.passport.conftest_keys import KEY_PASSPHRASE, KEYS_NOW, passphrase
+from tests.store.cli import password_of
 from tests.store.factory import with_second_dose_under_review
 from vaxtrust.cli import app
 from vaxtrust.errors import SigningKeyError
@@ -44,7 +45,7 @@ def _publish_baseline(url: str, folder: Path) -> None:
 
     store = Store.open(url)
     with store.transaction() as session:
-        add_user(session, by=None, username="minh", role="ministry")
+        add_user(session, by=None, username="minh", role="ministry", password=password_of("minh"))
     baseline().write(folder / "run1")
     with store.transaction() as session:
         publish_run(session, load_actor(session, "minh"), RunInputs.locate(folder / "run1"))
@@ -220,10 +221,12 @@ def test_sign_batch_from_the_store_on_the_command_line(store: Store, tmp_path: P
     for command in (["keys", "init-csca"], ["keys", "new-signer", "vn-national"]):
         assert CliRunner().invoke(app, ["passport", *command, "--keystore", keys], env=env).exit_code == 0
     args = ["passport", "sign-batch", "--keystore", keys, "--out", str(tmp_path / "o")]
-    result = CliRunner().invoke(app, [*args, "--db", url, "--as", "minh"], env=env)
+    signed_in = {**env, "VAXTRUST_PASSWORD": password_of("minh"), "VAXTRUST_TOKEN": None}
+    result = CliRunner().invoke(app, [*args, "--db", url, "--as", "minh"], env=signed_in)
     assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
     assert "skipped 0" in result.output and not result.output.startswith("issued 0,")
     result = CliRunner().invoke(app, [*args, "--db", url], env=env)
     assert "--as" in str(result.exception)
-    result = CliRunner().invoke(app, [*args, "--db", url, "--as", "minh", "--run", "x"], env=env)
+    result = CliRunner().invoke(app, [*args, "--db", url, "--as", "minh", "--run", "x"],
+                                env=signed_in)
     assert "not both" in str(result.exception)

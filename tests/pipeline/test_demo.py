@@ -47,10 +47,12 @@ def test_demo_signs_passports_that_verify_against_its_trust_list(tmp_path: Path)
 
 def test_demo_run_lands_in_a_store_with_its_review_queue(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    CliRunner().invoke(app, ["demo", "--persons", "300", "--seed", "5", "--out", str(out)],
-                       catch_exceptions=False)
+    demo = CliRunner().invoke(app, ["demo", "--persons", "300", "--seed", "5", "--out",
+                                    str(out)], catch_exceptions=False)
+    password = " ".join(demo.output.split()).split("shown once: ")[1].split(";")[0]
     listing = CliRunner().invoke(app, ["review", "list", "--db", f"sqlite:///{out / 'store.db'}",
-                                       "--as", "bo-y-te-demo"])
+                                       "--as", "bo-y-te-demo"],
+                                 env={"VAXTRUST_PASSWORD": password, "VAXTRUST_TOKEN": None})
     assert listing.exit_code == 0, listing.output
     assert "review items" in listing.output
 

@@ -115,12 +115,16 @@ ACTOR_NAMES = ["minh", *(spec[0] for spec in ACTOR_SPECS)]
 
 
 def _add_actors(store: Store) -> None:
-    """One user per role and scope: ministry, two provinces, three facilities, police, citizen."""
+    """One user per role and scope: ministry, two provinces, three facilities, police, citizen;
+    each with the password ``tests.store.cli.password_of(username)``."""
+    from tests.store.cli import password_of
+
     with store.transaction() as session:
-        add_user(session, by=None, username="minh", role="ministry")
+        add_user(session, by=None, username="minh", role="ministry", password=password_of("minh"))
         ministry = load_actor(session, "minh")
         for username, role, scope in ACTOR_SPECS:
-            add_user(session, by=ministry, username=username, role=role, **scope)
+            add_user(session, by=ministry, username=username, role=role,
+                     password=password_of(username), **scope)
 
 
 def _publish_baseline(store: Store, run_dir: Path) -> None:

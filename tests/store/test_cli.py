@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from tests.conftest import ROOT
-from vaxtrust.cli import app
-from vaxtrust.errors import ConfigError, NotFound, PermissionDenied, ReviewConflict, StoreError
-
-
-def _cli(store_url: str, *args: str) -> str:
-    result = CliRunner().invoke(app, [*args, "--db", store_url])
-    if result.exception is not None:
-        raise result.exception
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.store.cli import cli as _cli
+from vaxtrust.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    NotFound,
+    PermissionDenied,
+    ReviewConflict,
+    StoreError,
+)
 
 
 def _setup(store_url: str, run1: Path) -> None:
-    _cli(store_url, "users", "add", "minh", "--role", "ministry")
+    _cli(store_url, "users", "add", "minh", "--role", "ministry", "--admin")
     _cli(store_url, "users", "add", "hn01", "--role", "facility", "--facility", "HN-01",
          "--province", "01", "--as", "minh")
     _cli(store_url, "users", "add", "hanoi", "--role", "province", "--province", "01",
@@ -74,7 +73,9 @@ def test_edit_and_defer_from_the_command_line(store_url: str, run1: Path) -> Non
     (["review", "decide", "1", "--reject-all", "--as", "hn01"], ConfigError, "needs a --note"),
     (["review", "list", "--state", "closed", "--as", "hn01"], ConfigError, "--state closed"),
     (["review", "show", "99", "--as", "hn01"], NotFound, "no review item 99"),
-    (["review", "list", "--as", "nobody"], NotFound, "no user 'nobody'"),
+    (["review", "list", "--as", "nobody"], AuthenticationFailed, "sign-in failed"),
+    (["review", "list"], ConfigError, "say who you are"),
+    (["review", "list", "--as", "minh", "--admin"], ConfigError, "not both"),
     (["audit", "verify", "--as", "hn01"], PermissionDenied, "may not read and verify"),
     (["users", "add", "x1", "--role", "facility", "--as", "minh"], ConfigError,
      "needs --facility"),
@@ -95,23 +96,24 @@ def test_bad_commands_are_refused_clearly(
         _cli(store_url, *args)
 
 
-def test_the_first_user_must_be_ministry(store_url: str) -> None:
-    with pytest.raises(PermissionDenied, match="ministry"):
-        _cli(store_url, "users", "add", "hn01", "--role", "facility", "--facility", "HN-01",
-             "--province", "01")
-    _cli(store_url, "users", "add", "minh", "--role", "ministry")
-    with pytest.raises(PermissionDenied, match="--as a ministry user"):
-        _cli(store_url, "users", "add", "minh2", "--role", "ministry")
+def test_the_first_user_is_added_in_administrator_mode(store_url: str) -> None:
+    with pytest.raises(ConfigError, match="say who you are"):
+        _cli(store_url, "users", "add", "minh", "--role", "ministry")
+    _cli(store_url, "users", "add", "minh", "--role", "ministry", "--admin")
+    assert "minh" in _cli(store_url, "users", "list", "--as", "minh")
+    log = _cli(store_url, "audit", "log", "--as", "minh")
+    assert "admin_acted" in log and "os:" in log and "login_succeeded" in log
 
 
 def test_errors_are_one_red_line_without_traceback(store_url: str) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "vaxtrust", "review", "list", "--as", "nobody", "--db", store_url],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "VAXTRUST_PASSWORD": "whatever it is 1"},
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    assert "error: no user 'nobody'" in " ".join(proc.stderr.split())
+    assert "error: sign-in failed" in " ".join(proc.stderr.split())
 
 
 def test_a_bad_store_url_is_refused() -> None:
@@ -137,4 +139,5 @@ def test_a_citizen_lists_only_their_own_records(store_url: str, run1: Path) -> N
 def test_store_upgrade_creates_a_new_store(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     assert "newest schema" in _cli(url, "store", "upgrade")
-    assert "user minh added" in _cli(url, "users", "add", "minh", "--role", "ministry")
+    assert "user minh added" in _cli(url, "users", "add", "minh", "--role", "ministry",
+                                     "--admin")

@@ -13,6 +13,9 @@ from vaxtrust.store.scope import Actor, load_actor
 
 @contextmanager
 def acting(store: Store, actor: Actor) -> Iterator[tuple[Session, Actor]]:
-    """A transaction in which ``actor`` is re-read: a user deactivated meanwhile is refused."""
+    """A transaction in which ``actor`` is re-read: a user deactivated meanwhile is refused.
+
+    The administrator (``vaxtrust.store.auth.administrator``) has no user row to re-read.
+    """
     with store.transaction() as session:
-        yield session, load_actor(session, actor.username)
+        yield session, actor if actor.is_administrator else load_actor(session, actor.username)

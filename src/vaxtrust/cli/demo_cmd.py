@@ -30,7 +30,9 @@ def _published_line(result: DemoResult) -> str:
     return (f"Published to the store {published.database_url}: {published.records:,} records, "
             f"{published.review_items:,} review items, {published.signing_queued:,} people "
             f"queued for signing. Try: vaxtrust review list --db {published.database_url} "
-            f"--as {published.officer}")
+            f"--as {published.officer}"
+            + (f" (password of {published.officer}, shown once: {published.officer_password}; "
+               f"scripts set it as VAXTRUST_PASSWORD)" if published.officer_password else ""))
 
 
 def _signed_line(result: DemoResult) -> str:

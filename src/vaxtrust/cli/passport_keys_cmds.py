@@ -255,7 +255,8 @@ def sign_batch_command(
     register: Annotated[Path | None, typer.Option("--register", help="Population register Parquet.")] = None,
     db: Annotated[str | None, typer.Option(
         "--db", help="Sign the store's signing queue instead of a run (store URL).")] = None,
-    actor_name: Annotated[str | None, typer.Option("--as", help="Store user signing (with --db).")] = None,
+    actor_name: Annotated[str | None, typer.Option("--as", help="Store user signing (with --db): their password from "
+        "$VAXTRUST_PASSWORD or a prompt, or their $VAXTRUST_TOKEN.")] = None,
     reclaim_after: Annotated[int | None, typer.Option(
         "--reclaim-after", min=1, help="With --db: first release tasks claimed more than this many "
         "minutes ago (a signer that crashed).")] = None,
@@ -321,14 +322,13 @@ def _sign_store(db: str | None, actor_name: str, reclaim_after: int | None, jour
                 signers: _SignerCache, console: Any, options: dict[str, Any]) -> Any:
     import socket
 
+    from vaxtrust.cli.signin import signed_in
     from vaxtrust.passport.batch_store import release_stale_claims, sign_from_store
     from vaxtrust.store.db import Store
-    from vaxtrust.store.scope import load_actor
 
     store = Store.open(db)
     try:
-        with store.transaction() as session:
-            actor = load_actor(session, actor_name)
+        actor = signed_in(store, actor_name, admin=False)
         if reclaim_after is not None:
             released = release_stale_claims(store, actor, older_than=timedelta(minutes=reclaim_after),
                                             now=_now())

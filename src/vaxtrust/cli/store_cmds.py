@@ -1,13 +1,14 @@
 """``vaxtrust publish | review | audit | users | records | signing | store``: the operational store.
 
-Every command acts as a user (``--as USERNAME``, created with ``vaxtrust users add``) on the store
-at ``--db URL`` (else ``VAXTRUST_DATABASE_URL``, else ``sqlite:///vaxtrust.db``). The store is
+Every command acts as a signed-in user (``--as USERNAME`` with their password, or their API token;
+see :mod:`vaxtrust.cli.signin`) or in administrator mode (``--admin``) on the store at ``--db URL`` (else ``VAXTRUST_DATABASE_URL``, else ``sqlite:///vaxtrust.db``). The store is
 migrated to the newest schema when opened.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,6 +18,7 @@ from rich.console import Console as Terminal
 from rich.table import Table
 
 from vaxtrust.cli.settings import cli_settings
+from vaxtrust.cli.signin import ADMIN_OPTION, AS_OPTION, new_password, signed_in
 from vaxtrust.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
@@ -27,7 +29,10 @@ review_app = typer.Typer(help="Hàng đợi rà soát / review queue: list, show
                          no_args_is_help=True)
 audit_app = typer.Typer(help="Nhật ký kiểm toán / audit trail: verify, log, history.",
                         no_args_is_help=True)
-users_app = typer.Typer(help="Người dùng / users and roles.", no_args_is_help=True)
+users_app = typer.Typer(help="Người dùng / users, roles, passwords and API tokens.",
+                        no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for scripts ($VAXTRUST_TOKEN).", no_args_is_help=True)
+users_app.add_typer(tokens_app, name="token")
 records_app = typer.Typer(help="Bản ghi tiêm / dose records in your scope.", no_args_is_help=True)
 signing_app = typer.Typer(help="Hàng đợi ký / the signing queue.", no_args_is_help=True)
 store_app = typer.Typer(help="Kho dữ liệu / the store itself (schema migrations).",
@@ -38,19 +43,16 @@ out = Terminal(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 
 DB_OPTION = typer.Option(None, "--db", help="Store URL; setting store.url (default: "
                          "$VAXTRUST_DATABASE_URL or sqlite:///vaxtrust.db).")
-AS_OPTION = typer.Option(..., "--as", help="Act as this user (see `vaxtrust users add`).")
 
 
 def _open(db: str | None) -> Store:
     return cli_settings(store={"url": db}).open_store()
 
 
-def _signed_in(db: str | None, actor_name: str) -> tuple[Store, Actor]:
-    """The store and the user acting on it."""
-    from vaxtrust.app.users import actor_named
-
+def _signed_in(db: str | None, actor_name: str | None, admin: bool) -> tuple[Store, Actor]:
+    """The store and the user acting on it, after checking their credentials."""
     store = _open(db)
-    return store, actor_named(store, actor_name)
+    return store, signed_in(store, actor_name, admin)
 
 
 def _check_choice(option: str, given: list[str], allowed: tuple[str, ...]) -> None:
@@ -72,7 +74,8 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
 
 def publish(
     run_dir: Annotated[Path, typer.Argument(help="A cleaning run folder (vaxtrust clean --out).")],
-    actor_name: Annotated[str, typer.Option("--as", help="Act as this user.")],
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     records: Annotated[list[Path] | None, typer.Option(
         "--records", help="Original dose records (repeat for several files) when the run keeps "
         "no copy.")] = None,
@@ -88,7 +91,7 @@ def publish(
     from vaxtrust.app.publish import publish as publish_run
     from vaxtrust.console import RichConsole
 
-    store, actor = _signed_in(db, actor_name)
+    store, actor = _signed_in(db, actor_name, admin)
     with RichConsole() as console:
         report = publish_run(store, actor, run_dir, facilities=facilities, records=records or (),
                              register=register, console=console)
@@ -109,7 +112,8 @@ def publish(
 
 @review_app.command("list")
 def review_list(
-    actor_name: str = AS_OPTION,
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     province: str | None = typer.Option(None, "--province", help="Province code."),
     facility: str | None = typer.Option(None, "--facility", help="Facility id."),
     reason: str | None = typer.Option(None, "--reason", help="Reason code, e.g. dob_year_typo."),
@@ -127,7 +131,7 @@ def review_list(
     _check_choice("--state", state or [], REVIEW_STATES)
     query = ItemFilter(province_code=province, facility_id=facility, reason=reason,
                        states=tuple(state or AWAITING), page=page, page_size=page_size)
-    result = list_items(*_signed_in(db, actor_name), query)
+    result = list_items(*_signed_in(db, actor_name, admin), query)
     out.print(_table(
         f"review items: page {result.page}/{result.pages}, {result.total} in all",
         ["item", "version", "record", "province", "facility", "state", "candidates", "reasons"],
@@ -139,7 +143,8 @@ def review_list(
 @review_app.command("show")
 def review_show(
     item_id: int = typer.Argument(..., help="Review item number."),
-    actor_name: str = AS_OPTION,
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     db: str | None = DB_OPTION,
 ) -> None:
@@ -148,7 +153,7 @@ def review_show(
 
     from vaxtrust.app.review import show_item
 
-    detail = show_item(*_signed_in(db, actor_name), item_id)
+    detail = show_item(*_signed_in(db, actor_name, admin), item_id)
     if as_json:
         out.print_json(json.dumps(asdict(detail), ensure_ascii=False))
         return
@@ -183,7 +188,8 @@ def _parse_edits(edits: list[str]) -> dict[str, str]:
 @review_app.command("decide")
 def review_decide(
     item_id: int = typer.Argument(..., help="Review item number."),
-    actor_name: str = AS_OPTION,
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     accept: int | None = typer.Option(None, "--accept", help="Accept the candidate of RANK."),
     reject_all: bool = typer.Option(False, "--reject-all", help="None of the candidates."),
     edit: Annotated[list[str] | None, typer.Option(
@@ -215,7 +221,8 @@ def review_decide(
         decision = EditFields(_parse_edits(edit), note or "", person)
     else:
         decision = Defer(note or "")
-    result = decide(*_signed_in(db, actor_name), item_id, decision, expected_version=version)
+    result = decide(*_signed_in(db, actor_name, admin), item_id, decision,
+                    expected_version=version)
     queued = ", ".join(result.signing_queued) or "nobody new"
     out.print(f"item {result.item_id}: {result.kind} recorded (decision {result.decision_id}); "
               f"record {result.record_id} → {result.person_id or 'no person'}; "
@@ -225,11 +232,12 @@ def review_decide(
 # ---------------------------------------------------------------- audit
 
 @audit_app.command("verify")
-def audit_verify(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
+def audit_verify(actor_name: str | None = AS_OPTION, admin: bool = ADMIN_OPTION,
+                 db: str | None = DB_OPTION) -> None:
     """Prove the audit chain intact, or name every edited or deleted row."""
     from vaxtrust.app.audit import verify
 
-    report = verify(*_signed_in(db, actor_name))
+    report = verify(*_signed_in(db, actor_name, admin))
     if not report.intact:
         for problem in report.problems:
             out.print(f"[red]{problem}[/]")
@@ -240,7 +248,8 @@ def audit_verify(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> Non
 
 @audit_app.command("log")
 def audit_log(
-    actor_name: str = AS_OPTION,
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     subject: str | None = typer.Option(None, "--subject", help="e.g. record:R1, person:0010..."),
     limit: int = typer.Option(50, "--limit", min=1, max=10_000),
     db: str | None = DB_OPTION,
@@ -248,7 +257,7 @@ def audit_log(
     """The newest audit events (or all of one subject's)."""
     from vaxtrust.app.audit import events
 
-    rows = events(*_signed_in(db, actor_name), subject=subject, limit=limit)
+    rows = events(*_signed_in(db, actor_name, admin), subject=subject, limit=limit)
     out.print(_table("audit events (newest first)",
                      ["seq", "time", "type", "actor", "subject", "payload"],
                      [[r.seq, r.occurred_at, r.event_type, r.actor, r.subject_id, r.payload]
@@ -258,13 +267,14 @@ def audit_log(
 @audit_app.command("history")
 def audit_history(
     record_id: str = typer.Argument(..., help="A dose record id."),
-    actor_name: str = AS_OPTION,
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
     """Every value a record ever had, who gave it and why."""
     from vaxtrust.app.audit import history as record_history
 
-    history = record_history(*_signed_in(db, actor_name), record_id)
+    history = record_history(*_signed_in(db, actor_name, admin), record_id)
     out.print(_table(f"history of record {record_id}", ["field", "value", "by", "why", "when"],
                      [[h.field, h.value, h.actor, h.reason, h.at] for h in history]))
 
@@ -282,28 +292,117 @@ def users_add(
     commune: str | None = typer.Option(None, "--commune", help="Commune code (commune_police)."),
     person: str | None = typer.Option(None, "--person", help="Register person id (citizen)."),
     name: str | None = typer.Option(None, "--name", help="Display name."),
-    actor_name: str | None = typer.Option(None, "--as", help="A ministry user (not needed for "
-                                          "the first user of an empty store)."),
+    generate_password: bool = typer.Option(
+        False, "--generate-password", help="Make up a strong password and print it once."),
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
-    """Create a user with a role and its scope."""
-    from vaxtrust.app.users import NewUser, actor_named, add_user
+    """Create a user with a role, its scope and a password (--admin for the first user).
 
-    store = _open(db)
-    by = actor_named(store, actor_name) if actor_name else None
-    user = add_user(store, by, NewUser(
+    The new password comes from $VAXTRUST_NEW_PASSWORD, --generate-password, or a prompt.
+    """
+    from vaxtrust.app.users import NewUser, add_user
+
+    password = new_password(username, generate_password)
+    user = add_user(*_signed_in(db, actor_name, admin), NewUser(
         username=username, role=role, display_name=name, province_code=province,
-        facility_id=facility, commune_code=commune, person_id=person))
+        facility_id=facility, commune_code=commune, person_id=person), password=password)
     out.print(f"user {user.username} added: {user.role}")
+    if generate_password:
+        out.print(f"password of {username} (shown once): {password}", markup=False)
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: str = typer.Argument(..., help="Whose password to set."),
+    generate_password: bool = typer.Option(
+        False, "--generate-password", help="Make up a strong password and print it once."),
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
+    """Change your own password (signed in with the current one), or set one of a user you
+    manage. The new password comes from $VAXTRUST_NEW_PASSWORD, --generate-password or a prompt.
+    """
+    from vaxtrust.app.users import set_password
+    from vaxtrust.cli.signin import TOKEN_ENV
+
+    if not admin and not actor_name and not os.environ.get(TOKEN_ENV):
+        actor_name = username
+    store, actor = _signed_in(db, actor_name, admin)
+    password = new_password(username, generate_password)
+    set_password(store, actor, username, password)
+    out.print(f"password of {username} changed")
+    if generate_password:
+        out.print(f"password of {username} (shown once): {password}", markup=False)
+
+
+@users_app.command("deactivate")
+def users_deactivate(
+    username: str = typer.Argument(..., help="The user to deactivate."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the audit trail)."),
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
+    """Stop a user from signing in and revoke their API tokens (their history stays)."""
+    from vaxtrust.app.users import deactivate_user
+
+    revoked = deactivate_user(*_signed_in(db, actor_name, admin), username, reason)
+    out.print(f"user {username} deactivated; {revoked} API token(s) revoked")
+
+
+@tokens_app.command("issue")
+def tokens_issue(
+    name: str = typer.Option(..., "--name", help="What the token is for (a script's name)."),
+    days: int = typer.Option(30, "--days", min=1, max=365, help="Days until it expires."),
+    actor_name: str | None = AS_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
+    """Issue yourself an API token for scripts (set it as $VAXTRUST_TOKEN); shown once."""
+    from datetime import timedelta
+
+    from vaxtrust.app.users import issue_token
+
+    token = issue_token(*_signed_in(db, actor_name, False), name, timedelta(days=days))
+    out.print(f"token {token.id} ({token.name}), expires {token.expires_at}", markup=False)
+    out.print(f"VAXTRUST_TOKEN={token.secret}", markup=False)
+
+
+@tokens_app.command("list")
+def tokens_list(actor_name: str | None = AS_OPTION, db: str | None = DB_OPTION) -> None:
+    """Your API tokens (never their text)."""
+    from vaxtrust.app.users import list_tokens
+
+    rows: list[list[object]] = [
+        [t.id, t.name, t.created_at, t.expires_at, t.revoked_at or "", t.last_used_at or ""]
+        for t in list_tokens(*_signed_in(db, actor_name, False))]
+    out.print(_table("API tokens", ["token", "name", "created", "expires", "revoked",
+                                    "last used"], rows))
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: int = typer.Argument(..., help="The token number (see `users token list`)."),
+    actor_name: str | None = AS_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
+    """Revoke one of your API tokens."""
+    from vaxtrust.app.users import revoke_token
+
+    revoke_token(*_signed_in(db, actor_name, False), token_id)
+    out.print(f"token {token_id} revoked")
 
 
 @users_app.command("list")
-def users_list(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
+def users_list(actor_name: str | None = AS_OPTION, admin: bool = ADMIN_OPTION,
+               db: str | None = DB_OPTION) -> None:
     """All users with their role and scope."""
     from vaxtrust.app.users import list_users
 
     rows: list[list[object]] = [[u.username, u.role, u.scope, "yes" if u.active else "no"]
-                                for u in list_users(*_signed_in(db, actor_name))]
+                                for u in list_users(*_signed_in(db, actor_name, admin))]
     out.print(_table("users", ["username", "role", "scope", "active"], rows))
 
 
@@ -311,7 +410,8 @@ def users_list(actor_name: str = AS_OPTION, db: str | None = DB_OPTION) -> None:
 
 @records_app.command("list")
 def records_list(
-    actor_name: str = AS_OPTION,
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     status: str | None = typer.Option(None, "--status", help="verified, corrected, review, "
                                       "unmatched or rejected."),
     facility: str | None = typer.Option(None, "--facility", help="Facility id."),
@@ -324,7 +424,7 @@ def records_list(
     from vaxtrust.store.tables import RECORD_STATUSES
 
     _check_choice("--status", [status] if status else [], RECORD_STATUSES)
-    result = list_records(*_signed_in(db, actor_name), status=status, facility_id=facility,
+    result = list_records(*_signed_in(db, actor_name, admin), status=status, facility_id=facility,
                           page=page, page_size=page_size)
     rows: list[list[object]] = [[r.record_id, r.facility_id, r.full_name, r.dob, r.gender,
                                  r.id_number, r.status, r.person_id] for r in result.items]
@@ -335,7 +435,8 @@ def records_list(
 
 @records_app.command("authentication-list")
 def records_authentication_list(
-    actor_name: str = AS_OPTION,
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     page: int = typer.Option(1, "--page", min=1),
     page_size: int = typer.Option(50, "--page-size", min=1, max=1000),
     db: str | None = DB_OPTION,
@@ -343,7 +444,8 @@ def records_authentication_list(
     """Records still to authenticate against the register (commune police: their commune)."""
     from vaxtrust.app.records import authentication_list
 
-    result = authentication_list(*_signed_in(db, actor_name), page=page, page_size=page_size)
+    result = authentication_list(*_signed_in(db, actor_name, admin), page=page,
+                                 page_size=page_size)
     rows: list[list[object]] = [[r.record_id, r.commune_code, r.full_name, r.dob, r.gender,
                                  r.id_number, r.status] for r in result.items]
     out.print(_table(f"authentication list: page {result.page}/{result.pages}, "
@@ -353,7 +455,8 @@ def records_authentication_list(
 
 @signing_app.command("list")
 def signing_list(
-    actor_name: str = AS_OPTION,
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
     state: str | None = typer.Option("pending", "--state", help="pending, claimed, done, failed"),
     limit: int = typer.Option(100, "--limit", min=1, max=10_000),
     db: str | None = DB_OPTION,
@@ -362,7 +465,7 @@ def signing_list(
     from vaxtrust.app.records import signing_tasks
 
     rows: list[list[object]] = [[t.id, t.person_id, t.action, t.state, t.reason, t.created_at]
-                                for t in signing_tasks(*_signed_in(db, actor_name), state=state,
+                                for t in signing_tasks(*_signed_in(db, actor_name, admin), state=state,
                                                        limit=limit)]
     out.print(_table("signing queue", ["task", "person", "action", "state", "reason", "queued"],
                      rows))

@@ -6,6 +6,7 @@ PKCS#8 files. The demo key passphrase is public on purpose; such keys never sign
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,8 @@ DEMO_OFFICER = "bo-y-te-demo"
 class PublishedDemo:
     database_url: str
     officer: str
+    officer_password: str | None
+    """Made up when the demo created the officer; shown once, kept nowhere (None: existed)."""
     records: int
     review_items: int
     signing_queued: int
@@ -46,17 +49,19 @@ def publish_demo_run(run_dir: Path, database: Path,
 
     url = f"sqlite:///{database}"
     store = Store.open(url)
+    password: str | None = None
     try:
         with store.transaction() as session:
             if not session.scalar(select(func.count()).select_from(User)):
+                password = secrets.token_urlsafe(15)
                 add_user(session, by=None, username=DEMO_OFFICER, role="ministry",
-                         display_name="Bộ Y tế (demo)")
+                         display_name="Bộ Y tế (demo)", password=password)
         with store.transaction() as session:
             report = publish_run(session, load_actor(session, DEMO_OFFICER),
                                  RunInputs.locate(run_dir), console=console or NoopConsole())
     finally:
         store.close()
-    return PublishedDemo(url, DEMO_OFFICER, report.records, report.review_items,
+    return PublishedDemo(url, DEMO_OFFICER, password, report.records, report.review_items,
                          report.signing_queued, report.already_published)
 
 

@@ -180,11 +180,104 @@ class UserAdded(AuditEvent):
     """The province, facility, commune or person the role is limited to ('' for ministry)."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class LoginSucceeded(AuditEvent):
+    """A person signed in (web login, CLI password or API token)."""
+
+    event_type: ClassVar[str] = "login_succeeded"
+    method: str
+    """password or token."""
+    client: str
+    """Where the sign-in came from: an IP address, or ``cli:UID`` for the command line."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginFailed(AuditEvent):
+    """A sign-in was refused. The person was told only that it failed; the reason is here."""
+
+    event_type: ClassVar[str] = "login_failed"
+    method: str
+    """password or token."""
+    client: str
+    """Where the attempt came from: an IP address, or ``cli:UID`` for the command line."""
+    reason: str
+    """unknown_user, bad_password, no_password, inactive, locked, bad_token or expired_token."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(AuditEvent):
+    """A user's password was set or changed (never the password itself)."""
+
+    event_type: ClassVar[str] = "password_changed"
+    self_service: bool
+    """True when the user changed their own password, False when a manager or admin set it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserDeactivated(AuditEvent):
+    """A user account was deactivated: it can no longer sign in and its tokens are revoked."""
+
+    event_type: ClassVar[str] = "user_deactivated"
+    reason: str
+    """Why, as the manager wrote it."""
+    tokens_revoked: int
+    """How many live API tokens the deactivation revoked."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenIssued(AuditEvent):
+    """An API token was issued to a user for scripted use (only its hash is stored)."""
+
+    event_type: ClassVar[str] = "token_issued"
+    token_id: int
+    """Row id of the token."""
+    name: str
+    """What the token is for, as its owner named it."""
+    expires_at: str
+    """When it stops working (ISO-8601 UTC)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenRevoked(AuditEvent):
+    """An API token was revoked before its expiry."""
+
+    event_type: ClassVar[str] = "token_revoked"
+    token_id: int
+    """Row id of the token."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdminActed(AuditEvent):
+    """The operating-system account owning the deployment used administrator mode."""
+
+    event_type: ClassVar[str] = "admin_acted"
+    os_user: str
+    """The operating-system account name."""
+    uid: int
+    """Its numeric user id."""
+    command: str
+    """The command run in administrator mode."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionRefused(AuditEvent):
+    """A signed-in user asked for something their role or scope does not allow, or that
+    named something outside it. Refused without telling them whether it exists."""
+
+    event_type: ClassVar[str] = "action_refused"
+    action: str
+    """What was asked (review decide, record history, publish ...)."""
+    reason: str
+    """Why it was refused (missing permission, out of scope, not among the candidates ...)."""
+
+
 EVENT_TYPES: dict[str, type[AuditEvent]] = {
     cls.event_type: cls
     for cls in (
         RunPublished, RecordLinked, CorrectionMade, ReviewDecided, ComplaintFiled,
         ComplaintResolved, CertificateIssued, CertificateRevoked, PersonalDataAccessed, UserAdded,
+        LoginSucceeded, LoginFailed, PasswordChanged, UserDeactivated, TokenIssued, TokenRevoked,
+        AdminActed, ActionRefused,
     )
 }
 

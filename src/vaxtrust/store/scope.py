@@ -42,11 +42,15 @@ class Permission(StrEnum):
 
 _PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MINISTRY: frozenset(Permission),
-    Role.PROVINCE: frozenset({Permission.PUBLISH, Permission.REVIEW, Permission.SIGN}),
+    Role.PROVINCE: frozenset({Permission.PUBLISH, Permission.REVIEW, Permission.SIGN,
+                              Permission.MANAGE_USERS}),
     Role.FACILITY: frozenset({Permission.REVIEW, Permission.SIGN}),
     Role.COMMUNE_POLICE: frozenset(),
     Role.CITIZEN: frozenset(),
 }
+
+# Administrator mode's actors are named os:ACCOUNT (no username can hold a ':').
+ADMIN_PREFIX = "os:"
 
 # Records that still need authentication against the population register.
 AUTHENTICATION_STATUSES = ("review", "unmatched")
@@ -70,6 +74,11 @@ class Actor:
             facility_id=user.facility_id, commune_code=user.commune_code,
             person_id=user.person_id,
         )
+
+    @property
+    def is_administrator(self) -> bool:
+        """The deployment owner's account in administrator mode (no user row behind it)."""
+        return self.username.startswith(ADMIN_PREFIX)
 
     def require(self, permission: Permission) -> None:
         if permission not in _PERMISSIONS[self.role]:

@@ -88,6 +88,39 @@ class User(Base):
     person_id: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    """Argon2id hash (PHC string); None until a password is set: such a user cannot sign in."""
+    password_changed_at: Mapped[str | None] = mapped_column(String(32))
+    last_login_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class ApiToken(Base):
+    """A bearer token issued to a user for scripts; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[str] = mapped_column(String(32))
+    revoked_at: Mapped[str | None] = mapped_column(String(32))
+    last_used_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class LoginThrottle(Base):
+    """Consecutive failed sign-ins per key (``user:NAME`` or ``client:ADDRESS``).
+
+    Kept for names that are no user too, so a lock-out never tells whether a user exists.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[str] = mapped_column(String(32))
+    locked_until: Mapped[str | None] = mapped_column(String(32))
 
 
 class Run(Base):
