@@ -1,8 +1,9 @@
 """``vaxtrust publish | review | audit | users | records | signing | store``: the operational store.
 
 Every command acts as a signed-in user (``--as USERNAME`` with their password, or their API token;
-see :mod:`vaxtrust.cli.signin`) or in administrator mode (``--admin``) on the store at ``--db URL`` (else ``VAXTRUST_DATABASE_URL``, else ``sqlite:///vaxtrust.db``). The store is
-migrated to the newest schema when opened.
+see :mod:`vaxtrust.cli.signin`) or in administrator mode (``--admin``) on the store at ``--db URL``
+(else ``VAXTRUST_DATABASE_URL``, else ``sqlite:///vaxtrust.db``). The store is migrated to the
+newest schema when opened.
 """
 
 from __future__ import annotations
@@ -464,9 +465,9 @@ def signing_list(
     """People waiting to be signed (or re-signed) in your scope."""
     from vaxtrust.app.records import signing_tasks
 
+    tasks = signing_tasks(*_signed_in(db, actor_name, admin), state=state, limit=limit)
     rows: list[list[object]] = [[t.id, t.person_id, t.action, t.state, t.reason, t.created_at]
-                                for t in signing_tasks(*_signed_in(db, actor_name, admin), state=state,
-                                                       limit=limit)]
+                                for t in tasks]
     out.print(_table("signing queue", ["task", "person", "action", "state", "reason", "queued"],
                      rows))
 
