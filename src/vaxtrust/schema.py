@@ -45,6 +45,16 @@ RUN_REVIEW_CANDIDATES: Final = "review_candidates.parquet"
 RUN_DOSE_HISTORY: Final = "dose_history.parquet"
 RUN_REJECTS: Final = "rejects.csv"
 RUN_SUMMARY: Final = "summary.json"
+# What publish and the store read (vaxtrust.pipeline.run_folder): nothing else of a run.
+RUN_MANIFEST: Final = "run.json"
+RUN_MODEL: Final = "model.json"
+RUN_RECORDS: Final = "records.parquet"
+RUN_PERSONS: Final = "persons.parquet"
+
+# The identity fields a run may correct (results' corrected_* columns).
+IDENTITY_FIELDS: Final = ("full_name", "dob", "gender", "id_number")
+# A record's original values as the facility typed them (records.parquet: original_<field>).
+ORIGINAL_FIELDS: Final = tuple(name for name in DOSE_RECORD_COLUMNS if name != "record_id")
 
 # Review candidates: one row per (record, candidate), rank 1 = best.
 REVIEW_CANDIDATE_COLUMNS: Final = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -14,6 +15,7 @@ from vaxtrust.console import RecordingConsole
 from vaxtrust.errors import InputError, PipelineStageError
 from vaxtrust.pipeline import run as run_module
 from vaxtrust.pipeline.run import clean
+from vaxtrust.pipeline.run_folder import RunManifest
 from vaxtrust.pipeline.settings import CleanSettings
 from vaxtrust.pipeline.summary import RunSummary
 from vaxtrust.schema import DOSE_HISTORY_COLUMNS, RESULT_COLUMNS
@@ -27,8 +29,9 @@ def test_end_to_end(province: Province, tmp_path: Path) -> None:
     summary = clean(province.records, province.register, out, settings=SETTINGS,
                     console=console)
     assert sorted(p.name for p in out.iterdir()) == [
-        "dose_history.parquet", "rejects.csv", "results.csv", "results.parquet",
-        "review_candidates.parquet", "summary.json"]
+        "dose_history.parquet", "persons.parquet", "records.parquet", "rejects.csv",
+        "results.csv", "results.parquet", "review_candidates.parquet", "run.json",
+        "summary.json"]
     # in = accepted + rejected, per file and in total
     assert summary.records.rows_in == 60 + 63
     assert summary.records.rows_in == summary.records.accepted + summary.records.rejected
@@ -52,6 +55,32 @@ def test_end_to_end(province: Province, tmp_path: Path) -> None:
     assert rejects.startswith("\ufeffsource,row_number,record_id,field,value,reason")  # for Excel
     assert "duplicate_record_id" in rejects and "dose_number_out_of_range" in rejects
     assert {"ingest records", "standardise", "consolidate", "outputs"} <= set(console.stages())
+
+
+def test_the_run_folder_keeps_its_id_settings_and_publish_ready_tables(
+        province: Province, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    summary = clean(province.records, province.register, out, settings=SETTINGS)
+    manifest = RunManifest.read(out)
+    assert manifest.run_id == summary.run_id and manifest.run_id.startswith("run-")
+    assert RunSummary.read(out / "summary.json").run_id == manifest.run_id
+    assert manifest.engine == "duckdb"
+    # the settings it used, "today" included: the store recomputes dose histories with them
+    assert manifest.clean_settings() == dataclasses.replace(SETTINGS, write_csv=False)
+    assert manifest.settings["cleaning"]["today"] == "2026-01-01"
+    records = {row["record_id"]: row for row in pq.read_table(out / "records.parquet").to_pylist()}
+    results = pq.read_table(out / "results.parquet").to_pylist()
+    assert set(records) == {row["record_id"] for row in results}
+    n5 = records["N5"]
+    assert (n5["facility_id"], n5["province_code"], n5["status"]) == ("F-NORTH", "01", "verified")
+    assert n5["original_province"] == "Hà Nội" and n5["original_dob"].count("/") == 2
+    assert n5["input_order"] < records["N6"]["input_order"] < records["S6"]["input_order"]
+    rejected = records["S99"]  # rejected at ingest: no originals, but its facility's record
+    assert (rejected["facility_id"], rejected["province_code"]) == ("F-SOUTH", "unknown")
+    assert rejected["original_full_name"] is None and rejected["status"] == "rejected"
+    persons = pq.read_table(out / "persons.parquet")
+    linked = {row["person_id"] for row in results if row["person_id"]}
+    assert linked <= set(persons.column("person_id").to_pylist())
 
 
 def test_a_failing_stage_leaves_no_output_folder(province: Province, tmp_path: Path,

@@ -129,11 +129,11 @@ def _add_actors(store: Store) -> None:
 
 def _publish_baseline(store: Store, run_dir: Path) -> None:
     from tests.store.factory import baseline
-    from vaxtrust.store.publish import RunInputs, publish_run
+    from vaxtrust.store.publish import RunFolder, publish_run
 
     baseline().write(run_dir)
     with store.transaction() as session:
-        publish_run(session, load_actor(session, "minh"), RunInputs.locate(run_dir))
+        publish_run(session, load_actor(session, "minh"), RunFolder.open(run_dir))
 
 
 def _prepare(url: str, run_dir: Path) -> None:

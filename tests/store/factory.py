@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -12,10 +11,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vaxtrust.pipeline.run_folder import RunManifest
+from vaxtrust.pipeline.settings import CleanSettings
 from vaxtrust.schema import (
-    DOSE_RECORD_COLUMNS,
+    IDENTITY_FIELDS,
+    ORIGINAL_FIELDS,
     REGISTER_COLUMNS,
     RUN_DOSE_HISTORY,
+    RUN_PERSONS,
+    RUN_RECORDS,
     RUN_RESULTS,
     RUN_REVIEW_CANDIDATES,
     RUN_SUMMARY,
@@ -84,7 +88,8 @@ class RunSpec:
     doses: list[dict[str, Any]] = field(default_factory=list)
     run_id: str | None = None
 
-    def write(self, run_dir: Path, *, with_inputs: bool = True) -> Path:
+    def write(self, run_dir: Path) -> Path:
+        """The run folder ``vaxtrust clean`` would write for these rows (no original inputs)."""
         run_dir.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(self.results, schema=RESULTS_SCHEMA),
                        run_dir / RUN_RESULTS)
@@ -92,12 +97,63 @@ class RunSpec:
                        run_dir / RUN_REVIEW_CANDIDATES)
         pq.write_table(pa.Table.from_pylist(self.doses, schema=DOSES_SCHEMA),
                        run_dir / RUN_DOSE_HISTORY)
-        summary = {"run_id": self.run_id} if self.run_id else {}
-        (run_dir / RUN_SUMMARY).write_text(json.dumps(summary), encoding="utf-8")
-        if with_inputs:
-            write_csv(run_dir / "records.csv", DOSE_RECORD_COLUMNS, self.records)
-            write_csv(run_dir / "register.csv", REGISTER_COLUMNS, register_rows())
+        pq.write_table(pa.Table.from_pylist(self.publish_records(), schema=RECORDS_SCHEMA),
+                       run_dir / RUN_RECORDS)
+        pq.write_table(pa.Table.from_pylist(self.persons(), schema=PERSONS_SCHEMA),
+                       run_dir / RUN_PERSONS)
+        run_id = self.run_id or "run-factory"
+        (run_dir / RUN_SUMMARY).write_text(json.dumps({"run_id": run_id}), encoding="utf-8")
+        RunManifest(run_id=run_id, created_at="2022-06-30T00:00:00+00:00",
+                    vaxtrust_version="test", engine="duckdb",
+                    settings=CleanSettings().to_document(RUN_TODAY)).write(run_dir)
         return run_dir
+
+    def publish_records(self) -> list[dict[str, Any]]:
+        """records.parquet: a rejected record has no accepted row, hence no originals."""
+        order = {row["record_id"]: index for index, row in enumerate(self.records, start=1)}
+        originals = {row["record_id"]: row for row in self.records}
+        rows = []
+        for found in self.results:
+            record = originals.get(found["record_id"])
+            if found["status"] == "rejected":
+                rows.append(_rejected_record(found, record))
+            else:
+                rows.append(_publish_record(found, record, order.get(found["record_id"])))
+        return rows
+
+    def persons(self) -> list[dict[str, str]]:
+        """persons.parquet: register rows the run refers to."""
+        wanted = {row["person_id"] for row in (*self.results, *self.candidates)}
+        wanted |= {row["id_number"] for row in self.records}
+        return [row for row in register_rows() if row["person_id"] in wanted]
+
+
+RUN_TODAY = dt.date(2022, 6, 30)
+
+
+def _rejected_record(found: dict[str, Any], record: dict[str, str] | None) -> dict[str, Any]:
+    """No accepted row, no originals: only the facility and typed province of the row."""
+    row = _publish_record(found, None, None)
+    if record is not None:
+        row.update(facility_id=record["facility_id"], province_code=record["province"].zfill(2))
+    return row
+
+
+def _publish_record(found: dict[str, Any], source: dict[str, str] | None,
+                    row_number: int | None) -> dict[str, Any]:
+    original = source or {}
+    row: dict[str, Any] = {
+        "record_id": found["record_id"],
+        "facility_id": original.get("facility_id") or "unassigned",
+        "province_code": original["province"].zfill(2) if source else "unknown",
+        "commune_code": original["commune"].zfill(5) if source else None,
+        **{f"original_{name}": original.get(name) for name in ORIGINAL_FIELDS},
+        **{name: found[f"corrected_{name}"] or original.get(name) for name in IDENTITY_FIELDS},
+        "status": found["status"], "person_id": found["person_id"],
+        "confidence": found["confidence"], "reasons": found["reasons"],
+        "input_order": 1_000_000_000_000 + row_number if source and row_number else None,
+    }
+    return row
 
 
 RESULTS_SCHEMA = pa.schema([
@@ -119,11 +175,15 @@ DOSES_SCHEMA = pa.schema([
 ])
 
 
-def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns))
-        writer.writeheader()
-        writer.writerows(rows)
+RECORDS_SCHEMA = pa.schema([
+    *((name, pa.string()) for name in ("record_id", "facility_id", "province_code",
+                                       "commune_code")),
+    *((f"original_{name}", pa.string()) for name in ORIGINAL_FIELDS),
+    *((name, pa.string()) for name in IDENTITY_FIELDS),
+    ("status", pa.string()), ("person_id", pa.string()), ("confidence", pa.float64()),
+    ("reasons", pa.list_(pa.string())), ("input_order", pa.int64()),
+])
+PERSONS_SCHEMA = pa.schema([(name, pa.string()) for name in REGISTER_COLUMNS])
 
 
 def dose(person_id: str, record_id: str, facility: str, number: int = 1) -> dict[str, Any]:

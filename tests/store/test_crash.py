@@ -59,7 +59,7 @@ def test_a_killed_publish_leaves_the_store_unchanged(
 ) -> None:
     before = snapshot(store)
     store.close()
-    _run_and_kill("vaxtrust.store.publish", "_write_review_items",
+    _run_and_kill("vaxtrust.store.publish.apply", "write_review_items",
                   ["publish", str(run1), "--as", "minh", "--db", store_url])
     after = Store.open(store_url)
     assert _without_sign_in(snapshot(after)) == _without_sign_in(before)

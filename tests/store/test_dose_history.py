@@ -20,7 +20,7 @@ from vaxtrust.review.queue import AcceptCandidate, DecisionInput, RejectAll, dec
 from vaxtrust.schema import RUN_DOSE_HISTORY
 from vaxtrust.store.db import Store
 from vaxtrust.store.doses import refresh_dose_history
-from vaxtrust.store.publish import RunInputs, publish_run
+from vaxtrust.store.publish import RunFolder, publish_run
 from vaxtrust.store.scope import Actor
 from vaxtrust.store.tables import DoseHistory
 
@@ -31,7 +31,7 @@ ROW = ("dose_number", "vaccine_mp", "vaccinated_on", "duplicate_of", "flags")
 
 def _publish(store: Store, actor: Actor, run_dir: Path) -> None:
     with store.transaction() as session:
-        publish_run(session, actor, RunInputs.locate(run_dir))
+        publish_run(session, actor, RunFolder.open(run_dir))
 
 
 def _decide(store: Store, actor: Actor, record_id: str, decision: DecisionInput) -> None:
@@ -162,6 +162,7 @@ def test_recomputed_histories_are_the_runs_on_generated_data(
     with store.transaction() as session:
         people = set(session.scalars(select(DoseHistory.person_id)))
         session.execute(delete(DoseHistory))
-        refreshed = refresh_dose_history(session, people, settings=CleanSettings(today=TODAY))
+        # No settings given: the run's own (its "today" is not the real date) come from the store.
+        refreshed = refresh_dose_history(session, people)
     assert refreshed.written == len(run)
     assert _rows(store) == published

@@ -14,7 +14,7 @@ from tests.store.factory import PEOPLE, baseline, comparison, result
 from vaxtrust.errors import InputError, PermissionDenied, StoreError
 from vaxtrust.review.queue import AcceptCandidate, decide, list_items
 from vaxtrust.store.db import Store
-from vaxtrust.store.publish import PublishReport, RunInputs, publish_run
+from vaxtrust.store.publish import PublishReport, RunFolder, publish_run
 from vaxtrust.store.scope import Actor
 from vaxtrust.store.tables import (
     Correction,
@@ -25,9 +25,10 @@ from vaxtrust.store.tables import (
 )
 
 
-def _publish(store: Store, actor: Actor, run_dir: Path, **inputs: Path) -> PublishReport:
+def _publish(store: Store, actor: Actor, run_dir: Path,
+             facilities: Path | None = None) -> PublishReport:
     with store.transaction() as session:
-        return publish_run(session, actor, RunInputs.locate(run_dir, **inputs))  # type: ignore[arg-type]
+        return publish_run(session, actor, RunFolder.open(run_dir, facilities))
 
 
 def test_publish_loads_records_items_doses_and_queues_signing(
@@ -158,33 +159,33 @@ def test_only_ministry_and_province_users_publish(
     assert table_counts(store)["vaccination_record"] == 0
 
 
-def test_a_run_without_original_inputs_needs_records_and_register(
-    tmp_path: Path, store: Store, actors: dict[str, Actor]
+@pytest.mark.parametrize("missing", ["run.json", "records.parquet", "persons.parquet"])
+def test_a_run_folder_missing_a_contract_file_is_refused(
+    tmp_path: Path, store: Store, actors: dict[str, Actor], missing: str
 ) -> None:
-    bare = baseline().write(tmp_path / "bare", with_inputs=False)
-    with pytest.raises(InputError, match="--records and --register"):
-        RunInputs.locate(bare)
-    inputs_dir = baseline().write(tmp_path / "inputs")
-    report = _publish(store, actors["minh"], bare, records=[inputs_dir / "records.csv"],
-                      register=inputs_dir / "register.csv")
-    assert report.new_records == 8
+    run_dir = baseline().write(tmp_path / "run")
+    (run_dir / missing).unlink()
+    with pytest.raises(InputError, match=f"{missing} is missing"):
+        _publish(store, actors["minh"], run_dir)
+    assert table_counts(store)["vaccination_record"] == 0
 
 
 @pytest.mark.parametrize(("damage", "message"), [
     (lambda spec: spec.results.append(result("R1", "verified", PEOPLE[0][0])),
-     "record_id repeated in results: R1"),
-    (lambda spec: spec.results.append(result("R99", "verified", PEOPLE[0][0])),
-     "results rows without their original record: R99"),
+     "record_id repeated in records: R1"),
     (lambda spec: spec.results.__setitem__(0, result("R1", "matched", PEOPLE[0][0])),
      "unknown status"),
     (lambda spec: spec.results.__setitem__(0, result("R1", "verified", None)),
      "linked records without person_id: R1"),
     (lambda spec: spec.results.__setitem__(0, result("R1", "verified", "999999999999")),
-     "results link persons missing from the register: R1 → 999999999999"),
+     "records link persons missing from the register extract: R1 → 999999999999"),
     (lambda spec: spec.candidates.append({**spec.candidates[0], "record_id": "R1"}),
      "candidates for records that are not under review: R1"),
     (lambda spec: spec.candidates.append({**spec.candidates[0]}),
      "candidate rank repeated: R3 rank 1"),
+    (lambda spec: spec.candidates.append({**spec.candidates[0], "rank": 3,
+                                          "person_id": "999999999999"}),
+     "candidates missing from the register extract: 999999999999"),
 ])
 def test_bad_runs_are_refused_naming_the_rows(
     store: Store, actors: dict[str, Actor], tmp_path: Path, damage: object, message: str
@@ -197,51 +198,35 @@ def test_bad_runs_are_refused_naming_the_rows(
     assert table_counts(store)["vaccination_record"] == 0
 
 
-def test_results_missing_a_column_are_refused(
-    store: Store, actors: dict[str, Actor], tmp_path: Path
+@pytest.mark.parametrize(("name", "column"), [
+    ("records.parquet", "status"), ("persons.parquet", "dob"),
+    ("review_candidates.parquet", "rank"), ("dose_history.parquet", "vaccinated_on"),
+])
+def test_run_tables_missing_a_column_are_refused(
+    store: Store, actors: dict[str, Actor], tmp_path: Path, name: str, column: str
 ) -> None:
     import pyarrow.parquet as pq
 
     run_dir = baseline().write(tmp_path / "run")
-    table = pq.read_table(run_dir / "results.parquet").drop_columns(["status"])
-    pq.write_table(table, run_dir / "results.parquet")
-    with pytest.raises(InputError, match="missing columns: status"):
+    table = pq.read_table(run_dir / name).drop_columns([column])
+    pq.write_table(table, run_dir / name)
+    with pytest.raises(InputError, match=f"{name}: missing columns: {column}"):
         _publish(store, actors["minh"], run_dir)
 
 
-def test_run_id_comes_from_the_summary_or_the_content(
+def test_the_run_id_and_settings_come_from_the_runs_manifest(
     store: Store, actors: dict[str, Actor], tmp_path: Path
 ) -> None:
-    run_dir = baseline().write(tmp_path / "run")
-    (run_dir / "summary.json").write_text(json.dumps({"by_status": {}}), encoding="utf-8")
-    report = _publish(store, actors["minh"], run_dir)
-    assert report.run_id == f"run-{report.content_hash[:16]}"
-
-
-def test_inputs_are_found_through_the_runs_summary_with_its_header_mapping(
-    store: Store, actors: dict[str, Actor], tmp_path: Path
-) -> None:
-    """A run made by ``vaxtrust clean`` names its sources (relative paths, header mapping)."""
-    import csv
+    from vaxtrust.store.tables import Run
 
     spec = baseline()
-    run_dir = spec.write(tmp_path / "run", with_inputs=False)
-    inputs = spec.write(tmp_path / "inputs")
-    renamed = tmp_path / "facility-export.csv"
-    with (inputs / "records.csv").open(encoding="utf-8") as src, \
-            renamed.open("w", newline="", encoding="utf-8") as dst:
-        rows = list(csv.reader(src))
-        rows[0] = ["Mã bản ghi" if h == "record_id" else h for h in rows[0]]
-        csv.writer(dst).writerows(rows)
-    columns = {h: h for h in rows[0] if h != "Mã bản ghi"} | {"record_id": "Mã bản ghi"}
-    summary = {"sources": [
-        {"source": "facility-export.csv", "kind": "records", "columns": columns},
-        {"source": str(inputs / "register.csv"), "kind": "register", "columns": {}},
-    ]}
-    (run_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
-    located = RunInputs.locate(run_dir)
-    assert located.records == (renamed,)
-    assert _publish(store, actors["minh"], run_dir).new_records == 8
+    spec.run_id = "run-20220630T000000Z-0a1b2c3d"
+    report = _publish(store, actors["minh"], spec.write(tmp_path / "run"))
+    assert report.run_id == "run-20220630T000000Z-0a1b2c3d"
+    with store.transaction() as session:
+        run = session.get(Run, report.run_id)
+        assert run is not None and run.settings is not None
+        assert json.loads(run.settings)["cleaning"]["today"] == "2022-06-30"
 
 
 def test_a_facilities_file_places_facilities_in_their_province(
@@ -250,7 +235,7 @@ def test_a_facilities_file_places_facilities_in_their_province(
     facilities = tmp_path / "facilities.csv"
     facilities.write_text("facility_id,name,province_code\nHN-02,Trạm Y tế Phường 4,1\n",
                           encoding="utf-8")
-    _publish(store, actors["minh"], run1, facilities=facilities)
+    _publish(store, actors["minh"], run1, facilities)
     from vaxtrust.store.tables import Facility
 
     with store.transaction() as session:

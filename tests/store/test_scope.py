@@ -21,8 +21,8 @@ from vaxtrust.store.users import list_users
 
 # record_id → (facility, province, commune, status, person) of the baseline run.
 FACILITY_OF = {"R1": "HN-01", "R2": "HN-01", "R3": "HN-01", "R4": "HCM-01", "R5": "HCM-01",
-               "R6": "HCM-01", "R7": "unassigned", "R8": "HN-02"}
-PROVINCE_OF = {"HN-01": "01", "HN-02": "01", "HCM-01": "79", "unassigned": "unknown"}
+               "R6": "HCM-01", "R7": "HN-02", "R8": "HN-02"}  # R7 rejected: still its facility's
+PROVINCE_OF = {"HN-01": "01", "HN-02": "01", "HCM-01": "79"}
 
 
 def _visible_records(session: Session, actor: Actor) -> set[str]:
@@ -32,10 +32,10 @@ def _visible_records(session: Session, actor: Actor) -> set[str]:
 
 EXPECTED_RECORDS = {
     "minh": set(FACILITY_OF),
-    "hanoi": {"R1", "R2", "R3", "R8"},
+    "hanoi": {"R1", "R2", "R3", "R7", "R8"},
     "hcm": {"R4", "R5", "R6"},
     "hn01": {"R1", "R2", "R3"},
-    "hn02": {"R8"},
+    "hn02": {"R7", "R8"},
     "hcm01": {"R4", "R5", "R6"},
     "police4": set(),                 # commune 00004 has no record awaiting authentication
     "police26734": {"R4", "R6"},      # review and unmatched records of commune 26734

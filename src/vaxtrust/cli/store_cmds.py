@@ -77,25 +77,21 @@ def publish(
     run_dir: Annotated[Path, typer.Argument(help="A cleaning run folder (vaxtrust clean --out).")],
     actor_name: str | None = AS_OPTION,
     admin: bool = ADMIN_OPTION,
-    records: Annotated[list[Path] | None, typer.Option(
-        "--records", help="Original dose records (repeat for several files) when the run keeps "
-        "no copy.")] = None,
-    register: Annotated[Path | None, typer.Option(
-        "--register", help="The register snapshot the run used, when the run keeps no copy.")]
-    = None,
     facilities: Annotated[Path | None, typer.Option(
         "--facilities", help="CSV/Parquet of facility_id, name, province_code to register.")]
     = None,
     db: str | None = DB_OPTION,
 ) -> None:
-    """Load a cleaning run into the store (idempotent; a newer run keeps decisions made)."""
+    """Load a cleaning run into the store (idempotent; a newer run keeps decisions made).
+
+    Reads only the run folder: the original input files are not needed.
+    """
     from vaxtrust.app.publish import publish as publish_run
     from vaxtrust.console import RichConsole
 
     store, actor = _signed_in(db, actor_name, admin)
     with RichConsole() as console:
-        report = publish_run(store, actor, run_dir, facilities=facilities, records=records or (),
-                             register=register, console=console)
+        report = publish_run(store, actor, run_dir, facilities=facilities, console=console)
     if report.already_published:
         out.print(f"run {report.run_id} was published before: nothing changed")
         return

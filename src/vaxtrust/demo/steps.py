@@ -42,7 +42,7 @@ def publish_demo_run(run_dir: Path, database: Path,
     from sqlalchemy import func, select
 
     from vaxtrust.store.db import Store
-    from vaxtrust.store.publish import RunInputs, publish_run
+    from vaxtrust.store.publish import RunFolder, publish_run
     from vaxtrust.store.scope import load_actor
     from vaxtrust.store.tables import User
     from vaxtrust.store.users import add_user
@@ -58,7 +58,7 @@ def publish_demo_run(run_dir: Path, database: Path,
                          display_name="Bộ Y tế (demo)", password=password)
         with store.transaction() as session:
             report = publish_run(session, load_actor(session, DEMO_OFFICER),
-                                 RunInputs.locate(run_dir), console=console or NoopConsole())
+                                 RunFolder.open(run_dir), console=console or NoopConsole())
     finally:
         store.close()
     return PublishedDemo(url, DEMO_OFFICER, password, report.records, report.review_items,

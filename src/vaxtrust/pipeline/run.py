@@ -22,6 +22,7 @@ from vaxtrust.pipeline.consolidate import dose_history_sql
 from vaxtrust.pipeline.decide import run_decide
 from vaxtrust.pipeline.match import run_matching
 from vaxtrust.pipeline.outputs import results_sql, staged_run_dir, write_outputs
+from vaxtrust.pipeline.run_folder import new_run_id, write_run_folder
 from vaxtrust.pipeline.settings import CleanSettings
 from vaxtrust.pipeline.summary import RunSummary, summarise
 from vaxtrust.schema import RUN_SUMMARY
@@ -104,10 +105,13 @@ def _run(
         console.stage_finished("consolidate", engine.count("dose_history"))
     with clock.time("outputs"):
         console.stage_started("outputs")
+        run_id = new_run_id()
         written = write_outputs(engine, staging, write_csv=settings.write_csv)
+        written |= write_run_folder(engine, staging, run_id=run_id, settings=settings,
+                                    today=today)
         final = {name: str(out_dir / path.name) for name, path in written.items()}
         final["summary"] = str(out_dir / RUN_SUMMARY)
-        summary = summarise(engine, out_dir, sources, final, clock.seconds)
+        summary = summarise(engine, run_id, out_dir, sources, final, clock.seconds)
         summary.write(staging / RUN_SUMMARY)
         console.stage_finished("outputs", len(final))
     return summary

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from vaxtrust.errors import ConfigError
 from vaxtrust.ingest.mapping import ColumnMapping
@@ -53,3 +53,35 @@ class CleanSettings:
 
     def run_date(self) -> dt.date:
         return self.today or dt.date.today()
+
+    def to_document(self, today: dt.date) -> dict[str, Any]:
+        """These settings as JSON (a run's ``run.json``), with the "today" the run resolved."""
+        return {
+            "cleaning": {
+                "campaign_start": self.campaign_start.isoformat(),
+                "today": today.isoformat(),
+                "min_interval_days": dict(sorted(self.min_interval_days.items())),
+                "default_min_interval_days": self.default_min_interval_days,
+                "mapping": {"records": dict(self.mapping.records),
+                            "register": dict(self.mapping.register)},
+            },
+            "matching": asdict(self.match),
+        }
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> CleanSettings:
+        """The settings :meth:`to_document` wrote, its "today" fixed; ConfigError if malformed."""
+        try:
+            cleaning = document["cleaning"]
+            mapping = cleaning.get("mapping", {})
+            return cls(
+                match=MatchSettings(**document.get("matching", {})),
+                mapping=ColumnMapping(records=dict(mapping.get("records", {})),
+                                      register=dict(mapping.get("register", {}))),
+                campaign_start=dt.date.fromisoformat(cleaning["campaign_start"]),
+                today=dt.date.fromisoformat(cleaning["today"]),
+                min_interval_days={str(product): int(days) for product, days
+                                   in cleaning["min_interval_days"].items()},
+                default_min_interval_days=int(cleaning["default_min_interval_days"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ConfigError(f"a run's settings are incomplete or malformed: {error!r}") from None

@@ -36,6 +36,7 @@ class InputTotals:
 class RunSummary:
     """What a cleaning run did, in numbers; ``summary.json`` holds exactly this."""
 
+    run_id: str
     out_dir: str
     records: InputTotals
     register: InputTotals
@@ -66,6 +67,7 @@ class RunSummary:
     @classmethod
     def read(cls, path: Path) -> RunSummary:
         data = json.loads(path.read_text(encoding="utf-8"))
+        data.setdefault("run_id", "")  # summaries written before runs had ids
         data["records"] = InputTotals(**data["records"])
         data["register"] = InputTotals(**data["register"])
         return cls(**data)
@@ -85,7 +87,7 @@ def _status_pivot(engine: Engine, group: str) -> list[dict[str, Any]]:
     """, stage="summary").to_pylist()
 
 
-def summarise(engine: Engine, out_dir: Path, sources: list[SourceCount],
+def summarise(engine: Engine, run_id: str, out_dir: Path, sources: list[SourceCount],
               outputs: dict[str, str], stage_seconds: dict[str, float]) -> RunSummary:
     """Count what the run's tables hold (``results``, ``rejects``, ``dose_history``, ...)."""
     engine.create_table("__summary_places", """
@@ -99,6 +101,7 @@ def summarise(engine: Engine, out_dir: Path, sources: list[SourceCount],
     by_status = {status: 0 for status in STATUS_ORDER}
     by_status.update(_counts(engine, "SELECT status AS key, count(*) AS n FROM results GROUP BY 1"))
     summary = RunSummary(
+        run_id=run_id,
         out_dir=str(out_dir),
         records=InputTotals.of([c for c in sources if c.kind == "records"]),
         register=InputTotals.of([c for c in sources if c.kind == "register"]),

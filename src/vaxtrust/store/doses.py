@@ -3,7 +3,9 @@
 ``publish`` writes the run's consolidation (``dose_history.parquet``). When an officer links a
 record to a person or unlinks it, the run's rows no longer describe those people's doses:
 :func:`refresh_dose_history` recomputes them from the records linked to each person in the store.
-It runs the cleaning's own SQL on a small in-memory DuckDB: the records' original values through
+It runs the cleaning's own SQL as a small engine job (:func:`~vaxtrust.engine.small_job_engine`)
+with the settings of the run that last published the records (campaign start, dose intervals, the
+run's fixed "today", from ``run.settings``): the records' original values through
 ``vaxtrust.vn`` (:func:`~vaxtrust.vn.sql.standardise_doses_sql`), then
 :func:`~vaxtrust.pipeline.consolidate.dose_history_sql` (same-day duplicates, dose order,
 plausibility flags). So a history the run computed comes out identical, and rows that do not
@@ -12,6 +14,7 @@ change are left as they are.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +23,9 @@ import pyarrow as pa
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
-from vaxtrust.engine import create_engine
 from vaxtrust.pipeline.consolidate import dose_history_sql
 from vaxtrust.pipeline.settings import CleanSettings
-from vaxtrust.store.tables import DoseHistory, VaccinationRecord
+from vaxtrust.store.tables import DoseHistory, Run, VaccinationRecord
 from vaxtrust.vn.sql import standardise_doses_sql
 
 LINKED_STATUSES = ("verified", "corrected")
@@ -58,20 +60,33 @@ def refresh_dose_history(
 
     Runs inside the caller's transaction. Not scoped to an actor: a person's doses are all their
     linked records, whichever facility holds them; callers check the actor's rights first.
-    ``settings`` (campaign start, minimum intervals, "today") default to a cleaning run's.
+    ``settings`` (campaign start, minimum intervals, "today") default to those of the newest
+    run that published one of the records; to the cleaning's defaults for runs published before
+    runs kept their settings.
     """
     people = sorted({person_id for person_id in person_ids if person_id})
     if not people:
         return DoseRefresh(0, 0, 0)
     session.flush()  # pending changes (a decision's new link) must be visible to the reads
     records = list(_linked_records(session, people))
-    computed = _consolidate(records, settings or CleanSettings())
+    computed = _consolidate(records, settings or _run_settings(session, records))
     stored = _stored_rows(session, people)
     stale = [key for key, values in stored.items() if computed.get(key) != values]
     fresh = {key: values for key, values in computed.items() if stored.get(key) != values}
     # A recomputed row comes from the run that last published its record.
     _replace_rows(session, stale, fresh, {record.record_id: record.run_id for record in records})
     return DoseRefresh(len(people), len(fresh), len(stale) - len(fresh.keys() & stored.keys()))
+
+
+def _run_settings(session: Session, records: Sequence[Any]) -> CleanSettings:
+    """The settings of the newest run that published one of ``records``."""
+    run_ids = sorted({record.run_id for record in records if record.run_id})
+    if not run_ids:
+        return CleanSettings()
+    saved = session.scalar(
+        select(Run.settings).where(Run.run_id.in_(run_ids), Run.settings.is_not(None))
+        .order_by(Run.published_at.desc(), Run.run_id.desc()).limit(1))
+    return CleanSettings.from_document(json.loads(saved)) if saved else CleanSettings()
 
 
 def _replace_rows(session: Session, stale: Sequence[Key], fresh: dict[Key, Values],
@@ -136,7 +151,9 @@ def _consolidate(records: Sequence[Any], settings: CleanSettings) -> dict[Key, V
         min_interval_days=settings.min_interval_days,
         default_min_interval_days=settings.default_min_interval_days,
         decisions="raw_store_doses", records="store_doses")
-    with create_engine("duckdb", threads=1) as engine:
+    from vaxtrust.engine import small_job_engine
+
+    with small_job_engine() as engine:
         engine.register("raw_store_doses", raw)
         engine.create_table("store_doses", standardise_doses_sql("raw_store_doses"), stage=_STAGE)
         rows = engine.query(f"""

@@ -137,6 +137,8 @@ class Run(Base):
     review_count: Mapped[int] = mapped_column(Integer)
     superseded_items: Mapped[int] = mapped_column(Integer)
     kept_decisions: Mapped[int] = mapped_column(Integer)
+    # The settings the run was cleaned with (run.json): dose-history refreshes reuse them.
+    settings: Mapped[str | None] = mapped_column(Text)
 
 
 class Person(Base):

@@ -26,6 +26,8 @@ from vaxtrust.pipeline.match.settings import MatchSettings
 logger = logging.getLogger(__name__)
 
 MIN_TRAINING_LABELS = 50
+# One row (column ``model``): the trained model as Splink's JSON, kept in the run folder.
+MODEL_TABLE = "match_splink_model"
 U_SAMPLING_SEED = 20220323  # the day the 41 million unauthenticated doses were ordered cleaned
 
 # Name parts by position (first word, last word), the same way on both sides.
@@ -47,6 +49,16 @@ BLOCKING_RULES = (
     "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month"
     " AND l.given_fold = r.given_fold",
 )
+
+
+def _keep_model(engine: Engine, model: dict[str, Any]) -> None:
+    """Leave the trained model in the engine for the run folder (``model.json``)."""
+    import json
+
+    import pyarrow as pa
+
+    engine.register(MODEL_TABLE, pa.table({"model": [json.dumps(model, ensure_ascii=False,
+                                                                default=str)]}))
 
 
 def _comparisons() -> list[Any]:
@@ -181,6 +193,7 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
     console.message("probabilistic linkage: u probabilities estimated")
     linker.training.estimate_m_from_pairwise_labels("match_splink_labels")
     console.message("probabilistic linkage: m probabilities estimated from labelled pairs")
+    _keep_model(engine, linker.misc.save_model_to_json())
     predictions = linker.inference.predict(
         threshold_match_probability=settings.candidate_floor, warning_mode="never")
     engine.create_table(output, f"""

@@ -1,0 +1,250 @@
+"""Apply the staged run to the store with set-based SQL that runs unchanged on SQLite and
+PostgreSQL: reference data, records (new, updated, or kept as an officer decided them),
+corrections, review items, dose histories and the signing queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from vaxtrust.schema import IDENTITY_FIELDS, ORIGINAL_FIELDS, REGISTER_COLUMNS
+from vaxtrust.store.doses import refresh_dose_history
+
+
+def _run_sql(connection: Connection, sql: str, **params: Any) -> int:
+    result = connection.execute(text(sql), params)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def apply_reference_data(connection: Connection) -> None:
+    """Provinces, facilities and register persons the records refer to."""
+    _run_sql(connection, """
+        INSERT INTO province (code)
+        SELECT DISTINCT province_code FROM stage_facilities
+        WHERE province_code IS NOT NULL
+          AND province_code NOT IN (SELECT code FROM province)""")
+    # The facilities file names facilities; a known facility keeps its province (its scope).
+    _run_sql(connection, """
+        INSERT INTO facility (facility_id, name, province_code)
+        SELECT facility_id, max(name), max(province_code) FROM stage_facilities
+        WHERE province_code IS NOT NULL
+        GROUP BY facility_id
+        ON CONFLICT (facility_id) DO UPDATE SET name = excluded.name""")
+    # Unknown facilities are registered in the province their first record names.
+    _run_sql(connection, """
+        INSERT INTO province (code)
+        SELECT DISTINCT province_code FROM stage_records
+        WHERE facility_id NOT IN (SELECT facility_id FROM facility)
+          AND province_code NOT IN (SELECT code FROM province)""")
+    _run_sql(connection, """
+        INSERT INTO facility (facility_id, province_code)
+        SELECT facility_id, min(province_code) FROM stage_records
+        WHERE facility_id NOT IN (SELECT facility_id FROM facility)
+        GROUP BY facility_id""")
+    # A record's province is its facility's: scope follows who is accountable for the record.
+    _run_sql(connection, """
+        UPDATE stage_records SET province_code = f.province_code FROM facility f
+        WHERE f.facility_id = stage_records.facility_id
+          AND f.province_code <> stage_records.province_code""")
+    columns = ", ".join(REGISTER_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in REGISTER_COLUMNS if c != "person_id")
+    _run_sql(connection, f"""
+        INSERT INTO person ({columns}) SELECT {columns} FROM stage_persons WHERE true
+        ON CONFLICT (person_id) DO UPDATE SET {updates}""")
+
+
+def classify_records(connection: Connection) -> None:
+    """new: not in the store; locked: an officer decided it; update: everything else."""
+    # Rows arrive as 'new'; only records already in the store are touched here.
+    _run_sql(connection, """
+        UPDATE stage_records SET action = CASE WHEN v.decided THEN 'locked' ELSE 'update' END
+        FROM vaccination_record v WHERE v.record_id = stage_records.record_id""")
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE stage_records")
+
+
+_CORRECTION_INSERT = """
+    INSERT INTO correction (record_id, field, old_value, new_value, actor, reason, run_id, made_at)
+    SELECT s.record_id, '{field}', {old}, s.{field}, :actor,
+           'cleaning run ' || :run_id || ': ' || s.reasons, :run_id, :now
+    """
+
+
+def correct_updated_records(connection: Connection, run_id: str, actor: str, now: str) -> int:
+    """Before the update: one correction per current value the run changes."""
+    count = 0
+    for column in (*IDENTITY_FIELDS, "person_id", "status"):
+        count += _run_sql(connection, _CORRECTION_INSERT.format(field=column, old=f"v.{column}")
+                          + f"""
+            FROM stage_records s JOIN vaccination_record v ON v.record_id = s.record_id
+            WHERE s.action = 'update' AND v.{column} IS DISTINCT FROM s.{column}""",
+            run_id=run_id, actor=actor, now=now)
+    return count
+
+
+def correct_new_records(connection: Connection, run_id: str, actor: str, now: str) -> int:
+    """After the insert: the run's value of each identity field versus the facility's original."""
+    count = 0
+    for column in IDENTITY_FIELDS:
+        old = f"s.original_{column}"
+        count += _run_sql(connection, _CORRECTION_INSERT.format(field=column, old=old) + f"""
+            FROM stage_records s
+            WHERE s.action = 'new' AND {old} IS DISTINCT FROM s.{column}""",
+            run_id=run_id, actor=actor, now=now)
+    return count
+
+
+def write_records(connection: Connection, run_id: str, now: str) -> tuple[int, int]:
+    current = [*IDENTITY_FIELDS, "status", "person_id", "confidence", "reasons", "input_order"]
+    updated = _run_sql(connection, f"""
+        UPDATE vaccination_record SET
+            {", ".join(f"{c} = s.{c}" for c in current)},
+            run_id = :run_id, version = vaccination_record.version + 1, updated_at = :now
+        FROM stage_records s
+        WHERE vaccination_record.record_id = s.record_id AND s.action = 'update'""",
+        run_id=run_id, now=now)
+    columns = ["record_id", "facility_id", "province_code", "commune_code",
+               *(f"original_{name}" for name in ORIGINAL_FIELDS), *current]
+    inserted = _run_sql(connection, f"""
+        INSERT INTO vaccination_record ({", ".join(columns)}, run_id, first_run_id, decided,
+                                        version, updated_at)
+        SELECT {", ".join(columns)}, :run_id, :run_id, false, 1, :now
+        FROM stage_records WHERE action = 'new'""", run_id=run_id, now=now)
+    # A decided record keeps its values, but takes its place in the newest run's input: the
+    # order its dose history is consolidated in (not a value anyone decided).
+    _run_sql(connection, """
+        UPDATE vaccination_record SET input_order = (
+            SELECT s.input_order FROM stage_records s
+            WHERE s.record_id = vaccination_record.record_id)
+        WHERE record_id IN (SELECT record_id FROM stage_records WHERE action = 'locked')""")
+    return inserted, updated
+
+
+def write_review_items(connection: Connection, run_id: str, now: str) -> tuple[int, int]:
+    superseded = _run_sql(connection, """
+        UPDATE review_item SET state = 'superseded', superseded_by_run = :run_id,
+               version = version + 1, updated_at = :now
+        WHERE state IN ('open', 'deferred')
+          AND record_id IN (SELECT record_id FROM stage_records WHERE action = 'update')""",
+        run_id=run_id, now=now)
+    opened = _run_sql(connection, """
+        INSERT INTO review_item (record_id, run_id, province_code, facility_id, state, version,
+                                 created_at, updated_at)
+        SELECT record_id, :run_id, province_code, facility_id, 'open', 1, :now, :now
+        FROM stage_records WHERE status = 'review' AND action IN ('new', 'update')""",
+        run_id=run_id, now=now)
+    new_items = "review_item i ON i.record_id = {table}.record_id AND i.run_id = :run_id " \
+                "AND i.state = 'open'"
+    _run_sql(connection, f"""
+        INSERT INTO review_candidate (item_id, rank, person_id, match_probability, comparison,
+                                      reasons)
+        SELECT i.id, c.rank, c.person_id, c.match_probability, c.comparison, c.reasons
+        FROM stage_candidates c JOIN {new_items.format(table="c")}""", run_id=run_id)
+    _run_sql(connection, f"""
+        INSERT INTO review_item_reason (item_id, reason)
+        SELECT i.id, r.reason FROM stage_reasons r JOIN {new_items.format(table="r")}""",
+        run_id=run_id)
+    return opened, superseded
+
+
+def write_dose_history(connection: Connection, run_id: str) -> None:
+    """Replace the consolidated doses of every person the run consolidated."""
+    _run_sql(connection, """
+        DELETE FROM dose_history
+        WHERE person_id IN (SELECT person_id FROM stage_doses)
+           OR record_id IN (SELECT record_id FROM stage_records WHERE action <> 'locked')""")
+    # Only doses whose record is (still) linked to that person: decided records keep their link.
+    _run_sql(connection, """
+        INSERT INTO dose_history (person_id, record_id, dose_number, vaccine_mp, vaccine_ma,
+                                  vaccine_vp, vaccinated_on, facility_id, duplicate_of, flags,
+                                  run_id)
+        SELECT d.person_id, d.record_id, d.dose_number, d.vaccine_mp, d.vaccine_ma, d.vaccine_vp,
+               d.vaccinated_on, d.facility_id, d.duplicate_of, d.flags, :run_id
+        FROM stage_doses d JOIN vaccination_record v
+          ON v.record_id = d.record_id AND v.person_id = d.person_id""", run_id=run_id)
+
+
+# People whose dose history the run just wrote from its own view, which does not know officers'
+# links: people with a decided record the run consolidated or took a record from, and the run's
+# people of decided records (an officer may have linked the record elsewhere or to nobody).
+_DECIDED_PEOPLE = """
+    SELECT person_id FROM stage_doses
+    WHERE person_id IN (SELECT person_id FROM vaccination_record WHERE decided)
+       OR record_id IN (SELECT record_id FROM stage_records WHERE action = 'locked')
+    UNION
+    SELECT old_value FROM correction
+    WHERE run_id = :run_id AND field = 'person_id'
+      AND old_value IN (SELECT person_id FROM vaccination_record WHERE decided)"""
+
+
+def refresh_decided_dose_history(session: Session, run_id: str) -> int:
+    """Recompute the dose history of the people the run rewrote whom a decided record belongs
+    to or was taken from, so an officer's link survives newer runs. Nobody else: publish stays
+    as fast as before."""
+    connection = session.connection()
+    # The partial index of decided records answers at once; the common first publish stops here.
+    decided = connection.execute(text("SELECT 1 FROM vaccination_record WHERE decided LIMIT 1"))
+    if decided.first() is None:
+        return 0
+    people = connection.execute(text(_DECIDED_PEOPLE), {"run_id": run_id}).scalars()
+    return refresh_dose_history(session, list(people)).people
+
+
+def queue_signing(connection: Connection, run_id: str, now: str) -> int:
+    """Queue people newly linked by the run, and people whose linked records it changed."""
+    return _run_sql(connection, """
+        INSERT INTO signing_queue (person_id, action, state, reason, created_at)
+        SELECT p.person_id,
+               CASE WHEN EXISTS (SELECT 1 FROM certificate c WHERE c.person_id = p.person_id
+                                 AND c.state = 'issued')
+                    THEN 'revoke_and_reissue' ELSE 'issue' END,
+               'pending', 'cleaning run ' || :run_id || ' linked or changed their records', :now
+        FROM (
+            SELECT person_id FROM stage_records
+            WHERE action = 'new' AND status IN ('verified', 'corrected')
+            UNION
+            SELECT s.person_id FROM stage_records s
+            WHERE s.action = 'update' AND s.status IN ('verified', 'corrected')
+              AND EXISTS (SELECT 1 FROM correction c WHERE c.record_id = s.record_id
+                          AND c.run_id = :run_id)
+            UNION
+            SELECT old_value FROM correction
+            WHERE run_id = :run_id AND field = 'person_id' AND old_value IS NOT NULL
+        ) p
+        WHERE p.person_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM signing_queue q WHERE q.person_id = p.person_id
+                          AND q.state = 'pending')""", run_id=run_id, now=now)
+
+
+def count(connection: Connection, sql: str) -> int:
+    return int(connection.exec_driver_sql(sql).scalar() or 0)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a run changed."""
+
+    new_records: int
+    updated_records: int
+    kept_decisions: int
+    review_items: int
+    superseded_items: int
+    corrections: int
+    signing_queued: int
+
+
+def apply_run(session: Session, run_id: str, actor: str, now: str) -> Applied:
+    """Apply the staged run (reference data and classification already done)."""
+    connection = session.connection()
+    corrections = correct_updated_records(connection, run_id, actor, now)
+    inserted, updated = write_records(connection, run_id, now)
+    corrections += correct_new_records(connection, run_id, actor, now)
+    opened, superseded = write_review_items(connection, run_id, now)
+    write_dose_history(connection, run_id)
+    refresh_decided_dose_history(session, run_id)
+    queued = queue_signing(connection, run_id, now)
+    kept = count(connection, "SELECT count(*) FROM stage_records WHERE action = 'locked'")
+    return Applied(inserted, updated, kept, opened, superseded, corrections, queued)
