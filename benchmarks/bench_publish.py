@@ -1,17 +1,19 @@
 """How long ``vaxtrust publish`` takes for a large cleaning run (target: 1 million records in at
 most 2 minutes on PostgreSQL).
 
-Generates a synthetic run (records, register, results, review candidates, dose history; only
-generated people) with DuckDB, publishes it into a fresh database, publishes it again (must change
-nothing), and prints the time of each stage. Run it under the shared lock:
+Generates a synthetic run folder as ``vaxtrust clean`` writes it (results, review candidates,
+dose history, the publish-ready records and persons tables, run.json; only generated people) with
+DuckDB, publishes it into a fresh database, publishes it again (must change nothing), and prints
+the time of each stage. Run it under the heavy lock:
 
-    flock /tmp/vaxtrust-bench.lock .venv/bin/python benchmarks/bench_publish.py --records 1000000
-    .venv/bin/python benchmarks/bench_publish.py --records 100000 --backend sqlite
+    flock /tmp/vaxtrust-heavy.lock uv run python benchmarks/bench_publish.py --records 1000000
+    uv run python benchmarks/bench_publish.py --records 100000 --backend sqlite
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import tempfile
 import time
@@ -22,8 +24,18 @@ from pathlib import Path
 import duckdb
 from sqlalchemy import create_engine, make_url, text
 
+from vaxtrust.pipeline.run_folder import RunManifest
+from vaxtrust.pipeline.settings import CleanSettings
+from vaxtrust.schema import (
+    ORIGINAL_FIELDS,
+    RUN_DOSE_HISTORY,
+    RUN_PERSONS,
+    RUN_RECORDS,
+    RUN_RESULTS,
+    RUN_REVIEW_CANDIDATES,
+)
 from vaxtrust.store.db import Store
-from vaxtrust.store.publish import RunInputs, publish_run
+from vaxtrust.store.publish import RunFolder, publish_run
 from vaxtrust.store.scope import load_actor
 from vaxtrust.store.users import add_user
 
@@ -88,21 +100,42 @@ SELECT '001' || lpad(CAST(g.p AS VARCHAR), 9, '0') AS person_id,
        'F' || lpad(CAST(g.p % 700 AS VARCHAR), 3, '0') AS facility_id,
        NULL::VARCHAR AS duplicate_of, []::VARCHAR[] AS flags
 FROM gen g WHERE g.status IN ('verified', 'corrected');
+
+CREATE TABLE publish_records AS
+SELECT res.record_id, rec.facility_id, rec.province AS province_code,
+       lpad(rec.commune, 5, '0') AS commune_code,
+       {originals},
+       coalesce(res.corrected_full_name, rec.full_name) AS full_name,
+       coalesce(res.corrected_dob, rec.dob) AS dob,
+       coalesce(res.corrected_gender, rec.gender) AS gender,
+       coalesce(res.corrected_id_number, rec.id_number) AS id_number,
+       res.status, res.person_id, CAST(res.confidence AS DOUBLE) AS confidence, res.reasons,
+       CAST(1000000000000 + row_number() OVER (ORDER BY rec.record_id) AS BIGINT) AS input_order
+FROM results res JOIN records rec USING (record_id)
+ORDER BY res.record_id;
+
+CREATE TABLE persons AS
+SELECT * FROM register p
+WHERE p.person_id IN (SELECT person_id FROM results WHERE person_id IS NOT NULL)
+   OR p.person_id IN (SELECT person_id FROM candidates)
+   OR p.person_id IN (SELECT id_number FROM records);
 """
 
 
 def generate_run(folder: Path, n: int) -> Path:
     run_dir = folder / "run"
-    (run_dir / "inputs").mkdir(parents=True)
+    run_dir.mkdir(parents=True)
     con = duckdb.connect()
-    con.execute(GENERATE_SQL.format(n=n))
-    for table, name in (("results", "results.parquet"), ("candidates",
-                        "review_candidates.parquet"), ("doses", "dose_history.parquet"),
-                        ("records", "inputs/records.parquet"),
-                        ("register", "inputs/register.parquet")):
+    originals = ", ".join(f"rec.{name} AS original_{name}" for name in ORIGINAL_FIELDS)
+    con.execute(GENERATE_SQL.format(n=n, originals=originals))
+    for table, name in (("results", RUN_RESULTS), ("candidates", RUN_REVIEW_CANDIDATES),
+                        ("doses", RUN_DOSE_HISTORY), ("publish_records", RUN_RECORDS),
+                        ("persons", RUN_PERSONS)):
         con.execute(f"COPY {table} TO '{run_dir / name}' (FORMAT parquet)")
-    (run_dir / "summary.json").write_text(f'{{"run_id": "bench-{n}"}}', encoding="utf-8")
     con.close()
+    RunManifest(run_id=f"bench-{n}", created_at="2022-06-30T00:00:00+00:00",
+                vaxtrust_version="bench", engine="duckdb",
+                settings=CleanSettings().to_document(dt.date(2022, 6, 30))).write(run_dir)
     return run_dir
 
 
@@ -148,7 +181,7 @@ def timed_publish(store: Store, run_dir: Path) -> tuple[float, TimingConsole, ob
     console = TimingConsole()
     started = time.perf_counter()
     with store.transaction() as session:
-        report = publish_run(session, load_actor(session, "bench"), RunInputs.locate(run_dir),
+        report = publish_run(session, load_actor(session, "bench"), RunFolder.open(run_dir),
                              console=console)
     return time.perf_counter() - started, console, report
 

@@ -17,7 +17,8 @@ from vaxtrust.store.publish.prepare import STAGE_COLUMNS, STAGE_TYPES
 _SQL_TYPES = {pa.float64(): "DOUBLE PRECISION", pa.int32(): "INTEGER", pa.int64(): "BIGINT"}
 # SQLite has no hash joins: without these its planner loops over the staged rows.
 _SQLITE_INDEXES = (("stage_records", "record_id"), ("stage_candidates", "record_id"),
-                   ("stage_reasons", "record_id"), ("stage_doses", "record_id"))
+                   ("stage_reasons", "record_id"), ("stage_doses", "record_id"),
+                   ("stage_persons", "person_id"))
 
 
 def create_stage_tables(connection: Connection) -> None:
