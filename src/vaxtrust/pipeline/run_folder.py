@@ -144,13 +144,18 @@ def persons_sql(results: str = "results", candidates: str = "review_candidates",
     """The register rows (as read) the run refers to: linked people, review candidates, and
     people whose ID or old ID a record typed (an officer's edit may claim them)."""
     columns = ", ".join(f"{_text('p.' + name)} AS {name}" for name in REGISTER_COLUMNS)
+    # Two plain semi-joins (a UNION, not an OR of subqueries): every engine plans them as joins.
     return f"""
-        SELECT {columns} FROM {register} p
-        WHERE p.person_id IN (SELECT person_id FROM {results} WHERE person_id IS NOT NULL)
-           OR p.person_id IN (SELECT person_id FROM {candidates})
-           OR p.person_id IN (SELECT id_number FROM {raw} WHERE id_number IS NOT NULL)
-           OR p.old_id IN (SELECT id_number FROM {raw} WHERE id_number IS NOT NULL)
-        ORDER BY p.person_id"""
+        SELECT * FROM (
+            SELECT {columns} FROM {register} p WHERE p.person_id IN (
+                SELECT person_id FROM {results} WHERE person_id IS NOT NULL
+                UNION SELECT person_id FROM {candidates}
+                UNION SELECT id_number FROM {raw} WHERE id_number IS NOT NULL)
+            UNION
+            SELECT {columns} FROM {register} p WHERE p.old_id IN (
+                SELECT id_number FROM {raw} WHERE id_number IS NOT NULL)
+        ) AS referred
+        ORDER BY person_id"""
 
 
 def _write_model(engine: Engine, folder: Path) -> str | None:
