@@ -55,12 +55,12 @@ COMPOUND_SURNAMES: Final = frozenset({
 
 NameFlag = Literal[
     "name_missing", "name_mojibake_repaired", "name_unrepairable", "name_stray_chars_removed",
-    "name_tone_style", "name_multiple_tones",
+    "name_tone_style", "name_multiple_tones", "name_keyboard_residue",
 ]
 # Fixed order of flags in every output (Python and SQL).
 NAME_FLAGS: Final[tuple[NameFlag, ...]] = (
     "name_missing", "name_mojibake_repaired", "name_unrepairable", "name_stray_chars_removed",
-    "name_tone_style", "name_multiple_tones",
+    "name_tone_style", "name_multiple_tones", "name_keyboard_residue",
 )
 
 
@@ -135,10 +135,16 @@ def _standardise_once(raw: str | None) -> StandardName:
         flags.add("name_mojibake_repaired")
     elif repaired.status == "unrepairable":
         flags.add("name_unrepairable")
-    text = repaired.text
+    # Telex/VNI keys left in (Nguyeenx, Nguye6n4): decoded before digits count as stray.
+    from vaxtrust.vn.keyboard import decode_name  # keyboard uses place_tone from here
+
+    lowered = repaired.text.lower()
+    text = decode_name(lowered)
+    if text != lowered:
+        flags.add("name_keyboard_residue")
     if _STRAY_RE.search(text):
         flags.add("name_stray_chars_removed")
-    cleaned = NOT_LETTERS_RE.sub(" ", text.lower()).strip()
+    cleaned = NOT_LETTERS_RE.sub(" ", text).strip()
     if not cleaned:
         flags.add("name_missing")
         return StandardName(None, None, "", "", "", _ordered(flags))

@@ -2,8 +2,9 @@
 
 Every expression here is generated from the same constants as the Python functions of
 ``vaxtrust.vn`` and a test proves both give identical results. One rule cannot be written in
-SQL: repairing legacy-encoding damage. Names that show any sign of it (characters outside the
-Vietnamese alphabet, VNI mark pairs, lost letters) go to the vectorised UDFs registered by
+SQL: repairing legacy-encoding damage and decoding keyboard residue. Names that show any sign of
+either (characters outside the Vietnamese alphabet, VNI mark pairs, lost letters, Telex or VNI
+keys: ``vaxtrust.vn.keyboard.SUSPECT_PATTERN``) go to the vectorised UDFs registered by
 :func:`register_vn_functions`; every other name stays in SQL.
 
 Entry points:
@@ -24,7 +25,7 @@ from typing import Final
 import pyarrow as pa
 
 from vaxtrust.engine.base import Engine
-from vaxtrust.vn import admin, dates, ids, names, phones, vaccines
+from vaxtrust.vn import admin, dates, ids, keyboard, names, phones, vaccines
 from vaxtrust.vn._alphabet import (
     BASE_VOWELS,
     FOLD_FROM,
@@ -144,7 +145,8 @@ def _name_query(source: str, col: str = "full_name") -> str:
     of names. Each name is then re-assembled from maps word -> result.
     """
     stages = [
-        [("_n_py0", f"coalesce(regexp_matches({col}, {lit(NEEDS_PYTHON_PATTERN)}), false)")],
+        [("_n_py0", f"coalesce(regexp_matches({col}, {lit(NEEDS_PYTHON_PATTERN)}) "
+                    f"OR regexp_matches(lower({col}), {lit(keyboard.SUSPECT_PATTERN)}), false)")],
         [("_n_clean", f"CASE WHEN NOT _n_py0 THEN nullif(trim(regexp_replace(lower({col}), "
                       f"{lit(_NOT_LETTERS_PATTERN)}, ' ', 'g')), '') END")],
     ]
