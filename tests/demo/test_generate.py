@@ -21,6 +21,7 @@ from vaxtrust.demo.generate import GenerateOptions, generate
 from vaxtrust.errors import ConfigError
 from vaxtrust.schema import DOSE_RECORD_COLUMNS, REGISTER_COLUMNS, TRUTH_COLUMNS
 from vaxtrust.vn.legacy import decode_tcvn3, decode_vni
+from vaxtrust.vn.names import canonical
 
 GSO_PROVINCES = set(ref.admin_units().province_codes.tolist())
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -219,6 +220,48 @@ def test_injected_errors_are_what_the_truth_says(noisy: Generated) -> None:
         assert isinstance(parsed, dt.date) and (parsed.day, parsed.month) == (true.month, true.day)
     for record, truth in _damaged(noisy, "foreigner_passport"):
         assert truth["true_person_id"] is None and re.fullmatch(r"[A-Z]\d{8}", record["id_number"])
+
+
+def test_issue_13_error_kinds_are_what_the_truth_says(noisy: Generated) -> None:
+    only = lambda kinds, field: [k for k in kinds if k.startswith(field)]  # noqa: E731
+    for record, truth in _damaged(noisy, "name_middle_added"):
+        if only(truth["error_kinds"], "name_") == ["name_middle_added"]:
+            typed, true = record["full_name"].split(" "), str(truth["true_full_name"]).split(" ")
+            assert len(typed) == len(true) + 1 and (typed[0], typed[-1]) == (true[0], true[-1])
+    for record, truth in _damaged(noisy, "name_middle_changed"):
+        if only(truth["error_kinds"], "name_") == ["name_middle_changed"]:
+            typed, true = record["full_name"].split(" "), str(truth["true_full_name"]).split(" ")
+            assert len(typed) == len(true) and typed[-2] != true[-2]
+    for code in ("name_telex_residue", "name_vni_residue"):
+        for record, truth in _damaged(noisy, code):
+            assert record["full_name"].isascii() or code == "name_telex_residue" or \
+                re.search(r"\d", record["full_name"])
+            if only(truth["error_kinds"], "name_") == [code]:
+                assert canonical(record["full_name"]) == canonical(str(truth["true_full_name"]))
+    register = noisy.register().to_pylist()
+    old_ids = {p["old_id"] for p in register} | {p["person_id"] for p in register}
+    for record, truth in _damaged(noisy, "id_old_cmnd_unregistered"):
+        if only(truth["error_kinds"], "id_") == ["id_old_cmnd_unregistered"]:
+            assert re.fullmatch(r"\d{9}", record["id_number"]) and record["id_number"] not in old_ids
+    for record, truth in _damaged(noisy, "dob_year_off_by_one"):
+        parsed = parse_record_date(record["dob"])
+        true = dt.date.fromisoformat(str(truth["true_dob"]))
+        assert isinstance(parsed, dt.date) and abs(parsed.year - true.year) == 1
+    impossible = 0
+    for record, truth in _damaged(noisy, "dob_digit_mistyped"):
+        true = dt.date.fromisoformat(str(truth["true_dob"]))
+        try:
+            parsed = parse_record_date(record["dob"])
+        except (ValueError, AssertionError):   # 32/05/1990, or a serial beyond any layout
+            impossible += 1
+            continue
+        impossible += isinstance(parsed, dt.date) and not 1900 <= parsed.year <= 2030
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", record["dob"]):
+            written = f"{true.day:02d}{true.month:02d}{true.year}"
+            day, month, year = record["dob"].split("/")
+            typed = f"{int(day):02d}{int(month):02d}{year}"
+            assert sum(a != b for a, b in zip(typed, written, strict=True)) == 1
+    assert impossible > 0   # some slips give dates that cannot be (01/08/9968, 32/05/1990)
 
 
 def test_parent_ids_and_duplicates_point_at_real_rows(noisy: Generated) -> None:

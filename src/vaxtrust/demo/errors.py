@@ -5,8 +5,12 @@ it damages, a level and a default rate:
 
 - ``person``: decided once per person (the identity was typed wrong when they first came) and
   carried into about 80 % of their records (later doses were sometimes re-typed correctly);
+  scaled by the sloppiness of the facility of the person's first record;
 - ``record``: decided per record, scaled by the facility's sloppiness (damage by export software,
-  Excel and legacy fonts is a facility habit).
+  Excel, legacy fonts and input methods is a facility habit).
+
+So rates vary by facility: most facilities are careful and a few produce most of the damage
+(sloppiness has mean 1 and a heavy tail, ``exports.facility_profiles``).
 
 A kind is recorded for a record only where it really changed the value, so the truth never lists
 an error that is not there. Rates are probabilities per person or record among those where the
@@ -44,6 +48,10 @@ ERROR_KINDS: Final = (
     # Names (vn-facts §3)
     ErrorKind("name_typo", "full_name", "person", 0.014, "one letter or tone mark mistyped"),
     ErrorKind("name_middle_dropped", "full_name", "person", 0.01, "middle name(s) left out"),
+    ErrorKind("name_middle_added", "full_name", "person", 0.012,
+              "a middle name the register does not have (Ngọc Ánh → Thị Ngọc Ánh, Thị Ánh → Thị Thu Ánh)"),
+    ErrorKind("name_middle_changed", "full_name", "person", 0.004,
+              "another middle name (Thị Thu Hà → Thị Thanh Hà)"),
     ErrorKind("name_regional_variant", "full_name", "person", 0.1, "Hoàng/Huỳnh or Vũ/Võ swapped"),
     ErrorKind("name_order_swapped", "full_name", "person", 0.0035, "surname written last"),
     ErrorKind("name_tone_style", "full_name", "person", 0.1, "old/new tone style (hòa/hoà) differs from the register"),
@@ -54,19 +62,29 @@ ERROR_KINDS: Final = (
     ErrorKind("name_mojibake_tcvn3", "full_name", "record", 0.0035, "TCVN3 (ABC) bytes read as Windows-1252"),
     ErrorKind("name_mojibake_vni", "full_name", "record", 0.0028, "VNI-Windows bytes read as Windows-1252"),
     ErrorKind("name_mojibake_utf8", "full_name", "record", 0.0014, "UTF-8 bytes read as Windows-1252"),
+    ErrorKind("name_telex_residue", "full_name", "record", 0.004,
+              "Telex keys left in (Nguyeenx Thij), every word or only some, or only the tone keys"),
+    ErrorKind("name_vni_residue", "full_name", "record", 0.003,
+              "VNI keys left in (Nguye6n4 Thi5), every word or only some, or only the tone keys"),
     ErrorKind("name_eth_lookalike", "full_name", "record", 0.021, "Đ typed as the look-alike Ð (U+00D0)"),
     ErrorKind("name_extra_whitespace", "full_name", "record", 0.0056, "double, leading or trailing spaces"),
     # Date of birth (vn-facts §6.4)
     ErrorKind("dob_day_month_swapped", "dob", "person", 0.025, "day and month swapped"),
     ErrorKind("dob_year_only", "dob", "person", 0.0056, "only the year given"),
-    ErrorKind("dob_placeholder", "dob", "person", 0.0084, "01/01 of the birth year instead of the date"),
+    ErrorKind("dob_placeholder", "dob", "person", 0.0084,
+              "01/01 of the birth year instead of the date, or a fixed date (01/01/1900, 01/01/1970)"),
     ErrorKind("dob_typo", "dob", "person", 0.0056, "year or day mistyped"),
+    ErrorKind("dob_year_off_by_one", "dob", "person", 0.005, "year of birth one off"),
+    ErrorKind("dob_digit_mistyped", "dob", "person", 0.005,
+              "one digit of the written date wrong, at times an impossible date (01/08/9968)"),
     # Gender
     ErrorKind("gender_missing", "gender", "person", 0.0056, "gender left empty"),
     ErrorKind("gender_flipped", "gender", "person", 0.0042, "the other gender"),
     # ID number (vn-facts §1)
     ErrorKind("id_missing", "id_number", "person", 0.025, "no ID (children: far more often)"),
     ErrorKind("id_old_cmnd", "id_number", "person", 0.056, "the old 9-digit CMND instead of the CCCD"),
+    ErrorKind("id_old_cmnd_unregistered", "id_number", "person", 0.01,
+              "an old 9-digit CMND the register does not hold (adults)"),
     ErrorKind("id_parent_on_child", "id_number", "person", 0.21, "a parent's ID on a child's record"),
     ErrorKind("id_digit_mistyped", "id_number", "person", 0.007, "one digit wrong"),
     ErrorKind("id_digits_swapped", "id_number", "person", 0.0042, "two neighbouring digits swapped"),
@@ -84,6 +102,10 @@ ERROR_KINDS: Final = (
 )
 KIND_CODES: Final = tuple(kind.code for kind in ERROR_KINDS)
 KIND_INDEX: Final = {code: i for i, code in enumerate(KIND_CODES)}
+KIND_FIELD: Final = {kind.code: kind.field for kind in ERROR_KINDS}
+# Sloppiness column that scales each field's errors (exports.FacilityProfiles.sloppiness).
+_SLOPPINESS_COLUMN: Final = {"id_number": 2}
+_FIXED_PLACEHOLDERS: Final = ((1900, 1, 1), (1970, 1, 1))
 # Kinds that make a record disagree with the register on name, dob, gender or ID.
 MISMATCH_FIELDS: Final = frozenset({"full_name", "dob", "gender", "id_number"})
 FOREIGNER_SHARE: Final = 0.025   # foreigners per resident (not scaled by --error-scale)
@@ -146,14 +168,16 @@ class ErrorModel:
                      ) -> np.ndarray:
         """Records of persons who have the error, ~PERSISTENCE of each such person's records.
 
-        ``rate`` overrides the kind's rate per record (the person's highest applies).
+        ``rate`` overrides the kind's rate per record. The rate of the person's first record
+        applies, times the sloppiness of that record's facility.
         """
         n_people = int(records.person.max(initial=-1)) + 1
-        if rate is None:
-            person_rate = np.full(n_people, self.rates[code])
-        else:
-            person_rate = np.zeros(n_people)
-            np.maximum.at(person_rate, records.person, rate)
+        record_rate = np.full(len(records.person), self.rates[code]) if rate is None else rate
+        column = _SLOPPINESS_COLUMN.get(KIND_FIELD[code], 0)
+        record_rate = np.minimum(record_rate * self.sloppiness[records.facility, column], 0.95)
+        person_rate = np.zeros(n_people)
+        people, first = np.unique(records.person, return_index=True)
+        person_rate[people] = record_rate[first]
         has = self.rng.random(n_people) < person_rate
         return has[records.person] & (self.rng.random(len(records.person)) < PERSISTENCE)
 
@@ -209,6 +233,8 @@ class ErrorModel:
         ]
         for code, eligible, fn in steps:
             name = self._apply(name, self._person_draw(records, code) & eligible, fn, kinds, code)
+            if code == "name_middle_dropped":
+                name = self._damage_middle(records, kinds, resident, name)
 
         # Encoding damage: at most one of these per record, by facility habit.
         encodings = self._encoding_choice(records, resident)
@@ -216,6 +242,8 @@ class ErrorModel:
             "name_no_diacritics": vntext.strip_diacritics, "name_nfd": vntext.nfd,
             "name_mojibake_tcvn3": _tcvn3_mojibake, "name_mojibake_vni": _vni_mojibake,
             "name_mojibake_utf8": _utf8_mojibake,
+            "name_telex_residue": self._seeded(vntext.telex_residue),
+            "name_vni_residue": self._seeded(vntext.vni_residue),
         }
         for code, fn in encoders.items():
             name = self._apply(name, encodings == code, fn, kinds, code)
@@ -228,12 +256,26 @@ class ErrorModel:
         return self._apply(name, spaces, self._seeded(vntext.extra_whitespace), kinds,
                            "name_extra_whitespace")
 
+    def _damage_middle(self, records: TrueRecords, kinds: np.ndarray, resident: np.ndarray,
+                       name: pa.Array) -> pa.Array:
+        """A middle name added or changed (the forms' Văn/Thị, or another common middle)."""
+        taken = kinds[:, KIND_INDEX["name_middle_dropped"]]
+        for code, fn in (("name_middle_added", vntext.add_middle),
+                         ("name_middle_changed", vntext.change_middle)):
+            drawn = self._person_draw(records, code) & resident & ~taken
+            for female in (True, False):
+                seeded = self._seeded(lambda text, rng, f=female, g=fn: g(text, rng, f))
+                name = self._apply(name, drawn & (records.female == female), seeded, kinds, code)
+            taken = taken | kinds[:, KIND_INDEX[code]]
+        return name
+
     def _encoding_choice(self, records: TrueRecords, resident: np.ndarray) -> np.ndarray:
         n = len(records.facility)
         choice = np.full(n, "", dtype=object)
         for code, column in (("name_no_diacritics", 0), ("name_nfd", 0),
                              ("name_mojibake_tcvn3", 1), ("name_mojibake_vni", 1),
-                             ("name_mojibake_utf8", 0)):
+                             ("name_mojibake_utf8", 0), ("name_telex_residue", 0),
+                             ("name_vni_residue", 0)):
             drawn = self._record_draw(records, code, column) & resident & (choice == "")
             if code == "name_mojibake_tcvn3":
                 drawn &= self.legacy_north[records.facility]
@@ -272,14 +314,25 @@ class ErrorModel:
         taken |= only
         placeholder = self._person_draw(records, "dob_placeholder") & exact & ~taken & ~((day == 1) & (month == 1))
         day[placeholder], month[placeholder] = 1, 1
+        fixed = placeholder & (self.rng.random(len(year)) < 0.2)
+        pick = self.rng.integers(len(_FIXED_PLACEHOLDERS), size=int(fixed.sum()))
+        year[fixed] = np.array([y for y, _, _ in _FIXED_PLACEHOLDERS])[pick]
         taken |= placeholder
         typo = self._person_draw(records, "dob_typo") & exact & ~taken
         shift_year = self.rng.random(len(year)) < 0.5
         year[typo & shift_year] += self.rng.choice(np.array([-10, -1, 1, 10]), size=int((typo & shift_year).sum()))
         wrong_day = typo & ~shift_year
         day[wrong_day] = (day[wrong_day] + self.rng.integers(1, 27, int(wrong_day.sum()))) % 28 + 1
+        taken |= typo
+        off = self._person_draw(records, "dob_year_off_by_one") & exact & ~taken
+        year[off] += self.rng.choice(np.array([-1, 1]), size=int(off.sum()))
+        taken |= off
+        digit = self._person_draw(records, "dob_digit_mistyped") & exact & ~taken
+        year[digit], month[digit], day[digit] = _mistype_date_digit(
+            self.rng, year[digit], month[digit], day[digit])
         for code, mask in (("dob_day_month_swapped", swap), ("dob_year_only", only),
-                           ("dob_placeholder", placeholder), ("dob_typo", typo)):
+                           ("dob_placeholder", placeholder), ("dob_typo", typo),
+                           ("dob_year_off_by_one", off), ("dob_digit_mistyped", digit)):
             self._mark(kinds, code, mask)
         return year, month, day, year_only
 
@@ -304,13 +357,17 @@ class ErrorModel:
         parent = self._person_draw(records, "id_parent_on_child") & child & has_parent & ~missing
         has_cmnd = ~is_none(records.old_id)
         cmnd = self._person_draw(records, "id_old_cmnd") & has_cmnd & resident & ~missing & ~parent
+        unregistered = (self._person_draw(records, "id_old_cmnd_unregistered") & resident
+                        & ~records.child & ~missing & ~parent & ~cmnd)
         ids[parent] = records.parent_id[parent]
         ids[cmnd] = records.old_id[cmnd]
+        ids[unregistered] = _unregistered_cmnd(self.rng, records.person[unregistered])
         ids[missing] = None
-        for code, mask in (("id_missing", missing), ("id_parent_on_child", parent), ("id_old_cmnd", cmnd)):
+        for code, mask in (("id_missing", missing), ("id_parent_on_child", parent), ("id_old_cmnd", cmnd),
+                           ("id_old_cmnd_unregistered", unregistered)):
             self._mark(kinds, code, mask)
 
-        twelve = resident & ~missing & ~cmnd
+        twelve = resident & ~missing & ~cmnd & ~unregistered
         mistyped = self._person_draw(records, "id_digit_mistyped") & twelve
         ids[mistyped] = _mistype_digit(self.rng, ids[mistyped])
         swapped = self._person_draw(records, "id_digits_swapped") & twelve & ~mistyped
@@ -414,6 +471,27 @@ def _swap_digits(rng: np.random.Generator, ids: np.ndarray) -> np.ndarray:
     matrix[rows, column] = matrix[rows, column + 1]
     matrix[rows, column + 1] = left
     return _from_matrix(matrix)
+
+
+def _unregistered_cmnd(rng: np.random.Generator, person: np.ndarray) -> np.ndarray:
+    """One 9-digit CMND per person (the same on each of their records) that the register lacks:
+    issued by a province code above the synthetic list's (``IdAllocator.cmnd_numbers``)."""
+    people, index = np.unique(person, return_inverse=True)
+    numbers = 970_000_000 + rng.integers(0, 30_000_000, len(people))
+    return np.array([f"{n:09d}" for n in numbers], dtype=object)[index]
+
+
+def _mistype_date_digit(rng: np.random.Generator, year: np.ndarray, month: np.ndarray,
+                        day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One of the eight digits of DDMMYYYY replaced by another; the date may become impossible
+    (01/08/9968, 32/05/1990), as such slips do."""
+    digits = np.stack([day // 10, day % 10, month // 10, month % 10,
+                       year // 1000, year // 100 % 10, year // 10 % 10, year % 10], axis=1)
+    rows = np.arange(len(year))
+    column = rng.integers(0, 8, len(year))
+    digits[rows, column] = (digits[rows, column] + rng.integers(1, 10, len(year))) % 10
+    return (digits[:, 4] * 1000 + digits[:, 5] * 100 + digits[:, 6] * 10 + digits[:, 7],
+            digits[:, 2] * 10 + digits[:, 3], digits[:, 0] * 10 + digits[:, 1])
 
 
 def _with_separators(text: str, rng: np.random.Generator) -> str:

@@ -150,3 +150,78 @@ def nfd(text: str) -> str:
 
 def has_eligible_middle(text: str) -> bool:
     return text.count(" ") >= 2
+
+
+# --- keyboard residue (vn-facts §3.4): the keys of a Telex or VNI input method, typed with it off
+_TELEX_MODIFIERS = {"â": "aa", "ê": "ee", "ô": "oo", "ă": "aw", "ơ": "ow", "ư": "uw", "đ": "dd"}
+_VNI_MODIFIERS = {"â": "a6", "ê": "e6", "ô": "o6", "ă": "a8", "ơ": "o7", "ư": "u7", "đ": "d9"}
+_TELEX_TONES = "sfrxj"   # sắc, huyền, hỏi, ngã, nặng
+_TONE_INDEX = {"\u0301": 0, "\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0323": 4}
+
+
+def _keys_for_word(word: str, modifiers: dict[str, str], tones: str, rng: np.random.Generator,
+                   *, keep_modifiers: bool) -> str:
+    base, tone, at = split_tone(word)
+    out: list[str] = []
+    for i, char in enumerate(base):
+        lower = char.lower()
+        keys = lower if keep_modifiers else modifiers.get(lower, lower)
+        keys = keys[0].upper() + keys[1:] if char.isupper() else keys
+        out.append(keys)
+        if tone is not None and i == at and rng.random() < 0.3:
+            out.append(tones[_TONE_INDEX[tone]])   # the tone key right after its vowel
+            tone = None
+    if tone is not None:
+        out.append(tones[_TONE_INDEX[tone]])       # most often: the tone key ends the word
+    return "".join(out)
+
+
+def _keyboard(text: str, rng: np.random.Generator, modifiers: dict[str, str], tones: str) -> str:
+    """Full form (every word as keys), or partial: some words only, or the tone keys only."""
+    words = text.split(" ")
+    form = rng.random()
+    keep_modifiers = 0.75 <= form < 0.9
+    chosen = (np.ones(len(words), dtype=bool) if form < 0.75 or form >= 0.9
+              else rng.random(len(words)) < 0.5)
+    if form >= 0.9 and len(words) > 1:    # partial: one word typed with the method off
+        chosen = np.zeros(len(words), dtype=bool)
+        chosen[int(rng.integers(len(words)))] = True
+    return " ".join(_keys_for_word(w, modifiers, tones, rng, keep_modifiers=keep_modifiers)
+                    if pick else w for w, pick in zip(words, chosen, strict=True))
+
+
+def telex_residue(text: str, rng: np.random.Generator) -> str:
+    """``Nguyễn Thị`` typed in Telex with the input method off: ``Nguyeenx Thij``."""
+    return _keyboard(text, rng, _TELEX_MODIFIERS, _TELEX_TONES)
+
+
+def vni_residue(text: str, rng: np.random.Generator) -> str:
+    """``Nguyễn Thị`` typed in VNI with the input method off: ``Nguye6n4 Thi5``."""
+    return _keyboard(text, rng, _VNI_MODIFIERS, "12345")
+
+
+# Middle names that forms add (vn-facts §3.3): Văn/Thị by gender, and common second middles.
+_MIDDLES = {True: ("Thị", "Thu", "Ngọc", "Thanh", "Hồng", "Kim", "Minh"),
+            False: ("Văn", "Đức", "Minh", "Quang", "Hữu", "Ngọc", "Thanh")}
+
+
+def add_middle(text: str, rng: np.random.Generator, female: bool) -> str:
+    """A middle name the register does not have: Ngọc Ánh → Thị Ngọc Ánh; Thị Ánh → Thị Thu Ánh."""
+    words = text.split(" ")
+    if len(words) < 2:
+        return text
+    gendered = _MIDDLES[female][0]
+    if gendered not in words[1:-1] and rng.random() < 0.6:
+        return " ".join([words[0], gendered, *words[1:]])
+    options = [m for m in _MIDDLES[female][1:] if m not in words]
+    return " ".join([*words[:-1], options[int(rng.integers(len(options)))], words[-1]])
+
+
+def change_middle(text: str, rng: np.random.Generator, female: bool) -> str:
+    """The last middle name replaced by another common one (Thị Thu Hà → Thị Thanh Hà)."""
+    words = text.split(" ")
+    if len(words) < 3:
+        return text
+    options = [m for m in _MIDDLES[female] if m != words[-2]]
+    words[-2] = options[int(rng.integers(len(options)))]
+    return " ".join(words)

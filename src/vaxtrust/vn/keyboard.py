@@ -13,8 +13,10 @@ Keys (vn-facts §3.4):
   tone key may follow the vowel or end the word.
 - VNI: ``6`` circumflex, ``7`` horn, ``8`` breve, ``9`` đ; tones ``1``-``5`` in the same order.
 
-A word is decoded only when it is not a Vietnamese syllable as typed and its decoding is one
-(``Thomas`` stays as it is), so a name that is merely missing its diacritics is never touched.
+A word is decoded only when it carries keys and its decoding is one Vietnamese syllable
+(``Thomas`` stays as it is); a name that is merely missing its diacritics has no keys
+(a syllable never has ``w``, ``dd``, a digit, doubled ``a``/``e``/``o`` or a consonant from
+``sfrxjz`` after its vowel), so it is never touched.
 """
 
 from __future__ import annotations
@@ -52,9 +54,9 @@ def has_residue(text: str) -> bool:
 @lru_cache(maxsize=50_000)
 def decode_word(word: str) -> str | None:
     """The Vietnamese syllable a lower-case word of keystrokes spells, or None if it is none."""
-    # One letter and a digit (A1) is more likely a stray digit than a key.
-    if (not _SUSPECT_RE.search(word) or is_vietnamese_syllable(word)
-            or sum(1 for ch in word if not ch.isdigit()) < 2):
+    # One letter and a digit (A1) is more likely a stray digit than a key. Words with keys are
+    # never syllables as typed, except doubled vowels (Too, for Tô; "boong" is no name).
+    if not _SUSPECT_RE.search(word) or sum(1 for ch in word if not ch.isdigit()) < 2:
         return None
     decoded = _decode_vni(word) if any(ch.isdigit() for ch in word) else _decode_telex(word)
     if decoded is None or decoded == word or not is_vietnamese_syllable(decoded):
