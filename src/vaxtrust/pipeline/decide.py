@@ -23,12 +23,7 @@ from __future__ import annotations
 
 from vaxtrust.console import Console, stage
 from vaxtrust.engine import Engine
-from vaxtrust.pipeline.match.guards import (
-    linkable_sql,
-    ranked_candidates_sql,
-    set_apart_sql,
-    top_two_sql,
-)
+from vaxtrust.pipeline.match.guards import best_candidates, guard_tables, linkable_sql
 from vaxtrust.pipeline.match.settings import MatchSettings
 from vaxtrust.schema import REVIEW_CANDIDATE_COLUMNS
 
@@ -120,18 +115,13 @@ WHERE d.status = 'review' AND c.rank <= {settings.review_candidates}
 def run_decide(engine: Engine, settings: MatchSettings, console: Console) -> None:
     """Write ``decisions`` and ``review_candidates`` from ``match_candidates``."""
     with stage(console, "decide", total=engine.count("std_records")):
-        engine.create_table("decide_ranked", ranked_candidates_sql("match_candidates"),
-                            stage="decide")
-        engine.create_table("decide_set_apart", set_apart_sql("decide_ranked", settings),
-                            stage="decide")
-        engine.create_table("decide_top", top_two_sql("decide_ranked", "decide_set_apart"),
-                            stage="decide")
-        engine.create_table("decisions", decisions_sql("decide_top", settings), stage="decide")
+        ranked, top = best_candidates(engine, "match_candidates", "decide", settings, "decide")
+        engine.create_table("decisions", decisions_sql(top, settings), stage="decide")
         engine.create_table(
             "review_candidates",
             f"SELECT {', '.join(REVIEW_CANDIDATE_COLUMNS)} FROM "
-            f"({review_candidates_sql('decide_ranked', settings)})",
+            f"({review_candidates_sql(ranked, settings)})",
             stage="decide",
         )
-        for name in ("decide_ranked", "decide_set_apart", "decide_top"):
+        for name in guard_tables("decide"):
             engine.drop(name)

@@ -130,6 +130,63 @@ def test_id_with_right_name_but_other_date_goes_to_review(engine: Engine) -> Non
     assert comparison["name"]["verdict"] == "equal"
 
 
+@pytest.mark.parametrize("name", ["Nguyễn Văn Minh Hùng", "Nguyễn Văn Đức Hùng"])
+def test_a_middle_name_added_links_on_the_id(engine: Engine, name: str) -> None:
+    row = decide(engine, [record("r1", name, "1980-05-12", "M", "001080000001")])["r1"]
+    assert row["status"] == "corrected"
+    assert "name_middle_added" in row["reasons"]
+    assert row["corrected_full_name"] == "Nguyễn Văn Hùng"
+
+
+def test_a_middle_name_added_to_a_two_word_name(engine: Engine) -> None:
+    register = [person("001300000105", "Phạm Hoa", "2000-06-15", "F")]
+    row = decide(engine, [record("r1", "Phạm Thị Hoa", "2000-06-15", "F", "001300000105")],
+                 register)["r1"]
+    assert row["status"] == "corrected" and row["reasons"] == ["name_middle_added"]
+
+
+def test_a_changed_middle_name_links_only_with_supporting_fields(engine: Engine) -> None:
+    changed = record("r1", "Nguyễn Đức Hùng", "1980-05-12", "M", "001080000001", commune=None)
+    assert decide(engine, [changed])["r1"]["status"] == "review"
+    supported = record("r1", "Nguyễn Đức Hùng", "1980-05-12", "M", "001080000001",
+                       phone="0912345678")
+    row = decide(engine, [supported])["r1"]
+    assert row["status"] == "corrected" and row["person_id"] == "001080000001"
+    assert {"name_middle_changed", "phone_agrees", "commune_agrees"} <= set(row["reasons"])
+
+
+def test_an_unnamed_name_difference_links_on_overwhelming_evidence(engine: Engine) -> None:
+    # surname and given name agree; the middle differs in a way no rule names
+    unnamed = record("r1", "Nguyễn Thanh Tâm Hùng", "1980-05-12", "M", "001080000001",
+                     phone="0912345678")
+    row = decide(engine, [unnamed])["r1"]
+    assert row["status"] == "corrected" and "name_partial_match" in row["reasons"]
+    # without the phone the same record waits for a person
+    alone = record("r1", "Nguyễn Thanh Tâm Hùng", "1980-05-12", "M", "001080000001")
+    assert decide(engine, [alone])["r1"]["status"] == "review"
+
+
+def test_a_twins_id_never_links_whatever_agrees(engine: Engine) -> None:
+    register = [person("001300000105", "Phạm Thị Hoa", "2000-06-15", "F", phone="0911111111")]
+    row = decide(engine, [record("r1", "Phạm Thị Hồng", "2000-06-15", "F", "001300000105",
+                                 phone="0911111111")], register)["r1"]
+    assert row["person_id"] is None and "id_belongs_to_other_person" in row["reasons"]
+
+
+def test_parents_id_never_links_even_with_the_household_phone(engine: Engine) -> None:
+    father = person("001078000004", "Lê Văn Bình", "1978-01-20", "M", phone="0922222222")
+    row = decide(engine, [record("r1", "Lê Minh Anh", "2010-11-02", "M", "001078000004",
+                                 phone="0922222222")], [father])["r1"]
+    assert row["person_id"] is None and "id_belongs_to_other_person" in row["reasons"]
+
+
+def test_own_id_and_name_with_a_garbled_date_link_on_phone_and_commune(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "Nguyễn Văn Hùng", "1985-02-03", "M", "001080000001",
+                                 phone="0912345678")])["r1"]
+    assert row["status"] == "corrected" and row["corrected_dob"] == "1980-05-12"
+    assert {"dob_different", "phone_agrees"} <= set(row["reasons"])
+
+
 def test_transposed_id_is_repaired(engine: Engine) -> None:
     row = decide(engine, [record("r1", "Trần Thị Lan", "1992-03-07", "F", "079192000020")])["r1"]
     assert row["status"] == "corrected"

@@ -22,12 +22,7 @@ from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.compare import explain_pairs_sql, relate_ids_sql
 from vaxtrust.pipeline.match.evidence import evidence_pairs_sql, evidence_sources_sql
 from vaxtrust.pipeline.match.exact import exact_candidates_sql
-from vaxtrust.pipeline.match.guards import (
-    linkable_sql,
-    ranked_candidates_sql,
-    set_apart_sql,
-    top_two_sql,
-)
+from vaxtrust.pipeline.match.guards import best_candidates, guard_tables, linkable_sql
 from vaxtrust.pipeline.match.id_anchored import id_anchored_pairs_sql
 from vaxtrust.pipeline.match.id_repair import id_repair_pairs_sql, id_variants_sql
 from vaxtrust.pipeline.match.probabilistic import probabilistic_pairs
@@ -44,8 +39,7 @@ CANDIDATE_COLUMNS = (
 WORK_TABLES = (
     "match_open", "match_open_next", "match_pairs", "match_scored", "match_variants",
     "match_splink_pairs", "match_splink_labels", "match_splink_records", "match_splink_register",
-    "match_linked", "match_ranked", "match_set_apart", "match_top", "match_evidence_pairs",
-    "match_evidence_sources",
+    "match_linked", *guard_tables("match"), "match_evidence_pairs", "match_evidence_sources",
 )
 
 
@@ -127,16 +121,12 @@ class _Matcher:
         stage_name = "match_household_evidence"
         self.engine.create_table("match_evidence_sources", evidence_sources_sql("match_open"),
                                  stage=stage_name)
-        self.engine.create_table("match_ranked", ranked_candidates_sql(
-            "(SELECT * FROM match_candidates WHERE record_id IN "
-            "(SELECT record_id FROM match_evidence_sources))"), stage=stage_name)
-        self.engine.create_table("match_set_apart", set_apart_sql("match_ranked", self.settings),
-                                 stage=stage_name)
-        self.engine.create_table("match_top", top_two_sql("match_ranked", "match_set_apart"),
-                                 stage=stage_name)
+        _, top = best_candidates(
+            self.engine, "(SELECT * FROM match_candidates WHERE record_id IN "
+            "(SELECT record_id FROM match_evidence_sources))", "match", self.settings, stage_name)
         self.engine.create_table("match_linked", f"""
-            SELECT record_id, person_id FROM match_top
-            WHERE {linkable_sql('match_top', self.settings)}""", stage=stage_name)
+            SELECT record_id, person_id FROM {top}
+            WHERE {linkable_sql(top, self.settings)}""", stage=stage_name)
         self.engine.create_table(
             "match_evidence_pairs", evidence_pairs_sql("match_open", "match_linked"),
             stage="match_household_evidence")

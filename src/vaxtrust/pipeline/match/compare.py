@@ -26,9 +26,12 @@ NAME_FACTORS: Final[Mapping[str, float]] = {
     "name_no_diacritics": 0.998,
     "name_diacritics_differ": 0.99,
     "name_middle_dropped": 0.99,
+    "name_middle_added": 0.97,
     "name_order_swapped": 0.99,
     "name_regional_variant": 0.985,
     "name_typo": 0.97,
+    "name_middle_changed": 0.9,
+    "name_partial_match": 0.8,
     "name_missing": 0.5,
     "name_different": 0.2,
 }
@@ -50,6 +53,18 @@ GENDER_FACTORS: Final[Mapping[str, float]] = {
 
 # Share of its score kept per unexplained difference (name, date of birth): see explain_pairs_sql.
 UNEXPLAINED_CAP: Final = 0.5
+
+# Likelihood ratios of the supporting fields: the rule confidence's odds are multiplied by these
+# when the record's phone or commune (both known) equals the register person's. Neither tells a
+# person from their household (a parent's ID, a twin), so the name and date-of-birth verdicts
+# keep those apart; what the support buys is tolerance for one more entry slip.
+SUPPORT_RATIOS: Final[Mapping[str, float]] = {"phone": 10.0, "commune": 3.0}
+# Names essentially equal (a date of birth that differs beyond any slip may then still link,
+# with ID and supporting fields: no relative shares a full name).
+SAME_NAME_VERDICTS: Final = (EQUAL, "name_no_diacritics", "name_diacritics_differ")
+# Name verdicts that can only link with support: their reasons name the supporting fields.
+EVIDENCE_NAME_VERDICTS: Final = ("name_middle_changed", "name_partial_match")
+SUPPORTED_PATHS: Final = ("exact", "id_anchored", "id_repair")
 
 # Dates entered when the real one was unknown; they carry no information.
 PLACEHOLDER_DOBS: Final = ("1900-01-01", "1970-01-01")
@@ -81,6 +96,11 @@ NAME_VERDICT_SQL: Final = f"""CASE
     WHEN r_sur_region = p_sur_region AND r_giv = p_giv AND r_mid <> p_mid
         AND (r_mid = '' OR contains(' ' || p_mid || ' ', ' ' || r_mid || ' '))
         THEN 'name_middle_dropped'
+    -- a middle name the register does not have (Ngọc Ánh -> Thị Ngọc Ánh; Thị Ánh -> Thị Thu Ánh)
+    WHEN r_sur_region = p_sur_region AND r_giv = p_giv AND r_mid <> p_mid
+        AND (p_mid = '' OR contains(' ' || r_mid || ' ', ' ' || p_mid || ' ')
+             OR list_has_all(string_split(r_mid, ' '), string_split(p_mid, ' ')))
+        THEN 'name_middle_added'
     WHEN list_sort(string_split(r_fold, ' ')) = list_sort(string_split(p_fold, ' '))
         THEN 'name_order_swapped'
     -- A typo: one or two edits over the whole name, but the given name (how people are told
@@ -92,6 +112,15 @@ NAME_VERDICT_SQL: Final = f"""CASE
                  AND (id_verdict = '{EQUAL}' OR length(p_giv) >= 4)
                  AND left(r_giv, 1) = left(p_giv, 1)))
         THEN 'name_typo'
+    -- the same surname and given name, another middle name of the same length (Thị Thu Hà /
+    -- Thị Thanh Hà)
+    WHEN r_sur_region = p_sur_region AND r_giv = p_giv AND r_mid <> '' AND p_mid <> ''
+        AND len(string_split(r_mid, ' ')) = len(string_split(p_mid, ' '))
+        THEN 'name_middle_changed'
+    -- surname and given name agree (the given name is how relatives are told apart), the rest
+    -- differs in a way no rule names: links only with the record's ID and supporting fields
+    WHEN r_sur_region = p_sur_region AND r_giv <> '' AND r_giv = p_giv
+        THEN 'name_partial_match'
     ELSE 'name_different'
 END"""
 
@@ -167,7 +196,8 @@ PAIR_COLUMNS: Final = """r.name_canonical AS r_canon, p.name_canonical AS p_cano
         r.gender AS r_gender, p.gender AS p_gender,
         list_contains(coalesce(r.name_flags, []), 'name_tone_style') AS r_tone_style,
         list_contains(coalesce(p.name_flags, []), 'name_tone_style') AS p_tone_style,
-        r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs"""
+        r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs,
+        r.phone = p.phone AS phone_agrees, r.commune_code = p.commune_code AS commune_agrees"""
 
 
 def explain_joined_sql(joined: str, *, all_equal: bool = False) -> str:
@@ -194,14 +224,41 @@ verdicts AS (
         {GENDER_VERDICT_SQL} AS gender_verdict
     FROM parts
 )""")
+    same_name = ", ".join(f"'{v}'" for v in SAME_NAME_VERDICTS)
+    evidence_names = ", ".join(f"'{v}'" for v in EVIDENCE_NAME_VERDICTS)
+    phone, commune = SUPPORT_RATIOS["phone"], SUPPORT_RATIOS["commune"]
     return f"""
 WITH joined AS ({joined}
 ),
-{verdicts}
-SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
-    least(1.0, greatest(0.0, coalesce(probability, {rule_confidence})
+{verdicts},
+scored AS (
+    SELECT *,
+        -- the paths that rest on the record's own ID (or its repair) take support from phone
+        -- and commune; Splink weighs them itself, the evidence path keys on them
+        probability IS NULL AND path IN ({", ".join(f"'{p}'" for p in SUPPORTED_PATHS)})
+            AS supported,
+        coalesce(probability, {rule_confidence})
         * CASE WHEN name_verdict = 'name_different' THEN {UNEXPLAINED_CAP} ELSE 1.0 END
-        * CASE WHEN dob_verdict = 'dob_different' THEN {UNEXPLAINED_CAP} ELSE 1.0 END))
+        -- a date of birth beyond any slip, on a record whose own ID and name are the person's,
+        -- is left to the supporting fields (no relative shares the full name)
+        * CASE WHEN dob_verdict = 'dob_different'
+                    AND NOT (id_verdict = '{EQUAL}' AND name_verdict IN ({same_name}))
+               THEN {UNEXPLAINED_CAP} ELSE 1.0 END AS base_probability
+    FROM verdicts
+),
+weighed AS (
+    SELECT *, CASE WHEN supported THEN
+            CASE WHEN coalesce(phone_agrees, false) THEN {phone} ELSE 1.0 END
+            * CASE WHEN coalesce(commune_agrees, false) THEN {commune} ELSE 1.0 END
+        ELSE 1.0 END AS support_ratio
+    FROM scored
+)
+SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
+    least(1.0, greatest(0.0, CASE
+        WHEN support_ratio = 1.0 OR base_probability >= 1.0 THEN base_probability
+        -- odds times the likelihood ratio of the agreeing fields
+        ELSE base_probability * support_ratio
+             / (base_probability * support_ratio + 1.0 - base_probability) END))
         AS match_probability,
     CAST(to_json({{
         'name': {{'record': r_canon, 'register': p_canon, 'verdict': name_verdict}},
@@ -219,9 +276,16 @@ SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id
          CASE WHEN id_verdict = '{EQUAL}' AND name_verdict = 'name_different'
               THEN 'id_belongs_to_other_person' END,
          -- canonical names unify the tone style; say so when the record used the other one
-         CASE WHEN r_tone_style <> p_tone_style THEN 'name_tone_style' END],
+         CASE WHEN r_tone_style <> p_tone_style THEN 'name_tone_style' END,
+         -- the fields that carried a difference no slip explains
+         CASE WHEN support_ratio > 1.0 AND (name_verdict IN ({evidence_names})
+                                           OR dob_verdict = 'dob_different')
+              THEN CASE WHEN phone_agrees THEN 'phone_agrees' END END,
+         CASE WHEN support_ratio > 1.0 AND (name_verdict IN ({evidence_names})
+                                           OR dob_verdict = 'dob_different')
+              THEN CASE WHEN commune_agrees THEN 'commune_agrees' END END],
         coalesce(id_repairs, [])))) AS reasons
-FROM verdicts
+FROM weighed
 """
 
 

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.compare import (
     DOB_FACTORS,
     GENDER_FACTORS,
@@ -69,9 +70,9 @@ SET_APART_SQL = f"""(
 
 def _plausible_rival(alias: str) -> str:
     """A candidate other than the best whose name and date of birth differ by no more than an
-    explained error."""
-    return (f"{alias}.rank > 1 AND {alias}.name_verdict <> 'name_different' "
-            f"AND {alias}.dob_verdict <> 'dob_different'")
+    explained error (a name that only agrees in surname and given name is no rival either)."""
+    return (f"{alias}.rank > 1 AND {alias}.name_verdict NOT IN ('name_different', "
+            f"'name_partial_match') AND {alias}.dob_verdict <> 'dob_different'")
 
 
 def set_apart_sql(ranked: str, settings: MatchSettings) -> str:
@@ -123,6 +124,26 @@ FROM {ranked} AS best
 LEFT JOIN competitors ON competitors.record_id = best.record_id
 WHERE best.rank = 1
 """
+
+
+def best_candidates(engine: Engine, candidates: str, prefix: str, settings: MatchSettings,
+                    stage: str) -> tuple[str, str]:
+    """Rank ``candidates``, set apart namesakes, keep the best and its strongest competitor.
+
+    The one guard chain of the matcher's evidence path and of decide. Creates ``{prefix}_ranked``,
+    ``{prefix}_set_apart`` and ``{prefix}_top`` (see :func:`top_two_sql`); returns the names of
+    the ranked and top tables. The caller drops the three tables (:func:`guard_tables`).
+    """
+    ranked, set_apart, top = guard_tables(prefix)
+    engine.create_table(ranked, ranked_candidates_sql(candidates), stage=stage)
+    engine.create_table(set_apart, set_apart_sql(ranked, settings), stage=stage)
+    engine.create_table(top, top_two_sql(ranked, set_apart), stage=stage)
+    return ranked, top
+
+
+def guard_tables(prefix: str) -> tuple[str, str, str]:
+    """The work tables of :func:`best_candidates`."""
+    return f"{prefix}_ranked", f"{prefix}_set_apart", f"{prefix}_top"
 
 
 def linkable_sql(top_two: str, settings: MatchSettings) -> str:
