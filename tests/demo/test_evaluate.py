@@ -159,3 +159,29 @@ def test_cli_evaluate_json_and_table(small: Generated, tmp_path: Path) -> None:
     table = runner.invoke(app, ["evaluate", "--truth", str(small.folder / "truth"), "--results",
                                 str(path)])
     assert table.exit_code == 0 and "wrong-person links" in table.output
+
+
+def test_review_items_are_scored_on_their_first_candidate(small: Generated, tmp_path: Path) -> None:
+    results = perfect_results(small)
+    truth = small.truth().to_pylist()
+    first_of_person: dict[str, int] = {}
+    for i, t in enumerate(truth):
+        if t["true_person_id"]:
+            first_of_person.setdefault(t["true_person_id"], i)
+    in_register = list(first_of_person.values())[:3]   # three different persons
+    results = replace_rows(results, "status", in_register, "review")
+    results = replace_rows(results, "person_id", in_register, None)
+    pq.write_table(results, tmp_path / "results.parquet")
+    right, wrong = truth[in_register[0]], truth[in_register[1]]   # the third has no candidates
+    other = list(first_of_person)[3]
+    pq.write_table(pa.table({
+        "record_id": [right["record_id"], right["record_id"], wrong["record_id"],
+                      wrong["record_id"]],
+        "rank": pa.array([1, 2, 1, 2], pa.int32()),
+        "person_id": [right["true_person_id"], other, other, wrong["true_person_id"]],
+    }), tmp_path / "review_candidates.parquet")
+    result = score(small.folder, tmp_path / "results.parquet")   # found beside the results
+    assert (result.review_items, result.review_first_right, result.review_any_right) == (3, 1, 2)
+    assert result.review_first_candidate_rate == pytest.approx(1 / 3)
+    assert result.to_dict()["review_first_candidate_rate"] == pytest.approx(1 / 3)
+    assert score(small.folder, results).review_items == 0   # a table alone: nothing to score

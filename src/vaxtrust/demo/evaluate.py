@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from vaxtrust.errors import InputError
 from vaxtrust.schema import AUTO_LINK_STATUSES, RESULT_COLUMNS, TRUTH_COLUMNS, Status
 
 TRUTH_FILE = "records_truth.parquet"
+REVIEW_CANDIDATES_FILE = "review_candidates.parquet"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,16 @@ class Score:
     not_in_register_linked: int
     fields: tuple[FieldScore, ...]
     kinds: tuple[KindScore, ...]
+    # Review items whose person is in the register, with review candidates (the run folder's
+    # review_candidates.parquet beside the results): how often that person is the first / any.
+    review_items: int = 0
+    review_first_right: int = 0
+    review_any_right: int = 0
+
+    @property
+    def review_first_candidate_rate(self) -> float | None:
+        """Share of review items (person in the register) whose first candidate is that person."""
+        return self.review_first_right / self.review_items if self.review_items else None
 
     @property
     def precision(self) -> float | None:
@@ -95,7 +106,8 @@ class Score:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for name in ("precision", "recall", "review_rate", "not_in_register_linked_share"):
+        for name in ("precision", "recall", "review_rate", "not_in_register_linked_share",
+                     "review_first_candidate_rate"):
             data[name] = getattr(self, name)
         data["fields"] = [{**asdict(f), "accuracy": f.accuracy} for f in self.fields]
         data["kinds"] = [{**asdict(k), "recall": k.recall, "field_accuracy": k.field_accuracy}
@@ -136,12 +148,18 @@ def check_results(table: pa.Table, source: str | None = None) -> None:
                          f"(expected {', '.join(RESULT_COLUMNS)})", path=source)
 
 
-def score(truth_dir: Path | str, results: pa.Table | Path | str) -> Score:
+def score(truth_dir: Path | str, results: pa.Table | Path | str,
+          review_candidates: Path | None = None) -> Score:
     """Score ``results`` (columns RESULT_COLUMNS) against the truth in ``truth_dir``.
 
     ``results`` is an Arrow table or a Parquet/CSV path; a path is streamed by DuckDB, so results
-    larger than memory are fine.
+    larger than memory are fine. When ``review_candidates`` is given (or, for a results path, a
+    ``review_candidates.parquet`` lies beside it), review items are scored too: how often the
+    right person is the first candidate.
     """
+    if review_candidates is None and not isinstance(results, pa.Table):
+        beside = Path(results).with_name(REVIEW_CANDIDATES_FILE)
+        review_candidates = beside if beside.is_file() else None
     truth_path = truth_file(Path(truth_dir))
     con = duckdb.connect()
     spill = tempfile.mkdtemp(prefix="vaxtrust-evaluate-")
@@ -161,7 +179,10 @@ def score(truth_dir: Path | str, results: pa.Table | Path | str) -> Score:
                            for name, rule in _FIELD_SQL.items())
         con.execute(_JOINED_SQL.format(
             auto=", ".join(f"'{s.value}'" for s in AUTO_LINK_STATUSES), fields=fields))
-        return _collect(con)
+        scored = _collect(con)
+        if review_candidates is not None:
+            scored = _with_review_figures(con, scored, review_candidates)
+        return scored
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
@@ -307,6 +328,29 @@ def _collect(con: duckdb.DuckDBPyConnection) -> Score:
     )
 
 
+def _with_review_figures(con: duckdb.DuckDBPyConnection, scored: Score, path: Path) -> Score:
+    """``scored`` plus how the ranked candidates of review items compare with the truth."""
+    if not path.is_file():
+        raise InputError("review candidates file not found", path=str(path))
+    row = con.execute(f"""
+        WITH items AS (
+            SELECT r.record_id, t.true_person_id FROM results r JOIN truth t USING (record_id)
+            WHERE r.status = 'review' AND t.true_person_id IS NOT NULL),
+        candidates AS (
+            SELECT CAST(record_id AS VARCHAR) AS record_id, CAST(rank AS INTEGER) AS rank,
+                   CAST(person_id AS VARCHAR) AS person_id
+            FROM read_parquet('{_sql_path(path)}'))
+        SELECT count(*),
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM candidates c WHERE
+                   c.record_id = i.record_id AND c.rank = 1 AND c.person_id = i.true_person_id)),
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM candidates c WHERE
+                   c.record_id = i.record_id AND c.person_id = i.true_person_id))
+        FROM items i""").fetchone()
+    assert row is not None
+    return replace(scored, review_items=int(row[0]), review_first_right=int(row[1]),
+                   review_any_right=int(row[2]))
+
+
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
 
@@ -325,6 +369,9 @@ def render_table(result: Score) -> Any:
         ("wrong-person links", f"{result.wrong_person_links:,}"),
         ("recall (in-register records linked right)", _percent(result.recall)),
         ("review rate", _percent(result.review_rate)),
+        ("review items whose first candidate is the right person",
+         f"{result.review_first_right:,} of {result.review_items:,} "
+         f"({_percent(result.review_first_candidate_rate)})"),
         ("not-in-register records linked (share)",
          f"{result.not_in_register_linked:,} ({_percent(result.not_in_register_linked_share)})"),
         ("records without a result", f"{result.missing_results:,}"),
