@@ -21,8 +21,10 @@ DATE_LAYOUTS: Final = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d
                        "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y%m%d")
 
 KEY_COLUMN: Final[dict[SourceKind, str]] = {"records": "record_id", "register": "person_id"}
+# A dose record's date of birth is not judged here: an impossible one (01/08/9968) makes that
+# field unknown, not the record rejected; its ID and name may still find the person (issue 13).
 DATE_COLUMNS: Final[dict[SourceKind, tuple[str, ...]]] = {
-    "records": ("dob", "vaccinated_on"),
+    "records": ("vaccinated_on",),
     "register": ("dob",),
 }
 
