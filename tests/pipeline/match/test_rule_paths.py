@@ -187,6 +187,13 @@ def test_own_id_and_name_with_a_garbled_date_link_on_phone_and_commune(engine: E
     assert {"dob_different", "phone_agrees"} <= set(row["reasons"])
 
 
+def test_a_son_named_like_his_father_never_takes_the_fathers_id(engine: Engine) -> None:
+    father = person("054074488247", "Nguyễn Văn Hùng", "1974-01-22", "M", phone="0985447715")
+    row = decide(engine, [record("r1", "Nguyễn Văn Hùng", "2005-07-05", "M", "054074488247",
+                                 phone="0985447715")], [father])["r1"]
+    assert row["person_id"] is None and "dob_different" in row["reasons"]
+
+
 def test_transposed_id_is_repaired(engine: Engine) -> None:
     row = decide(engine, [record("r1", "Trần Thị Lan", "1992-03-07", "F", "079192000020")])["r1"]
     assert row["status"] == "corrected"

@@ -60,8 +60,10 @@ UNEXPLAINED_CAP: Final = 0.5
 # keep those apart; what the support buys is tolerance for one more entry slip.
 SUPPORT_RATIOS: Final[Mapping[str, float]] = {"phone": 10.0, "commune": 3.0}
 # Names essentially equal (a date of birth that differs beyond any slip may then still link,
-# with ID and supporting fields: no relative shares a full name).
+# with ID and supporting fields, when the two dates are less than a generation apart).
 SAME_NAME_VERDICTS: Final = (EQUAL, "name_no_diacritics", "name_diacritics_differ")
+# Fewer years apart than this, two people cannot be parent and child.
+GENERATION_GAP_YEARS: Final = 12
 # Name verdicts that can only link with support: their reasons name the supporting fields.
 EVIDENCE_NAME_VERDICTS: Final = ("name_middle_changed", "name_partial_match")
 SUPPORTED_PATHS: Final = ("exact", "id_anchored", "id_repair")
@@ -240,9 +242,16 @@ scored AS (
         coalesce(probability, {rule_confidence})
         * CASE WHEN name_verdict = 'name_different' THEN {UNEXPLAINED_CAP} ELSE 1.0 END
         -- a date of birth beyond any slip, on a record whose own ID and name are the person's,
-        -- is left to the supporting fields (no relative shares the full name)
+        -- is left to the supporting fields, unless a generation apart: a father and son may
+        -- share a full name, and a parent's ID on a child's record is the common error
         * CASE WHEN dob_verdict = 'dob_different'
-                    AND NOT (id_verdict = '{EQUAL}' AND name_verdict IN ({same_name}))
+                    AND NOT (id_verdict = '{EQUAL}' AND name_verdict IN ({same_name})
+                             AND abs(r_dob_year - p_dob_year) < {GENERATION_GAP_YEARS})
+               THEN {UNEXPLAINED_CAP} ELSE 1.0 END
+        -- without a date of birth and without the record's own ID, only a full name tells a
+        -- person from a relative sharing the household phone (Ngô Trần Tuấn, Ngô Xuân Tuấn)
+        * CASE WHEN dob_verdict = 'dob_missing' AND name_verdict NOT IN ({same_name})
+                    AND id_verdict <> '{EQUAL}'
                THEN {UNEXPLAINED_CAP} ELSE 1.0 END AS base_probability
     FROM verdicts
 ),
