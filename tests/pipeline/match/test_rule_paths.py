@@ -194,6 +194,15 @@ def test_a_son_named_like_his_father_never_takes_the_fathers_id(engine: Engine) 
     assert row["person_id"] is None and "dob_different" in row["reasons"]
 
 
+@pytest.mark.parametrize("name", ["Hồ Đông Phong", "Hồ Văn Đông Phong"])
+def test_a_fathers_id_on_a_record_without_date_of_birth_needs_the_full_name(
+        engine: Engine, name: str) -> None:
+    father = person("089074656017", "Hồ Văn Phong", "1974-11-23", "M", phone="0385724524")
+    row = decide(engine, [record("r1", name, None, "M", "089074656017", phone="0385724524")],
+                 [father])["r1"]
+    assert row["person_id"] is None and "dob_missing" in row["reasons"]
+
+
 def test_transposed_id_is_repaired(engine: Engine) -> None:
     row = decide(engine, [record("r1", "Trần Thị Lan", "1992-03-07", "F", "079192000020")])["r1"]
     assert row["status"] == "corrected"

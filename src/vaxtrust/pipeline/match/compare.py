@@ -239,28 +239,32 @@ scored AS (
         -- and commune; Splink weighs them itself, the evidence path keys on them
         probability IS NULL AND path IN ({", ".join(f"'{p}'" for p in SUPPORTED_PATHS)})
             AS supported,
-        coalesce(probability, {rule_confidence})
-        * CASE WHEN name_verdict = 'name_different' THEN {UNEXPLAINED_CAP} ELSE 1.0 END
+        name_verdict = 'name_different' AS name_unexplained,
         -- a date of birth beyond any slip, on a record whose own ID and name are the person's,
         -- is left to the supporting fields, unless a generation apart: a father and son may
         -- share a full name, and a parent's ID on a child's record is the common error
-        * CASE WHEN dob_verdict = 'dob_different'
-                    AND NOT (id_verdict = '{EQUAL}' AND name_verdict IN ({same_name})
-                             AND abs(r_dob_year - p_dob_year) < {GENERATION_GAP_YEARS})
-               THEN {UNEXPLAINED_CAP} ELSE 1.0 END
-        -- without a date of birth and without the record's own ID, only a full name tells a
-        -- person from a relative sharing the household phone (Ngô Trần Tuấn, Ngô Xuân Tuấn)
-        * CASE WHEN dob_verdict = 'dob_missing' AND name_verdict NOT IN ({same_name})
-                    AND id_verdict <> '{EQUAL}'
-               THEN {UNEXPLAINED_CAP} ELSE 1.0 END AS base_probability
+        (dob_verdict = 'dob_different'
+         AND NOT (id_verdict = '{EQUAL}' AND name_verdict IN ({same_name})
+                  AND abs(r_dob_year - p_dob_year) < {GENERATION_GAP_YEARS}))
+        -- without a date of birth only a full name tells a person from a relative sharing the
+        -- household phone or given name (Hồ Văn Phong, his son Hồ Đông Phong)
+        OR (dob_verdict = 'dob_missing' AND name_verdict NOT IN ({same_name}))
+            AS dob_unexplained
     FROM verdicts
 ),
+capped AS (
+    SELECT *, coalesce(probability, {rule_confidence})
+        * CASE WHEN name_unexplained THEN {UNEXPLAINED_CAP} ELSE 1.0 END
+        * CASE WHEN dob_unexplained THEN {UNEXPLAINED_CAP} ELSE 1.0 END AS base_probability
+    FROM scored
+),
 weighed AS (
-    SELECT *, CASE WHEN supported THEN
+    -- support never lifts a capped pair: it tolerates one more slip, not an unexplained field
+    SELECT *, CASE WHEN supported AND NOT name_unexplained AND NOT dob_unexplained THEN
             CASE WHEN coalesce(phone_agrees, false) THEN {phone} ELSE 1.0 END
             * CASE WHEN coalesce(commune_agrees, false) THEN {commune} ELSE 1.0 END
         ELSE 1.0 END AS support_ratio
-    FROM scored
+    FROM capped
 )
 SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
     least(1.0, greatest(0.0, CASE
