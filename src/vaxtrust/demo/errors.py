@@ -20,6 +20,7 @@ error is possible (a day/month swap needs a day <= 12; a tone-style flip needs a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -264,7 +265,7 @@ class ErrorModel:
                          ("name_middle_changed", vntext.change_middle)):
             drawn = self._person_draw(records, code) & resident & ~taken
             for female in (True, False):
-                seeded = self._seeded(lambda text, rng, f=female, g=fn: g(text, rng, f))
+                seeded = self._seeded(functools.partial(_by_gender, fn, female))
                 name = self._apply(name, drawn & (records.female == female), seeded, kinds, code)
             taken = taken | kinds[:, KIND_INDEX[code]]
         return name
@@ -401,6 +402,11 @@ class ErrorModel:
         really_missing = missing & pc.is_valid(text).to_numpy(zero_copy_only=False)
         self._mark(kinds, "phone_missing", really_missing)
         return pc.if_else(pa.array(really_missing), pa.scalar(None, pa.string()), text)
+
+
+def _by_gender(fn: Callable[[str, np.random.Generator, bool], str], female: bool, text: str,
+               rng: np.random.Generator) -> str:
+    return fn(text, rng, female)
 
 
 def transform_distinct(values: pa.Array, mask: np.ndarray, fn: Callable[[str], str]
