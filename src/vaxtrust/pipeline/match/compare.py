@@ -101,7 +101,8 @@ NAME_VERDICT_SQL: Final = f"""CASE
     -- a middle name the register does not have (Ngọc Ánh -> Thị Ngọc Ánh; Thị Ánh -> Thị Thu Ánh)
     WHEN r_sur_region = p_sur_region AND r_giv = p_giv AND r_mid <> p_mid
         AND (p_mid = '' OR contains(' ' || r_mid || ' ', ' ' || p_mid || ' ')
-             OR list_has_all(string_split(r_mid, ' '), string_split(p_mid, ' ')))
+             OR len(list_filter(string_split(p_mid, ' '),
+                                lambda w: NOT list_contains(string_split(r_mid, ' '), w))) = 0)
         THEN 'name_middle_added'
     WHEN list_sort(string_split(r_fold, ' ')) = list_sort(string_split(p_fold, ' '))
         THEN 'name_order_swapped'
