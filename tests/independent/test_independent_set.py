@@ -162,3 +162,9 @@ def test_the_files_load_with_vaxtrust_clean(small_set: Path, tmp_path: Path) -> 
     for reject in rejects:
         assert reject["reason"] == "date_out_of_range" and reject["field"] == "dob"
         assert "dob_impossible" in truth[reject["record_id"]]
+
+
+def test_the_readme_lists_every_rate() -> None:
+    readme = (Path(errors.__file__).parent / "README.md").read_text(encoding="utf-8")
+    for code, (rate, where) in errors.RATES.items():
+        assert f"| `{code}` | {rate:g} | {where} |" in readme, code
