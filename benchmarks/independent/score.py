@@ -66,19 +66,26 @@ def score(data: Path, results: Path, review_candidates: Path | None = None) -> d
 
 
 def _per_label(con: duckdb.DuckDBPyConnection, column: str | None) -> dict[str, Any]:
-    """Outcome of the records of register people carrying each label (or no error at all)."""
+    """Outcome of the records of register people carrying each label (or no error at all), and
+    of those whose only error is this one (``alone``)."""
     if column is None:
         source = "SELECT 'none' AS label, * FROM scored WHERE len(error_kinds) = 0"
     else:
         source = f"SELECT unnest({column}) AS label, * FROM scored"
+    # a sub-kind (an impossible date from a digit typo, a CMND the register lacks) is no second error
+    main = "len(list_filter(error_kinds, lambda k: k NOT IN ('dob_impossible', 'id_cmnd_not_in_register')))"
     rows = con.execute(f"""SELECT label, count(*) AS records,
             count_if(right_link) / count(*) AS auto_resolved,
             count_if(status = 'review') / count(*) AS review,
-            count_if(wrong_link) AS wrong_links
+            count_if(wrong_link) AS wrong_links,
+            count_if({main} = 1) AS alone,
+            count_if({main} = 1 AND right_link) / nullif(count_if({main} = 1), 0)
+                AS alone_auto_resolved
         FROM ({source}) WHERE true_person_id IS NOT NULL
         GROUP BY label ORDER BY auto_resolved, label""").fetchall()
-    return {label: {"records": n, "auto_resolved": auto, "review": review, "wrong_links": wrong}
-            for label, n, auto, review, wrong in rows}
+    return {label: {"records": n, "auto_resolved": auto, "review": review, "wrong_links": wrong,
+                    "alone": alone, "alone_auto_resolved": alone_auto}
+            for label, n, auto, review, wrong, alone, alone_auto in rows}
 
 
 def _first_candidate(con: duckdb.DuckDBPyConnection, candidates: Path) -> dict[str, Any]:
