@@ -104,7 +104,8 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         vax, spl = row["vaxtrust"], row["splink"]
         print(f"\nAuto-resolved per error kind, {row['set']} set (records of register people "
-              "carrying the kind; a record may carry several):\n")
+              "carrying the kind; a record may carry several; for twin and namesake_same_dob "
+              "the right-hand columns count records without any error):\n")
         print("| error in the record | records | vaxtrust | vaxtrust review | plain Splink 5 | "
               "records with only this error | vaxtrust | plain Splink 5 |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

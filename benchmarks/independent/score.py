@@ -67,13 +67,15 @@ def score(data: Path, results: Path, review_candidates: Path | None = None) -> d
 
 def _per_label(con: duckdb.DuckDBPyConnection, column: str | None) -> dict[str, Any]:
     """Outcome of the records of register people carrying each label (or no error at all), and
-    of those whose only error is this one (``alone``)."""
+    of those whose only error is this one (``alone``; for a trait: records without errors)."""
     if column is None:
         source = "SELECT 'none' AS label, * FROM scored WHERE len(error_kinds) = 0"
     else:
         source = f"SELECT unnest({column}) AS label, * FROM scored"
     # a sub-kind (an impossible date from a digit typo, a CMND the register lacks) is no second error
-    main = "len(list_filter(error_kinds, lambda k: k NOT IN ('dob_impossible', 'id_cmnd_not_in_register')))"
+    errors = "len(list_filter(error_kinds, lambda k: k NOT IN ('dob_impossible', 'id_cmnd_not_in_register')))"
+    # for a trait (twin, namesake), "alone" is a record without any error
+    main = f"({errors}) + {1 if column == 'traits' else 0}"
     rows = con.execute(f"""SELECT label, count(*) AS records,
             count_if(right_link) / count(*) AS auto_resolved,
             count_if(status = 'review') / count(*) AS review,
