@@ -222,7 +222,7 @@ class PassportSettings(_Section):
 
 
 class WebSettings(_Section):
-    """The web application (``vaxtrust serve``)."""
+    """The web application (``vaxtrust serve``, ``docs/web.md``)."""
 
     host: str = "127.0.0.1"
     """Address to listen on."""
@@ -230,8 +230,38 @@ class WebSettings(_Section):
     """Port to listen on."""
     workers: int = Field(default=1, ge=1)
     """Worker processes."""
-    session_secret_file: Path | None = None
-    """File holding the key that signs session cookies (created 0600 when missing)."""
+    trust_list: Path | None = None
+    """Trust list JSON (``passport trust-list export``) the verifier pages use and publish."""
+    revocation_list: Path | None = None
+    """Revocation list JSON the verifier pages use and publish."""
+    csca: list[Path] = Field(default_factory=list)
+    """Pinned CSCA certificates (PEM): the trust and revocation lists must be signed by one."""
+    insecure_unpinned: bool = False
+    """Accept a trust list that pins no CSCA (every verifier answer then says UNPINNED)."""
+    journals: list[Path] = Field(default_factory=list)
+    """Issuance journals (``sign-batch --out DIR``'s ``issuance.sqlite``) holding the QR text of
+    the certificates citizens download."""
+    session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    """An officer's session ends after this many minutes without a request."""
+    citizen_session_minutes: int = Field(default=15, ge=1, le=120)
+    """A citizen's view of their record stays open this long after the one-time code."""
+    code_minutes: int = Field(default=10, ge=1, le=60)
+    """A citizen's one-time code is valid this long."""
+    code_tries: int = Field(default=5, ge=1, le=10)
+    """Wrong one-time codes allowed per look-up."""
+    code_sender: str = "console"
+    """Where one-time codes go: ``console`` (the server's log) or ``file:PATH`` (appended, mode
+    0600); an SMS gateway plugs in as a ``vaxtrust.web.codes.CodeSender``."""
+    lookups_per_address: int = Field(default=20, ge=1)
+    """Citizen look-ups allowed per client address in ``rate_window_minutes`` (per worker)."""
+    lookups_per_id: int = Field(default=5, ge=1)
+    """Citizen look-ups allowed per ID number in ``rate_window_minutes`` (per worker)."""
+    rate_window_minutes: int = Field(default=60, ge=1)
+    """The window of both look-up limits."""
+    max_upload_bytes: int = Field(default=2_000_000, ge=1_000)
+    """Largest QR image a verifier may upload."""
+    secure_cookies: bool = True
+    """Cookies only over HTTPS (``serve`` turns this off when it listens on a loopback address)."""
 
 
 class Settings(BaseSettings):

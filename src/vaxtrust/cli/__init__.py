@@ -56,9 +56,16 @@ def _root(
 
 
 def _register_commands() -> None:
-    from vaxtrust.cli import clean_cmds, data_cmds, demo_cmd, passport_cmds, store_cmds
+    from vaxtrust.cli import (
+        clean_cmds,
+        data_cmds,
+        demo_cmd,
+        passport_cmds,
+        store_cmds,
+        web_cmds,
+    )
 
-    for module in (data_cmds, clean_cmds, passport_cmds, store_cmds, demo_cmd):
+    for module in (data_cmds, clean_cmds, passport_cmds, store_cmds, demo_cmd, web_cmds):
         module.register(app)
 
 

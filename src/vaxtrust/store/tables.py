@@ -368,3 +368,34 @@ class AuditEventRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class WebSession(Base):
+    """A signed-in browser or API client of ``vaxtrust serve`` (server-side, so logout is real).
+
+    Only the SHA-256 of the session token is kept: a copy of the database opens no session. An
+    officer's session names the user; a citizen's (after a one-time code) names the person.
+    """
+
+    __tablename__ = "web_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    person_id: Mapped[str | None] = mapped_column(String(32))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class LookupChallenge(Base):
+    """A citizen's look-up waiting for its one-time code (``person_id`` NULL when nobody
+    matched: the answer looks the same, and no code can ever open it)."""
+
+    __tablename__ = "lookup_challenge"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str | None] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    tries_left: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[str] = mapped_column(String(32), index=True)

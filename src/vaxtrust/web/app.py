@@ -1,0 +1,174 @@
+"""``create_app(settings)``: the FastAPI application of ``vaxtrust serve``.
+
+Pages (Jinja2, server-rendered, Vietnamese first) for verifiers, citizens and officers, and a
+JSON API under ``/api/v1`` with its OpenAPI schema at ``/api/v1/openapi.json``. Both call the
+same store operations the CLI calls; authorisation is the store's scope layer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vaxtrust import __version__
+from vaxtrust.config import Settings, load_settings
+from vaxtrust.errors import VaxtrustError
+from vaxtrust.store.db import Store
+from vaxtrust.web import i18n, labels
+from vaxtrust.web.codes import CodeSender, sender_from_setting
+from vaxtrust.web.ratelimit import SlidingWindow
+from vaxtrust.web.security import SecurityHeaders, status_and_message
+from vaxtrust.web.verifier import Verifier
+
+logger = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+API_PREFIX = "/api/v1"
+LANG_COOKIE = "vt_lang"
+SERVE_OPTIONS_ENV = "VAXTRUST_SERVE_OPTIONS"
+
+
+def templates() -> Jinja2Templates:
+    engine = Jinja2Templates(directory=HERE / "templates")
+    env = engine.env
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)
+    env.filters["fromjson"] = _json_list
+    env.filters["status_pair"] = lambda pair: (labels.label(pair[0]), pair[1])
+    env.globals.update(label=labels.label, languages=i18n.LANGUAGE_NAMES,
+                       current_language=i18n.current_language, version=__version__,
+                       fields=labels.FIELDS)
+    return engine
+
+
+def _json_list(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def create_app(all_settings: Settings | None = None, *, store: Store | None = None,
+               sender: CodeSender | None = None) -> FastAPI:
+    """The app on ``all_settings`` (its ``store`` and ``web`` sections); tests may pass an
+    opened ``store`` and a ``sender``."""
+    all_settings = all_settings or load_settings()
+    settings = all_settings.web
+    verifier = Verifier(settings.trust_list, settings.revocation_list, list(settings.csca),
+                        unpinned=settings.insecure_unpinned)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        app.state.store = store or all_settings.open_store()
+        yield
+        if owned:
+            app.state.store.close()
+
+    app = FastAPI(title="vaxtrust", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json",
+                  description="Cổng thông tin tiêm chủng COVID-19 / COVID-19 vaccination portal.")
+    app.state.settings = settings
+    app.state.verifier = verifier
+    app.state.sender = sender or sender_from_setting(settings.code_sender)
+    app.state.templates = templates()
+    window = settings.rate_window_minutes * 60
+    app.state.limits = {"address": SlidingWindow(settings.lookups_per_address, window),
+                        "id": SlidingWindow(settings.lookups_per_id, window)}
+    if store is not None:
+        app.state.store = store
+
+    @app.middleware("http")
+    async def language(request: Request, call_next: Any) -> Response:
+        chosen = request.query_params.get("lang")
+        i18n.set_language(i18n.pick_language(chosen, request.cookies.get(LANG_COOKIE), None))
+        response: Response = await call_next(request)
+        if chosen in i18n.LANGUAGES:
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax",
+                                secure=settings.secure_cookies, httponly=True)
+        return response
+
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _install_error_handlers(app)
+    _include_routers(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """uvicorn's factory in every worker of ``vaxtrust serve``: the settings the command
+    resolved (file in ``VAXTRUST_CONFIG``, its options as JSON in ``SERVE_OPTIONS_ENV``)."""
+    import os
+
+    overrides = json.loads(os.environ.get(SERVE_OPTIONS_ENV) or "{}")
+    return create_app(load_settings(None, **overrides))
+
+
+def _include_routers(app: FastAPI) -> None:
+    from vaxtrust.web.routes import api, citizens, complaints, officers, pages, verifiers
+
+    app.include_router(pages.router)
+    app.include_router(verifiers.router)
+    app.include_router(citizens.router)
+    app.include_router(complaints.router)
+    app.include_router(officers.router)
+    app.include_router(api.router, prefix=API_PREFIX)
+
+
+def error_body(status: int, message: str, errors: list[str] | None = None) -> dict[str, Any]:
+    """The one JSON error shape of /api/v1."""
+    return {"ok": False, "status": status, "error": message, "errors": errors or [message]}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX + "/") or request.url.path == API_PREFIX
+
+
+def error_response(request: Request, status: int, message: str,
+                   errors: list[str] | None = None) -> Response:
+    if _is_api(request):
+        return JSONResponse(error_body(status, message, errors), status_code=status)
+    page: Response = request.app.state.templates.TemplateResponse(
+        request, "error.html", {"status": status, "message": message, "session": None},
+        status_code=status)
+    return page
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(VaxtrustError)
+    async def vaxtrust_error(request: Request, error: VaxtrustError) -> Response:
+        status, message = status_and_message(error)
+        return error_response(request, status, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        problems = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+                    for e in error.errors()]
+        return error_response(request, 422, "the request is not valid", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code in (301, 302, 303, 307) and error.headers:
+            return Response(status_code=error.status_code, headers=error.headers)
+        message = str(error.detail) if error.detail else "error"
+        response = error_response(request, error.status_code, message)
+        for key, value in (error.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        status, message = status_and_message(error)
+        return error_response(request, status, message)

@@ -1,0 +1,60 @@
+"""One-time codes for citizens: how a code reaches the phone used at vaccination.
+
+:class:`CodeSender` is the plug for an SMS gateway (its credentials come from the gateway's own
+environment variables, never from vaxtrust's settings). The default senders write the code to
+the server's log or to a file (development, the demo, tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Protocol
+
+from vaxtrust.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+CODE_DIGITS = 6
+
+
+class CodeSender(Protocol):
+    def send(self, phone: str, code: str, *, minutes: int) -> None:
+        """Deliver ``code`` to ``phone`` (national form, e.g. 0912345678)."""
+
+
+class ConsoleSender:
+    """Writes the code to the server's log (development only)."""
+
+    def send(self, phone: str, code: str, *, minutes: int) -> None:
+        logger.warning("one-time code for %s: %s (valid %d minutes)", masked(phone), code, minutes)
+
+
+class FileSender:
+    """Appends ``phone<TAB>code`` lines to a file readable by its owner only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def send(self, phone: str, code: str, *, minutes: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
+            handle.write(f"{phone}\t{code}\n")
+
+
+def sender_from_setting(value: str) -> CodeSender:
+    if value == "console":
+        return ConsoleSender()
+    if value.startswith("file:") and len(value) > 5:
+        return FileSender(Path(value[5:]))
+    raise ConfigError(f"code sender {value!r}: use 'console' or 'file:PATH'")
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def masked(phone: str) -> str:
+    return "*" * max(0, len(phone) - 3) + phone[-3:]

@@ -1,0 +1,158 @@
+"""Vietnamese and English labels of every code officers, citizens and verifiers meet.
+
+Codes are stable machine strings (docs/matching.md, docs/cleaning.md); the pages show their
+label in the request's language. A test checks every documented code has a label here and a
+translation in both catalogs.
+"""
+
+from __future__ import annotations
+
+from vaxtrust.web.i18n import N_, gettext
+
+# Cleaning: field verdicts, repairs, matching outcomes and rejects (docs/matching.md).
+MATCH_REASONS: dict[str, str] = {
+    "name_no_diacritics": N_("Name written without diacritics"),
+    "name_diacritics_differ": N_("Name diacritics differ"),
+    "name_tone_style": N_("Name tone marks in another style (hòa/hoà)"),
+    "name_middle_dropped": N_("Middle name left out or shortened"),
+    "name_order_swapped": N_("Name words in another order"),
+    "name_regional_variant": N_("Regional variant of the name (Hoàng/Huỳnh, Vũ/Võ)"),
+    "name_typo": N_("Typing error in the name"),
+    "name_missing": N_("Name missing"),
+    "name_different": N_("Name differs"),
+    "dob_day_month_swapped": N_("Day and month of birth swapped"),
+    "dob_year_only": N_("Only the year of birth given"),
+    "dob_month_only": N_("Only the month and year of birth given"),
+    "dob_placeholder": N_("Placeholder date of birth (01/01)"),
+    "dob_typo": N_("Typing error in the date of birth"),
+    "dob_missing": N_("Date of birth missing"),
+    "dob_different": N_("Date of birth differs"),
+    "gender_missing": N_("Gender missing"),
+    "gender_flipped": N_("Gender differs"),
+    "id_digit_mistyped": N_("One digit of the ID number mistyped"),
+    "id_digits_swapped": N_("Two digits of the ID number swapped"),
+    "id_old_cmnd": N_("Old 9-digit ID card (CMND) number"),
+    "id_missing": N_("ID number missing"),
+    "id_not_in_register": N_("ID number not in the population register"),
+    "id_belongs_to_other_person": N_("ID number belongs to another person"),
+    "id_leading_zero_lost": N_("Leading zero of the ID number lost (Excel)"),
+    "id_scientific_notation": N_("ID number in scientific notation (Excel)"),
+    "id_separators_removed": N_("Separators removed from the ID number"),
+    "id_excel_decimal": N_("ID number with an Excel decimal (.0)"),
+    "id_invalid": N_("ID number not valid"),
+    "ambiguous_candidates": N_("Several register persons are close"),
+    "no_candidate": N_("Nobody plausible in the register"),
+    "foreign_passport": N_("Passport number of a foreigner"),
+    "name_unusable": N_("Name not usable"),
+    "dob_unusable": N_("Date of birth not usable"),
+    "missing_name": N_("Name missing"),
+    "dob_year_typo": N_("Year of birth mistyped"),
+}
+
+# Ingest rejects (docs/cleaning.md).
+REJECT_REASONS: dict[str, str] = {
+    "missing_record_id": N_("Record number missing"),
+    "missing_person_id": N_("Person number missing"),
+    "missing_value": N_("A required value is missing"),
+    "dose_number_not_a_number": N_("Dose number is not a number"),
+    "dose_number_out_of_range": N_("Dose number outside 1 to 10"),
+    "date_out_of_range": N_("Date before 1900 or in the future"),
+    "value_too_long": N_("Value longer than 255 characters"),
+    "too_few_columns": N_("Row has too few columns"),
+    "too_many_columns": N_("Row has too many columns"),
+    "invalid_encoding": N_("Text encoding not readable"),
+    "unbalanced_quotes": N_("Unbalanced quotes"),
+    "line_too_long": N_("Line too long"),
+    "unreadable_row": N_("Row not readable"),
+    "duplicate_record_id": N_("Record number seen before with other values"),
+    "duplicate_person_id": N_("Person number seen before with other values"),
+}
+
+# Dose history flags (pipeline/consolidate.py).
+DOSE_FLAGS: dict[str, str] = {
+    "duplicate_dose": N_("Duplicate of another dose"),
+    "dose_date_unknown": N_("Vaccination date unknown"),
+    "dose_before_campaign": N_("Dose before the campaign started"),
+    "dose_in_future": N_("Dose date in the future"),
+    "vaccine_unknown": N_("Vaccine not recognised"),
+    "interval_too_short": N_("Too soon after the previous dose"),
+    "dose_number_out_of_order": N_("Dose number out of order"),
+    "dose_number_gap": N_("A dose number is missing"),
+}
+
+RECORD_STATUSES: dict[str, str] = {
+    "verified": N_("Verified"),
+    "corrected": N_("Corrected"),
+    "review": N_("Under review"),
+    "unmatched": N_("Not found in the register"),
+    "rejected": N_("Rejected"),
+}
+
+REVIEW_STATES: dict[str, str] = {
+    "open": N_("Open"),
+    "deferred": N_("Deferred"),
+    "decided": N_("Decided"),
+    "superseded": N_("Superseded"),
+}
+
+DECISION_KINDS: dict[str, str] = {
+    "accept": N_("Link to the candidate"),
+    "reject_all": N_("Not in the register"),
+    "edit": N_("Correct fields"),
+    "defer": N_("Defer"),
+}
+
+VERDICTS: dict[str, str] = {
+    "equal": N_("Equal"),
+    "different": N_("Different"),
+}
+
+SIGNING_STATES: dict[str, str] = {
+    "pending": N_("Waiting"),
+    "claimed": N_("Being signed"),
+    "done": N_("Signed"),
+    "failed": N_("Refused"),
+}
+
+# The verifier's answer: one reason per kind of failure (passport.verify's exceptions).
+VERIFIER_REASONS: dict[str, str] = {
+    "valid": N_("Valid"),
+    "bad_signature": N_("The signature does not verify"),
+    "unknown_key": N_("Signed by a key that is not trusted"),
+    "expired": N_("Expired or not yet valid"),
+    "revoked": N_("Revoked"),
+    "not_a_certificate": N_("Not a vaccination certificate"),
+    "no_qr": N_("No readable QR code in the image"),
+}
+
+ROLES: dict[str, str] = {
+    "ministry": N_("Ministry of Health"),
+    "province": N_("Province"),
+    "facility": N_("Vaccination facility"),
+    "commune_police": N_("Commune police"),
+    "citizen": N_("Citizen"),
+}
+
+FIELDS: dict[str, str] = {
+    "full_name": N_("Full name"),
+    "dob": N_("Date of birth"),
+    "gender": N_("Gender"),
+    "id_number": N_("ID number"),
+    "old_id": N_("Old ID card"),
+    "phone": N_("Phone"),
+    "status": N_("Status"),
+    "person_id": N_("Register person"),
+}
+
+ALL_CODES: dict[str, str] = {
+    **MATCH_REASONS, **REJECT_REASONS, **DOSE_FLAGS, **RECORD_STATUSES, **REVIEW_STATES,
+    **DECISION_KINDS, **VERDICTS, **SIGNING_STATES, **VERIFIER_REASONS, **ROLES, **FIELDS,
+}
+
+
+def label(code: str | None) -> str:
+    """The code's label in the request's language (an unknown code is shown as it is)."""
+    if not code:
+        return ""
+    text = ALL_CODES.get(code)
+    return gettext(text) if text else code

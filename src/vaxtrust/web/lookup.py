@@ -1,0 +1,103 @@
+"""A citizen looks up their own record: ID number, date of birth, the phone used at vaccination,
+then a one-time code sent to that phone.
+
+Whether anybody matched is never told: every look-up creates a challenge and gets the same
+answer; a challenge nobody matched holds no person, so no code opens it. Codes are kept as
+hashes, expire after minutes and allow a few tries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+
+from vaxtrust.store.db import Store
+from vaxtrust.store.tables import LookupChallenge, Person, VaccinationRecord
+from vaxtrust.vn import ids, phones
+from vaxtrust.web.codes import CodeSender, new_code
+from vaxtrust.web.sessions import store_time, token_hash
+
+
+def normalise_id(raw: str) -> str:
+    parsed = ids.parse(raw)
+    return parsed.clean or "".join(ch for ch in raw if ch.isdigit())
+
+
+def normalise_dob(raw: str) -> str | None:
+    """ISO date text from ``YYYY-MM-DD`` (a date field) or ``dd/mm/yyyy``; None if neither."""
+    text = raw.strip()
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.split("/"))
+            return date(year, month, day).isoformat()
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def _code_hash(token: str, code: str) -> str:
+    return hashlib.sha256(f"{token}:{code}".encode()).hexdigest()
+
+
+def find_person(store: Store, id_number: str, dob: str | None, phone: str | None) -> \
+        tuple[str, str] | None:
+    """(person_id, phone) when the three agree with the register and a dose record."""
+    number = normalise_id(id_number)
+    if not number or dob is None or phone is None:
+        return None
+    with store.transaction() as session:
+        person = session.scalar(select(Person).where(
+            or_(Person.person_id == number, Person.old_id == number)).limit(1))
+        person_id = person.person_id if person is not None and person.dob == dob else ""
+        # Asked even when nobody matched, so both answers cost the same queries.
+        used = session.scalars(select(VaccinationRecord.original_phone).where(
+            VaccinationRecord.person_id == person_id)).all()
+    if person_id and any(phones.parse(value).number == phone for value in used if value):
+        return person_id, phone
+    return None
+
+
+def start_lookup(store: Store, sender: CodeSender, *, id_number: str, dob_text: str,
+                 phone_text: str, minutes: int, tries: int) -> tuple[str, tuple[str, str] | None]:
+    """Create a challenge; returns its token and, when somebody matched, (phone, code) to send.
+
+    The caller sends the code after answering, so the answer's timing does not depend on it.
+    """
+    phone = phones.parse(phone_text).number
+    match = find_person(store, id_number, normalise_dob(dob_text), phone)
+    token, code = secrets.token_urlsafe(32), new_code()
+    now = datetime.now(UTC)
+    with store.transaction() as session:
+        session.execute(delete(LookupChallenge).where(
+            LookupChallenge.expires_at < store_time(now)))
+        session.add(LookupChallenge(
+            token_hash=token_hash(token), person_id=match[0] if match else None,
+            code_hash=_code_hash(token, code), tries_left=tries, created_at=store_time(now),
+            expires_at=store_time(now + timedelta(minutes=minutes))))
+    del sender  # sending happens after the answer (see docstring)
+    return token, (match[1], code) if match else None
+
+
+def check_code(store: Store, token: str, code: str) -> str | None:
+    """The person a correct code opens (the challenge is then used up), else None."""
+    if not token or len(token) > 200:
+        return None
+    now = store_time(datetime.now(UTC))
+    with store.transaction() as session:
+        challenge = session.get(LookupChallenge, token_hash(token))
+        if challenge is None:
+            return None
+        if challenge.expires_at < now or challenge.tries_left <= 0:
+            session.delete(challenge)
+            return None
+        challenge.tries_left -= 1
+        if challenge.person_id and hmac.compare_digest(
+                challenge.code_hash, _code_hash(token, code.strip())):
+            person_id = challenge.person_id
+            session.delete(challenge)
+            return person_id
+        return None

@@ -1,0 +1,1 @@
+"""Routers: pages for verifiers, citizens, complaints and officers; the JSON API (``api``)."""

@@ -1,0 +1,179 @@
+"""In Debian's chromium: review and decide an item by keyboard, a citizen's look-up and PDF, a
+QR upload, the language switch, and axe-core on every page (no serious or critical issue)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.browser import LiveServer, serious_violations
+from tests.web.fixtures import AN, Keys
+from vaxtrust.config import Settings
+from vaxtrust.store.db import Store
+from vaxtrust.web import create_app
+from vaxtrust.web.sessions import create_session
+
+pytestmark = pytest.mark.browser
+# One store back-end is enough in the browser (the postgres group runs the store behind it).
+sqlite_only = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def live(web_store: Store, settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(create_app(settings, store=web_store)) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser: Any, live: LiveServer) -> Iterator[Any]:
+    context = browser.new_context(base_url=live.url, accept_downloads=True)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def signed_in(page: Any, live: LiveServer, store: Store, username: str) -> None:
+    token = create_session(store, minutes=30, username=username).token
+    page.context.add_cookies([{"name": "vt_session", "value": token, "url": live.url}])
+
+
+def item_links(page: Any) -> list[str]:
+    return [link.get_attribute("href") for link in page.locator("table.queue a").all()]
+
+
+@sqlite_only
+def test_an_officer_decides_an_item_with_the_keyboard(page: Any, live: LiveServer,
+                                                      web_store: Store) -> None:
+    signed_in(page, live, web_store, "minh")
+    page.goto("/officer/review")
+    first, second = item_links(page)[:2]
+    page.goto(first)
+    page.keyboard.press("1")
+    assert page.locator("#a-1").is_checked()
+    page.keyboard.press("n")
+    page.keyboard.type("năm sinh gõ nhầm 1907")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"**{second}?decided=*")
+    assert "Decision recorded" in page.content() or "Đã ghi nhận" in page.content()
+
+
+@sqlite_only
+def test_a_citizen_looks_up_the_record_and_downloads_the_pdf(
+        page: Any, live: LiveServer, codes_file: Path, tmp_path: Path) -> None:
+    page.goto("/citizen")
+    page.fill("#id_number", AN)
+    page.fill("#dob", "1990-02-03")
+    page.fill("#phone", "0912345678")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#code")
+    code = codes_file.read_text().split("\t")[1].strip()
+    page.fill("#code", code)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/citizen/record")
+    assert "Nguyễn Văn An" in page.content()
+    with page.expect_download() as download:
+        page.click("a[href='/citizen/certificate.pdf']")
+    saved = tmp_path / "certificate.pdf"
+    download.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")
+
+
+@sqlite_only
+def test_a_verifier_uploads_a_qr_image(page: Any, live: LiveServer, keys: Keys,
+                                       tmp_path: Path) -> None:
+    image = tmp_path / "qr.png"
+    image.write_bytes(keys.valid_png)
+    page.goto("/verify")
+    page.set_input_files("#image", str(image))
+    page.click("#verify-form button[type=submit]")
+    verdict = page.locator(".verdict")
+    verdict.wait_for()
+    assert "HỢP LỆ" in verdict.inner_text() and "Nguyễn Văn An" in verdict.inner_text()
+
+
+@sqlite_only
+def test_the_language_switch(page: Any, live: LiveServer) -> None:
+    page.goto("/verify")
+    assert page.locator("h1").inner_text() == "Kiểm tra hộ chiếu vắc xin"
+    page.click("a[hreflang=en]")
+    page.wait_for_url("**/verify")
+    assert page.locator("h1").inner_text() == "Check a vaccine passport"
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
+@sqlite_only
+def test_pages_work_under_the_content_security_policy(page: Any, live: LiveServer,
+                                                      web_store: Store) -> None:
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type == "error" else None)
+    signed_in(page, live, web_store, "minh")
+    for path in ("/", "/verify", "/officer", "/officer/review"):
+        page.goto(path)
+    assert [p for p in problems if "Content Security Policy" in p] == []
+
+
+PAGES = ["/", "/verify", "/citizen", "/officer/login", "/no-such-page"]
+OFFICER_PAGES = ["/officer", "/officer/review", "/officer/records/R2",
+                 "/officer/persons/001085000002", "/officer/signing", "/officer/users"]
+
+
+@sqlite_only
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_no_serious_accessibility_violation_on_any_page(
+        browser: Any, live: LiveServer, web_store: Store, keys: Keys, codes_file: Path,
+        tmp_path: Path, language: str) -> None:
+    context = browser.new_context(base_url=live.url, bypass_csp=True)  # to inject axe
+    context.add_cookies([{"name": "vt_lang", "value": language, "url": live.url}])
+    page = context.new_page()
+    found: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        problems = serious_violations(page)
+        if problems:
+            found[name] = problems
+
+    for path in PAGES:
+        page.goto(path)
+        check(path)
+    image = tmp_path / "qr.png"
+    image.write_bytes(keys.valid_png)
+    page.goto("/verify")
+    page.set_input_files("#image", str(image))
+    page.click("#verify-form button[type=submit]")
+    page.locator(".verdict").wait_for()
+    check("verify verdict")
+    page.goto("/citizen")
+    page.fill("#id_number", AN)
+    page.fill("#dob", "1990-02-03")
+    page.fill("#phone", "0912345678")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#code")
+    check("citizen code")
+    page.fill("#code", codes_file.read_text().split("\t")[1].strip())
+    page.click("button[type=submit]")
+    page.wait_for_url("**/citizen/record")
+    check("citizen record")
+    page.goto("/citizen/complaints")
+    check("citizen complaints")
+    token = create_session(web_store, minutes=30, username="minh").token
+    context.add_cookies([{"name": "vt_session", "value": token, "url": live.url}])
+    for path in OFFICER_PAGES:
+        page.goto(path)
+        check(path)
+    page.goto("/officer/review")
+    page.goto(item_links(page)[0])
+    check("review item")
+    context.close()
+    assert found == {}
+
+
+def test_the_accessibility_check_finds_what_it_should(browser: Any) -> None:
+    page = browser.new_page()
+    page.set_content('<html><body><img src="x.png"><input type="text"></body></html>')
+    problems = " ".join(serious_violations(page))
+    page.close()
+    assert "image-alt" in problems and "label" in problems

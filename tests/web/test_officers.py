@@ -1,0 +1,151 @@
+"""Officer pages: the review item beside its candidates, decide in one step with a note, the
+next item opens; record, person, signing and users pages; sessions and CSRF."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.web.fixtures import sign_in_as
+from vaxtrust.store.db import Store
+from vaxtrust.store.tables import AuditEventRow, Decision, ReviewItem, VaccinationRecord
+
+
+def item_of(store: Store, record_id: str) -> int:
+    with store.transaction() as session:
+        return session.scalar(select(ReviewItem.id).where(ReviewItem.record_id == record_id))
+
+
+def test_the_item_page_shows_the_record_beside_each_candidate(client: TestClient,
+                                                              web_store: Store) -> None:
+    sign_in_as(client, web_store, "hanoi")
+    page = client.get(f"/officer/review/{item_of(web_store, 'R3')}")
+    assert page.status_code == 200
+    assert "Candidate 1" in page.text and "Candidate 2" in page.text
+    assert "1907-11-30" in page.text and "1970-11-30" in page.text     # record vs register
+    assert 'class="v-diff"' in page.text and 'class="v-equal"' in page.text
+    assert "Year of birth mistyped" in page.text                        # the reason, in words
+
+
+def test_deciding_links_the_record_audits_it_and_opens_the_next_item(
+        client: TestClient, web_store: Store) -> None:
+    token = sign_in_as(client, web_store, "minh")
+    r3, r6 = item_of(web_store, "R3"), item_of(web_store, "R6")
+    answer = client.post(f"/officer/review/{r3}/decide", follow_redirects=False, data={
+        "action": "accept:1", "note": "year typed 1907 for 1970", "version": "1",
+        "csrf_token": token})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/officer/review/{r6}?decided={r3}"
+    with web_store.transaction() as session:
+        record = session.get(VaccinationRecord, "R3")
+        assert record is not None and record.person_id == "001170000003"
+        decision = session.scalar(select(Decision).where(Decision.item_id == r3))
+        assert decision is not None and decision.actor == "minh" and decision.kind == "accept"
+        assert decision.note == "year typed 1907 for 1970"
+        kinds = set(session.scalars(select(AuditEventRow.event_type)))
+    assert {"review_decided", "record_linked", "correction_made"} <= kinds
+
+
+def test_a_decision_needs_a_note_and_the_page_says_so(client: TestClient,
+                                                      web_store: Store) -> None:
+    token = sign_in_as(client, web_store, "hanoi")
+    item = item_of(web_store, "R3")
+    answer = client.post(f"/officer/review/{item}/decide",
+                         data={"action": "reject_all", "note": " ", "csrf_token": token})
+    assert answer.status_code == 400 and "needs a note" in answer.text
+    with web_store.transaction() as session:
+        assert session.scalar(select(Decision).where(Decision.item_id == item)) is None
+
+
+def test_a_stale_version_is_refused_as_a_conflict(client: TestClient, web_store: Store) -> None:
+    token = sign_in_as(client, web_store, "hanoi")
+    item = item_of(web_store, "R3")
+    first = client.post(f"/officer/review/{item}/decide", data={
+        "action": "defer", "note": "call the citizen", "version": "1", "csrf_token": token},
+        follow_redirects=False)
+    assert first.status_code == 303
+    second = client.post(f"/officer/review/{item}/decide", data={
+        "action": "reject_all", "note": "nobody", "version": "1", "csrf_token": token})
+    assert second.status_code == 409 and "another officer" in second.text
+
+
+def test_deciding_without_the_csrf_token_is_refused(client: TestClient,
+                                                    web_store: Store) -> None:
+    sign_in_as(client, web_store, "hanoi")
+    item = item_of(web_store, "R3")
+    answer = client.post(f"/officer/review/{item}/decide",
+                         data={"action": "accept:1", "note": "x", "csrf_token": "forged"})
+    assert answer.status_code == 403
+    api = client.post(f"/api/v1/review/items/{item}/decision",
+                      json={"action": "accept", "rank": 1, "note": "x"})
+    assert api.status_code == 403
+
+
+def test_the_api_decides_with_a_bearer_token(client: TestClient, web_store: Store) -> None:
+    from vaxtrust.web.sessions import create_session
+
+    token = create_session(web_store, minutes=5, username="hcm").token
+    client.cookies.clear()
+    item = item_of(web_store, "R6")
+    answer = client.post(f"/api/v1/review/items/{item}/decision",
+                         headers={"Authorization": f"Bearer {token}"},
+                         json={"action": "reject_all", "note": "not this person"})
+    assert answer.status_code == 200
+    assert answer.json()["kind"] == "reject_all" and answer.json()["next_item_id"] is None
+
+
+def test_queue_filters_by_reason(client: TestClient, web_store: Store) -> None:
+    sign_in_as(client, web_store, "minh")
+    everything = client.get("/officer/review")
+    assert "R3" in everything.text and "R6" in everything.text
+    filtered = client.get("/officer/review?reason=dob_year_typo")
+    assert "R3" in filtered.text and ">R6<" not in filtered.text
+
+
+def test_record_page_shows_history_audit_doses_and_person(client: TestClient,
+                                                          web_store: Store) -> None:
+    sign_in_as(client, web_store, "hanoi")
+    page = client.get("/officer/records/R2")
+    assert page.status_code == 200
+    assert "Tran Thi Binh" in page.text and "Trần Thị Bình" in page.text   # original, corrected
+    assert "/officer/persons/001085000002" in page.text
+    person = client.get("/officer/persons/001085000002")
+    assert person.status_code == 200 and "R2" in person.text
+
+
+def test_dashboard_counts_the_scope(client: TestClient, web_store: Store) -> None:
+    sign_in_as(client, web_store, "hcm")
+    data = client.get("/api/v1/dashboard").json()
+    assert data["records_by_status"] == {"unmatched": 1, "verified": 1, "review": 1}
+    assert data["review_backlog"] == 1
+    page = client.get("/officer")
+    assert page.status_code == 200 and "<svg" in page.text
+
+
+def test_signing_page_lists_the_queue(client: TestClient, web_store: Store) -> None:
+    sign_in_as(client, web_store, "minh")
+    page = client.get("/officer/signing")
+    assert page.status_code == 200
+    assert re.search(r"Waiting \(\d+\)", page.text)
+
+
+def test_users_page_creates_a_user(client: TestClient, web_store: Store) -> None:
+    token = sign_in_as(client, web_store, "minh")
+    answer = client.post("/officer/users", data={
+        "username": "hn03", "role": "facility", "facility_id": "HN-03",
+        "province_code": "01", "csrf_token": token})
+    assert answer.status_code == 200 and "User created:" in answer.text
+    bad = client.post("/officer/users", data={"username": "x y", "role": "facility",
+                                              "csrf_token": token})
+    assert bad.status_code == 400 and "username" in bad.text
+
+
+def test_logout_ends_the_session_on_the_server(client: TestClient, web_store: Store) -> None:
+    token = sign_in_as(client, web_store, "minh")
+    copied = client.cookies.get("vt_session")
+    assert client.get("/officer").status_code == 200
+    client.post("/officer/logout", data={"csrf_token": token})
+    client.cookies.set("vt_session", copied or "")
+    assert client.get("/officer", follow_redirects=False).status_code == 303
