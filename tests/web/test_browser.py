@@ -45,10 +45,17 @@ def item_links(page: Any) -> list[str]:
 
 
 @sqlite_only
-def test_an_officer_decides_an_item_with_the_keyboard(page: Any, live: LiveServer,
-                                                      web_store: Store) -> None:
-    signed_in(page, live, web_store, "minh")
+def test_an_officer_signs_in_and_decides_an_item_with_the_keyboard(
+        page: Any, live: LiveServer, web_store: Store) -> None:
+    from tests.web.test_officers import PASSWORD, with_password
+
+    with_password(web_store, "minh")
     page.goto("/officer/review")
+    assert "/officer/login" in page.url
+    page.fill("#username", "minh")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/officer/review")
     first, second = item_links(page)[:2]
     page.goto(first)
     page.keyboard.press("1")

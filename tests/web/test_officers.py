@@ -149,3 +149,77 @@ def test_logout_ends_the_session_on_the_server(client: TestClient, web_store: St
     client.post("/officer/logout", data={"csrf_token": token})
     client.cookies.set("vt_session", copied or "")
     assert client.get("/officer", follow_redirects=False).status_code == 303
+
+
+PASSWORD = "mật khẩu đủ dài cho thử nghiệm"
+
+
+def with_password(store: Store, username: str) -> None:
+    from vaxtrust.store.scope import load_actor
+    from vaxtrust.store.users import set_password
+
+    with store.transaction() as session:
+        set_password(session, by=load_actor(session, "minh"), username=username,
+                     password=PASSWORD)
+
+
+def login(client: TestClient, username: str, password: str) -> object:
+    from tests.web.fixtures import csrf_of
+
+    return client.post("/officer/login", follow_redirects=False, data={
+        "username": username, "password": password, "next": "/officer/review",
+        "csrf_token": csrf_of(client)})
+
+
+def test_an_officer_signs_in_with_the_password_and_the_login_is_audited(
+        client: TestClient, web_store: Store) -> None:
+    with_password(web_store, "hanoi")
+    answer = login(client, "hanoi", PASSWORD)
+    assert answer.status_code == 303 and answer.headers["location"] == "/officer/review"
+    assert client.get("/officer/review").status_code == 200
+    with web_store.transaction() as session:
+        kinds = list(session.scalars(select(AuditEventRow.event_type).where(
+            AuditEventRow.actor == "hanoi")))
+    assert "login_succeeded" in kinds
+
+
+def test_wrong_passwords_give_one_answer_and_lock_the_account(client: TestClient,
+                                                              web_store: Store) -> None:
+    with_password(web_store, "hanoi")
+    unknown = login(client, "nobody", PASSWORD)
+    wrong = login(client, "hanoi", "not the password at all")
+    assert unknown.status_code == wrong.status_code == 401
+    assert "Sign-in failed" in wrong.text and "vt_session" not in wrong.headers.get(
+        "set-cookie", "")
+    for _ in range(5):
+        login(client, "hanoi", "not the password at all")
+    assert login(client, "hanoi", PASSWORD).status_code == 401      # locked out for a while
+    with web_store.transaction() as session:
+        failed = session.scalars(select(AuditEventRow.event_type).where(
+            AuditEventRow.event_type == "login_failed")).all()
+    assert len(failed) >= 7
+
+
+def test_the_login_goes_only_to_pages_of_this_site(client: TestClient,
+                                                   web_store: Store) -> None:
+    from tests.web.fixtures import csrf_of
+
+    with_password(web_store, "hanoi")
+    answer = client.post("/officer/login", follow_redirects=False, data={
+        "username": "hanoi", "password": PASSWORD, "next": "//evil.example/",
+        "csrf_token": csrf_of(client)})
+    assert answer.headers["location"] == "/officer"
+
+
+def test_the_api_signs_in_and_out(client: TestClient, web_store: Store) -> None:
+    with_password(web_store, "hcm")
+    client.cookies.clear()
+    assert client.post("/api/v1/session", json={"username": "hcm",
+                                                "password": "wrong password!!"}).status_code == 401
+    session = client.post("/api/v1/session", json={"username": "hcm", "password": PASSWORD})
+    assert session.status_code == 200
+    headers = {"Authorization": f"Bearer {session.json()['token']}"}
+    assert client.get("/api/v1/me", headers=headers).json() == {
+        "username": "hcm", "role": "province", "scope": "79"}
+    assert client.delete("/api/v1/session", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401

@@ -81,6 +81,8 @@ class UserIn(BaseModel):
     facility_id: str | None = Field(None, max_length=64)
     commune_code: str | None = Field(None, max_length=64)
     person_id: str | None = Field(None, max_length=32)
+    password: str | None = Field(None, min_length=1, max_length=1024,
+                                 description="First password (else set later)")
 
 
 class VerifyIn(BaseModel):
@@ -109,11 +111,12 @@ def _state_change(request: Request, info: SessionInfo) -> None:
 def session_create(request: Request, body: Credentials) -> SessionOut:
     """Sign in; the token goes in ``Authorization: Bearer``."""
     address = request.client.host if request.client else "unknown"
-    refusal = sign_in(store_of(request), body.username, body.password, address)
-    if refusal is not None:
-        raise HTTPException(401, "wrong username or password, or the account is locked")
+    actor = sign_in(store_of(request), body.username, body.password, address)
+    if actor is None:
+        raise HTTPException(401, "sign-in failed: unknown username or wrong password, or too "
+                            "many attempts (wait a few minutes and try again)")
     minutes = settings_of(request).session_minutes
-    info = create_session(store_of(request), minutes=minutes, username=body.username)
+    info = create_session(store_of(request), minutes=minutes, username=actor.username)
     return SessionOut(token=info.token, csrf_token=info.csrf_token, expires_in_minutes=minutes)
 
 
@@ -238,10 +241,11 @@ def users_list(request: Request, officer: Officer) -> dict[str, Any]:
 def users_create(request: Request, officer: Officer, body: UserIn) -> dict[str, Any]:
     info, actor = officer
     _state_change(request, info)
-    new = users_app.NewUser(**body.model_dump())
-    if actor.role is Role.PROVINCE:       # a province officer creates users of its province
-        new = users_app.NewUser(**{**body.model_dump(), "province_code": actor.province_code})
-    user = users_app.add_user(store_of(request), actor, new)
+    values = body.model_dump(exclude={"password"})
+    if actor.role is Role.PROVINCE and not values["province_code"]:
+        values["province_code"] = actor.province_code    # the store refuses any other province
+    user = users_app.add_user(store_of(request), actor, users_app.NewUser(**values),
+                              password=body.password)
     return {"username": user.username, "role": user.role}
 
 

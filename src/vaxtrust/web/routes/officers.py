@@ -49,12 +49,13 @@ async def login_submit(request: Request) -> Response:
                                                                            limit=1024)
     target = _safe_next(form_text(form, "next") or "/officer")
     address = request.client.host if request.client else "unknown"
-    refusal = sign_in(store_of(request), username, password, address)
-    if refusal is not None:
-        return render(request, "login.html", {"next": target, "error": refusal,
+    actor = sign_in(store_of(request), username, password, address)
+    if actor is None:
+        return render(request, "login.html", {"next": target, "error": "failed",
                                               "username": username}, status_code=401)
     settings = settings_of(request)
-    info = create_session(store_of(request), minutes=settings.session_minutes, username=username)
+    info = create_session(store_of(request), minutes=settings.session_minutes,
+                          username=actor.username)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, info.token, httponly=True, samesite="strict",
                         secure=settings.secure_cookies)
@@ -179,13 +180,14 @@ async def users_create(request: Request) -> Response:
     role = form_text(form, "role", limit=20)
     scope = {name: form_text(form, name, limit=64) or None
              for name in ("province_code", "facility_id", "commune_code", "person_id")}
-    if actor.role is Role.PROVINCE:       # a province officer creates users of its province only
-        scope["province_code"] = actor.province_code
+    if actor.role is Role.PROVINCE and not scope["province_code"]:
+        scope["province_code"] = actor.province_code    # the store refuses any other province
     username = form_text(form, "username", limit=64)
     try:
         users_app.add_user(store_of(request), actor, users_app.NewUser(
             username=username, role=role,
-            display_name=form_text(form, "display_name", limit=200) or None, **scope))
+            display_name=form_text(form, "display_name", limit=200) or None, **scope),
+            password=form_text(form, "password", limit=1024) or None)
     except (ConfigError, NotFound, PermissionDenied) as error:
         if isinstance(error, PermissionDenied):
             actor.require(Permission.MANAGE_USERS)
