@@ -34,6 +34,7 @@ from bench_clean import _measure  # noqa: E402  (the shared contender runner)
 DATA_DIR = Path(os.environ.get("VAXTRUST_INDEPENDENT_DIR", "/work/bench-data/independent"))
 
 # name: (persons, error scale, seed). Seeds differ from the project generator's (20220323).
+CONTENDERS = ("vaxtrust", "splink")
 SETS = {
     "smoke": (10_000, 1.0, 1301),
     "doubled": (100_000, 2.0, 1302),
@@ -58,16 +59,22 @@ def _pct(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f} %"
 
 
-def run_set(name: str, data_dir: Path, regenerate: bool, rescore: bool = False) -> dict[str, Any]:
-    """Run both contenders on one set and score them; ``rescore``: only score the last runs."""
+def run_set(name: str, data_dir: Path, regenerate: bool, rescore: bool = False,
+            contenders: tuple[str, ...] = CONTENDERS) -> dict[str, Any]:
+    """Run the contenders on one set and score them; ``rescore``: only score the last runs.
+
+    A contender left out keeps its figures of the last run (marked ``earlier_run``)."""
     data = _dataset(name, data_dir, regenerate)
     manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
     row: dict[str, Any] = {"set": name, "persons": manifest["persons"],
                            "error_scale": manifest["error_scale"],
                            "records": manifest["counts"]["records"]}
-    last = json.loads((data_dir / name / "figures.json").read_text(encoding="utf-8")) \
-        if rescore else {}
-    for contender in ("vaxtrust", "splink"):
+    previous = data_dir / name / "figures.json"
+    last = json.loads(previous.read_text(encoding="utf-8")) if previous.is_file() else {}
+    for contender in CONTENDERS:
+        if contender not in contenders:
+            row[contender] = {**last[contender], "earlier_run": True}
+            continue
         out = data_dir / name / contender
         timing = {"seconds": last[contender]["wall_seconds"],
                   "peak_rss_gb": last[contender]["peak_rss_gb"],
@@ -95,7 +102,9 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
                  f"{'doubled error rates' if row['error_scale'] == 2 else 'realistic'}")
         for contender in ("vaxtrust", "splink"):
             f = row[contender]
-            print(f"| {label} | {'vaxtrust' if contender == 'vaxtrust' else 'plain Splink 5'} | "
+            who = "vaxtrust" if contender == "vaxtrust" else "plain Splink 5"
+            who += " (earlier run)" if f.get("earlier_run") else ""
+            print(f"| {label} | {who} | "
                   f"{f['wrong_person_links']:,} | {_pct(f['auto_resolved'])} | "
                   f"{_pct(f['review_share'])} | {f['outside_persons_linked']:,} of "
                   f"{f['outside_persons']:,} | {f['wall_seconds']:.1f} s | "
@@ -133,11 +142,14 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--rescore", action="store_true",
                         help="score the last runs again (timings from their figures.json)")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS),
+                        help="run only these; the others keep the figures of their last run")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, {platform.platform()}, Python "
           f"{platform.python_version()}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
-    rows = [run_set(name, args.data_dir, args.regenerate, args.rescore)
+    contenders = tuple(args.contenders.split(","))
+    rows = [run_set(name, args.data_dir, args.regenerate, args.rescore, contenders)
             for name in args.sets.split(",")]
     print_tables(rows)
 
