@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from vaxtrust.engine.spark_functions import TranslationError, duckdb_to_spark, translate
+from vaxtrust.engine.spark.translate import TranslationError, duckdb_to_spark, translate
 
 
 def test_views_become_temporary_views() -> None:

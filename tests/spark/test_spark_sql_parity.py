@@ -1,4 +1,4 @@
-"""The same DuckDB SQL gives the same answer on Spark: every rewrite of spark_functions, pinned.
+"""The same DuckDB SQL gives the same answer on Spark: every rewrite of engine.spark.translate, pinned.
 
 Each case is a DuckDB expression over a small table of Vietnamese names, IDs and dates (with
 NULLs and awkward values); it runs on DuckDB as written and on Spark as translated.

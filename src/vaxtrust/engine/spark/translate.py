@@ -1,27 +1,24 @@
-"""DuckDB SQL on Spark: the rewrites sqlglot does not make, and DuckDB functions Spark lacks.
+"""DuckDB SQL as Spark SQL: the rewrites sqlglot does not make.
 
-Stages write DuckDB SQL (the reference). sqlglot transpiles most of it; this module fixes the
-places where the Spark text sqlglot emits would run but mean something else, and registers the
-DuckDB functions Spark has no equivalent for as vectorised Arrow UDFs under DuckDB's own names.
-Each rewrite here is pinned by a test that runs the same SQL on both engines.
+Stages write DuckDB SQL (the reference dialect). sqlglot transpiles most of it; this module
+fixes the places where the Spark text sqlglot emits would run but mean something else, and
+replaces each call Spark has no faithful equivalent for by a call of a function DuckDB evaluates
+(:class:`DuckDBFunction`, run by :mod:`vaxtrust.engine.spark.udfs`). Pure text in, text out: no
+Spark session is needed. Each rewrite is pinned by a test that runs the same SQL on both engines.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
 
 # POSIX classes: RE2 (DuckDB) knows them; java.util.regex (Spark) would read "[[:digit:]]" as
 # a set of the characters ':', 'd', 'i', 'g', 't' and silently match something else
@@ -30,6 +27,20 @@ _POSIX_TO_JAVA = {
     "[:upper:]": r"\p{Upper}", "[:lower:]": r"\p{Lower}", "[:space:]": r"\s",
     "[:punct:]": r"\p{Punct}", "[:xdigit:]": r"\p{XDigit}", "[:blank:]": r"\p{Blank}",
     "[:cntrl:]": r"\p{Cntrl}", "[:print:]": r"\p{Print}", "[:graph:]": r"\p{Graph}",
+}
+
+
+# DuckDB functions Spark lacks or scores differently, evaluated by DuckDB under their own names:
+# name -> (number of arguments, return type). Also what Splink's Spark SQL may call from our
+# DuckDB-written comparison levels (see translate_splink).
+DUCKDB_FUNCTIONS: dict[str, tuple[int, pa.DataType]] = {
+    "strip_accents": (1, pa.string()),
+    "nfc_normalize": (1, pa.string()),
+    "jaro_winkler_similarity": (2, pa.float64()),  # Spark 4.3 has its own, scoring differently
+    "jaro_similarity": (2, pa.float64()),
+    "damerau_levenshtein": (2, pa.int64()),
+    "hamming": (2, pa.int64()),
+    "strftime": (2, pa.string()),
 }
 
 
@@ -98,17 +109,6 @@ def translate(sql: str) -> Translation:
     return translation
 
 
-# DuckDB functions that Splink custom comparison levels (written for DuckDB) may call
-_SPLINK_DUCKDB_FUNCTIONS: dict[str, pa.DataType] = {
-    **{name: kind for name, (_, kind) in {
-        "strip_accents": (1, pa.string()), "nfc_normalize": (1, pa.string()),
-        "jaro_similarity": (2, pa.float64()), "damerau_levenshtein": (2, pa.int64()),
-        "hamming": (2, pa.int64()),
-    }.items()},
-    "strftime": pa.string(),
-}
-
-
 def translate_splink(sql: str) -> Translation:
     """Splink's Spark SQL with the DuckDB functions of our comparison levels made DuckDB's.
 
@@ -116,7 +116,7 @@ def translate_splink(sql: str) -> Translation:
     calls (and jaro_winkler_similarity, which Spark 4.3 scores differently) run through DuckDB.
     """
     lowered = sql.lower()
-    triggers = (*_SPLINK_DUCKDB_FUNCTIONS, "jaro_winkler_similarity", "pmod(hash(")
+    triggers = (*DUCKDB_FUNCTIONS, "pmod(hash(")
     if not any(name in lowered for name in triggers):
         return Translation(sql=sql)
     functions: list[DuckDBFunction] = []
@@ -131,10 +131,10 @@ def translate_splink(sql: str) -> Translation:
             function = DuckDBFunction(f"hash(a0) % {modulus}", pa.int64())
             functions.append(function)
             return exp.Anonymous(this=function.name, expressions=[hashed])
-        if isinstance(node, exp.JarowinklerSimilarity) or name == "jaro_winkler_similarity":
-            function, arguments = _lift(node, node, pa.float64())
-        elif name in _SPLINK_DUCKDB_FUNCTIONS:
-            function, arguments = _lift(node, node, _SPLINK_DUCKDB_FUNCTIONS[name])
+        if isinstance(node, exp.JarowinklerSimilarity):
+            function, arguments = _lift(node, node, DUCKDB_FUNCTIONS["jaro_winkler_similarity"][1])
+        elif name in DUCKDB_FUNCTIONS:
+            function, arguments = _lift(node, node, DUCKDB_FUNCTIONS[name][1])
         else:
             return node
         functions.append(function)
@@ -210,8 +210,8 @@ def _duckdb_evaluated(node: exp.Expression) -> tuple[DuckDBFunction, list[exp.Ex
         return _lift(node, node, pa.decimal128(20, 0), wrap="CAST({} AS DECIMAL(20, 0))")
     if isinstance(node, exp.JarowinklerSimilarity):
         # Spark 4.3 has its own jaro_winkler_similarity, and it scores differently
-        return _lift(node, node, pa.float64())
-    builtin = DUCKDB_BUILTINS.get(str(node.this).lower()) if isinstance(node, exp.Anonymous) else None
+        return _lift(node, node, DUCKDB_FUNCTIONS["jaro_winkler_similarity"][1])
+    builtin = DUCKDB_FUNCTIONS.get(str(node.this).lower()) if isinstance(node, exp.Anonymous) else None
     if builtin is not None:
         return _lift(node, node, builtin[1])
     if isinstance(node, exp.RegexpReplace) and "g" not in _flags(node, "modifiers"):
@@ -570,105 +570,4 @@ _REWRITES: dict[type[exp.Expression], Callable[[exp.Expression], exp.Expression]
     exp.ArrayContains: _list_contains,
     exp.Trim: _trim,
     exp.ArrayDistinct: _list_distinct,
-}
-
-
-# -- Arrow UDFs ---------------------------------------------------------------------------------
-def register_arrow_function(
-    spark: SparkSession, name: str, fn: Callable[..., pa.Array],
-    arg_types: list[pa.DataType], return_type: pa.DataType,
-) -> None:
-    """Register ``fn`` (Arrow arrays in, one Arrow array out) as a Spark SQL function.
-
-    Arguments are cast to ``arg_types`` first, as DuckDB does for a registered function, and
-    the result to ``return_type``; NULLs reach ``fn`` (DuckDB's ``null_handling="special"``).
-    """
-    from pyspark.sql.functions import ArrowUDFType, arrow_udf
-    from pyspark.sql.pandas.types import from_arrow_type
-
-    def call(*arrays: pa.Array) -> pa.Array:
-        cast = [array.cast(kind) for array, kind in zip(arrays, arg_types, strict=True)]
-        result = fn(*cast)
-        if isinstance(result, pa.ChunkedArray):
-            result = result.combine_chunks()
-        return result.cast(return_type)
-
-    with warnings.catch_warnings():  # PySpark prefers type hints, which a generic wrapper lacks
-        warnings.simplefilter("ignore", UserWarning)
-        udf = arrow_udf(call, from_arrow_type(return_type), ArrowUDFType.SCALAR)
-    spark.udf.register(name, udf)
-
-
-def register_duckdb_function(spark: SparkSession, function: DuckDBFunction) -> None:
-    """Register a :class:`DuckDBFunction` on ``spark`` under its name."""
-    evaluate = _duckdb_evaluator(function.template, function.return_type)
-    _register_raw(spark, function.name, evaluate, function.return_type)
-
-
-def register_duckdb_functions(spark: SparkSession) -> None:
-    """DuckDB built-ins Spark lacks, under DuckDB's names, computed by DuckDB itself.
-
-    Also for SQL that reaches Spark untranslated, such as Splink's custom comparison levels.
-    """
-    for name, (arity, return_type) in DUCKDB_BUILTINS.items():
-        template = f"{name}({', '.join(f'a{i}' for i in range(arity))})"
-        _register_raw(spark, name, _duckdb_evaluator(template, return_type), return_type)
-
-
-def _register_raw(
-    spark: SparkSession, name: str, fn: Callable[..., pa.Array], return_type: pa.DataType
-) -> None:
-    from pyspark.sql.functions import ArrowUDFType, arrow_udf
-    from pyspark.sql.pandas.types import from_arrow_type
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        udf = arrow_udf(fn, from_arrow_type(return_type), ArrowUDFType.SCALAR)
-    spark.udf.register(name, udf)
-
-
-def _duckdb_evaluator(template: str, return_type: pa.DataType) -> Callable[..., pa.Array]:
-    """A picklable function running ``SELECT template`` with DuckDB over Arrow arguments."""
-
-    def evaluate(*arrays: pa.Array) -> pa.Array:
-        import duckdb
-
-        batch = pa.table({f"a{i}": array for i, array in enumerate(arrays)})
-        if not arrays:
-            raise ValueError("a DuckDB-evaluated function needs at least one argument")
-        connection = _worker_connection(duckdb)
-        relation = connection.from_arrow(batch)  # type: ignore[attr-defined]
-        try:
-            result = relation.project(f"{template} AS v").to_arrow_table()
-        except duckdb.Error:
-            # Spark evaluates a Python UDF on every row, also rows a CASE would never reach in
-            # DuckDB (hamming of strings of unequal length): a row that fails gives NULL here
-            result = relation.project(f"TRY({template}) AS v").to_arrow_table()
-        column = result.column("v").combine_chunks()
-        return column.cast(return_type)
-
-    return evaluate
-
-
-_WORKER_CONNECTION: list[object] = []
-
-
-def _worker_connection(duckdb_module: object) -> object:
-    """One in-memory DuckDB per Python worker; single-threaded (Spark gives the parallelism)."""
-    if not _WORKER_CONNECTION:
-        connection = duckdb_module.connect(":memory:")  # type: ignore[attr-defined]
-        connection.execute("SET threads = 1")
-        connection.execute("SET preserve_insertion_order = true")
-        _WORKER_CONNECTION.append(connection)
-    return _WORKER_CONNECTION[0]
-
-
-# name: (number of arguments, return type)
-DUCKDB_BUILTINS: dict[str, tuple[int, pa.DataType]] = {
-    "strip_accents": (1, pa.string()),
-    "nfc_normalize": (1, pa.string()),
-    "jaro_winkler_similarity": (2, pa.float64()),
-    "jaro_similarity": (2, pa.float64()),
-    "damerau_levenshtein": (2, pa.int64()),
-    "hamming": (2, pa.int64()),
 }
