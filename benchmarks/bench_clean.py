@@ -82,7 +82,7 @@ def _standardised(engine: Any, data: Path) -> None:
     import datetime as dt
 
     from vaxtrust.ingest.load import ingest
-    from vaxtrust.vn.sql import (
+    from vaxtrust.pipeline.standardise import (
         register_vn_functions,
         standardise_records_sql,
         standardise_register_sql,

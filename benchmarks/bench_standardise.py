@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from vaxtrust.demo.messy import messy_records
 from vaxtrust.engine.duckdb import DuckDBEngine
-from vaxtrust.vn.messy import messy_records
-from vaxtrust.vn.sql import register_vn_functions, standardise_records_sql
+from vaxtrust.pipeline.standardise import register_vn_functions, standardise_records_sql
 
 
 def main(rows: int, threads: int) -> None:

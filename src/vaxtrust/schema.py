@@ -22,7 +22,8 @@ REGISTER_COLUMNS: Final = (
     "province_code", "district_code", "commune_code", "phone",
 )
 
-# The results contract of design.md: one row per input dose record.
+# The results contract (docs/data-formats.md, "Results of a cleaning run"): one row per input
+# dose record.
 RESULT_COLUMNS: Final = (
     "record_id", "status", "person_id", "corrected_full_name", "corrected_dob",
     "corrected_gender", "corrected_id_number", "confidence", "reasons",

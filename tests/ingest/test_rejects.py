@@ -213,3 +213,22 @@ def test_utf16_rejects_keep_row_numbers(engine: Engine, tmp_path: Path) -> None:
     assert _rejects(engine) == {(2, None, "gender", "too_few_columns")}
     numbers = {r["record_id"]: r["row_number"] for r in engine.to_arrow("raw_records").to_pylist()}
     assert numbers == {"R1": 1, "R3": 3}
+
+
+@pytest.mark.parametrize(("dose_date", "rejected"), [
+    ("2030-01-01", True),          # ISO, after today
+    ("01.01.2030", True),          # day first, after today
+    ("2030", True),                # a bare year after today
+    ("12/2030", False),            # month and year only: left to the standardiser
+    ("20300101", False),           # read day first (the year-first year is out of range),
+    #                                as the standardiser does: no calendar date, not judged
+    ("01/01/30", False),           # two-digit year: left to the standardiser
+    ("31/02/2021", False),         # no such day: the standardiser's job, not a reject
+    ("44197", False),              # an Excel serial day (2021-01-01)
+])
+def test_dates_are_judged_as_the_standardiser_reads_them(
+    engine: Engine, tmp_path: Path, dose_date: str, rejected: bool,
+) -> None:
+    path = write_delimited(tmp_path / "doses.csv", [_row("R1", c8=dose_date)])
+    ingest(engine, "records", [path], today=TODAY)
+    assert bool(_rejects(engine)) is rejected

@@ -13,7 +13,7 @@ import pytest
 from tests.pipeline.conftest import Province
 from vaxtrust.console import RecordingConsole
 from vaxtrust.errors import InputError, PipelineStageError
-from vaxtrust.pipeline import run as run_module
+from vaxtrust.pipeline import consolidate as consolidate_module
 from vaxtrust.pipeline.run import clean
 from vaxtrust.pipeline.run_folder import RunManifest
 from vaxtrust.pipeline.settings import CleanSettings
@@ -88,7 +88,7 @@ def test_a_failing_stage_leaves_no_output_folder(province: Province, tmp_path: P
     def broken(*_: object, **__: object) -> str:
         return "SELECT no_such_column FROM decisions"
 
-    monkeypatch.setattr(run_module, "dose_history_sql", broken)
+    monkeypatch.setattr(consolidate_module, "dose_history_sql", broken)
     with pytest.raises(PipelineStageError, match="consolidate"):
         clean(province.records, province.register, tmp_path / "run", settings=SETTINGS)
     assert list(tmp_path.glob("*run*")) == []

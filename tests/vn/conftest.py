@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from vaxtrust.engine.duckdb import DuckDBEngine
-from vaxtrust.vn.sql import register_vn_functions
+from vaxtrust.pipeline.standardise import register_vn_functions
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,14 @@
 The population is made in chunks of whole households (``CHUNK_PERSONS``) so memory stays bounded
 at 10 million persons; each chunk is written as it is finished. Output is deterministic for a
 given seed, person count and error scale. Files are written to a sibling temporary folder and moved
-into place only when complete.
+into place only when complete (:func:`vaxtrust.folders.staged_folder`). The tables are built by
+:mod:`vaxtrust.demo.tables` and written by :mod:`vaxtrust.demo.writers`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -19,8 +18,6 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.demo import exports
@@ -32,7 +29,6 @@ from vaxtrust.demo.errors import (
     KIND_CODES,
     KIND_INDEX,
     MISMATCH_FIELDS,
-    DamagedIdentity,
     ErrorModel,
     TrueRecords,
     error_rates,
@@ -40,11 +36,8 @@ from vaxtrust.demo.errors import (
 from vaxtrust.demo.population import (
     NO_TOKEN,
     PRECISION_DAY,
-    PRECISION_MONTH,
-    PRECISION_NAMES,
     ROLE_CHILD,
     ROLE_HEAD,
-    ROLE_NAMES,
     IdAllocator,
     Population,
     generate_population,
@@ -52,35 +45,39 @@ from vaxtrust.demo.population import (
     mobile_numbers,
     only_where,
 )
+from vaxtrust.demo.tables import (
+    PERSON_COLUMNS,
+    padded_keys,
+    persons_table,
+    record_table,
+    register_table,
+    truth_table,
+)
+from vaxtrust.demo.writers import (
+    MANIFEST_FILE,
+    PERSONS_FILE,
+    RECORD_FORMATS,
+    RECORDS_FILE,
+    RECORDS_TRUTH_FILE,
+    REGISTER_FILE,
+    TRUTH_DIR,
+    XLSX_MAX_ROWS,
+    Writers,
+    records_file,
+)
 from vaxtrust.errors import ConfigError
-from vaxtrust.schema import DOSE_RECORD_COLUMNS, REGISTER_COLUMNS, TRUTH_COLUMNS
+from vaxtrust.folders import staged_folder
 
 CHUNK_PERSONS: Final = 500_000
 MAX_PERSONS: Final = 200_000_000
 GENERATOR_VERSION: Final = "1"
-RECORDS_FILE: Final = "records.csv"
-RECORD_FORMATS: Final = ("csv", "parquet", "xlsx")
-XLSX_MAX_ROWS: Final = 1_048_575   # one sheet of Excel, minus the header
-REGISTER_FILE: Final = "register.parquet"
-TRUTH_DIR: Final = "truth"
-RECORDS_TRUTH_FILE: Final = "records_truth.parquet"
-PERSONS_FILE: Final = "persons.parquet"
-MANIFEST_FILE: Final = "manifest.json"
 
-PERSON_COLUMNS: Final = (
-    "person_key", "person_id", "in_register", "old_id", "passport_number", "nationality",
-    "full_name", "dob", "dob_precision", "gender", "province_code", "district_code",
-    "commune_code", "phone", "household_id", "household_role", "twin_of",
-    "birth_registration_province",
-)
 _STRING = pa.string()
-REGISTER_SCHEMA: Final = pa.schema([(c, _STRING) for c in REGISTER_COLUMNS])
-TRUTH_SCHEMA: Final = pa.schema([(c, _STRING) for c in TRUTH_COLUMNS[:-1]]
-                                + [("error_kinds", pa.list_(_STRING))])
-PERSONS_SCHEMA: Final = pa.schema(
-    [(c, pa.bool_() if c == "in_register" else _STRING) for c in PERSON_COLUMNS])
-RECORDS_SCHEMA: Final = pa.schema([(c, _STRING) for c in DOSE_RECORD_COLUMNS])
 
+__all__ = [
+    "MANIFEST_FILE", "PERSON_COLUMNS", "RECORDS_FILE", "REGISTER_FILE", "GenerateOptions",
+    "generate", "records_file",
+]
 
 @dataclass(frozen=True)
 class GenerateOptions:
@@ -148,54 +145,6 @@ class _Counts:
     kinds: np.ndarray = field(default_factory=lambda: np.zeros(len(KIND_CODES), dtype=np.int64))
 
 
-class _XlsxRecords:
-    """Dose records as one Excel sheet of text cells, as facilities send them (small sets only)."""
-
-    def __init__(self, path: Path) -> None:
-        import xlsxwriter
-
-        self._book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-        self._sheet = self._book.add_worksheet("records")
-        self._sheet.write_row(0, 0, DOSE_RECORD_COLUMNS)
-        self._row = 1
-
-    def write_table(self, table: pa.Table) -> None:
-        if self._row + table.num_rows > XLSX_MAX_ROWS + 1:
-            raise ConfigError(f"--format xlsx holds at most {XLSX_MAX_ROWS:,} records (one Excel "
-                              "sheet); use csv or parquet, or fewer --persons")
-        # Cells are written one by one: xlsx is an optional, small-data format.
-        for values in zip(*(table[c].to_pylist() for c in DOSE_RECORD_COLUMNS), strict=True):
-            for column, value in enumerate(values):
-                self._sheet.write_string(self._row, column, value)
-            self._row += 1
-
-    def close(self) -> None:
-        self._book.close()
-
-
-class _Writers:
-    """Chunked writers of every output file."""
-
-    def __init__(self, folder: Path, records_format: str) -> None:
-        (folder / TRUTH_DIR).mkdir(parents=True)
-        self.records: pacsv.CSVWriter | pq.ParquetWriter | _XlsxRecords
-        if records_format == "xlsx":
-            self.records = _XlsxRecords(folder / records_file(records_format))
-        elif records_format == "parquet":
-            self.records = pq.ParquetWriter(str(folder / records_file(records_format)), RECORDS_SCHEMA)
-        else:
-            self.records = pacsv.CSVWriter(
-                str(folder / RECORDS_FILE), RECORDS_SCHEMA,
-                write_options=pacsv.WriteOptions(quoting_style="needed"))
-        self.register = pq.ParquetWriter(str(folder / REGISTER_FILE), REGISTER_SCHEMA)
-        self.truth = pq.ParquetWriter(str(folder / TRUTH_DIR / RECORDS_TRUTH_FILE), TRUTH_SCHEMA)
-        self.persons = pq.ParquetWriter(str(folder / TRUTH_DIR / PERSONS_FILE), PERSONS_SCHEMA)
-
-    def close(self) -> None:
-        for writer in (self.records, self.register, self.truth, self.persons):
-            writer.close()
-
-
 def generate(options: GenerateOptions, console: Console | None = None) -> dict[str, Any]:
     """Write a synthetic data set to ``options.out``; return the manifest."""
     options.validate()
@@ -210,15 +159,8 @@ def generate(options: GenerateOptions, console: Console | None = None) -> dict[s
     ids = IdAllocator(np.random.default_rng(ids_seq))
     counts = _Counts()
 
-    out = options.out.resolve()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-        staging.chmod(0o755)
-    except OSError as error:
-        raise ConfigError(f"--out {options.out} cannot be written: {error.strerror}") from error
-    try:
-        writers = _Writers(staging, options.records_format)
+    with staged_folder(options.out) as staging:
+        writers = Writers(staging, options.records_format)
         console.stage_started("generate", total=options.persons)
         done = 0
         for chunk_seq in chunk_root.spawn(_chunk_count(options)):
@@ -233,27 +175,12 @@ def generate(options: GenerateOptions, console: Console | None = None) -> dict[s
         manifest = _manifest(options, rates, counts)
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
-        _move_into_place(staging, out)
-        console.stage_finished("generate", rows=counts.records)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    console.stage_finished("generate", rows=counts.records)
     return manifest
-
-
-def records_file(records_format: str) -> str:
-    """``records.csv``, ``records.parquet`` or ``records.xlsx``."""
-    return f"records.{records_format}"
 
 
 def _chunk_count(options: GenerateOptions) -> int:
     return -(-options.persons // options.chunk_persons)
-
-
-def _move_into_place(staging: Path, out: Path) -> None:
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
 
 
 def _facility_in_north(place: Facilities) -> np.ndarray:
@@ -269,7 +196,7 @@ def _facility_in_north(place: Facilities) -> np.ndarray:
 
 # --- one chunk -------------------------------------------------------------------------------
 def _generate_chunk(rng: np.random.Generator, size: int, person_offset: int, ids: IdAllocator,
-                    model: ErrorModel, profiles: exports.FacilityProfiles, writers: _Writers,
+                    model: ErrorModel, profiles: exports.FacilityProfiles, writers: Writers,
                     counts: _Counts, rates: dict[str, float], provinces: tuple[str, ...]) -> None:
     people = generate_population(rng, size, counts.households, ids,
                                  rates["person_not_in_register"], provinces)
@@ -284,26 +211,21 @@ def _generate_chunk(rng: np.random.Generator, size: int, person_offset: int, ids
     duplicate = np.zeros(len(order), dtype=bool)
     duplicate[len(doses):] = True
 
-    record_ids = _keys("R", counts.records + np.arange(len(order)), 10)
-    records = _record_table(record_ids, order, truth_records, damaged, doses, profiles)
+    record_ids = padded_keys("R", counts.records + np.arange(len(order)), 10)
+    records = record_table(record_ids, order, truth_records, damaged, doses, profiles)
     kinds = damaged.kinds[order]
     kinds[:, KIND_INDEX["duplicate_entry"]] = duplicate
     writers.records.write_table(records)
-    writers.truth.write_table(_truth_table(record_ids, truth_records, order, kinds))
-    persons = _persons_table(people, foreign, key_offset)
+    writers.truth.write_table(truth_table(record_ids, truth_records, order, kinds))
+    persons = persons_table(people, foreign, key_offset)
     writers.persons.write_table(persons)
-    writers.register.write_table(_register_table(people))
+    writers.register.write_table(register_table(people))
 
     _count(counts, people, foreign, truth_records, order, kinds)
 
 
 def _years(dates: np.ndarray) -> np.ndarray:
     return dates.astype("datetime64[Y]").astype(np.int64) + 1970
-
-
-def _keys(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    padded = pc.utf8_lpad(pa.array(numbers, pa.int64()).cast(_STRING), width=width, padding="0")
-    return pc.binary_join_element_wise(prefix, padded, "")
 
 
 def _foreigners(rng: np.random.Generator, n: int, provinces: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -389,139 +311,6 @@ def _with_duplicates(rng: np.random.Generator, n: int, rate: float,
     copies = np.flatnonzero(rng.random(n) < p)
     shuffle = rng.permutation(n)
     return np.concatenate([shuffle, copies])
-
-
-def _record_table(record_ids: pa.Array, order: np.ndarray, truth: TrueRecords, damaged: DamagedIdentity,
-                  doses: Doses, profiles: exports.FacilityProfiles) -> pa.Table:
-    facility = doses.facility[order]
-    take = pa.array(order)
-    dob = exports.format_dates(damaged.year[order], damaged.month[order], damaged.day[order],
-                               profiles.date_format[facility])
-    dob = pc.if_else(pa.array(damaged.year_only[order]), pa.array(damaged.year[order]).cast(_STRING), dob)
-    dy, dm, dd = exports.date_parts(doses.date[order])
-    vaccinated_on = exports.format_dates(dy, dm, dd, profiles.date_format[facility])
-    province, district, commune = _address(truth, damaged, doses, order, profiles)
-    dose_text = pa.array(doses.dose_number[order]).cast(_STRING)
-    dose_text = pc.if_else(pa.array(profiles.dose_prefix[facility]),
-                           pc.binary_join_element_wise("Mũi ", dose_text, ""), dose_text)
-    vaccine_names = np.array([[v.names[min(s, len(v.names) - 1)] for s in range(4)] for v in ref.VACCINES],
-                             dtype=object)
-    vaccine = vaccine_names[doses.vaccine[order], profiles.vaccine_style[facility]]
-    lot_prefix = np.array([v.lot_prefix for v in ref.VACCINES], dtype=object)[doses.vaccine[order]]
-    lot_number = (doses.lot[order].astype(np.int64) * 7919 + 1021) % 9000 + 1000
-    lot = pc.binary_join_element_wise(pa.array(lot_prefix, _STRING), pa.array(lot_number).cast(_STRING), "")
-    phone = exports.format_phones(damaged.phone.take(take), profiles.phone_style[facility])
-    columns = {
-        "record_id": record_ids,
-        "full_name": damaged.name.take(take),
-        "dob": dob,
-        "gender": exports.format_genders(damaged.gender[order], profiles.gender_code[facility]),
-        "id_number": damaged.id_number.take(take),
-        "phone": phone,
-        "province": province, "district": district, "commune": commune,
-        "dose_number": dose_text,
-        "vaccine": pa.array(vaccine, _STRING),
-        "lot": lot,
-        "vaccinated_on": vaccinated_on,
-        "facility_id": pa.array(facilities().facility_id[facility], _STRING),
-    }
-    return pa.table({c: pc.fill_null(columns[c], "") for c in DOSE_RECORD_COLUMNS}, schema=RECORDS_SCHEMA)
-
-
-def _address(truth: TrueRecords, damaged: DamagedIdentity, doses: Doses, order: np.ndarray,
-             profiles: exports.FacilityProfiles) -> tuple[pa.Array, pa.Array, pa.Array]:
-    admin = ref.admin_units()
-    commune = truth.commune[order]
-    short = pa.array(profiles.short_address[doses.facility[order]])
-    drop = damaged.drop_address[order]
-    parts = []
-    for names, bit in ((admin.province_name, 1), (admin.district_name, 2), (admin.commune_name, 4)):
-        full = pa.array(names[commune], _STRING)
-        text = pc.if_else(short, exports.short_admin_name(full), full)
-        parts.append(pc.if_else(pa.array((drop & bit) != 0), "", text))
-    return parts[0], parts[1], parts[2]
-
-
-def _truth_table(record_ids: pa.Array, truth: TrueRecords, order: np.ndarray, kinds: np.ndarray) -> pa.Table:
-    take = pa.array(order)
-    registered = truth.registered[order]
-    true_id = pa.array(truth.id_number[order], _STRING)
-    rows, cols = np.nonzero(kinds)
-    offsets = np.concatenate([[0], np.cumsum(kinds.sum(axis=1))]).astype(np.int32)
-    values = pa.array(np.array(KIND_CODES, dtype=object)[cols], _STRING)
-    del rows
-    return pa.table({
-        "record_id": record_ids,
-        "true_person_id": pc.if_else(pa.array(registered), true_id, pa.scalar(None, _STRING)),
-        "true_full_name": truth.name.take(take),
-        "true_dob": _iso_dob(truth.dob[order], truth.precision[order]),
-        "true_gender": pa.array(np.where(truth.female[order], "F", "M"), _STRING),
-        "true_id_number": true_id,
-        "error_kinds": pa.ListArray.from_arrays(pa.array(offsets), values),
-    }, schema=TRUTH_SCHEMA)
-
-
-def _iso_dob(dates: np.ndarray, precision: np.ndarray) -> pa.Array:
-    """ISO 8601 text at the known precision: 1984-10-10, 1950-03 or 1945."""
-    iso = pa.array(dates.astype("datetime64[D]").astype(str), _STRING)
-    length = np.where(precision == PRECISION_DAY, 10, np.where(precision == PRECISION_MONTH, 7, 4))
-    return pc.choose(pa.array((length // 3 - 1).astype(np.int8)),
-                     pc.utf8_slice_codeunits(iso, 0, 4), pc.utf8_slice_codeunits(iso, 0, 7),
-                     iso)
-
-
-def _register_table(people: Population) -> pa.Table:
-    admin = ref.admin_units()
-    keep = people.in_register
-    c = people.commune[keep]
-    return pa.table({
-        "person_id": pa.array(people.person_id[keep], _STRING),
-        "old_id": pa.array(people.old_id[keep], _STRING),
-        "full_name": people.full_name.filter(pa.array(keep)),
-        "dob": _iso_dob(people.dob[keep], people.dob_precision[keep]),
-        "dob_precision": pa.array(np.array(PRECISION_NAMES, dtype=object)[people.dob_precision[keep]], _STRING),
-        "gender": pa.array(np.where(people.female[keep], "F", "M"), _STRING),
-        "province_code": pa.array(admin.province_code[c], _STRING),
-        "district_code": pa.array(admin.district_code[c], _STRING),
-        "commune_code": pa.array(admin.commune_code[c], _STRING),
-        "phone": pa.array(people.register_phone[keep], _STRING),
-    }, schema=REGISTER_SCHEMA)
-
-
-def _persons_table(people: Population, foreign: dict[str, np.ndarray], key_offset: int) -> pa.Table:
-    admin = ref.admin_units()
-    n_res, n_for = len(people), len(foreign["name"])
-    keys = _keys("P", key_offset + np.arange(n_res + n_for), 10)
-    twin_key = pc.if_else(pa.array(people.twin_of >= 0),
-                          keys.take(pa.array(np.maximum(people.twin_of, 0))), pa.scalar(None, _STRING))
-    communes = np.concatenate([people.commune, foreign["commune"]])
-    none = pa.nulls(n_for, _STRING)
-
-    def both(res: pa.Array | np.ndarray, fore: pa.Array | np.ndarray) -> pa.Array:
-        return pa.concat_arrays([pa.array(res, _STRING) if not isinstance(res, pa.Array) else res,
-                                 pa.array(fore, _STRING) if not isinstance(fore, pa.Array) else fore])
-
-    precision = np.concatenate([people.dob_precision, np.zeros(n_for, dtype=np.int8)])
-    return pa.table({
-        "person_key": keys,
-        "person_id": both(people.person_id, none),
-        "in_register": pa.array(np.concatenate([people.in_register, np.zeros(n_for, bool)])),
-        "old_id": both(people.old_id, none),
-        "passport_number": both(pa.nulls(n_res, _STRING), foreign["passport"]),
-        "nationality": both(np.full(n_res, "VN", dtype=object), foreign["nationality"]),
-        "full_name": both(people.full_name, foreign["name"]),
-        "dob": _iso_dob(np.concatenate([people.dob, foreign["dob"]]), precision),
-        "dob_precision": pa.array(np.array(PRECISION_NAMES, dtype=object)[precision], _STRING),
-        "gender": pa.array(np.where(np.concatenate([people.female, foreign["female"]]), "F", "M"), _STRING),
-        "province_code": pa.array(admin.province_code[communes], _STRING),
-        "district_code": pa.array(admin.district_code[communes], _STRING),
-        "commune_code": pa.array(admin.commune_code[communes], _STRING),
-        "phone": both(people.phone, foreign["phone"]),
-        "household_id": both(_keys("H", people.household, 10), none),
-        "household_role": both(np.array(ROLE_NAMES, dtype=object)[people.role], none),
-        "twin_of": both(twin_key, none),
-        "birth_registration_province": both(people.birth_province, none),
-    }, schema=PERSONS_SCHEMA)
 
 
 def _count(counts: _Counts, people: Population, foreign: dict[str, np.ndarray], truth: TrueRecords,

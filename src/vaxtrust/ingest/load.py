@@ -35,7 +35,7 @@ from vaxtrust.ingest.validate import (
     KEY_COLUMN,
     duplicates_sql,
     repeated_keys_sql,
-    row_problems_sql,
+    staged_problems_sql,
 )
 from vaxtrust.schema import REJECT_COLUMNS
 
@@ -163,11 +163,12 @@ def ingest(
         if unused:
             console.message(f"{source.path}: columns not used: {', '.join(unused)}")
         console.rows_processed(stage, index + 1)
-    engine.create_table(f"__staged_{kind}", f"""
-        SELECT *, {row_problems_sql(kind, today)} AS problems
-        FROM ({" UNION ALL ".join(staging)})""", stage=stage)
+    engine.create_table(f"__rows_{kind}", " UNION ALL ".join(staging), stage=stage)
     for index in range(len(inputs)):
         engine.drop(f"__src_{kind}_{index}")
+    engine.create_table(f"__staged_{kind}", staged_problems_sql(f"__rows_{kind}", kind, today),
+                        stage=stage)
+    engine.drop(f"__rows_{kind}")
     _split_rows(engine, kind, pa.concat_tables(unreadable), stage)
     _fill_counts(engine, kind, counts)
     console.stage_finished(stage, sum(c.accepted for c in counts))

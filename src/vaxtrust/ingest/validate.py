@@ -1,7 +1,9 @@
 """Row-level checks of ingested rows, as SQL (DuckDB dialect). Stages: no engine, no I/O.
 
-Every check yields a problem ``{field, reason, value}`` of the row; a row may fail several checks. Parsing proper is the standardiser's job: here a date is only judged when one
-of the common layouts parses it; dose numbers are read exactly as the standardiser reads them.
+Every check yields a problem ``{field, reason, value}`` of the row; a row may fail several
+checks. Dates and dose numbers are read exactly as the standardiser reads them (``vn.sql``): a
+date written in full is judged out of range when that reading gives a calendar date before 1900
+or after today; other forms are left to the standardiser.
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ import datetime as dt
 from typing import Final
 
 from vaxtrust.ingest.headers import MANDATORY_COLUMNS, STANDARD_COLUMNS, SourceKind
-from vaxtrust.vn.sql import dose_number_sql
+from vaxtrust.vn.sql import chain, date_parts_stages, days_in_month_sql, dose_number_sql
 
 MAX_DOSE_NUMBER: Final = 10
 MIN_YEAR: Final = 1900
 MAX_VALUE_LENGTH: Final = 255
 
-# Layouts tried when judging whether a date is absurd (others are left to the standardiser).
-DATE_LAYOUTS: Final = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d",
-                       "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y%m%d")
+# Date forms judged here (as vn.sql.date_parts_stages names them), besides day-first dates with a
+# four-digit year: ISO (with or without a time), a bare year, eight digits. Two-digit years,
+# month and year alone, and Excel serials are left to the standardiser and consolidation.
+JUDGED_FORMS: Final = ("ymd", "y", "eight")
 
 KEY_COLUMN: Final[dict[SourceKind, str]] = {"records": "record_id", "register": "person_id"}
 # A dose record's date of birth is not judged here: an impossible one (01/08/9968) makes that
@@ -34,18 +37,36 @@ def _problem(field: str, reason: str, condition: str, value: str | None = None) 
             f"'value': CAST({value or field} AS VARCHAR)}} END")
 
 
-def parsed_date_sql(column: str) -> str:
-    """The column as a DATE when a common layout (or a bare year) parses it, else NULL."""
-    layouts = ", ".join(f"'{layout}'" for layout in DATE_LAYOUTS)
-    return (f"coalesce(CAST(try_strptime(trim({column}), [{layouts}]) AS DATE), "
-            f"CASE WHEN regexp_full_match(trim({column}), '\\d{{4}}') "
-            f"THEN make_date(CAST(trim({column}) AS INTEGER), 1, 1) END)")
+def _parsed_dates_sql(table: str, column: str) -> str:
+    """``column``'s distinct values of ``table`` with ``__{column}_ymd``: the date as yyyymmdd
+    when it is written in full (:data:`JUDGED_FORMS`) and the standardiser's reading gives a
+    calendar date, else NULL. The range of years is not checked here: that is what is judged."""
+    p = f"__{column}"
+    y, m, d = f"{p}_y0", f"coalesce({p}_m0, 1)", f"coalesce({p}_d0, 1)"
+    forms = ", ".join(f"'{form}'" for form in JUDGED_FORMS)
+    full = (f"({p}_kind IN ({forms}) OR ({p}_kind = 'dmy' "
+            f"AND regexp_matches({p}_t, '[0-9]{{4}}$')))")
+    ymd = (f"CASE WHEN {full} AND {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND "
+           f"{days_in_month_sql(y, m)} THEN {y} * 10000 + {m} * 100 + {d} END")
+    parts = chain(f"(SELECT DISTINCT {column} AS {p}_key FROM {table})",
+                  date_parts_stages(f"{p}_key", p), [f"{p}_key", f"{ymd} AS {p}_ymd"],
+                  prefix=f"{p}_v")
+    return f"LEFT JOIN ({parts}) ON s.{column} IS NOT DISTINCT FROM {p}_key"
+
+
+def staged_problems_sql(table: str, kind: SourceKind, today: dt.date) -> str:
+    """The rows of ``table`` (standard columns as text) with ``problems``: see
+    :func:`row_problems_sql`. Dates are read once per distinct value, as the standardiser
+    reads them (``vn.sql.date_parts_stages``)."""
+    joins = " ".join(_parsed_dates_sql(table, column) for column in DATE_COLUMNS[kind])
+    return f"SELECT s.*, {row_problems_sql(kind, today)} AS problems FROM {table} s {joins}"
 
 
 def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
     """Every problem of one row, as a list of ``{field, reason, value}`` (empty: a good row).
 
-    An expression over the standard columns (as text), so staging computes it in its one pass.
+    An expression over the standard columns (as text) and the parsed dates that
+    :func:`staged_problems_sql` joins.
     """
     key = KEY_COLUMN[kind]
     checks = [_problem(key, f"missing_{key}", f"{key} IS NULL")]
@@ -57,11 +78,11 @@ def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
                         f"length({column}) > {MAX_VALUE_LENGTH}",
                         value=f"left({column}, {MAX_VALUE_LENGTH}) || '…'")
                for column in STANDARD_COLUMNS[kind]]
-    for column in DATE_COLUMNS[kind]:
+    latest = today.year * 10000 + today.month * 100 + today.day
+    for column in DATE_COLUMNS[kind]:  # __{column}_ymd: joined by staged_problems_sql
         checks.append(_problem(
             column, "date_out_of_range",
-            f"NOT {parsed_date_sql(column)} BETWEEN DATE '{MIN_YEAR}-01-01' "
-            f"AND DATE '{today.isoformat()}'"))
+            f"NOT __{column}_ymd BETWEEN {MIN_YEAR}0101 AND {latest}"))
     if kind == "records":
         number = dose_number_sql("dose_number")  # the standardiser's own reading
         checks.append(_problem("dose_number", "dose_number_not_a_number",

@@ -1,7 +1,8 @@
 """Consolidate: one dose history per linked person, duplicates marked, plausibility flagged.
 
-Input: ``decisions`` (linked records: verified or corrected) and ``std_records``.
-Output: ``dose_history`` (``vaxtrust.schema.DOSE_HISTORY_COLUMNS``).
+Input: ``decisions`` (linked records: verified or corrected), ``std_records`` and
+``rejected_records``. Output: ``dose_history`` (``vaxtrust.schema.DOSE_HISTORY_COLUMNS``) and
+``results`` (``vaxtrust.schema.RESULT_COLUMNS``: one row per input record).
 
 - Two records of one person on the same day are one dose entered twice (often by two
   facilities): the first (by source file, row) stays, the others get ``duplicate_of`` and the
@@ -17,7 +18,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from vaxtrust.schema import DOSE_HISTORY_COLUMNS
+from vaxtrust.console import Console
+from vaxtrust.engine import Engine
+from vaxtrust.pipeline.settings import CleanSettings
+from vaxtrust.schema import DOSE_HISTORY_COLUMNS, RESULT_COLUMNS
+
+
+def run_consolidate(engine: Engine, settings: CleanSettings, today: dt.date,
+                    console: Console) -> None:
+    """Materialise ``dose_history`` and ``results`` from the decisions."""
+    console.stage_started("consolidate")
+    engine.create_table("dose_history", dose_history_sql(
+        campaign_start=settings.campaign_start, today=today,
+        min_interval_days=settings.min_interval_days,
+        default_min_interval_days=settings.default_min_interval_days), stage="consolidate")
+    engine.create_table("results", results_sql(), stage="consolidate")
+    console.stage_finished("consolidate", engine.count("dose_history"))
 
 
 def _min_interval_sql(product: str, intervals: Mapping[str, int], default: int) -> str:
@@ -69,4 +85,18 @@ def dose_history_sql(
         FROM marked AS m LEFT JOIN sequenced AS s USING (record_id)
     )
     SELECT {', '.join(DOSE_HISTORY_COLUMNS)} FROM flagged
+    """
+
+
+def results_sql(decisions: str = "decisions", rejected: str = "rejected_records") -> str:
+    """One row per input record: the decisions, plus records rejected at ingest."""
+    columns = ", ".join(RESULT_COLUMNS)
+    return f"""
+    SELECT {columns} FROM {decisions}
+    UNION ALL
+    SELECT record_id, 'rejected' AS status, CAST(NULL AS VARCHAR) AS person_id,
+           CAST(NULL AS VARCHAR) AS corrected_full_name, CAST(NULL AS VARCHAR) AS corrected_dob,
+           CAST(NULL AS VARCHAR) AS corrected_gender,
+           CAST(NULL AS VARCHAR) AS corrected_id_number, 1.0 AS confidence, reasons
+    FROM {rejected}
     """

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from vaxtrust.engine import Engine
 from vaxtrust.errors import ConfigError
+from vaxtrust.folders import staged_folder
 from vaxtrust.schema import (
     REJECT_COLUMNS,
     RESULT_COLUMNS,
@@ -26,20 +26,6 @@ from vaxtrust.schema import (
 )
 
 RUN_RESULTS_CSV = "results.csv"
-
-
-def results_sql(decisions: str = "decisions", rejected: str = "rejected_records") -> str:
-    """One row per input record: the decisions, plus records rejected at ingest."""
-    columns = ", ".join(RESULT_COLUMNS)
-    return f"""
-    SELECT {columns} FROM {decisions}
-    UNION ALL
-    SELECT record_id, 'rejected' AS status, CAST(NULL AS VARCHAR) AS person_id,
-           CAST(NULL AS VARCHAR) AS corrected_full_name, CAST(NULL AS VARCHAR) AS corrected_dob,
-           CAST(NULL AS VARCHAR) AS corrected_gender,
-           CAST(NULL AS VARCHAR) AS corrected_id_number, 1.0 AS confidence, reasons
-    FROM {rejected}
-    """
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -55,26 +41,8 @@ def check_out_dir(out_dir: Path) -> None:
 def staged_run_dir(out_dir: Path) -> Iterator[Path]:
     """A temporary folder that replaces ``out_dir`` when the block succeeds, else vanishes."""
     check_out_dir(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
+    with staged_folder(out_dir) as staging:
         yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _replace(staging, out_dir)
-
-
-def _replace(staging: Path, out_dir: Path) -> None:
-    """Move ``staging`` to ``out_dir``; an earlier run there is moved aside, then removed."""
-    previous = None
-    if out_dir.exists():
-        previous = out_dir.parent / f".{out_dir.name}.previous-{uuid.uuid4().hex[:8]}"
-        os.replace(out_dir, previous)
-    os.replace(staging, out_dir)
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)
 
 
 def _add_utf8_bom(path: Path) -> None:

@@ -18,19 +18,15 @@ from vaxtrust.engine import Engine, create_engine
 from vaxtrust.errors import ConfigError, InputError
 from vaxtrust.ingest.load import SourceCount, ingest
 from vaxtrust.ingest.readers import inspect_file
-from vaxtrust.pipeline.consolidate import dose_history_sql
+from vaxtrust.pipeline.consolidate import run_consolidate
 from vaxtrust.pipeline.decide import run_decide
 from vaxtrust.pipeline.match import run_matching
-from vaxtrust.pipeline.outputs import results_sql, staged_run_dir, write_outputs
+from vaxtrust.pipeline.outputs import staged_run_dir, write_outputs
 from vaxtrust.pipeline.run_folder import new_run_id, write_run_folder
 from vaxtrust.pipeline.settings import CleanSettings
+from vaxtrust.pipeline.standardise import run_standardise
 from vaxtrust.pipeline.summary import RunSummary, summarise
 from vaxtrust.schema import RUN_SUMMARY
-from vaxtrust.vn.sql import (
-    register_vn_functions,
-    standardise_records_sql,
-    standardise_register_sql,
-)
 
 
 class _StageClock:
@@ -90,19 +86,13 @@ def _run(
         sources += ingest(engine, "records", records, today=today, console=console,
                           mapping=settings.mapping.records)
     with clock.time("standardise"):
-        _standardise(engine, console)
+        run_standardise(engine, console)
     with clock.time("match"):
         run_matching(engine, settings.match, console)
     with clock.time("decide"):
         run_decide(engine, settings.match, console)
     with clock.time("consolidate"):
-        console.stage_started("consolidate")
-        engine.create_table("dose_history", dose_history_sql(
-            campaign_start=settings.campaign_start, today=today,
-            min_interval_days=settings.min_interval_days,
-            default_min_interval_days=settings.default_min_interval_days), stage="consolidate")
-        engine.create_table("results", results_sql(), stage="consolidate")
-        console.stage_finished("consolidate", engine.count("dose_history"))
+        run_consolidate(engine, settings, today, console)
     with clock.time("outputs"):
         console.stage_started("outputs")
         run_id = new_run_id()
@@ -121,15 +111,3 @@ def _first_reject(engine: Engine) -> str:
     rows = engine.query("SELECT row_number, field, reason FROM rejects ORDER BY row_number "
                         "LIMIT 1", stage="ingest").to_pylist()
     return f"row {rows[0]['row_number']}, {rows[0]['field']}: {rows[0]['reason']}" if rows else "-"
-
-
-def _standardise(engine: Engine, console: Console) -> None:
-    """The same Vietnamese rules on both sides (``vaxtrust.vn.sql``)."""
-    console.stage_started("standardise", 2)
-    register_vn_functions(engine)
-    engine.create_table("std_register", standardise_register_sql("raw_register"),
-                        stage="standardise")
-    console.rows_processed("standardise", 1)
-    engine.create_table("std_records", standardise_records_sql("raw_records"),
-                        stage="standardise")
-    console.stage_finished("standardise", engine.count("std_records"))

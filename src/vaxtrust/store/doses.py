@@ -6,7 +6,7 @@ record to a person or unlinks it, the run's rows no longer describe those people
 It runs the cleaning's own SQL as a small engine job (:func:`~vaxtrust.engine.small_job_engine`)
 with the settings of the run that last published the records (campaign start, dose intervals, the
 run's fixed "today", from ``run.settings``): the records' original values through
-``vaxtrust.vn`` (:func:`~vaxtrust.vn.sql.standardise_doses_sql`), then
+``vaxtrust.vn`` (:func:`~vaxtrust.pipeline.standardise.standardise_doses_sql`), then
 :func:`~vaxtrust.pipeline.consolidate.dose_history_sql` (same-day duplicates, dose order,
 plausibility flags). So a history the run computed comes out identical, and rows that do not
 change are left as they are.
@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from vaxtrust.pipeline.consolidate import dose_history_sql
 from vaxtrust.pipeline.settings import CleanSettings
+from vaxtrust.pipeline.standardise import standardise_doses_sql
 from vaxtrust.store.tables import DoseHistory, Run, VaccinationRecord
-from vaxtrust.vn.sql import standardise_doses_sql
 
 LINKED_STATUSES = ("verified", "corrected")
 VALUE_COLUMNS = ("dose_number", "vaccine_mp", "vaccine_ma", "vaccine_vp", "vaccinated_on",

@@ -54,7 +54,7 @@ def admin_key(raw: str, level: Level) -> str:
 
 @dataclass(frozen=True)
 class KeyTables:
-    """Unambiguous key -> code lookups, one per level (also loaded into engines by vn.sql)."""
+    """Unambiguous key -> code lookups, one per level (also loaded into engines by the standardise stage)."""
 
     provinces: dict[str, str]
     districts: dict[tuple[str, str], str]             # (province_code, key) -> district_code

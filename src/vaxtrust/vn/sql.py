@@ -1,19 +1,23 @@
-"""The vn rules as engine SQL (DuckDB dialect, plain string functions sqlglot can transpile).
+"""The vn rules as SQL text, in the reference dialect (DuckDB's; every engine translates it).
 
 Every expression here is generated from the same constants as the Python functions of
-``vaxtrust.vn`` and a test proves both give identical results. One rule cannot be written in
+``vaxtrust.vn`` and a test proves both give identical results. Plain text builders: no engine,
+no I/O, nothing beyond the standard library and ``vaxtrust.vn``. One rule cannot be written in
 SQL: repairing legacy-encoding damage and decoding keyboard residue. Names that show any sign of
 either (characters outside the Vietnamese alphabet, VNI mark pairs, lost letters, Telex or VNI
-keys: ``vaxtrust.vn.keyboard.SUSPECT_PATTERN``) go to the vectorised UDFs registered by
-:func:`register_vn_functions`; every other name stays in SQL.
+keys: ``vaxtrust.vn.keyboard.SUSPECT_PATTERN``) are handed to the Python functions of
+:func:`python_functions`, which the SQL calls by name; every other name stays in SQL.
 
-Entry points:
+What is here:
 
-- :func:`register_vn_functions` - the UDFs and the reference tables (call once per engine);
-- :func:`standardise_records_sql` / :func:`standardise_register_sql` - the ``std_records`` and
-  ``std_register`` queries of ``docs/pipeline-tables.md``; :func:`standardise_doses_sql` - only
-  the dose columns of ``std_records`` (no UDFs or reference tables needed);
-- the ``*_sql`` builders, for stages that need one rule.
+- the ``*_sql`` builders (one expression per rule) and the ``*_stages`` builders (a rule as
+  successive columns, composed with :func:`chain`); :func:`name_query` and :func:`admin_query`
+  (one row per distinct name or place);
+- what the SQL needs from an engine: :func:`python_functions` (called by name) and
+  :func:`reference_tables` (the admin-unit keys joined by :func:`admin_query`).
+
+The standardise stage (:mod:`vaxtrust.pipeline.standardise`) composes them into ``std_records``
+and ``std_register``, and registers those functions and tables in an engine.
 """
 
 from __future__ import annotations
@@ -22,9 +26,6 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Final
 
-import pyarrow as pa
-
-from vaxtrust.engine.base import Engine
 from vaxtrust.vn import admin, dates, ids, keyboard, names, phones, vaccines
 from vaxtrust.vn._alphabet import (
     BASE_VOWELS,
@@ -137,7 +138,7 @@ def fold_sql(expr: str) -> str:
     return f"upper(translate({expr}, {lit(FOLD_FROM)}, {lit(FOLD_TO)}))"
 
 
-def _name_query(source: str, col: str = "full_name") -> str:
+def name_query(source: str, col: str = "full_name") -> str:
     """Name columns for each distinct ``col`` of ``source`` (joined back by the caller).
 
     Tone placement, capitalisation and folding run once per distinct word (a few thousand), not
@@ -209,7 +210,8 @@ SELECT {col}, name_canonical, name_fold, surname_fold,
 
 
 # --- dates -----------------------------------------------------------------------------------
-def _days_in_month(y: str, m: str) -> str:
+def days_in_month_sql(y: str, m: str) -> str:
+    """Days in month ``m`` of year ``y`` (integer expressions), leap years included."""
     leap = f"(({y}) % 4 = 0 AND (({y}) % 100 <> 0 OR ({y}) % 400 = 0))"
     return (f"(CASE WHEN ({m}) = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END "
             f"WHEN ({m}) IN (4, 6, 9, 11) THEN 30 ELSE 31 END)")
@@ -217,11 +219,31 @@ def _days_in_month(y: str, m: str) -> str:
 
 def _valid_day(y: str, m: str, d: str) -> str:
     return (f"(({y}) BETWEEN {dates.EARLIEST_YEAR} AND {dates.LATEST_YEAR} AND ({m}) BETWEEN 1 "
-            f"AND 12 AND ({d}) BETWEEN 1 AND {_days_in_month(y, m)})")
+            f"AND 12 AND ({d}) BETWEEN 1 AND {days_in_month_sql(y, m)})")
 
 
-def _date_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
-    """Stages giving ``{p}_y``, ``{p}_m``, ``{p}_d`` and ``{p}_precision`` for one date column."""
+def date_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
+    """Stages giving ``{p}_date``, ``{p}_year``, ``{p}_month``, ``{p}_day`` and
+    ``{p}_precision`` for one date column (see vn.dates.parse)."""
+    y, m, d = f"{p}_y0", f"{p}_m0", f"{p}_d0"
+    return [
+        *date_parts_stages(col, p),
+        [(f"{p}_precision",
+          f"CASE WHEN {y} IS NULL OR {y} NOT BETWEEN {dates.EARLIEST_YEAR} AND "
+          f"{dates.LATEST_YEAR} THEN NULL WHEN {m} IS NULL THEN 'year' "
+          f"WHEN {m} NOT BETWEEN 1 AND 12 THEN NULL WHEN {d} IS NULL THEN 'month' "
+          f"WHEN {d} BETWEEN 1 AND {days_in_month_sql(y, m)} THEN 'day' END")],
+        [(f"{p}_year", f"CASE WHEN {p}_precision IS NOT NULL THEN {y} END"),
+         (f"{p}_month", f"CASE WHEN {p}_precision IN ('day', 'month') THEN {m} END"),
+         (f"{p}_day", f"CASE WHEN {p}_precision = 'day' THEN {d} END")],
+        [(f"{p}_date", f"CASE WHEN {p}_precision IS NOT NULL THEN make_date({p}_year, "
+                       f"coalesce({p}_month, 1), coalesce({p}_day, 1)) END")],
+    ]
+
+
+def date_parts_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
+    """Stages giving the parts as written, ``{p}_y0``, ``{p}_m0``, ``{p}_d0`` (NULL when not
+    given), before any check of range or calendar: the one reading of a typed date."""
     t = f"{p}_t"
 
     def rx(regex: re.Pattern[str]) -> str:
@@ -271,16 +293,6 @@ def _date_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
              f"WHEN 'ymd' THEN {grp(dates.ISO_RE, 3)} "
              f"WHEN 'eight' THEN CASE WHEN {eight_day_first} THEN {sub(1, 2)} ELSE {sub(7, 2)} END "
              f"WHEN 'serial' THEN CASE WHEN {serial_ok} THEN day({serial_date}) END END")],
-        [(f"{p}_precision",
-          f"CASE WHEN {y} IS NULL OR {y} NOT BETWEEN {dates.EARLIEST_YEAR} AND "
-          f"{dates.LATEST_YEAR} THEN NULL WHEN {m} IS NULL THEN 'year' "
-          f"WHEN {m} NOT BETWEEN 1 AND 12 THEN NULL WHEN {d} IS NULL THEN 'month' "
-          f"WHEN {d} BETWEEN 1 AND {_days_in_month(y, m)} THEN 'day' END")],
-        [(f"{p}_year", f"CASE WHEN {p}_precision IS NOT NULL THEN {y} END"),
-         (f"{p}_month", f"CASE WHEN {p}_precision IN ('day', 'month') THEN {m} END"),
-         (f"{p}_day", f"CASE WHEN {p}_precision = 'day' THEN {d} END")],
-        [(f"{p}_date", f"CASE WHEN {p}_precision IS NOT NULL THEN make_date({p}_year, "
-                       f"coalesce({p}_month, 1), coalesce({p}_day, 1)) END")],
     ]
 
 
@@ -295,7 +307,7 @@ def _cccd_problem_sql(x: str) -> str:
             f"WHEN {year} > {ids.LATEST_BIRTH_YEAR} THEN 'id_impossible_birth_year' END")
 
 
-def _id_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
+def id_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
     """Stages giving ``{p}_clean``, ``{p}_kind`` and ``{p}_repairs`` (see vn.ids.parse)."""
     t, form, digits = f"{p}_t", f"{p}_form", f"{p}_digits"
     invisible = lit(_char_class(ids.INVISIBLE_CHARS) + "+")
@@ -357,7 +369,7 @@ def gender_sql(col: str) -> str:
     return f"CASE WHEN {key} IN ({males}) THEN 'M' WHEN {key} IN ({females}) THEN 'F' END"
 
 
-def _phone_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
+def phone_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
     """Stages giving ``{p}_number`` (see vn.phones.parse)."""
     t, nd = f"{p}_t", f"{p}_national"
     prefixes = phones.old_mobile_prefixes()
@@ -398,7 +410,7 @@ def vaccine_product_sql(key: str) -> str:
     return f"CASE WHEN {key} = '' THEN NULL {branches} END"
 
 
-def _vaccine_code_sql(product: str, attribute: str) -> str:
+def vaccine_code_sql(product: str, attribute: str) -> str:
     branches = " ".join(f"WHEN {lit(key)} THEN {lit(getattr(v, attribute))}"
                         for key, v in vaccines.products().items())
     return f"CASE {product} {branches} END"
@@ -427,63 +439,26 @@ def admin_key_sql(col: str, level: admin.Level) -> str:
     return f"regexp_replace(replace({text}, ' ', ''), '^0+([0-9])', '\\1')"
 
 
-def _admin_tables() -> dict[str, pa.Table]:
+def reference_tables() -> dict[str, dict[str, list[str]]]:
+    """The admin-unit key tables the ``*_sql`` of :func:`admin_query` join, as named columns."""
     tables = admin.key_tables()
     return {
-        REF_PROVINCES: pa.table({"key": list(tables.provinces),
-                                 "province_code": list(tables.provinces.values())}),
-        REF_DISTRICTS: pa.table({"province_code": [k[0] for k in tables.districts],
-                                 "key": [k[1] for k in tables.districts],
-                                 "district_code": list(tables.districts.values())}),
-        REF_COMMUNES: pa.table({"district_code": [k[0] for k in tables.communes],
-                                "key": [k[1] for k in tables.communes],
-                                "commune_code": list(tables.communes.values())}),
-        REF_COMMUNES_BY_PROVINCE: pa.table(
-            {"province_code": [k[0] for k in tables.communes_by_province],
-             "key": [k[1] for k in tables.communes_by_province],
-             "commune_code": list(tables.communes_by_province.values())}),
+        REF_PROVINCES: {"key": list(tables.provinces),
+                        "province_code": list(tables.provinces.values())},
+        REF_DISTRICTS: {"province_code": [k[0] for k in tables.districts],
+                        "key": [k[1] for k in tables.districts],
+                        "district_code": list(tables.districts.values())},
+        REF_COMMUNES: {"district_code": [k[0] for k in tables.communes],
+                       "key": [k[1] for k in tables.communes],
+                       "commune_code": list(tables.communes.values())},
+        REF_COMMUNES_BY_PROVINCE: {
+            "province_code": [k[0] for k in tables.communes_by_province],
+            "key": [k[1] for k in tables.communes_by_province],
+            "commune_code": list(tables.communes_by_province.values())},
     }
 
 
-# --- UDFs ------------------------------------------------------------------------------------
-def _vectorised(fn: Callable[[str | None], str | None]) -> Callable[[pa.Array], pa.Array]:
-    def apply(values: pa.Array) -> pa.Array:
-        return pa.array([fn(v) for v in values.to_pylist()], type=pa.string())
-    return apply
-
-
-def _canonical_udf(value: str | None) -> str | None:
-    return names.standardise(value).canonical
-
-
-def _flags_udf(value: str | None) -> str | None:
-    return ",".join(names.standardise(value).flags)
-
-
-def register_vn_functions(engine: Engine) -> None:
-    """Register the name-repair UDFs and the admin-unit key tables in ``engine``."""
-    engine.register_function(NAME_CANONICAL_UDF, _vectorised(_canonical_udf), [pa.string()],
-                             pa.string())
-    engine.register_function(NAME_FLAGS_UDF, _vectorised(_flags_udf), [pa.string()], pa.string())
-    for name, table in _admin_tables().items():
-        engine.register(name, table)
-
-
-# --- whole tables ----------------------------------------------------------------------------
-def chain(source: str, stages: Sequence[list[tuple[str, str]]], select: Sequence[str],
-          prefix: str = "_vn") -> str:
-    """A query adding each stage's columns in turn, then selecting ``select``."""
-    ctes = []
-    previous = source
-    for i, stage in enumerate(stages):
-        name = f"{prefix}_s{i}"
-        columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage)
-        ctes.append(f"{name} AS (SELECT *, {columns} FROM {previous})")
-        previous = name
-    return f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM {previous}"
-
-
-def _admin_query(source: str) -> str:
+def admin_query(source: str) -> str:
     """Codes for each distinct (province, district, commune) of ``source``."""
     keys = (f"SELECT DISTINCT province, district, commune, "
             f"{admin_key_sql('province', 'province')} AS kp, "
@@ -503,134 +478,30 @@ def _admin_query(source: str) -> str:
     )
 
 
-def _per_distinct(source: str, column: str, stages: Sequence[list[tuple[str, str]]],
-                  outputs: Sequence[str], prefix: str) -> str:
-    """Run ``stages`` once per distinct value of ``column`` (values repeat across doses)."""
-    return "(" + chain(f"(SELECT DISTINCT {column} FROM {source})", stages,
-                       [column, *outputs], prefix) + ")"
+# --- Python functions the SQL calls ------------------------------------------------------------
+def _canonical(value: str | None) -> str | None:
+    return names.standardise(value).canonical
 
 
-def _join(alias: str, query: str, columns: Sequence[str]) -> str:
-    condition = " AND ".join(f"s.{c} IS NOT DISTINCT FROM {alias}.{c}" for c in columns)
-    return f"LEFT JOIN {query} {alias} ON {condition}"
+def _flags(value: str | None) -> str | None:
+    return ",".join(names.standardise(value).flags)
 
 
-NAME_COLUMNS: Final = ("n.name_canonical", "n.name_fold", "n.surname_fold", "n.middle_fold",
-                       "n.given_fold", "n.name_flags")
-_DATE_OUT: Final = ("date", "year", "month", "day", "precision")
+def python_functions() -> dict[str, Callable[[str | None], str | None]]:
+    """The scalar functions (text in, text out) the SQL calls by name, for names it cannot
+    repair in SQL; an engine runs them as vectorised functions (``pipeline.standardise``)."""
+    return {NAME_CANONICAL_UDF: _canonical, NAME_FLAGS_UDF: _flags}
 
 
-def _dob_columns(alias: str, p: str) -> list[str]:
-    return [f"{alias}.{p}_date AS dob", f"{alias}.{p}_year AS dob_year",
-            f"{alias}.{p}_month AS dob_month", f"{alias}.{p}_day AS dob_day",
-            f"{alias}.{p}_precision AS dob_precision"]
-
-
-def _simple(source: str, column: str, expr: str, alias: str) -> str:
-    return f"(SELECT {column}, {expr} AS {alias} FROM (SELECT DISTINCT {column} FROM {source}))"
-
-
-DOSE_COLUMNS: Final = (
-    "dn.dn AS dose_number", "vc.mp AS vaccine_mp", "vc.ma AS vaccine_ma", "vc.vp AS vaccine_vp",
-    "CASE WHEN v.vax_precision = 'day' THEN v.vax_date END AS vaccinated_on",
-    f"{text_sql('s.facility_id')} AS facility_id",
-)
-"""The dose columns of ``std_records``, over the joins of :func:`_dose_joins`."""
-
-
-def _dose_joins(src: str) -> tuple[str, str, str]:
-    """The joins (aliases v, dn, vc) giving a dose's date, number and product codes."""
-    product = vaccine_product_sql(vaccine_key_sql("vaccine"))
-    vaccine = (f"(SELECT vaccine, {_vaccine_code_sql('p', 'mp')} AS mp, "
-               f"{_vaccine_code_sql('p', 'ma')} AS ma, {_vaccine_code_sql('p', 'vp')} AS vp "
-               f"FROM (SELECT vaccine, {product} AS p FROM (SELECT DISTINCT vaccine FROM {src})))")
-    return (
-        _join("v", _per_distinct(src, "vaccinated_on", _date_stages("vaccinated_on", "vax"),
-                                 ["vax_date", "vax_precision"], "_vn_v"), ["vaccinated_on"]),
-        _join("dn", _simple(src, "dose_number", dose_number_sql("dose_number"), "dn"),
-              ["dose_number"]),
-        _join("vc", vaccine, ["vaccine"]),
-    )
-
-
-def standardise_records_sql(source_table: str = "raw_records") -> str:
-    """The ``std_records`` query over an all-text ``raw_records`` table."""
-    src = source_table
-    vaccinated_on, dose_number, vaccine = _dose_joins(src)
-    joins = [
-        _join("n", _name_query(src), ["full_name"]),
-        _join("d", _per_distinct(src, "dob", _date_stages("dob", "dob"),
-                                 [f"dob_{o}" for o in _DATE_OUT], "_vn_d"), ["dob"]),
-        vaccinated_on,
-        _join("i", _per_distinct(src, "id_number", _id_stages("id_number", "id"),
-                                 ["id_clean", "id_kind", "id_repairs"], "_vn_i"), ["id_number"]),
-        _join("ph", _per_distinct(src, "phone", _phone_stages("phone", "ph"), ["ph_number"],
-                                  "_vn_p"), ["phone"]),
-        _join("g", _simple(src, "gender", gender_sql("gender"), "g"), ["gender"]),
-        dose_number,
-        vaccine,
-        _join("a", _admin_query(src), ["province", "district", "commune"]),
-    ]
-    select = [
-        "s.record_id", "s.source", "CAST(s.row_number AS BIGINT) AS row_number", *NAME_COLUMNS,
-        *_dob_columns("d", "dob"), "g.g AS gender", "i.id_clean", "i.id_kind", "i.id_repairs",
-        "ph.ph_number AS phone", "a.province_code", "a.district_code", "a.commune_code",
-        *DOSE_COLUMNS, f"{text_sql('s.lot')} AS lot",
-    ]
-    return f"SELECT {', '.join(select)} FROM {src} s {' '.join(joins)}"
-
-
-def standardise_doses_sql(source_table: str = "raw_records") -> str:
-    """The columns of ``std_records`` that consolidation reads, over an all-text table with
-    ``record_id, source, row_number, dose_number, vaccine, vaccinated_on, facility_id``.
-
-    The same expressions as :func:`standardise_records_sql`, without the identity columns: the
-    store recomputes a person's dose history from its records' original values with these.
-    """
-    src = source_table
-    select = ["s.record_id", "s.source", "CAST(s.row_number AS BIGINT) AS row_number",
-              *DOSE_COLUMNS]
-    return f"SELECT {', '.join(select)} FROM {src} s {' '.join(_dose_joins(src))}"
-
-
-def standardise_register_sql(source_table: str = "raw_register") -> str:
-    """The ``std_register`` query over an all-text ``raw_register`` table.
-
-    The register's ``dob_precision`` (day, month, year) caps the precision parsed from ``dob``.
-    """
-    src = source_table
-    precision = ("CASE WHEN d.dob_precision IS NULL THEN NULL "
-                 "WHEN lower(trim(s.dob_precision)) = 'year' OR d.dob_precision = 'year' "
-                 "THEN 'year' WHEN lower(trim(s.dob_precision)) = 'month' "
-                 "OR d.dob_precision = 'month' THEN 'month' ELSE 'day' END")
-    joins = [
-        _join("n", _name_query(src), ["full_name"]),
-        _join("d", _per_distinct(src, "dob", _date_stages("dob", "dob"),
-                                 [f"dob_{o}" for o in _DATE_OUT], "_vn_d"), ["dob"]),
-        _join("i", _per_distinct(src, "person_id", _id_stages("person_id", "id"),
-                                 ["id_clean", "id_kind", "id_repairs"], "_vn_i"), ["person_id"]),
-        _join("o", _per_distinct(src, "old_id", _id_stages("old_id", "old"),
-                                 ["old_clean", "old_kind"], "_vn_o"), ["old_id"]),
-        _join("ph", _per_distinct(src, "phone", _phone_stages("phone", "ph"), ["ph_number"],
-                                  "_vn_p"), ["phone"]),
-        _join("g", _simple(src, "gender", gender_sql("gender"), "g"), ["gender"]),
-    ]
-    inner = [
-        "s.person_id", *NAME_COLUMNS, "d.dob_year AS _y", "d.dob_month AS _m", "d.dob_day AS _d",
-        f"{precision} AS dob_precision", "g.g AS gender", "i.id_clean", "i.id_kind",
-        "i.id_repairs", "CASE WHEN o.old_kind = 'cmnd' THEN o.old_clean END AS old_id",
-        "ph.ph_number AS phone", f"{text_sql('s.province_code')} AS province_code",
-        f"{text_sql('s.district_code')} AS district_code",
-        f"{text_sql('s.commune_code')} AS commune_code",
-    ]
-    capped = f"SELECT {', '.join(inner)} FROM {src} s {' '.join(joins)}"
-    return (
-        "SELECT person_id, name_canonical, name_fold, surname_fold, middle_fold, given_fold, "
-        "name_flags, CASE WHEN dob_precision IS NOT NULL THEN make_date(_y, "
-        "CASE WHEN dob_precision = 'year' THEN 1 ELSE _m END, "
-        "CASE WHEN dob_precision = 'day' THEN _d ELSE 1 END) END AS dob, "
-        "_y AS dob_year, CASE WHEN dob_precision IN ('day', 'month') THEN _m END AS dob_month, "
-        "CASE WHEN dob_precision = 'day' THEN _d END AS dob_day, dob_precision, gender, "
-        "id_clean, id_kind, id_repairs, old_id, phone, province_code, district_code, "
-        f"commune_code FROM ({capped})"
-    )
+# --- composing stages ---------------------------------------------------------------------
+def chain(source: str, stages: Sequence[list[tuple[str, str]]], select: Sequence[str],
+          prefix: str = "_vn") -> str:
+    """A query adding each stage's columns in turn, then selecting ``select``."""
+    ctes = []
+    previous = source
+    for i, stage in enumerate(stages):
+        name = f"{prefix}_s{i}"
+        columns = ", ".join(f"{expr} AS {alias}" for alias, expr in stage)
+        ctes.append(f"{name} AS (SELECT *, {columns} FROM {previous})")
+        previous = name
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM {previous}"
