@@ -6,9 +6,9 @@ import pyarrow as pa
 import pytest
 
 from vaxtrust.engine.duckdb import DuckDBEngine
+from vaxtrust.pipeline.standardise import standardise_records_sql
 from vaxtrust.vn import names
 from vaxtrust.vn.keyboard import decode_word
-from vaxtrust.vn.sql import standardise_records_sql
 
 CASES = [
     # full Telex words
