@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from vaxtrust.pipeline.summary import RunSummary
 
 # What an earlier demo leaves in its folder (the demo replaces each of them).
-DEMO_ENTRIES = frozenset({"data", "run", "store.db", "passports"})
+DEMO_ENTRIES = frozenset({"data", "run", "store.db", "passports", "web-codes.txt"})
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,9 @@ def _signed_line(result: DemoResult) -> str:
 def demo_lines(result: DemoResult) -> list[str]:
     """What the demo did, a line per step after cleaning."""
     return [_evaluation_line(result.evaluation), _published_line(result), _signed_line(result),
-            f"Synthetic input and truth: {result.data_dir}"]
+            f"Synthetic input and truth: {result.data_dir}",
+            f"Web app on this demo: vaxtrust serve --demo {result.out} (prints an account per "
+            "role with a fresh password, and a citizen to look up)"]
 
 
 def register(app: typer.Typer) -> None:

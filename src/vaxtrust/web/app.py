@@ -45,11 +45,34 @@ def templates() -> Jinja2Templates:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)
     env.filters["fromjson"] = _json_list
+    env.filters["number"] = _number
+    env.filters["vaccine"] = _vaccine
+    env.filters["day"] = _day
     env.filters["status_pair"] = lambda pair: (labels.label(pair[0]), pair[1])
     env.globals.update(label=labels.label, languages=i18n.LANGUAGE_NAMES,
                        current_language=i18n.current_language, version=__version__,
                        fields=labels.FIELDS)
     return engine
+
+
+def _vaccine(code: str | None) -> str:
+    from vaxtrust.passport.schemas import display
+
+    return str(display("vaccine-medicinal-product", code)) if code else ""
+
+
+def _day(value: str | None) -> str:
+    """An ISO date as Vietnamese write it (dd/mm/yyyy) on Vietnamese pages."""
+    text = value or ""
+    if i18n.current_language() == "vi" and len(text) == 10 and text[4] == text[7] == "-":
+        return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
+    return text
+
+
+def _number(value: int | float) -> str:
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, locale=i18n.current_language()))
 
 
 def _json_list(text: str | None) -> list[str]:

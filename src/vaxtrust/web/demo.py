@@ -1,0 +1,157 @@
+"""``vaxtrust serve --demo DIR``: the web app on a ``vaxtrust demo`` folder, with an account per
+role whose passwords are made up now and printed once.
+
+The demo signs its passports into an issuance journal; until the demo signs through the store,
+the certificates the journal holds are recorded in the store here (as ``sign-batch --db`` does),
+so citizens see and download theirs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from vaxtrust.store.db import Store
+
+PROVINCE_OFFICER = "so-y-te-demo"
+FACILITY_OFFICER = "co-so-demo"
+CODES_FILE = "web-codes.txt"
+
+
+@dataclass(frozen=True)
+class Citizen:
+    id_number: str
+    dob: str
+    phone: str
+
+
+@dataclass
+class PreparedDemo:
+    database_url: str
+    trust_list: Path
+    csca: Path
+    journal: Path
+    codes: Path
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)  # role, user, password
+    citizen: Citizen | None = None
+
+    def web_options(self) -> dict[str, Any]:
+        return {"trust_list": str(self.trust_list), "csca": [str(self.csca)],
+                "journals": [str(self.journal)], "code_sender": f"file:{self.codes}"}
+
+    def lines(self, host: str, port: int) -> list[str]:
+        url = f"http://{host}:{port}"
+        lines = [f"Web app: open {url}/ . Demo accounts (passwords made up now, shown once):"]
+        lines += [f"  {role:<9} {username:<14} {password}"
+                  for role, username, password in self.accounts]
+        if self.citizen:
+            lines.append(f"  citizen   {url}/citizen with ID {self.citizen.id_number}, date of "
+                         f"birth {self.citizen.dob}, phone {self.citizen.phone}; the one-time "
+                         f"code is written to {self.codes}")
+        lines.append(f"  verifier  {url}/verify (try {self.journal.parent / 'example.png'})")
+        return lines
+
+
+def prepare_demo(out: Path, *, persons: int = 20_000, seed: int = 2022) -> PreparedDemo:
+    """Run the demo into ``out`` unless it holds one; then accounts, certificates, a citizen."""
+    from vaxtrust.demo.steps import DEMO_OFFICER
+
+    if not (out / "store.db").is_file():
+        from vaxtrust.app.demo import run_demo
+        from vaxtrust.config import load_settings
+
+        run_demo(load_settings(), persons=persons, seed=seed, out=out)
+    passports = out / "passports"
+    prepared = PreparedDemo(
+        database_url=f"sqlite:///{(out / 'store.db').resolve()}",
+        trust_list=(passports / "trust-list.json").resolve(),
+        csca=(passports / "keys" / "csca" / "csca.pem").resolve(),
+        journal=(passports / "issuance.sqlite").resolve(), codes=(out / CODES_FILE).resolve())
+    store = Store.open(prepared.database_url)
+    try:
+        prepared.accounts = demo_accounts(store, DEMO_OFFICER)
+        record_journal_certificates(store, DEMO_OFFICER, prepared.journal)
+        prepared.citizen = demo_citizen(store)
+    finally:
+        store.close()
+    return prepared
+
+
+def demo_accounts(store: Store, ministry: str) -> list[tuple[str, str, str]]:
+    """A ministry, a province and a facility officer, each with a fresh password."""
+    from vaxtrust.store.scope import load_actor
+    from vaxtrust.store.tables import ReviewItem, User
+    from vaxtrust.store.users import add_user, set_password
+
+    accounts = []
+    with store.transaction() as session:
+        by = load_actor(session, ministry)
+        busiest = session.execute(
+            select(ReviewItem.province_code, ReviewItem.facility_id, func.count())
+            .group_by(ReviewItem.province_code, ReviewItem.facility_id)
+            .order_by(func.count().desc()).limit(1)).first()
+        province, facility = (busiest[0], busiest[1]) if busiest else ("01", None)
+        wanted = [("ministry", ministry, {}),
+                  ("province", PROVINCE_OFFICER, {"province_code": province})]
+        if facility:
+            wanted.append(("facility", FACILITY_OFFICER, {"facility_id": facility}))
+        for role, username, scope in wanted:
+            password = secrets.token_urlsafe(12)
+            if session.scalar(select(User.id).where(User.username == username)) is None:
+                add_user(session, by=by, username=username, role=role, password=password,
+                         display_name=f"{role} (demo)", **scope)
+            else:
+                set_password(session, by=by, username=username, password=password)
+            accounts.append((role, username, password))
+    return accounts
+
+
+def record_journal_certificates(store: Store, ministry: str, journal: Path) -> int:
+    """Record in the store the journal's current certificates it does not know yet."""
+    import sqlite3
+
+    from vaxtrust.store import signing
+    from vaxtrust.store.scope import load_actor
+    from vaxtrust.store.tables import Certificate, Person
+
+    if not journal.is_file():
+        return 0
+    connection = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
+    try:
+        rows = connection.execute("SELECT person_id, uvci FROM certificates "
+                                  "WHERE revoked_at IS NULL").fetchall()
+    finally:
+        connection.close()
+    added = 0
+    with store.transaction() as session:
+        actor = load_actor(session, ministry)
+        known = set(session.scalars(select(Certificate.person_id)))
+        people = set(session.scalars(select(Person.person_id)))
+        for person_id, uvci in rows:
+            if person_id in people and person_id not in known:
+                signing.record_issued(session, actor, person_id, uvci)
+                added += 1
+    return added
+
+
+def demo_citizen(store: Store) -> Citizen | None:
+    """A person with a current certificate and a phone on a dose record."""
+    from vaxtrust.store.tables import Certificate, Person, VaccinationRecord
+    from vaxtrust.vn import phones
+
+    with store.transaction() as session:
+        rows = session.execute(
+            select(Person.person_id, Person.dob, VaccinationRecord.original_phone)
+            .join(Certificate, Certificate.person_id == Person.person_id)
+            .join(VaccinationRecord, VaccinationRecord.person_id == Person.person_id)
+            .where(Certificate.state == "issued", VaccinationRecord.original_phone.is_not(None))
+            .order_by(Person.person_id).limit(200)).all()
+    for person_id, dob, phone in rows:
+        number = phones.parse(phone).number
+        if number and dob and len(dob) == 10:
+            return Citizen(person_id, dob, number)
+    return None
