@@ -22,16 +22,18 @@ class InputError(VaxtrustError):
     """
 
     def __init__(self, message: str, *, path: str | None = None, row: int | None = None,
-                 field: str | None = None) -> None:
+                 field: str | None = None, line: int | None = None) -> None:
         where = ", ".join(
             part for part in (
                 f"file {path}" if path else "",
+                f"line {line}" if line is not None else "",
                 f"row {row}" if row is not None else "",
                 f"field {field}" if field else "",
             ) if part
         )
         super().__init__(f"{where}: {message}" if where else message)
         self.path = path
+        self.line = line  # physical line of the file (1 = a CSV header)
         self.row = row
         self.field = field
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, final
@@ -79,13 +79,16 @@ class Engine(ABC):
     @abstractmethod
     def load_file(
         self, name: str, path: Path, *, file_format: FileFormat, delimiter: str | None = None,
-        encoding: str = "utf-8",
+        encoding: str = "utf-8", columns: Sequence[str] | None = None,
     ) -> pa.Table:
         """Load a CSV or Parquet file as table ``name``, every column as text.
 
         Adds ``ROW_NUMBER_COLUMN`` (1-based data row, header not counted). Rows that cannot be
         read (wrong column count, bad encoding) are left out and returned as Arrow with the
         columns of ``LOAD_REJECT_SCHEMA``, one row per unreadable row (its first fault).
+        With ``columns`` (the header's names, read by the caller) and ``delimiter``, a CSV is
+        read in a fixed dialect (``"`` quotes, ``""`` escapes) without sniffing, so one damaged
+        row cannot change how the whole file is read.
         """
 
     @abstractmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -160,13 +160,13 @@ class DuckDBEngine(Engine):
 
     def load_file(
         self, name: str, path: Path, *, file_format: FileFormat, delimiter: str | None = None,
-        encoding: str = "utf-8",
+        encoding: str = "utf-8", columns: Sequence[str] | None = None,
     ) -> pa.Table:
         self.drop(name)
         if file_format == "parquet":
             self._load_parquet(name, path)
             return LOAD_REJECT_SCHEMA.empty_table()
-        return self._load_csv(name, path, delimiter=delimiter, encoding=encoding)
+        return self._load_csv(name, path, delimiter=delimiter, encoding=encoding, columns=columns)
 
     def _load_parquet(self, name: str, path: Path) -> None:
         source = f"read_parquet({sql_string(path)}, file_row_number = true)"
@@ -176,13 +176,18 @@ class DuckDBEngine(Engine):
         self._run(f"CREATE VIEW {name} AS SELECT {as_text}, "
                   f"file_row_number + 1 AS {ROW_NUMBER_COLUMN} FROM {source}")
 
-    def _load_csv(self, name: str, path: Path, *, delimiter: str | None, encoding: str) -> pa.Table:
+    def _load_csv(self, name: str, path: Path, *, delimiter: str | None, encoding: str,
+                  columns: Sequence[str] | None) -> pa.Table:
         """read_csv with rejects kept; data rows numbered as in the file despite skipped rows."""
         options = ["all_varchar = true", "header = true", "store_rejects = true",
                    f"rejects_table = '{name}__rejects'", f"rejects_scan = '{name}__scans'",
-                   f"encoding = '{encoding}'", "max_line_size = 1048576"]
+                   f"encoding = {sql_string(encoding)}", "max_line_size = 1048576"]
         if delimiter:
             options.append(f"delim = {sql_string(delimiter)}")
+        if columns is not None:  # a fixed dialect: the sniffer would adapt to a damaged row
+            types = ", ".join(f"{sql_string(column)}: 'VARCHAR'" for column in columns)
+            options += ["auto_detect = false", "quote = '\"'", "escape = '\"'",
+                        f"columns = {{{types}}}"]
         # Insertion order must follow the file so that rowid gives each read row its ordinal.
         self._run("SET preserve_insertion_order = true")
         try:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.engine.base import ROW_NUMBER_COLUMN, Engine
@@ -30,12 +31,13 @@ from vaxtrust.ingest.headers import (
     SourceKind,
     resolve_headers,
 )
-from vaxtrust.ingest.readers import InputFile, inspect_file, read_xlsx
+from vaxtrust.ingest.readers import InputFile, inspect_file, locate_csv_damage, read_xlsx
 from vaxtrust.ingest.validate import (
     KEY_COLUMN,
     duplicates_sql,
     repeated_keys_sql,
     staged_problems_sql,
+    without_control_characters,
 )
 from vaxtrust.schema import REJECT_COLUMNS
 
@@ -83,13 +85,52 @@ def _load_file(
         data, unreadable = read_xlsx(source.path, _looks_like_header(kind, mapping))
         engine.register(table, data)
         return unreadable
+    csv_dialect = {"delimiter": source.delimiter, "columns": source.header} \
+        if source.file_format == "csv" else {}
     try:
-        return engine.load_file(table, source.path, file_format=source.file_format,
-                                encoding=source.encoding)
+        unread = engine.load_file(table, source.path, file_format=source.file_format,
+                                  encoding=source.encoding, **csv_dialect)
     except Exception as error:  # the engine's reader failed on the file as a whole
         message = str(error).split("\n")[0].removeprefix("stage sql: ")
+        damage = locate_csv_damage(source) if source.file_format == "csv" else None
+        if damage:
+            raise InputError(f"does not fit the CSV format: {damage[1]}", path=str(source.path),
+                             line=damage[0]) from error
         raise InputError(f"cannot be read as {source.file_format}: {message}",
                          path=str(source.path)) from error
+    if source.file_format == "csv":
+        _refuse_values_across_lines(engine, table, unread, source)
+    return unread
+
+
+_ACROSS_LINES_ADVICE = ("values may not span lines: close the quote, or remove the line break "
+                        "from the cell, and save the file again")
+
+
+def _refuse_values_across_lines(engine: Engine, table: str, unread: pa.Table,
+                                source: InputFile) -> None:
+    """Fail loudly when a quoted value runs over a line break (the file does not fit the dialect).
+
+    An unclosed quote swallows the lines after it into one value; two stray quotes merge the
+    rows between them. Either way rows would vanish or be numbered wrongly, so the whole file is
+    refused, naming the line, instead of rejecting or accepting rows silently.
+    """
+    for number, line in zip(unread.column("row_number").to_pylist(),
+                            unread.column("line").to_pylist(), strict=True):
+        line = (line or "").strip("\r\n")  # a reader may keep line endings around it
+        if "\n" in line or "\r" in line:
+            raise InputError(f"a quote opened in this line is never closed, so the "
+                             f"{line.count(chr(10))} line(s) after it would be read as one "
+                             f"value; {_ACROSS_LINES_ADVICE}", path=str(source.path),
+                             line=number + 1)
+    headers = [h for h in engine.columns(table) if h != ROW_NUMBER_COLUMN]
+    spans = " OR ".join(f"contains({_ident(h)}, chr(10)) OR contains({_ident(h)}, chr(13))"
+                        for h in headers)
+    found = engine.query(f"SELECT min({ROW_NUMBER_COLUMN}) AS row FROM {table} WHERE {spans}")
+    row = found.column("row")[0].as_py()
+    if row is not None:
+        raise InputError(f"a quoted value starting in this line runs over a line break; "
+                         f"{_ACROSS_LINES_ADVICE}", path=str(source.path), line=row + 1)
 
 
 def _staging_sql(
@@ -201,6 +242,7 @@ _UNREADABLE_REASONS: Final = {
     "INVALID ENCODING": "invalid_encoding",
     "UNQUOTED VALUE": "unbalanced_quotes",
     "LINE SIZE OVER MAXIMUM": "line_too_long",
+    "CELL TOO LONG": "cell_too_long",
 }
 
 
@@ -221,7 +263,7 @@ def _unreadable_rejects(unread: pa.Table, file_index: int, source: str,
         "row_number": unread.column("row_number"),
         "record_id": pa.nulls(rows, pa.string()),
         "field": pa.array(fields, pa.string()),
-        "value": unread.column("line"),
+        "value": without_control_characters(pc.utf8_trim(unread.column("line"), "\r\n")),
         "reason": pa.array(reasons, pa.string()),
     }, schema=_UNREADABLE_SCHEMA)
 

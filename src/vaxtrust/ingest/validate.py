@@ -9,7 +9,11 @@ or after today; other forms are left to the standardiser.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from vaxtrust.ingest.headers import MANDATORY_COLUMNS, STANDARD_COLUMNS, SourceKind
 from vaxtrust.vn.sql import chain, date_parts_stages, days_in_month_sql, dose_number_sql
@@ -22,6 +26,22 @@ MAX_VALUE_LENGTH: Final = 255
 # four-digit year: ISO (with or without a time), a bare year, eight digits. Two-digit years,
 # month and year alone, and Excel serials are left to the standardiser and consolidation.
 JUDGED_FORMS: Final = ("ymd", "y", "eight")
+
+# Characters no value may hold: C0 and C1 controls (NUL, tab, line breaks, escape...), DEL, the
+# Unicode line separators and the bidirectional overrides that make text display unlike its
+# content. One RE2 class, for DuckDB and for Arrow.
+_CONTROL_RANGES: Final = ((0x00, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029), (0x202A, 0x202E),
+                         (0x2066, 0x2069))
+CONTROL_CHARACTERS: Final = "[" + "".join(
+    f"\\x{{{low:x}}}-\\x{{{high:x}}}" for low, high in _CONTROL_RANGES) + "]"  # RE2 syntax
+CONTROL_CHARACTER: Final = re.compile("[" + "".join(
+    f"{chr(low)}-{chr(high)}" for low, high in _CONTROL_RANGES) + "]")  # Python's re
+CONTROL_REPLACEMENT: Final = "\ufffd"  # how a rejected value shows a control character
+
+
+def without_control_characters(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Text with every control character replaced by U+FFFD (for reject values)."""
+    return pc.replace_substring_regex(values, CONTROL_CHARACTERS, CONTROL_REPLACEMENT)
 
 KEY_COLUMN: Final[dict[SourceKind, str]] = {"records": "record_id", "register": "person_id"}
 # A dose record's date of birth is not judged here: an impossible one (01/08/9968) makes that
@@ -77,6 +97,11 @@ def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
                         f"strlen({column}) > {MAX_VALUE_LENGTH} AND "
                         f"length({column}) > {MAX_VALUE_LENGTH}",
                         value=f"left({column}, {MAX_VALUE_LENGTH}) || '…'")
+               for column in STANDARD_COLUMNS[kind]]
+    checks += [_problem(column, "control_character",
+                        f"regexp_matches({column}, '{CONTROL_CHARACTERS}')",
+                        value=f"regexp_replace({column}, '{CONTROL_CHARACTERS}', "
+                              f"'{CONTROL_REPLACEMENT}', 'g')")
                for column in STANDARD_COLUMNS[kind]]
     latest = today.year * 10000 + today.month * 100 + today.day
     for column in DATE_COLUMNS[kind]:  # __{column}_ymd: joined by staged_problems_sql

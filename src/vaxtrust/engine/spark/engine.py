@@ -15,7 +15,7 @@ import logging
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,7 +124,7 @@ class SparkEngine(Engine):
 
     def load_file(
         self, name: str, path: Path, *, file_format: FileFormat, delimiter: str | None = None,
-        encoding: str = "utf-8",
+        encoding: str = "utf-8", columns: Sequence[str] | None = None,
     ) -> pa.Table:
         """Load a file: by DuckDB on the driver when the driver sees it, else by Spark.
 
@@ -140,7 +140,7 @@ class SparkEngine(Engine):
             return LOAD_REJECT_SCHEMA.empty_table()
         staged, rejects = files.read_on_driver(
             Path(self.scratch_dir), name, path, file_format=file_format, delimiter=delimiter,
-            encoding=encoding,
+            encoding=encoding, columns=columns,
         )
         self.spark.read.parquet(str(staged)).write.format("parquet").saveAsTable(name)
         return rejects

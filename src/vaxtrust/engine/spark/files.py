@@ -19,6 +19,7 @@ place the Spark engine runs DuckDB on the driver; the executors run it only for 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -35,7 +36,7 @@ def is_remote(path: str) -> bool:
 
 def read_on_driver(
     scratch_dir: Path, name: str, path: Path, *, file_format: FileFormat,
-    delimiter: str | None, encoding: str,
+    delimiter: str | None, encoding: str, columns: Sequence[str] | None = None,
 ) -> tuple[Path, pa.Table]:
     """Parse ``path`` with DuckDB's reader into a staged Parquet file for Spark to read.
 
@@ -46,7 +47,8 @@ def read_on_driver(
     staged.parent.mkdir(parents=True, exist_ok=True)
     with DuckDBEngine(temp_directory=scratch_dir / "duckdb-spill") as reader:
         rejects = reader.load_file(
-            name, path, file_format=file_format, delimiter=delimiter, encoding=encoding
+            name, path, file_format=file_format, delimiter=delimiter, encoding=encoding,
+            columns=columns,
         )
         reader.write_parquet(name, staged)
     return staged, rejects
