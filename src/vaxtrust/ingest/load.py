@@ -85,20 +85,21 @@ def _load_file(
         data, unreadable = read_xlsx(source.path, _looks_like_header(kind, mapping))
         engine.register(table, data)
         return unreadable
-    csv_dialect = {"delimiter": source.delimiter, "columns": source.header} \
-        if source.file_format == "csv" else {}
+    is_csv = source.file_format == "csv"
     try:
         unread = engine.load_file(table, source.path, file_format=source.file_format,
-                                  encoding=source.encoding, **csv_dialect)
+                                  encoding=source.encoding,
+                                  delimiter=source.delimiter if is_csv else None,
+                                  columns=source.header if is_csv else None)
     except Exception as error:  # the engine's reader failed on the file as a whole
         message = str(error).split("\n")[0].removeprefix("stage sql: ")
-        damage = locate_csv_damage(source) if source.file_format == "csv" else None
+        damage = locate_csv_damage(source) if is_csv else None
         if damage:
             raise InputError(f"does not fit the CSV format: {damage[1]}", path=str(source.path),
                              line=damage[0]) from error
         raise InputError(f"cannot be read as {source.file_format}: {message}",
                          path=str(source.path)) from error
-    if source.file_format == "csv":
+    if is_csv:
         _refuse_values_across_lines(engine, table, unread, source)
     return unread
 
