@@ -182,13 +182,17 @@ class Engine(ABC):
         return self.query(f"SELECT * FROM {name}")
 
     def write_csv(self, name: str, path: Path) -> None:
-        """Write table ``name`` (flat columns only) to one CSV file with a header row.
+        """Write table ``name`` (flat columns only) to one CSV file with a header row, for people.
 
-        The default goes through Arrow on the driver; engines override it with a native writer.
+        Text is spreadsheet-safe (:mod:`vaxtrust.spreadsheet`: a leading ``'`` before a formula
+        start). The default goes through Arrow on the driver; engines override it with a native
+        writer that does the same.
         """
         import pyarrow.csv as pacsv
 
-        pacsv.write_csv(self.to_arrow(name), path)
+        from vaxtrust.spreadsheet import safe_table
+
+        pacsv.write_csv(safe_table(self.to_arrow(name)), path)
 
     @final
     def columns(self, name: str) -> list[str]:

@@ -18,6 +18,7 @@ from vaxtrust.engine.base import (
     FileFormat,
     sql_string,
 )
+from vaxtrust.spreadsheet import safe_cell_sql
 
 _ARROW_TO_DUCKDB = {
     pa.string(): "VARCHAR",
@@ -256,7 +257,13 @@ class DuckDBEngine(Engine):
                   "(FORMAT parquet, COMPRESSION zstd)")
 
     def write_csv(self, name: str, path: Path) -> None:
-        self._run(f"COPY (SELECT * FROM {name}) TO {sql_string(path)} (FORMAT csv, HEADER true)")
+        text_columns = {row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {name}")
+                        .fetchall() if row[1] == "VARCHAR"}
+        selected = ", ".join(
+            f"{safe_cell_sql(_ident(column))} AS {_ident(column)}" if column in text_columns
+            else _ident(column) for column in self.columns(name))
+        self._run(f"COPY (SELECT {selected} FROM {name}) TO {sql_string(path)} "
+                  "(FORMAT csv, HEADER true)")
 
     def register_function(
         self, name: str, fn: Callable[..., pa.Array], arg_types: list[pa.DataType],
