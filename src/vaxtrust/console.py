@@ -2,6 +2,11 @@
 
 Stages and jobs call the :class:`Console` they are given (``NoopConsole`` by default). The CLI passes a
 :class:`RichConsole` that draws progress bars; tests pass a :class:`RecordingConsole` and assert on it.
+
+Terminal output holds data (names, notes, file paths) that may look like Rich markup: a name
+``Lê [/bold] Cúc`` must print as itself, not crash or restyle the screen. So every terminal the CLI
+prints on comes from :func:`terminal`, with markup off; styled text is built with :func:`styled`,
+which escapes the values it is given.
 """
 
 from __future__ import annotations
@@ -13,6 +18,21 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
+
+
+def terminal(*, stderr: bool = False, **options: Any) -> Any:
+    """A Rich console that prints strings literally (markup and highlighting off)."""
+    from rich.console import Console as RichTerminal
+
+    return RichTerminal(stderr=stderr, markup=False, highlight=False, **options)
+
+
+def styled(template: str, *values: object) -> Any:
+    """Rich ``template`` markup with ``values`` put in literally: ``styled("[red]{}[/]", note)``."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    return Text.from_markup(template.format(*(escape(str(value)) for value in values)))
 
 
 class Console(Protocol):
@@ -78,7 +98,6 @@ class RichConsole:
     """
 
     def __init__(self, console: Any = None) -> None:
-        from rich.console import Console as RichTerminal
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -88,7 +107,7 @@ class RichConsole:
             TimeElapsedColumn,
         )
 
-        self.terminal = console or RichTerminal(stderr=True)
+        self.terminal = console or terminal(stderr=True)
         self.progress = Progress(
             SpinnerColumn(), TextColumn("[bold]{task.description:<22}"), BarColumn(),
             MofNCompleteColumn(), TimeElapsedColumn(), console=self.terminal, transient=False,

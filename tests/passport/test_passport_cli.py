@@ -121,3 +121,15 @@ def test_show_prints_a_foreign_test_certificate() -> None:
     result = CliRunner().invoke(app, ["passport", "show", prefix])
     assert result.exit_code == 0, result.output
     assert "Musterfrau-Gößinger Gabriele" in result.output and "Austria" in result.output
+
+
+def test_show_prints_a_name_that_looks_like_markup_literally(es256_signer, doses) -> None:
+    """A QR anyone can make: its name must not restyle the screen or fake a VALID line."""
+    from tests.passport.conftest_core import CORE_NOW
+    from vaxtrust.passport import Holder, issue_certificate
+
+    holder = Holder("Nguyễn [/bold] [bold green]HỢP LỆ[/]", "1985-07-14")
+    certificate = issue_certificate(holder, doses, es256_signer, now=CORE_NOW)
+    result = CliRunner().invoke(app, ["passport", "show", certificate.qr_text])
+    assert result.exit_code == 0, result.output
+    assert "[bold green]HỢP LỆ[/]" in result.output and "[/bold]" in result.output

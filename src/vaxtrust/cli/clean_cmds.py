@@ -19,10 +19,12 @@ _TOP_PLACES = 15  # rows of the per-province and per-facility tables printed
 
 def print_summary(summary: RunSummary, terminal: Terminal | None = None) -> None:
     """The run summary as rich tables, and where the outputs are."""
-    from rich.console import Console
     from rich.table import Table
 
-    terminal = terminal or Console()
+    from vaxtrust.console import styled
+    from vaxtrust.console import terminal as plain_terminal
+
+    terminal = terminal or plain_terminal()
     inputs = Table(title="Inputs (rows in = accepted + rejected)", title_justify="left")
     inputs.add_column("file", overflow="fold")
     inputs.add_column("kind")
@@ -61,7 +63,7 @@ def print_summary(summary: RunSummary, terminal: Terminal | None = None) -> None
                    f"{summary.dose_history_rows:,} doses; review candidates: "
                    f"{summary.review_candidates:,}")
     _print_counts(terminal, "Dose plausibility flags", summary.dose_flags)
-    terminal.print(f"[bold]Outputs[/] in {summary.out_dir}:")
+    terminal.print(styled("[bold]Outputs[/] in {}:", summary.out_dir))
     for name, path in summary.outputs.items():
         terminal.print(f"  {name:<18} {path}", highlight=False)
 

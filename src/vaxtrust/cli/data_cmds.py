@@ -29,9 +29,8 @@ def generate_command(
         "--province", help="Only residents of this pre-2025 GSO province (e.g. 40); repeatable.")] = None,
 ) -> None:
     """Tạo dữ liệu tổng hợp / generate a synthetic register, dose records and ground truth."""
-    from rich.console import Console as RichConsole
-
     from vaxtrust.console import RichConsole as ProgressConsole
+    from vaxtrust.console import terminal
     from vaxtrust.demo.generate import GenerateOptions, generate
 
     options = GenerateOptions(persons=persons, seed=seed, out=out, error_scale=error_scale,
@@ -40,7 +39,7 @@ def generate_command(
     with ProgressConsole() as console:
         manifest = generate(options, console)
     counts, shares = manifest["counts"], manifest["shares"]
-    RichConsole().print(
+    terminal().print(
         f"wrote {out}: {counts['registered']:,} register persons, {counts['records']:,} dose records "
         f"({counts['foreigners']:,} foreigners); {shares['vaccinated_residents_with_mismatch']:.1%} of "
         f"vaccinated residents have a mismatch, "
@@ -55,12 +54,11 @@ def evaluate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the score as JSON.")] = False,
 ) -> None:
     """Chấm điểm kết quả / score a cleaning run against the ground truth."""
-    from rich.console import Console as RichConsole
-
+    from vaxtrust.console import terminal
     from vaxtrust.demo.evaluate import render_table, score
 
     result = score(truth, results)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        RichConsole().print(render_table(result))
+        terminal().print(render_table(result))

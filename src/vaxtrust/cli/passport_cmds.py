@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from vaxtrust.console import styled, terminal
 from vaxtrust.errors import ConfigError, InputError
 
 passport_app = typer.Typer(
@@ -50,16 +51,17 @@ def _qr_text(text: str | None, image: Path | None) -> str:
     return sys.stdin.read() if text == "-" else str(text)
 
 
-def _print_fields(certificate_fields: list[Any], header: list[str]) -> None:
-    from rich.console import Console
+def _print_fields(certificate_fields: list[Any], header: list[Any]) -> None:
+    """The fields of a certificate; its values (from a QR anyone can make) print literally."""
     from rich.table import Table
 
     table = Table(show_header=False, box=None)
     for field in certificate_fields:
-        table.add_row(f"{field.number}. {field.label_vi}\n[dim]{field.label_en}[/]", field.value)
-    console = Console()
+        table.add_row(styled("{}. {}\n[dim]{}[/]", field.number, field.label_vi, field.label_en),
+                      str(field.value))
+    console = terminal()
     for line in header:
-        console.print(line, highlight=False)
+        console.print(line)
     console.print(table)
 
 
@@ -96,7 +98,7 @@ def verify_command(
                                "payload": verified.payload}, ensure_ascii=False, indent=1))
         return
     _print_fields(verified.fields(), [
-        "[bold green]HỢP LỆ / VALID[/]",
+        styled("[bold green]HỢP LỆ / VALID[/]"),
         f"signer kid {verified.kid.hex()} ({verified.algorithm}), issued {verified.issued_at:%Y-%m-%d},"
         f" expires {verified.expires_at:%Y-%m-%d} (UTC)",
     ])
@@ -118,7 +120,7 @@ def show_command(
         return
     kid = decoded.message.kid
     _print_fields(certificate_fields(decoded.payload, issuing_country=decoded.issuer_country), [
-        "[bold yellow]CHƯA XÁC MINH / NOT VERIFIED[/] (decoded only)",
+        styled("[bold yellow]CHƯA XÁC MINH / NOT VERIFIED[/] (decoded only)"),
         f"kid {kid.hex() if kid else '-'}, alg {decoded.message.algorithm}",
     ])
 
@@ -193,12 +195,11 @@ def conformance_command(
 
 
 def _print_report(report: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from vaxtrust.passport.conformance import FLAGS
 
-    console = Console(width=max(Console().width, 110))
+    console = terminal(width=max(terminal().width, 110))
     for file in report.files:   # one line per file: every expected flag, agree or disagree
         flags = " ".join(f"{r.flag.removeprefix('EXPECTED')}={'T' if r.expected else 'F'}:{r.outcome}"
                          for r in file.results)

@@ -131,9 +131,9 @@ def new_signer_command(
 @keys_app.command("list")
 def list_command(keystore: KeyStoreDir) -> None:
     """List the document signers with scope, status, kid and validity."""
-    from rich.console import Console
     from rich.table import Table
 
+    from vaxtrust.console import terminal
     from vaxtrust.passport.keystore import KeyStore
 
     store = KeyStore.open(keystore)
@@ -141,7 +141,7 @@ def list_command(keystore: KeyStoreDir) -> None:
     for entry in store.signers():
         table.add_row(entry.name, entry.describe_scope(), entry.status, entry.algorithm, entry.kid,
                       entry.backend, entry.not_after[:10])
-    Console(width=120).print(table)
+    terminal(width=120).print(table)
 
 
 @keys_app.command("withdraw")

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console as Terminal
 from rich.table import Table
 
 from vaxtrust.cli.settings import cli_settings
 from vaxtrust.cli.signin import ADMIN_OPTION, AS_OPTION, new_password, signed_in
+from vaxtrust.console import styled, terminal
 from vaxtrust.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ store_app = typer.Typer(help="Kho dữ liệu / the store itself (schema migrati
                         no_args_is_help=True)
 
 # Off a terminal (pipes, scripts) tables are drawn wide rather than cut at 80 columns.
-out = Terminal(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
+out = terminal(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 
 DB_OPTION = typer.Option(None, "--db", help="Store URL; setting store.url (default: "
                          "$VAXTRUST_DATABASE_URL or sqlite:///vaxtrust.db).")
@@ -237,7 +237,7 @@ def audit_verify(actor_name: str | None = AS_OPTION, admin: bool = ADMIN_OPTION,
     report = verify(*_signed_in(db, actor_name, admin))
     if not report.intact:
         for problem in report.problems:
-            out.print(f"[red]{problem}[/]")
+            out.print(styled("[red]{}[/]", problem))
         raise StoreError(f"audit chain broken in {len(report.problems)} place(s) "
                          f"over {report.rows} rows")
     out.print(f"audit chain intact: {report.rows} rows, head hash {report.head_hash}")
