@@ -205,6 +205,9 @@ class PassportSettings(_Section):
     """Environment variable holding the PKCS#11 token PIN."""
     validity_days: int = Field(default=365, ge=1, le=3650)
     """Days a signed certificate is valid."""
+    pinned_csca: list[Path] = Field(default_factory=list)
+    """CSCA certificate(s) (PEM) a verifier trusts; ``passport verify`` refuses to run without
+    one (or ``--csca``, or ``$VAXTRUST_PINNED_CSCA``) unless given ``--insecure-unpinned``."""
 
     def open_keystore(self) -> KeyStore:
         """The configured key store."""

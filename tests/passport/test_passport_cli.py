@@ -45,11 +45,12 @@ def test_conformance_needs_a_directory(tmp_path) -> None:
 
 
 def test_issue_then_verify_with_the_key_store_and_trust_list(keystore, tmp_path) -> None:
-    from tests.passport.conftest_keys import KEY_PASSPHRASE, KEYS_NOW
+    from tests.passport.conftest_keys import CSCA_PASSPHRASE, KEY_PASSPHRASE, KEYS_NOW, passphrase
     from vaxtrust.passport.trustlist import export_trust_list
 
     trust_path = tmp_path / "trust.json"
-    export_trust_list(keystore, trust_path, now=KEYS_NOW)
+    export_trust_list(keystore, trust_path, now=KEYS_NOW,
+                      csca_passphrase=passphrase(CSCA_PASSPHRASE))
     holder_file = tmp_path / "holder.json"
     holder_file.write_text(
         '{"full_name": "Trần Thị Ánh", "date_of_birth": "1979-02", "doses": ['
@@ -65,16 +66,18 @@ def test_issue_then_verify_with_the_key_store_and_trust_list(keystore, tmp_path)
     assert {p.name for p in out.iterdir()} == {"qr.txt", "qr.png", "qr.svg", "certificate.pdf"}
     qr_text = (out / "qr.txt").read_text().strip()
     clock = "2026-06-01T00:00:00Z"
+    pin = ["--csca", str(keystore.directory / "csca" / "csca.pem")]
     by_text = runner.invoke(app, ["passport", "verify", qr_text, "--trust-list", str(trust_path),
-                                  "--now", clock])
+                                  "--now", clock, *pin])
     assert by_text.exit_code == 0, by_text.output
     assert "VALID" in by_text.output and "Trần Thị Ánh" in by_text.output and "1979-02" in by_text.output
+    assert "UNPINNED" not in by_text.output
     by_image = runner.invoke(app, ["passport", "verify", "--image", str(out / "qr.png"),
-                                   "--trust-list", str(trust_path), "--now", clock, "--json"])
+                                   "--trust-list", str(trust_path), "--now", clock, "--json", *pin])
     assert by_image.exit_code == 0, by_image.output
-    assert '"gnt": "THI<ANH"' in by_image.output
+    assert '"gnt": "THI<ANH"' in by_image.output and '"pinned": true' in by_image.output
     expired = runner.invoke(app, ["passport", "verify", qr_text, "--trust-list", str(trust_path),
-                                  "--now", "2027-06-01T00:00:00Z"])
+                                  "--now", "2027-06-01T00:00:00Z", *pin])
     assert expired.exit_code != 0 and "expired" in str(expired.exception)
 
 
@@ -106,8 +109,74 @@ def test_verify_with_a_pinned_csca_needs_a_list_that_csca_signed(keystore, tmp_p
     assert "not a PEM X.509 certificate" in str(verify(signed, signed).exception)
 
 
+def _impostor(tmp_path: Path) -> tuple[str, Path]:
+    """A key store that calls itself Viet Nam's CSCA, a signed trust list, and a certificate it
+    issued for an invented person: what anyone can make."""
+    from tests.passport.conftest_keys import KEYS_NOW, passphrase
+    from vaxtrust.passport import Dose, Holder, issue_certificate
+    from vaxtrust.passport.keystore import KeyStore
+    from vaxtrust.passport.trustlist import export_trust_list
+
+    secret = passphrase("impostor passphrase")
+    fake = KeyStore.create(tmp_path / "fake-keys", country="VN", common_name="VN CSCA",
+                           organization="Ministry of Health", passphrase=secret, now=KEYS_NOW)
+    fake.new_signer("vn-national", csca_passphrase=secret, key_passphrase=secret, now=KEYS_NOW)
+    signer = fake.load_signer("vn-national", now=KEYS_NOW, passphrase=secret)
+    qr_text = issue_certificate(Holder("Người Không Có Thật", "1990-01-01"),
+                                [Dose(date(2021, 9, 1), "EU/1/21/1529")], signer,
+                                now=KEYS_NOW).qr_text
+    trust = tmp_path / "fake-trust.json"
+    export_trust_list(fake, trust, now=KEYS_NOW, csca_passphrase=secret)
+    return qr_text, trust
+
+
+def test_a_self_made_vn_csca_is_refused_when_pinned_to_the_real_one(keystore, tmp_path) -> None:
+    from tests.passport.conftest_keys import KEYS_NOW
+
+    qr_text, fake_trust = _impostor(tmp_path)
+    real_csca = keystore.directory / "csca" / "csca.pem"
+    result = CliRunner().invoke(app, ["passport", "verify", qr_text, "--trust-list", str(fake_trust),
+                                      "--now", KEYS_NOW.isoformat(), "--csca", str(real_csca)])
+    assert result.exit_code != 0 and "VALID" not in result.output
+    assert "does not verify with a trusted CSCA" in str(result.exception)
+    # pinned through the environment, configured once: the same refusal
+    by_env = CliRunner().invoke(app, ["passport", "verify", qr_text, "--trust-list",
+                                      str(fake_trust), "--now", KEYS_NOW.isoformat()],
+                                env={"VAXTRUST_PINNED_CSCA": str(real_csca)})
+    assert by_env.exit_code != 0 and "trusted CSCA" in str(by_env.exception)
+
+
+def test_verify_without_a_pinned_csca_refuses_to_run(tmp_path, monkeypatch) -> None:
+    from tests.passport.conftest_keys import KEYS_NOW
+
+    monkeypatch.delenv("VAXTRUST_PINNED_CSCA", raising=False)
+    qr_text, fake_trust = _impostor(tmp_path)
+    result = CliRunner().invoke(app, ["passport", "verify", qr_text, "--trust-list", str(fake_trust),
+                                      "--now", KEYS_NOW.isoformat()])
+    assert result.exit_code != 0 and "VALID" not in result.output
+    assert "no CSCA is pinned" in str(result.exception)
+
+
+def test_insecure_unpinned_says_unpinned_on_every_answer(tmp_path, monkeypatch) -> None:
+    from tests.passport.conftest_keys import KEYS_NOW
+
+    monkeypatch.delenv("VAXTRUST_PINNED_CSCA", raising=False)
+    qr_text, fake_trust = _impostor(tmp_path)
+    base = ["passport", "verify", qr_text, "--trust-list", str(fake_trust), "--insecure-unpinned"]
+    answers = {
+        "valid": CliRunner().invoke(app, [*base, "--now", KEYS_NOW.isoformat()]),
+        "json": CliRunner().invoke(app, [*base, "--now", KEYS_NOW.isoformat(), "--json"]),
+        "expired": CliRunner().invoke(app, [*base, "--now", "2040-01-01T00:00:00Z"]),
+    }
+    assert answers["valid"].exit_code == 0 and "UNPINNED" in answers["valid"].output
+    assert '"pinned": false' in answers["json"].output and "UNPINNED" in answers["json"].output
+    assert answers["expired"].exit_code != 0
+    assert str(answers["expired"].exception).startswith("UNPINNED")
+
+
 def test_verify_needs_text_or_image(tmp_path) -> None:
-    result = CliRunner().invoke(app, ["passport", "verify", "--trust-list", str(tmp_path / "t.json")])
+    result = CliRunner().invoke(app, ["passport", "verify", "--trust-list", str(tmp_path / "t.json"),
+                                      "--insecure-unpinned"])
     assert result.exit_code != 0
     assert "either the HC1 text" in str(result.exception)
 

@@ -39,9 +39,11 @@ def test_demo_signs_passports_that_verify_against_its_trust_list(tmp_path: Path)
     assert all(text.startswith("HC1:") for text in certificates.column("qr_text").to_pylist())
     verify = CliRunner().invoke(app, [
         "passport", "verify", "--image", str(out / "passports" / "example.png"),
-        "--trust-list", str(out / "passports" / "trust-list.json")])
+        "--trust-list", str(out / "passports" / "trust-list.json"),
+        "--csca", str(out / "passports" / "keys" / "csca" / "csca.pem")])
     assert verify.exit_code == 0, verify.output
-    assert "VALID" in verify.output
+    assert "VALID" in verify.output and "UNPINNED" not in verify.output
+    assert "--csca" in result.output  # the demo tells how to verify, pinned to its own CSCA
     assert (out / "passports" / "example.pdf").read_bytes().startswith(b"%PDF")
 
 

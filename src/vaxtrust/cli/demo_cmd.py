@@ -43,7 +43,7 @@ def _signed_line(result: DemoResult) -> str:
     if signed.example_pdf is not None:
         line += (f" Example for {signed.example_name}: {signed.example_pdf} and "
                  f"{signed.example_png}; check it with: vaxtrust passport verify --image "
-                 f"{signed.example_png} --trust-list {signed.trust_list}")
+                 f"{signed.example_png} --trust-list {signed.trust_list} --csca {signed.csca}")
     return line
 
 

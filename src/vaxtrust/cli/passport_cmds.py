@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from vaxtrust.cli.settings import cli_settings
 from vaxtrust.console import styled, terminal
 from vaxtrust.errors import ConfigError, InputError
 
@@ -75,33 +76,59 @@ def verify_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the verified payload as JSON.")] = False,
     csca: Annotated[list[Path] | None, typer.Option("--csca", help=(
         "Pin a CSCA certificate (PEM; repeatable): the trust and revocation lists must be signed by "
-        "it and every signer certified by it. Without it the trust list's own CSCAs are used."))] = None,
+        "it and every signer certified by it. Default: passport.pinned_csca, then "
+        "$VAXTRUST_PINNED_CSCA."))] = None,
+    insecure_unpinned: Annotated[bool, typer.Option("--insecure-unpinned", help=(
+        "Run without a pinned CSCA, trusting the trust list's own CSCA (anyone can make one); "
+        "every answer says UNPINNED."))] = False,
 ) -> None:
     """Verify a certificate: prefix, Base45, zlib, COSE, signer, expiry, key usage, schema, revocation."""
-    from vaxtrust.passport.pki import load_certificate
-    from vaxtrust.passport.revocation import RevocationList
-    from vaxtrust.passport.trustlist import TrustList
-    from vaxtrust.passport.verify import verify_certificate
+    from vaxtrust.errors import VaxtrustError
+    from vaxtrust.passport.pinning import (
+        UNPINNED_NOTE,
+        pinned_csca_paths,
+        resolve_pinning,
+    )
 
-    clock = _clock(now)
-    qr_text = _qr_text(text, image)
-    pinned = [load_certificate(path) for path in csca] if csca else None
-    trust = TrustList.load(trust_list, pinned_cscas=pinned)
-    revocation = (RevocationList.load(revocation_list, now=clock, pinned_cscas=pinned)
-                  if revocation_list else None)
-    verified = verify_certificate(qr_text, trust, now=clock, revocation=revocation)
+    paths = pinned_csca_paths(csca or [], cli_settings().passport.pinned_csca)
+    pinning = resolve_pinning(paths, insecure_unpinned=insecure_unpinned)
+    try:
+        verified = _verified(text, image, trust_list, revocation_list, now, pinning.cscas)
+    except VaxtrustError as error:
+        if not pinning.pinned:  # the refusal is an answer too
+            error.args = (f"{UNPINNED_NOTE}. {error}",)
+        raise
     if as_json:
-        typer.echo(json.dumps({"valid": True, "kid": verified.kid.hex(), "alg": verified.algorithm,
+        typer.echo(json.dumps({"valid": True, "pinned": pinning.pinned,
+                               **({} if pinning.pinned else {"warning": UNPINNED_NOTE}),
+                               "kid": verified.kid.hex(), "alg": verified.algorithm,
                                "iss": verified.issuer_country,
                                "iat": verified.issued_at.isoformat(),
                                "exp": verified.expires_at.isoformat(),
                                "payload": verified.payload}, ensure_ascii=False, indent=1))
         return
     _print_fields(verified.fields(), [
-        styled("[bold green]HỢP LỆ / VALID[/]"),
+        styled("[bold green]HỢP LỆ / VALID[/]") if pinning.pinned
+        else styled("[bold red]{}[/] [bold yellow]HỢP LỆ / VALID[/] only if you trust this "
+                    "trust list's CSCA", UNPINNED_NOTE),
         f"signer kid {verified.kid.hex()} ({verified.algorithm}), issued {verified.issued_at:%Y-%m-%d},"
         f" expires {verified.expires_at:%Y-%m-%d} (UTC)",
     ])
+
+
+def _verified(text: str | None, image: Path | None, trust_list: Path,
+              revocation_list: Path | None, now: str | None,
+              pinned: list[Any] | None) -> Any:
+    from vaxtrust.passport.revocation import RevocationList
+    from vaxtrust.passport.trustlist import TrustList
+    from vaxtrust.passport.verify import verify_certificate
+
+    clock = _clock(now)
+    qr_text = _qr_text(text, image)
+    trust = TrustList.load(trust_list, pinned_cscas=pinned)
+    revocation = (RevocationList.load(revocation_list, now=clock, pinned_cscas=pinned)
+                  if revocation_list else None)
+    return verify_certificate(qr_text, trust, now=clock, revocation=revocation)
 
 
 @passport_app.command("show")

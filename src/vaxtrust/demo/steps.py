@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 from vaxtrust.console import Console, NoopConsole
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from vaxtrust.passport.keystore import KeyStore
     from vaxtrust.passport.pki import Passphrase
-    from vaxtrust.passport.trustlist import TrustList
 
 DEMO_PASSPHRASE = "demo-only: never sign real passports with this key"
 DEMO_SIGNER = "demo-signer"
@@ -71,6 +72,7 @@ class SignedDemo:
     skipped: int
     certificates: Path
     trust_list: Path
+    csca: Path  # the demo's CSCA certificate: what a verifier of its certificates pins
     example_pdf: Path | None
     example_png: Path | None
     example_name: str | None
@@ -101,10 +103,11 @@ def sign_demo_passports(run_dir: Path, register: Path, out: Path, *,
                              total=count_people_of_run(run_dir))
         certificates, _ = export_outputs(journal, out)
     trust_path = out / "trust-list.json"
-    trust = export_trust_list(keys, trust_path, now=now, csca_passphrase=passphrase)
-    example = _render_first(certificates, trust, out)
+    export_trust_list(keys, trust_path, now=now, csca_passphrase=passphrase)
+    example = _render_first(certificates, trust_path, keys.csca_certificate, out)
     return SignedDemo(summary.issued + summary.reissued + summary.renewed + summary.already_issued,
-                      summary.total_skipped, certificates, trust_path, *example)
+                      summary.total_skipped, certificates, trust_path,
+                      keys.directory / "csca" / "csca.pem", *example)
 
 
 def _demo_key_store(directory: Path, passphrase: Passphrase, now: datetime) -> KeyStore:
@@ -120,19 +123,22 @@ def _demo_key_store(directory: Path, passphrase: Passphrase, now: datetime) -> K
     return keys
 
 
-def _render_first(certificates: Path, trust: TrustList,
+def _render_first(certificates: Path, trust_path: Path, csca: x509.Certificate,
                   out: Path) -> tuple[Path | None, Path | None, str | None]:
-    """Verify the first certificate against the exported trust list; write its QR and PDF."""
+    """Verify the first certificate against the exported trust list, pinned to the demo's own
+    CSCA (as any verifier must pin); write its QR and PDF."""
     import pyarrow.parquet as pq
 
     from vaxtrust.passport import qr
     from vaxtrust.passport.pdf import certificate_pdf
+    from vaxtrust.passport.trustlist import TrustList
     from vaxtrust.passport.verify import verify_certificate
 
     first = pq.read_table(certificates, columns=["qr_text"]).slice(0, 1).column("qr_text")
     if len(first) == 0:
         return None, None, None
     qr_text = str(first[0].as_py())
+    trust = TrustList.load(trust_path, pinned_cscas=[csca])
     # The batch stamps each certificate with its own clock: verify at a time after all of them.
     verified = verify_certificate(qr_text, trust, now=datetime.now(UTC))
     png_path, pdf_path = out / "example.png", out / "example.pdf"
