@@ -51,3 +51,15 @@ def _cheap_password_hashing() -> None:
 
     auth._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     auth._dummy_hash.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _cheaper_key_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New key files in tests take 10,000 PBKDF2 rounds instead of 600,000 (about 1 s each).
+
+    Only the cost changes, not the format; test_pki checks the real count. Subprocesses (the
+    CLI run as a program) keep the real count.
+    """
+    from vaxtrust.passport import pki
+
+    monkeypatch.setattr(pki, "PBKDF2_ROUNDS", 10_000)

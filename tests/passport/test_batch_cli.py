@@ -48,7 +48,8 @@ def test_sign_revoke_export_and_verify_from_the_command_line(keys: str, tmp_path
 
     trust, revocations = tmp_path / "trust.json", tmp_path / "revocations.json"
     _ok("trust-list", "export", "--keystore", keys, "--out", str(trust))
-    assert "HỢP LỆ" in _ok("verify", qr_text, "--trust-list", str(trust))
+    pin = ["--csca", f"{keys}/csca/csca.pem"]
+    assert "HỢP LỆ" in _ok("verify", qr_text, "--trust-list", str(trust), *pin)
 
     assert "revoked URN:UVCI:01:VN:" in _ok("revoke", "--issued", str(out), "--person-id", "P001",
                                             "--reason", "wrong dose date")
@@ -57,7 +58,7 @@ def test_sign_revoke_export_and_verify_from_the_command_line(keys: str, tmp_path
     assert "1 batch(es), signed with the CSCA key" in output
     assert json.loads(revocations.read_text())["batches"][0]["hashType"] == "SIGNATURE"
     code, _, exception = _run("verify", qr_text, "--trust-list", str(trust),
-                              "--revocation-list", str(revocations))
+                              "--revocation-list", str(revocations), *pin)
     assert code != 0 and "revoked" in str(exception).lower()
 
 
@@ -96,4 +97,5 @@ def test_sign_batch_with_a_token_signer(tmp_path: Path, soft_token: SoftToken) -
     _ok("trust-list", "export", "--keystore", keys, "--out", str(trust))
     for row in pq.read_table(out / "certificates.parquet").to_pylist():
         assert row["signer"] == "batch-hsm"
-        assert "HỢP LỆ" in _ok("verify", row["qr_text"], "--trust-list", str(trust))
+        assert "HỢP LỆ" in _ok("verify", row["qr_text"], "--trust-list", str(trust),
+                               "--csca", f"{keys}/csca/csca.pem")

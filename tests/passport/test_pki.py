@@ -147,8 +147,38 @@ def test_encrypted_key_of_a_wrong_type_is_refused(tmp_path: Path) -> None:
 def test_missing_key_file_and_short_passphrase(tmp_path: Path) -> None:
     with pytest.raises(SigningKeyError, match="cannot read key file"):
         pki.load_private_key(tmp_path / "absent.key.p8", passphrase("long enough!"))
-    with pytest.raises(SigningKeyError, match="at least 8"):
-        pki.Passphrase.of("short")
+    with pytest.raises(SigningKeyError, match="at least 12 characters"):
+        pki.write_private_key(tmp_path / "new.key.p8", ec.generate_private_key(ec.SECP256R1()),
+                              pki.Passphrase.of("eleven char"))
+    assert not (tmp_path / "new.key.p8").exists()
+    with pytest.raises(SigningKeyError, match="empty"):
+        pki.Passphrase.of("")
+
+
+def test_new_key_files_use_600k_pbkdf2_rounds_and_old_files_still_open(tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    import subprocess
+
+    from cryptography.hazmat.primitives import serialization
+
+    monkeypatch.setattr(pki, "PBKDF2_ROUNDS", 600_000)  # the real value (tests use fewer)
+    key = ec.generate_private_key(ec.SECP256R1())
+    new = tmp_path / "new.key.p8"
+    pki.write_private_key(new, key, passphrase("a strong passphrase"))
+    parsed = subprocess.run(["openssl", "asn1parse", "-in", str(new)], capture_output=True,
+                            text=True, check=True).stdout
+    assert ":PBES2" in parsed and ":PBKDF2" in parsed and ":hmacWithSHA256" in parsed
+    assert ":aes-256-cbc" in parsed and "INTEGER           :0927C0" in parsed  # 600,000
+    assert pki.load_private_key(new, passphrase("a strong passphrase")).private_numbers() == \
+        key.private_numbers()
+    # a file written before (OpenSSL's 2,048 rounds, an 8-character passphrase) still opens
+    old = tmp_path / "old.key.p8"
+    old.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.BestAvailableEncryption(b"8 chars!")))
+    assert pki.load_private_key(old, pki.Passphrase.of("8 chars!")).private_numbers() == \
+        key.private_numbers()
+    with pytest.raises(SigningKeyError, match="wrong passphrase"):
+        pki.load_private_key(new, passphrase("not the passphrase"))
 
 
 def test_a_key_file_is_never_overwritten(tmp_path: Path) -> None:

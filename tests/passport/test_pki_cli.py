@@ -54,6 +54,15 @@ def test_secrets_come_from_the_environment_only(tmp_path: Path) -> None:
     assert "VAXTRUST_CSCA_PASSPHRASE" in str(result.exception)
 
 
+def test_a_new_csca_needs_a_12_character_passphrase(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    result = CliRunner().invoke(app, ["passport", "keys", "init-csca", "--keystore", str(keys)],
+                                env={"VAXTRUST_CSCA_PASSPHRASE": "11 chars ok"})
+    assert result.exit_code != 0
+    assert "at least 12 characters" in str(result.exception)
+    assert not list(keys.rglob("*.p8"))
+
+
 def test_wrong_csca_passphrase_is_one_red_line(tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     _ok("keys", "init-csca", "--keystore", str(keys))

@@ -31,7 +31,8 @@ PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 # hcert Appendix A.4: we issue signers for vaccination certificates only.
 EKU_VACCINATION = keyusage.ISSUED_OIDS["v"]
 
-MIN_PASSPHRASE_LENGTH = 8
+MIN_PASSPHRASE_LENGTH = 12  # for new key files; older files with shorter ones still open
+PBKDF2_ROUNDS = 600_000  # PBKDF2-HMAC-SHA256 of new key files (OWASP 2023); OpenSSL wrote 2,048
 RSA_KEY_BITS = 3072  # PS256 needs >= 2048; 3072 keeps the key useful past 2030 (NIST SP 800-57)
 CSCA_VALIDITY = timedelta(days=365 * 10)
 SIGNER_VALIDITY = timedelta(days=365 * 2)  # hcert: a DSC outlives every DCC it signs; renew yearly
@@ -209,20 +210,29 @@ class Passphrase:
 
     @classmethod
     def of(cls, text: str) -> Passphrase:
-        if len(text) < MIN_PASSPHRASE_LENGTH:
-            raise SigningKeyError(
-                f"the key passphrase must have at least {MIN_PASSPHRASE_LENGTH} characters"
-            )
+        """A passphrase as given; the length rule applies when it protects a new key file."""
+        if not text:
+            raise SigningKeyError("the key passphrase is empty")
         return cls(text.encode("utf-8"))
+
+    def check_strong_enough(self) -> None:
+        if len(self.value.decode("utf-8", errors="replace")) < MIN_PASSPHRASE_LENGTH:
+            raise SigningKeyError(
+                f"a new key's passphrase must have at least {MIN_PASSPHRASE_LENGTH} characters"
+            )
 
 
 def write_private_key(path: Path, key: PrivateKey, passphrase: Passphrase) -> None:
-    """Write ``key`` as encrypted PKCS#8 PEM, readable by its owner only; never overwrite a key."""
-    pem = key.private_bytes(
-        encoding=serialization.Encoding.PEM,
-        format=serialization.PrivateFormat.PKCS8,
-        encryption_algorithm=serialization.BestAvailableEncryption(passphrase.value),
-    )
+    """Write ``key`` as encrypted PKCS#8 PEM, readable by its owner only; never overwrite a key.
+
+    Encrypted with PBES2: PBKDF2-HMAC-SHA256 at :data:`PBKDF2_ROUNDS` rounds and AES-256-CBC
+    (OpenSSL's default, 2,048 rounds, is far too cheap to guess against).
+    """
+    passphrase.check_strong_enough()
+    plain = key.private_bytes(encoding=serialization.Encoding.DER,
+                              format=serialization.PrivateFormat.PKCS8,
+                              encryption_algorithm=serialization.NoEncryption())
+    pem = _pem("ENCRYPTED PRIVATE KEY", _pbes2_encrypt(plain, passphrase.value, PBKDF2_ROUNDS))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -232,6 +242,67 @@ def write_private_key(path: Path, key: PrivateKey, passphrase: Passphrase) -> No
         handle.write(pem)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+# DER of PKCS#8 EncryptedPrivateKeyInfo with PBES2 (RFC 8018), written by hand: cryptography's
+# PKCS#8 writer has no setting for the rounds. OpenSSL (hence cryptography) reads it back.
+_OID_PBES2 = "1.2.840.113549.1.5.13"
+_OID_PBKDF2 = "1.2.840.113549.1.5.12"
+_OID_HMAC_SHA256 = "1.2.840.113549.2.9"
+_OID_AES256_CBC = "2.16.840.1.101.3.4.1.42"
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    length = len(body)
+    if length < 0x80:
+        return bytes([tag, length]) + body
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + body
+
+
+def _der_oid(dotted: str) -> bytes:
+    first, second, *rest = (int(part) for part in dotted.split("."))
+    body = bytearray([40 * first + second])
+    for number in rest:
+        chunk = [number & 0x7F]
+        while number := number >> 7:
+            chunk.append(0x80 | (number & 0x7F))
+        body += bytes(reversed(chunk))
+    return _der(0x06, bytes(body))
+
+
+def _der_int(number: int) -> bytes:
+    return _der(0x02, number.to_bytes(number.bit_length() // 8 + 1, "big"))
+
+
+def _pbes2_encrypt(plain_pkcs8: bytes, password: bytes, rounds: int) -> bytes:
+    import hashlib
+    import secrets
+
+    from cryptography.hazmat.primitives import padding as sym_padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    salt, iv = secrets.token_bytes(16), secrets.token_bytes(16)
+    key = hashlib.pbkdf2_hmac("sha256", password, salt, rounds, dklen=32)
+    padder = sym_padding.PKCS7(128).padder()
+    padded = padder.update(plain_pkcs8) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    encrypted = encryptor.update(padded) + encryptor.finalize()
+    sequence = 0x30
+    kdf = _der(sequence, _der_oid(_OID_PBKDF2) + _der(sequence, (
+        _der(0x04, salt) + _der_int(rounds)
+        + _der(sequence, _der_oid(_OID_HMAC_SHA256) + _der(0x05, b"")))))
+    scheme = _der(sequence, _der_oid(_OID_AES256_CBC) + _der(0x04, iv))
+    algorithm = _der(sequence, _der_oid(_OID_PBES2) + _der(sequence, kdf + scheme))
+    return _der(sequence, algorithm + _der(0x04, encrypted))
+
+
+def _pem(label: str, der: bytes) -> bytes:
+    import base64
+
+    body = base64.encodebytes(der).decode("ascii").replace("\n", "")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return (f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n").encode()
 
 
 def load_private_key(path: Path, passphrase: Passphrase) -> PrivateKey:
