@@ -17,6 +17,7 @@ from rich.console import Console
 from vaxtrust import __version__
 from vaxtrust.cli.settings import invocation
 from vaxtrust.errors import VaxtrustError
+from vaxtrust.redact import install_log_redaction, without_passwords
 
 app = typer.Typer(
     name="vaxtrust",
@@ -74,6 +75,7 @@ _register_commands()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: run the app with the one error handler."""
+    install_log_redaction()
     try:
         app(args=argv, standalone_mode=True)
     except VaxtrustError as error:
@@ -81,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
             raise
         # One line, printed literally: messages may contain [brackets] and long file paths.
         err_console.print("error: ", style="bold red", end="")
-        err_console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+        err_console.print(without_passwords(str(error)), markup=False, highlight=False,
+                          soft_wrap=True)
         sys.exit(2)
     except (KeyboardInterrupt, BrokenPipeError):
         sys.exit(130)

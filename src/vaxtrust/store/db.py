@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vaxtrust.errors import ConfigError, StoreError
+from vaxtrust.redact import safe_url, without_passwords
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +54,18 @@ def make_engine(url: str) -> Engine:
     try:
         backend = make_url(url).get_backend_name()
     except ArgumentError as error:
-        raise ConfigError(f"store URL {url!r} is not a database URL: {error}") from error
+        raise ConfigError(f"store URL {safe_url(url)!r} is not a database URL: "
+                          f"{without_passwords(str(error))}") from error
     if backend not in ("sqlite", "postgresql"):
-        raise ConfigError(f"store URL {url!r}: only sqlite and postgresql are supported")
+        raise ConfigError(f"store URL {safe_url(url)!r}: only sqlite and postgresql are supported")
     try:
         engine = create_engine(url)
     except (ArgumentError, ValueError) as error:
-        raise ConfigError(f"store URL {url!r} is not usable: {error}") from error
+        raise ConfigError(f"store URL {safe_url(url)!r} is not usable: "
+                          f"{without_passwords(str(error))}") from error
     except ImportError as error:
-        raise ConfigError(f"store URL {url!r} needs a driver that is not installed: {error}") from error
+        raise ConfigError(f"store URL {safe_url(url)!r} needs a driver that is not installed: "
+                          f"{error}") from error
     if backend == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_rules)
         event.listen(engine, "begin", _begin_immediate)
@@ -85,7 +89,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(engine), revision)
     except OperationalError as error:
-        raise StoreError(f"cannot reach the store at {engine.url!r}: {error.orig}") from error
+        raise StoreError(f"cannot reach the store at {engine.url!r}: "
+                             f"{without_passwords(str(error.orig))}") from error
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -119,7 +124,8 @@ class Store:
         try:
             current = is_current(engine)
         except OperationalError as error:
-            raise StoreError(f"cannot reach the store at {engine.url!r}: {error.orig}") from error
+            raise StoreError(f"cannot reach the store at {engine.url!r}: "
+                             f"{without_passwords(str(error.orig))}") from error
         if not current:
             if not migrate:
                 raise StoreError("the store's schema is not at the newest migration")
@@ -138,7 +144,8 @@ class Store:
             with self._sessions() as session, session.begin():
                 yield session
         except OperationalError as error:
-            raise StoreError(f"the store at {self.engine.url!r} failed: {error.orig}") from error
+            raise StoreError(f"the store at {self.engine.url!r} failed: "
+                             f"{without_passwords(str(error.orig))}") from error
         except DBAPIError as error:
             raise StoreError(f"the store refused the change: {error.orig}") from error
 
