@@ -48,7 +48,7 @@ def test_cli_errors_never_print_the_database_password(url: str) -> None:
 def test_log_records_never_hold_the_password(caplog: pytest.LogCaptureFixture) -> None:
     install_log_redaction()
     install_log_redaction()  # idempotent
-    with caplog.at_level(logging.INFO):
-        logging.getLogger("sqlalchemy.engine").info("connecting to %s",
-                                                    f"postgresql://u:{SECRET}@h/d")
+    with caplog.at_level(logging.INFO, logger="vaxtrust.store"):
+        logging.getLogger("vaxtrust.store").info("connecting to %s",
+                                                 f"postgresql://u:{SECRET}@h/d")
     assert SECRET not in caplog.text and "postgresql://u:***@h/d" in caplog.text

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
+from tests.store.cli import cli
 from tests.store.factory import baseline
-from vaxtrust.cli import app
 
 MARKUP_NAME = "Lê [/bold] Thị [red]Cúc[/]"
 MARKUP_NOTE = "hỏi công an [/] [bold]"
 
 
 def _cli(store_url: str, *args: str) -> str:
-    result = CliRunner().invoke(app, [*args, "--db", store_url])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert result.exit_code == 0, result.output
-    return result.output.replace("\n", " ")
+    return cli(store_url, *args).replace("\n", " ")
 
 
 def test_markup_in_names_and_notes_prints_literally(store_url: str, tmp_path: Path) -> None:
@@ -26,7 +21,7 @@ def test_markup_in_names_and_notes_prints_literally(store_url: str, tmp_path: Pa
         if row["record_id"] == "R3":
             row["full_name"] = MARKUP_NAME
     run = spec.write(tmp_path / "run")
-    _cli(store_url, "users", "add", "minh", "--role", "ministry")
+    _cli(store_url, "users", "add", "minh", "--role", "ministry", "--admin")
     _cli(store_url, "publish", str(run), "--as", "minh")
     assert "[/bold]" in _cli(store_url, "records", "list", "--as", "minh")
     shown = _cli(store_url, "review", "show", "1", "--as", "minh")
