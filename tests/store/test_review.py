@@ -131,11 +131,48 @@ def test_an_edit_that_matches_the_register_is_accepted(
                                                                  "corrected")
 
 
+@pytest.mark.parametrize("officer", ["hn01", "hanoi"])
+def test_an_edit_cannot_reach_a_person_of_another_province(
+    published: Store, actors: dict[str, Actor], officer: str
+) -> None:
+    """Issue 12 #2: linking R3 (Ha Noi) to a Ho Chi Minh City person, by --person or by ID,
+    is 'not found' like a person who does not exist, and no register value of theirs is shown."""
+    item_id = _item_of(published, actors[officer], "R3")
+    before = snapshot(published)
+    outsider = PEOPLE[4]                          # 079188000005, Hoàng Thị Em, province 79
+    claims = [
+        EditFields({"full_name": "x"}, note="n", person_id=outsider[0]),
+        EditFields({"full_name": outsider[1], "dob": outsider[2], "gender": outsider[3]},
+                   note="n", person_id=outsider[0]),
+    ]
+    for edit in claims:
+        with pytest.raises(NotFound) as caught, published.transaction() as session:
+            decide(session, actors[officer], item_id, edit)
+        assert str(caught.value) == (f"person {outsider[0]} is not among the item's candidates "
+                                     "or in your scope")
+    by_id = EditFields({"id_number": outsider[0], "full_name": "x"}, note="n")
+    with pytest.raises(ConfigError) as refused, published.transaction() as session:
+        decide(session, actors[officer], item_id, by_id)
+    assert outsider[0] not in str(refused.value).split(":", 1)[0]
+    for value in outsider[1:3]:
+        assert value not in str(refused.value)
+    assert snapshot(published) == before
+
+
+def test_the_ministry_may_link_to_anyone(published: Store, actors: dict[str, Actor]) -> None:
+    item_id = _item_of(published, actors["minh"], "R3")
+    outsider = PEOPLE[4]
+    with pytest.raises(ConfigError, match="does not match register person 079188000005"), \
+            published.transaction() as session:
+        decide(session, actors["minh"], item_id,
+               EditFields({"full_name": "x"}, note="n", person_id=outsider[0]))
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (EditFields({"vaccine": "x"}, note="n"), "cannot edit vaccine"),
     (EditFields({}, note="n"), "needs at least one field"),
     (EditFields({"dob": "1970-11-30"}, note=""), "needs a --note"),
-    (EditFields({"dob": "1970-11-30"}, note="n", person_id="123"), "not in the store"),
+    (EditFields({"dob": "1970-11-30"}, note="n", person_id="123"), "not among the item's"),
 ])
 def test_bad_edits_are_refused(published: Store, actors: dict[str, Actor], edit: EditFields,
                                message: str) -> None:

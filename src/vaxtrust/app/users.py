@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from vaxtrust.app._store import acting
 from vaxtrust.errors import NotFound
@@ -52,14 +53,19 @@ def add_user(store: Store, actor: Actor | None, new: NewUser, *,
              password: str | None = None) -> UserView:
     """Create a user; ``actor`` is None only for the first (ministry) user of an empty store.
     Without a password the user cannot sign in until one is set."""
-    with store.transaction() as session:
-        by = (None if actor is None else actor if actor.is_administrator
-              else load_actor(session, actor.username))
-        user = users.add_user(
-            session, by=by, username=new.username, role=new.role, display_name=new.display_name,
-            province_code=new.province_code, facility_id=new.facility_id,
-            commune_code=new.commune_code, person_id=new.person_id, password=password)
-        return UserView.of(user)
+    if actor is None:
+        with store.transaction() as session:
+            return _add(session, None, new, password)
+    with acting(store, actor) as (session, by):
+        return _add(session, by, new, password)
+
+
+def _add(session: Session, by: Actor | None, new: NewUser, password: str | None) -> UserView:
+    user = users.add_user(
+        session, by=by, username=new.username, role=new.role, display_name=new.display_name,
+        province_code=new.province_code, facility_id=new.facility_id,
+        commune_code=new.commune_code, person_id=new.person_id, password=password)
+    return UserView.of(user)
 
 
 def set_password(store: Store, actor: Actor, username: str, password: str) -> None:

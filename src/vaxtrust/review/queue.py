@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from vaxtrust.errors import ConfigError, NotFound, ReviewConflict
@@ -23,7 +23,7 @@ from vaxtrust.review.register_check import CHECKED_FIELDS, mismatches, normalise
 from vaxtrust.store import audit, signing
 from vaxtrust.store.doses import LINKED_STATUSES, refresh_dose_history
 from vaxtrust.store.records import Page, check_paging, log_access
-from vaxtrust.store.scope import Actor, Permission
+from vaxtrust.store.scope import Actor, Permission, Role
 from vaxtrust.store.tables import (
     Correction,
     Decision,
@@ -256,8 +256,8 @@ class DecisionResult:
     signing_queued: list[str]
 
 
-def _chosen_person(session: Session, item: ReviewItem, record: VaccinationRecord,
-                   decision: DecisionInput) -> Person | None:
+def _chosen_person(session: Session, actor: Actor, item: ReviewItem,
+                   record: VaccinationRecord, decision: DecisionInput) -> Person | None:
     if isinstance(decision, AcceptCandidate):
         candidate = session.scalar(select(ReviewCandidate).where(
             ReviewCandidate.item_id == item.id, ReviewCandidate.rank == decision.rank))
@@ -265,7 +265,7 @@ def _chosen_person(session: Session, item: ReviewItem, record: VaccinationRecord
             raise ConfigError(f"review item {item.id} has no candidate of rank {decision.rank}")
         return session.get(Person, candidate.person_id)
     if isinstance(decision, EditFields):
-        return _person_for_edit(session, item, record, decision)
+        return _person_for_edit(session, actor, item, record, decision)
     return None
 
 
@@ -286,19 +286,35 @@ def _cleaned(fields: dict[str, str]) -> dict[str, str | None]:
     return {key: value.strip() or None for key, value in fields.items()}
 
 
-def _person_for_edit(session: Session, item: ReviewItem, record: VaccinationRecord,
-                     edit: EditFields) -> Person:
+def _claimable_persons(actor: Actor, item: ReviewItem) -> ColumnElement[bool]:
+    """The persons an edit of ``item`` may link to: the candidates the officer was shown, people
+    with a record in the officer's scope, and residents of the officer's province; the ministry
+    any person. Anything else is 'not found', whether or not it exists."""
+    if actor.role is Role.MINISTRY:
+        return true()
+    shown = Person.person_id.in_(
+        select(ReviewCandidate.person_id).where(ReviewCandidate.item_id == item.id))
+    residents = (Person.province_code == actor.province_code if actor.province_code
+                 else false())
+    return or_(shown, residents, actor.persons_filter(Person.person_id))
+
+
+def _person_for_edit(session: Session, actor: Actor, item: ReviewItem,
+                     record: VaccinationRecord, edit: EditFields) -> Person:
     """The register person the edited record claims to be, then checked field by field."""
     values = _edited_values(record, edit)
+    claimable = _claimable_persons(actor, item)
     person: Person | None = None
     if edit.person_id:
-        person = session.get(Person, edit.person_id)
+        person = session.scalar(select(Person).where(Person.person_id == edit.person_id,
+                                                     claimable))
         if person is None:
-            raise NotFound(f"person {edit.person_id} is not in the store's register copy")
+            raise NotFound(f"person {edit.person_id} is not among the item's candidates or in "
+                           "your scope")
     elif values.get("id_number"):
         number = normalise_id(values["id_number"]) or values["id_number"]
         person = session.scalar(select(Person).where(
-            (Person.person_id == number) | (Person.old_id == number)).limit(1))
+            (Person.person_id == number) | (Person.old_id == number), claimable).limit(1))
     if person is None:
         ranked = session.scalars(
             select(Person).join(ReviewCandidate, ReviewCandidate.person_id == Person.person_id)
@@ -382,7 +398,7 @@ def decide(
     version = item.version if expected_version is None else expected_version
     record = session.get(VaccinationRecord, item.record_id)
     assert record is not None
-    person = _chosen_person(session, item, record, decision)
+    person = _chosen_person(session, actor, item, record, decision)
     kind = _kind(decision)
     note = getattr(decision, "note", None)
     _claim(session, item, version, "deferred" if kind == "defer" else "decided", note)

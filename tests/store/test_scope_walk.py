@@ -1,0 +1,113 @@
+"""Issue 12: every command, as every role of Ha Noi (province 01), against a store that also holds
+Ho Chi Minh City (province 79): nothing of province 79 is shown, and nothing is written but the
+audit trail (sign-ins and refusals).
+
+Each command names province 79's objects (its items, records, people, facility, users) or none.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.store.cli import invoke
+from tests.store.conftest import snapshot
+from tests.store.factory import PEOPLE
+from vaxtrust.errors import NotFound, PermissionDenied
+from vaxtrust.store.db import Store
+from vaxtrust.store.scope import Actor
+from vaxtrust.store.tables import AuditEventRow, ReviewItem
+
+# The province officer (the widest rights short of the ministry) and a citizen run in the fast
+# suite; the other roles with the slow group (about 13 s each).
+HANOI_ROLES = ["hanoi", "an", *(pytest.param(name, marks=pytest.mark.slow)
+                                for name in ("hn01", "hn02", "police4"))]
+# Whatever names or identifies province 79's people, records, facility and users.
+OUTSIDE = [*(value for person in PEOPLE[3:] for value in person[:2]), "Đỗ Văn Giang",
+           "Hoang Thi Em", "79188000005", "HCM-01", "R4", "R5", "R6", "hcm01", "police26734"]
+# Written by any command: its sign-in, and the audit trail of what it did or was refused.
+SIGN_IN_COLUMNS = ("last_login_at", "password_hash")
+
+
+def _commands(hcm_item: int, hanoi_item: int) -> list[list[str]]:
+    outsider = PEOPLE[4][0]
+    return [
+        ["review", "list"], ["review", "list", "--province", "79"],
+        ["review", "list", "--facility", "HCM-01"],
+        ["review", "list", "--state", "decided", "--state", "superseded"],
+        ["review", "show", str(hcm_item)], ["review", "show", str(hcm_item), "--json"],
+        ["review", "decide", str(hcm_item), "--accept", "1"],
+        ["review", "decide", str(hcm_item), "--reject-all", "--note", "n"],
+        ["review", "decide", str(hcm_item), "--defer", "--note", "n"],
+        ["review", "decide", str(hcm_item), "--edit", "dob=05/05/1988", "--note", "n"],
+        ["review", "decide", str(hanoi_item), "--edit", "full_name=x", "--person", outsider,
+         "--note", "n"],
+        ["review", "decide", str(hanoi_item), "--edit", f"id_number={outsider}",
+         "--edit", "full_name=Hoàng Thị Em", "--edit", "dob=1988-05-05", "--note", "n"],
+        ["audit", "verify"], ["audit", "log"], ["audit", "log", "--subject", "record:R6"],
+        ["audit", "history", "R6"], ["audit", "history", "R4"], ["audit", "history", "R5"],
+        ["users", "list"],
+        ["users", "add", "spy", "--role", "facility", "--facility", "HCM-01"],
+        ["users", "add", "spy", "--role", "province", "--province", "79"],
+        ["users", "passwd", "hcm01"],
+        ["users", "deactivate", "hcm01", "--reason", "r"],
+        ["users", "token", "list"],
+        ["records", "list"], ["records", "list", "--facility", "HCM-01"],
+        ["records", "list", "--status", "unmatched"], ["records", "authentication-list"],
+        ["signing", "list"], ["signing", "list", "--state", "done"],
+    ]
+
+
+def _item_of(store: Store, record_id: str) -> int:
+    with store.transaction() as session:
+        item = session.scalar(select(ReviewItem.id).where(ReviewItem.record_id == record_id))
+    assert item is not None
+    return item
+
+
+def _without_audit(rows: dict[str, list[tuple[object, ...]]]) -> dict[str, object]:
+    from vaxtrust.store.tables import Base
+
+    columns = list(Base.metadata.tables["app_user"].columns.keys())
+    blank = {columns.index(name) for name in SIGN_IN_COLUMNS}
+    kept: dict[str, object] = {name: value for name, value in rows.items()
+                               if name not in ("audit_event", "login_throttle")}
+    kept["app_user"] = [tuple(None if i in blank else v for i, v in enumerate(row))
+                        for row in rows["app_user"]]
+    return kept
+
+
+def _refusals(store: Store) -> int:
+    with store.transaction() as session:
+        return len(session.scalars(select(AuditEventRow.seq).where(
+            AuditEventRow.event_type == "action_refused")).all())
+
+
+@pytest.mark.parametrize("username", HANOI_ROLES)
+def test_every_command_keeps_province_79_out_of_reach(
+    published: Store, store_url: str, actors: dict[str, Actor], username: str
+) -> None:
+    hcm_item, hanoi_item = _item_of(published, "R6"), _item_of(published, "R3")
+    for command in _commands(hcm_item, hanoi_item):
+        before, refusals = snapshot(published), _refusals(published)
+        result = invoke([*command, "--as", username, "--db", store_url])
+        said = f"{result.output}\n{result.exception or ''}"
+        typed = " ".join(command)
+        shown = [value for value in OUTSIDE if value in said and value not in typed]
+        assert not shown, f"{username} {typed} showed {shown}: {said}"
+        assert _without_audit(snapshot(published)) == _without_audit(before), \
+            f"{username} {typed} wrote outside the audit trail"
+        if isinstance(result.exception, PermissionDenied | NotFound):
+            assert _refusals(published) == refusals + 1, f"{username} {typed}: not audited"
+
+
+def test_the_walk_can_fail(published: Store, store_url: str,
+                           actors: dict[str, Actor]) -> None:
+    """The ministry sees province 79: the walk's checks would catch a leak."""
+    result = invoke(["records", "list", "--as", "minh", "--db", store_url])
+    assert any(value in result.output for value in OUTSIDE)
+    shown = json.dumps(result.output, ensure_ascii=False)
+    assert "HCM-01" in shown
