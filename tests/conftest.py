@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# The audit chain's key for every store the tests open (stores are copied from templates, so a
+# key file beside each would not follow); tests of the key's other sources unset it.
+TEST_AUDIT_KEY = "5e" * 32
+os.environ.setdefault("VAXTRUST_AUDIT_KEY", TEST_AUDIT_KEY)
 SHARED = ROOT.parent / "shared"
 VECTORS = ROOT / "tests" / "vectors"
 VN_SAMPLE = VECTORS / "vn-dcc-sample"  # Viet Nam's EU DCC test certificate (PROVENANCE.md there)

@@ -105,11 +105,20 @@ class StoreSettings(_Section):
     url: str = DEFAULT_DATABASE_URL
     """SQLAlchemy URL: sqlite:///FILE (embedded) or postgresql+psycopg://USER@HOST/DB."""
 
+    audit_key_file: Path | None = None
+    """File (0600) holding the audit chain's HMAC key, outside the database; else
+    $VAXTRUST_AUDIT_KEY, else (SQLite only) STORE.audit-key beside the store file."""
+
+    audit_head_dir: Path | None = None
+    """Where the chain's signed head exports go (default: STORE.audit-heads beside a SQLite
+    store; audit-heads beside the key file, or in the working folder, for PostgreSQL)."""
+
     def open(self, *, migrate: bool = True) -> Store:
         """Open the store (migrated to the newest schema unless ``migrate`` is False)."""
         from vaxtrust.store.db import Store
 
-        return Store.open(self.url, migrate=migrate)
+        return Store.open(self.url, migrate=migrate, audit_key_file=self.audit_key_file,
+                          audit_head_dir=self.audit_head_dir)
 
 
 class MatchingSettings(_Section):

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from vaxtrust.errors import ConfigError
+from vaxtrust.files import private_dir
 
 
 @contextmanager
@@ -28,8 +29,8 @@ def staged_folder(target: Path) -> Iterator[Path]:
     target = target.resolve()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
+        # 0700: run folders and data sets hold personal data (vaxtrust.files).
+        staging = private_dir(target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
     except OSError as error:
         raise ConfigError(f"{target} cannot be written: {error.strerror or error}") from error
     try:

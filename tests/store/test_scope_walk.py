@@ -8,7 +8,6 @@ Each command names province 79's objects (its items, records, people, facility, 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select

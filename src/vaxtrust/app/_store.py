@@ -21,28 +21,31 @@ def _operation_name() -> str:
 
 
 @contextmanager
-def acting(store: Store, actor: Actor) -> Iterator[tuple[Session, Actor]]:
+def acting(store: Store, actor: Actor, *,
+           subject: str | None = None) -> Iterator[tuple[Session, Actor]]:
     """A transaction in which ``actor`` is re-read: a user deactivated meanwhile is refused.
 
     The administrator (``vaxtrust.store.auth.administrator``) has no user row to re-read. When
     the operation fails (out of scope, not found, refused, a bad input), its work is rolled
     back and the refusal is kept in the audit trail (``action_refused``) in a transaction of
-    its own, so probing what lies outside one's scope leaves a trace.
+    its own, so probing what lies outside one's scope leaves a trace; ``subject`` names what
+    the operation was about (default: the user).
     """
     operation = _operation_name()
     try:
         with store.transaction() as session:
             yield session, actor if actor.is_administrator else load_actor(session, actor.username)
     except VaxtrustError as error:
-        _audit_refusal(store, actor, operation, error)
+        _audit_refusal(store, actor, operation, error, subject or f"user:{actor.username}")
         raise
 
 
-def _audit_refusal(store: Store, actor: Actor, operation: str, error: VaxtrustError) -> None:
+def _audit_refusal(store: Store, actor: Actor, operation: str, error: VaxtrustError,
+                   subject: str) -> None:
     try:
         with store.transaction() as session:
             audit.append(session, [audit.ActionRefused(
-                actor=actor.username, subject_id=f"user:{actor.username}"[:80],
+                actor=actor.username, subject_id=subject[:80],
                 action=operation, reason=f"{type(error).__name__}: {error}"[:2000])])
     except StoreError:
         pass    # the store itself failed: the operation's own error says so

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from vaxtrust.app._store import acting
+from vaxtrust.app.audit import export_head
 from vaxtrust.console import Console, NoopConsole
-from vaxtrust.errors import PermissionDenied
-from vaxtrust.store import audit
 from vaxtrust.store.db import Store
 from vaxtrust.store.publish import PublishOutsideScope, PublishReport, RunFolder, publish_run
 from vaxtrust.store.scope import Actor
@@ -23,17 +22,8 @@ def publish(store: Store, actor: Actor, run_dir: Path, *, facilities: Path | Non
     A refusal (role, or records outside the actor's scope) is audited, then raised.
     """
     run = RunFolder.open(run_dir, facilities)
-    try:
-        with acting(store, actor) as (session, by):
-            return publish_run(session, by, run, console=console or NoopConsole())
-    except PermissionDenied as refusal:
-        _audit_refusal(store, actor, run.manifest.run_id, refusal)
-        raise
-
-
-def _audit_refusal(store: Store, actor: Actor, run_id: str, refusal: PermissionDenied) -> None:
-    """The refused publish, in its own transaction (the publish's was rolled back)."""
-    with store.transaction() as session:
-        audit.append(session, [audit.ActionRefused(
-            actor=actor.username, subject_id=f"run:{run_id}", action="publish",
-            reason=str(refusal))])
+    with acting(store, actor, subject=f"run:{run.manifest.run_id}") as (session, by):
+        report = publish_run(session, by, run, console=console or NoopConsole())
+    if not report.already_published:
+        export_head(store, check=False)     # the chain's signed head, kept outside the store
+    return report

@@ -17,6 +17,7 @@ from rich.console import Console
 from vaxtrust import __version__
 from vaxtrust.cli.settings import invocation
 from vaxtrust.errors import VaxtrustError
+from vaxtrust.files import private_umask
 from vaxtrust.redact import install_log_redaction, without_passwords
 
 app = typer.Typer(
@@ -54,6 +55,8 @@ def _root(
     if debug:
         os.environ["VAXTRUST_DEBUG"] = "1"
     invocation.config = config
+    # Stores, run outputs, register copies and journals hold personal data: 0600 / 0700.
+    private_umask()
 
 
 def _register_commands() -> None:

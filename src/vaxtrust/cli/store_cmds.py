@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 review_app = typer.Typer(help="Hàng đợi rà soát / review queue: list, show, decide.",
                          no_args_is_help=True)
-audit_app = typer.Typer(help="Nhật ký kiểm toán / audit trail: verify, log, history.",
+audit_app = typer.Typer(help="Nhật ký kiểm toán / audit trail: verify, log, history, "
+                        "export-head, rekey.",
                         no_args_is_help=True)
 users_app = typer.Typer(help="Người dùng / users, roles, passwords and API tokens.",
                         no_args_is_help=True)
@@ -231,16 +232,42 @@ def review_decide(
 @audit_app.command("verify")
 def audit_verify(actor_name: str | None = AS_OPTION, admin: bool = ADMIN_OPTION,
                  db: str | None = DB_OPTION) -> None:
-    """Prove the audit chain intact, or name every edited or deleted row."""
+    """Prove the audit chain intact (keyed hashes, decisions and corrections, the newest signed
+    head export), or name every edited, deleted or added row."""
     from vaxtrust.app.audit import verify
 
-    report = verify(*_signed_in(db, actor_name, admin))
+    result = verify(*_signed_in(db, actor_name, admin))
+    report = result.chain
     if not report.intact:
         for problem in report.problems:
             out.print(styled("[red]{}[/]", problem))
         raise StoreError(f"audit chain broken in {len(report.problems)} place(s) "
                          f"over {report.rows} rows")
-    out.print(f"audit chain intact: {report.rows} rows, head hash {report.head_hash}")
+    against = (f"; holds the head exported {result.head.exported_at} ({result.head.rows} rows)"
+               if result.head else "; no head export to check against yet")
+    out.print(f"audit chain intact: {report.rows} rows, head hash {report.head_hash}{against}")
+
+
+@audit_app.command("export-head")
+def audit_export_head(actor_name: str | None = AS_OPTION, admin: bool = ADMIN_OPTION,
+                      db: str | None = DB_OPTION) -> None:
+    """Verify the chain, then export its signed head (rows, newest hash) to the head folder;
+    keep copies where the database's administrators cannot write."""
+    from vaxtrust.app.audit import export_head
+
+    head = export_head(*_signed_in(db, actor_name, admin))
+    out.print(f"audit head exported: {head.rows} rows, head hash {head.head_hash} → {head.path}",
+              markup=False)
+
+
+@audit_app.command("rekey")
+def audit_rekey(admin: bool = ADMIN_OPTION, db: str | None = DB_OPTION) -> None:
+    """Re-hash a chain made before the audit key existed with the key (administrator mode)."""
+    from vaxtrust.app.audit import rekey
+
+    head = rekey(*_signed_in(db, None, admin))
+    out.print(f"audit chain rekeyed: {head.rows} rows, head hash {head.head_hash} → {head.path}",
+              markup=False)
 
 
 @audit_app.command("log")

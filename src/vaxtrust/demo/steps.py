@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vaxtrust.console import Console, NoopConsole
+from vaxtrust.files import private_dir
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -96,7 +97,7 @@ def sign_demo_passports(run_dir: Path, register: Path, out: Path, *,
     passphrase = Passphrase.of(DEMO_PASSPHRASE)
     keys = _demo_key_store(out / "keys", passphrase, now)
     signer = keys.load_signer(DEMO_SIGNER, now=now, passphrase=passphrase)
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     with IssuanceJournal(out / JOURNAL) as journal:
         summary = sign_batch(people_of_run(run_dir, register), journal,
                              lambda _person: (DEMO_SIGNER, signer), console=console,

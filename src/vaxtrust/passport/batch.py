@@ -31,6 +31,7 @@ from vaxtrust.errors import (
     InputError,
     PipelineStageError,
 )
+from vaxtrust.files import make_private, private_dir
 from vaxtrust.passport.issue import (
     DEFAULT_VALIDITY,
     IssueRequest,
@@ -95,8 +96,9 @@ class IssuanceJournal:
     def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             self._db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
+            make_private(path)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before we go on
             self._db.executescript(_SCHEMA)

@@ -345,12 +345,15 @@ def _apply_to_record(
         old = getattr(record, name)
         if old == value:
             continue
-        session.add(Correction(record_id=record.record_id, field=name, old_value=old,
-                               new_value=value, actor=actor.username, reason=reason,
-                               decision_id=decision_id, made_at=now))
+        correction = Correction(record_id=record.record_id, field=name, old_value=old,
+                                new_value=value, actor=actor.username, reason=reason,
+                                decision_id=decision_id, made_at=now)
+        session.add(correction)
+        session.flush()
         events.append(audit.CorrectionMade(
             actor=actor.username, subject_id=f"record:{record.record_id}", field_name=name,
-            old_value=old, new_value=value, reason=reason, decision_id=decision_id))
+            old_value=old, new_value=value, reason=reason, decision_id=decision_id,
+            correction_id=correction.id, correction_digest=audit.row_digest(correction)))
         setattr(record, name, value)
     record.decided = True
     record.version += 1
@@ -410,7 +413,8 @@ def decide(
     session.flush()
     events: list[audit.AuditEvent] = [audit.ReviewDecided(
         actor=actor.username, subject_id=f"review:{item.id}", record_id=record.record_id,
-        kind=kind, person_id=row.person_id, note=note, decision_id=row.id)]
+        kind=kind, person_id=row.person_id, note=note, decision_id=row.id,
+        decision_digest=audit.row_digest(row))]
     corrections: list[audit.AuditEvent] = []
     queued: list[str] = []
     if kind != "defer":

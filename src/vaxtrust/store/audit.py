@@ -1,13 +1,19 @@
-"""The append-only audit trail: typed events, chained by hashes.
+"""The append-only audit trail: typed events in a keyed hash chain.
 
 Every row of ``audit_event`` carries ``seq`` (dense: 1, 2, 3 ...), the event type, actor, time,
-subject and a JSON payload, plus ``prev_hash`` (the previous row's hash) and ``hash`` (SHA-256 of
-all of the row's content and ``prev_hash``). Editing a row breaks its own hash; deleting a row
-breaks the next row's ``prev_hash`` and leaves a gap in ``seq``. :func:`verify_chain` names each.
-The database also refuses UPDATE and DELETE on the table (a trigger made by the migration).
+subject and a JSON payload, plus ``prev_hash`` (the previous row's hash), ``hash`` (HMAC-SHA256,
+with the audit key, of all of the row's content and ``prev_hash``) and ``key_id`` (which key).
+The key is kept outside the database (:mod:`vaxtrust.store.audit_key`), so whoever can write
+the database cannot re-hash rows they edited. Editing a row breaks its own hash; deleting or
+reordering rows breaks a ``prev_hash`` and leaves a gap in ``seq``; deleting the newest rows is
+found against the newest signed head export. :func:`verify_chain` names each.
 
-Limit: deleting the newest rows leaves a shorter, still valid chain. Keep the head hash that
-``vaxtrust audit verify`` prints somewhere else (a report, a ticket) to detect that.
+Decisions and corrections are covered too: each ``review_decided`` and ``correction_made`` event
+carries the SHA-256 of its row, each ``run_published`` the digest of the run's corrections, and
+``chain_rekeyed`` the digest of the rows made before the chain was keyed; a deleted, edited or
+added decision or correction row is a problem of :func:`verify_chain`.
+
+The database also refuses UPDATE and DELETE on these tables (triggers made by the migrations).
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from typing import Any, ClassVar
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from vaxtrust.store.tables import AuditEventRow, utc_now_text
+from vaxtrust.errors import ConfigError
+from vaxtrust.store.audit_key import AuditKey, HeadExport
+from vaxtrust.store.tables import AuditEventRow, Base, Correction, Decision, utc_now_text
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it names the one lock that serialises appends on PostgreSQL.
@@ -65,6 +73,8 @@ class RunPublished(AuditEvent):
     """Open items of older runs that this run replaced."""
     kept_decisions: int
     """Records the run covered but left alone because an officer had already decided them."""
+    corrections_digest: str | None = None
+    """SHA-256 of the run's correction rows (in id order): deleting or editing one is found."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +105,10 @@ class CorrectionMade(AuditEvent):
     """Why, in words or reason codes."""
     decision_id: int | None
     """The review decision that caused it, if any."""
+    correction_id: int | None = None
+    """Row id of the correction."""
+    correction_digest: str | None = None
+    """SHA-256 of the correction row: deleting or editing it is found."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +126,8 @@ class ReviewDecided(AuditEvent):
     """The officer's note."""
     decision_id: int
     """Row id of the decision."""
+    decision_digest: str | None = None
+    """SHA-256 of the decision row: deleting or editing it is found."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -271,13 +287,31 @@ class ActionRefused(AuditEvent):
     """Why it was refused (missing permission, out of scope, not among the candidates ...)."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ChainRekeyed(AuditEvent):
+    """The chain was signed with the audit key (``vaxtrust audit rekey``): every row before
+    this one re-hashed with it, and the decisions and corrections made before it adopted."""
+
+    event_type: ClassVar[str] = "chain_rekeyed"
+    rows: int
+    """Rows re-hashed (all rows before this event)."""
+    last_decision_id: int
+    """Decisions with ids up to this one are covered by ``decisions_digest``."""
+    decisions_digest: str
+    """SHA-256 over those decision rows."""
+    last_correction_id: int
+    """Corrections with ids up to this one (and no other cover) are in ``corrections_digest``."""
+    corrections_digest: str
+    """SHA-256 over those correction rows."""
+
+
 EVENT_TYPES: dict[str, type[AuditEvent]] = {
     cls.event_type: cls
     for cls in (
         RunPublished, RecordLinked, CorrectionMade, ReviewDecided, ComplaintFiled,
         ComplaintResolved, CertificateIssued, CertificateRevoked, PersonalDataAccessed, UserAdded,
         LoginSucceeded, LoginFailed, PasswordChanged, UserDeactivated, TokenIssued, TokenRevoked,
-        AdminActed, ActionRefused,
+        AdminActed, ActionRefused, ChainRekeyed,
     )
 }
 
@@ -292,11 +326,38 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def row_hash(seq: int, event_type: str, actor: str, occurred_at: str, subject_id: str,
-             payload: str, prev_hash: str) -> str:
-    """SHA-256 over everything a row says, in a fixed order."""
-    material = canonical_json([seq, event_type, actor, occurred_at, subject_id, payload, prev_hash])
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+def row_hash(key: AuditKey | None, seq: int, event_type: str, actor: str, occurred_at: str,
+             subject_id: str, payload: str, prev_hash: str) -> str:
+    """HMAC-SHA256 with ``key`` over everything a row says, in a fixed order.
+
+    ``key`` None gives the plain SHA-256 of chains made before the chain was keyed.
+    """
+    material = canonical_json([seq, event_type, actor, occurred_at, subject_id, payload,
+                               prev_hash]).encode("utf-8")
+    return key.mac(material) if key is not None else hashlib.sha256(material).hexdigest()
+
+
+def row_digest(row: Base) -> str:
+    """SHA-256 of every column of a decision or correction row (how events cover them)."""
+    values = [getattr(row, column.key) for column in row.__table__.columns]
+    return hashlib.sha256(canonical_json(values).encode("utf-8")).hexdigest()
+
+
+def rows_digest(rows: Iterable[Base]) -> str:
+    """SHA-256 over the digests of ``rows``, in the order given."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(row_digest(row).encode("ascii"))
+    return digest.hexdigest()
+
+
+def session_key(session: Session) -> AuditKey:
+    """The audit key of the store this session belongs to."""
+    key = session.info.get("audit_key")
+    if key is None:
+        raise ConfigError("no audit key configured: set store.audit_key_file or "
+                          "$VAXTRUST_AUDIT_KEY (see docs/security.md)")
+    return key
 
 
 def _lock_chain_head(session: Session) -> tuple[int, str]:
@@ -311,17 +372,18 @@ def _lock_chain_head(session: Session) -> tuple[int, str]:
 
 def append(session: Session, events: Iterable[AuditEvent]) -> list[AuditEventRow]:
     """Append events to the chain inside the caller's transaction (committed with its work)."""
+    key = session_key(session)
     seq, prev_hash = _lock_chain_head(session)
     rows: list[AuditEventRow] = []
     for event in events:
         seq += 1
         payload = canonical_json(event.payload())
-        digest = row_hash(seq, event.event_type, event.actor, event.occurred_at,
+        digest = row_hash(key, seq, event.event_type, event.actor, event.occurred_at,
                           event.subject_id, payload, prev_hash)
         rows.append(AuditEventRow(
             seq=seq, event_type=event.event_type, actor=event.actor,
             occurred_at=event.occurred_at, subject_id=event.subject_id, payload=payload,
-            prev_hash=prev_hash, hash=digest,
+            prev_hash=prev_hash, hash=digest, key_id=key.key_id,
         ))
         prev_hash = digest
     session.add_all(rows)
@@ -334,10 +396,11 @@ class ChainProblem:
     """One place where the chain is broken."""
 
     seq: int
+    """The chain row (0: a decision or correction row, named in ``problem``)."""
     problem: str
 
     def __str__(self) -> str:
-        return f"row {self.seq}: {self.problem}"
+        return f"row {self.seq}: {self.problem}" if self.seq else self.problem
 
 
 @dataclass(frozen=True)
@@ -365,8 +428,34 @@ def _stream_rows(session: Session, batch: int = 10_000) -> Iterator[AuditEventRo
         session.expunge_all()
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Recompute every hash and link; name each edited row and each deleted one."""
+@dataclass
+class _Cover:
+    """What the events of the chain say about decision and correction rows."""
+
+    decisions: dict[int, str] = field(default_factory=dict)
+    corrections: dict[int, str] = field(default_factory=dict)
+    runs: dict[str, str] = field(default_factory=dict)
+    adopted: dict[str, Any] | None = None
+
+    def note(self, row: AuditEventRow) -> None:
+        if row.event_type not in ("review_decided", "correction_made", "run_published",
+                                  "chain_rekeyed"):
+            return
+        payload = json.loads(row.payload)
+        if row.event_type == "review_decided" and payload.get("decision_digest"):
+            self.decisions[payload["decision_id"]] = payload["decision_digest"]
+        elif row.event_type == "correction_made" and payload.get("correction_digest"):
+            self.corrections[payload["correction_id"]] = payload["correction_digest"]
+        elif row.event_type == "run_published" and payload.get("corrections_digest"):
+            self.runs[payload["run_id"]] = payload["corrections_digest"]
+        elif row.event_type == "chain_rekeyed":
+            # Everything before is adopted wholesale by the event's digests.
+            self.decisions, self.corrections, self.runs = {}, {}, {}
+            self.adopted = payload
+
+
+def _check_chain(session: Session, key: AuditKey, cover: _Cover, *,
+                 legacy_ok: bool = False) -> ChainReport:
     problems: list[ChainProblem] = []
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
     for row in _stream_rows(session):
@@ -378,13 +467,160 @@ def verify_chain(session: Session) -> ChainReport:
         elif row.prev_hash != prev_hash:
             problems.append(ChainProblem(
                 row.seq, "prev_hash does not match the previous row's hash "
-                "(the previous row was edited, or a row before it deleted and renumbered)"))
-        recomputed = row_hash(row.seq, row.event_type, row.actor, row.occurred_at,
-                              row.subject_id, row.payload, row.prev_hash)
-        if recomputed != row.hash:
-            problems.append(ChainProblem(row.seq, "edited: its content no longer matches its hash"))
+                "(the previous row was edited, or rows were deleted or reordered)"))
+        if row.key_id is None and not legacy_ok:
+            problems.append(ChainProblem(row.seq, "not keyed (made before the chain was "
+                                         "keyed): run `vaxtrust audit rekey --admin`"))
+        elif row.key_id is None:
+            if row_hash(None, row.seq, row.event_type, row.actor, row.occurred_at,
+                        row.subject_id, row.payload, row.prev_hash) != row.hash:
+                problems.append(ChainProblem(row.seq, "edited: its content no longer matches "
+                                             "its hash"))
+        elif row.key_id != key.key_id:
+            problems.append(ChainProblem(row.seq, f"hashed with another audit key "
+                                         f"({row.key_id}, this one is {key.key_id})"))
+        elif row_hash(key, row.seq, row.event_type, row.actor, row.occurred_at,
+                      row.subject_id, row.payload, row.prev_hash) != row.hash:
+            problems.append(ChainProblem(row.seq, "edited: its content no longer matches its "
+                                         "hash"))
+        cover.note(row)
         expected_seq, prev_hash = row.seq + 1, row.hash
     return ChainReport(rows=count, head_hash=prev_hash, problems=problems)
+
+
+def _check_head(session: Session, report: ChainReport, head: HeadExport) -> list[ChainProblem]:
+    """The chain must still hold the exported head: same hash at the exported row count."""
+    where = f"(export {head.path.name if head.path else ''} of {head.exported_at})"
+    if report.rows < head.rows:
+        return [ChainProblem(report.rows, f"the chain has {report.rows} rows but held "
+                             f"{head.rows} when its head was exported {where}: newest rows "
+                             "deleted")]
+    exported = session.scalar(select(AuditEventRow.hash).where(AuditEventRow.seq == head.rows))
+    if exported != head.head_hash:
+        return [ChainProblem(head.rows, f"row {head.rows} is not the head exported {where}: "
+                             "the chain was rewritten")]
+    return []
+
+
+def _check_rows(name: str, rows: Iterable[Base], digests: dict[int, str],
+                adopted_upto: int) -> tuple[list[ChainProblem], list[Base]]:
+    """Rows individually covered must match; the rest up to ``adopted_upto`` are returned."""
+    problems: list[ChainProblem] = []
+    adopted: list[Base] = []
+    seen: set[int] = set()
+    for row in rows:
+        row_id = int(getattr(row, "id"))  # noqa: B009 - decision and correction rows alike
+        seen.add(row_id)
+        if row_id in digests:
+            if digests[row_id] != row_digest(row):
+                problems.append(ChainProblem(0, f"{name} {row_id} was edited after its audit "
+                                             "event"))
+        elif row_id <= adopted_upto:
+            adopted.append(row)
+        elif not (name == "correction" and getattr(row, "run_id", None)):
+            problems.append(ChainProblem(0, f"{name} {row_id} has no audit event (added "
+                                         "behind the application's back)"))
+    problems += [ChainProblem(0, f"{name} {row_id} was deleted (its audit event remains)")
+                 for row_id in sorted(set(digests) - seen)]
+    return problems, adopted
+
+
+def _check_cover(session: Session, cover: _Cover) -> list[ChainProblem]:
+    adopted = cover.adopted or {"last_decision_id": 0, "last_correction_id": 0}
+    decisions = session.scalars(select(Decision).order_by(Decision.id)).all()
+    problems, old_decisions = _check_rows("decision", decisions, cover.decisions,
+                                          adopted["last_decision_id"])
+    corrections = session.scalars(select(Correction).order_by(Correction.id)).all()
+    run_rows: dict[str, list[Correction]] = {}
+    for row in corrections:
+        if row.run_id and row.id not in cover.corrections and \
+                row.id > adopted["last_correction_id"]:
+            run_rows.setdefault(row.run_id, []).append(row)
+    more, old_corrections = _check_rows("correction", corrections, cover.corrections,
+                                        adopted["last_correction_id"])
+    problems += more
+    for run_id in sorted(set(run_rows) | set(cover.runs)):
+        if rows_digest(run_rows.get(run_id, [])) != cover.runs.get(run_id, rows_digest([])):
+            problems.append(ChainProblem(0, f"corrections of run {run_id} were deleted, edited "
+                                         "or added after it was published"))
+    if cover.adopted is not None and (
+            rows_digest(old_decisions) != cover.adopted["decisions_digest"]
+            or rows_digest(old_corrections) != cover.adopted["corrections_digest"]):
+        problems.append(ChainProblem(0, "decisions or corrections made before the chain was "
+                                     "keyed were deleted or edited since"))
+    return problems
+
+
+def verify_chain(session: Session, *, head: HeadExport | None = None) -> ChainReport:
+    """Recompute every keyed hash and link; check the decisions and corrections the events
+    cover, and the newest signed head export ``head`` when given. Names each problem."""
+    cover = _Cover()
+    report = _check_chain(session, session_key(session), cover)
+    problems = list(report.problems)
+    if head is not None:
+        problems += _check_head(session, report, head)
+    problems += _check_cover(session, cover)
+    return ChainReport(report.rows, report.head_hash, problems)
+
+
+# The append-only guard of audit_event (migration 0001), lifted only while rekeying.
+_SQLITE_GUARD = {
+    "audit_event_no_update": "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: UPDATE refused'); END",
+    "audit_event_no_delete": "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: DELETE refused'); END",
+}
+
+
+def _set_guard(session: Session, on: bool) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ALTER TABLE audit_event {'ENABLE' if on else 'DISABLE'} "
+                             "TRIGGER USER"))
+        return
+    for name, create in _SQLITE_GUARD.items():
+        session.execute(text(create if on else f"DROP TRIGGER IF EXISTS {name}"))
+
+
+def rekey(session: Session, *, actor: str) -> ChainReport:
+    """Re-hash the whole chain with the store's audit key (``vaxtrust audit rekey``).
+
+    Refused when the chain is broken already (re-hashing would hide it). Decisions and
+    corrections older than this are adopted by digest in a ``chain_rekeyed`` event. Needs the
+    right to lift the append-only guard: the tables' owner (administrator mode).
+    """
+    key = session_key(session)
+    _lock_chain_head(session)
+    before = _check_chain(session, key, _Cover(), legacy_ok=True)
+    if not before.intact:
+        raise ConfigError(f"the audit chain is broken already ({before.problems[0]}): "
+                          "rekeying would hide it")
+    _set_guard(session, False)
+    prev_hash = GENESIS_HASH
+    for row in _stream_rows(session):
+        digest = row_hash(key, row.seq, row.event_type, row.actor, row.occurred_at,
+                          row.subject_id, row.payload, prev_hash)
+        session.execute(text("UPDATE audit_event SET prev_hash = :prev, hash = :hash, "
+                             "key_id = :key_id WHERE seq = :seq"),
+                        {"prev": prev_hash, "hash": digest, "key_id": key.key_id,
+                         "seq": row.seq})
+        prev_hash = digest
+    _set_guard(session, True)
+    decisions = session.scalars(select(Decision).order_by(Decision.id)).all()
+    corrections = session.scalars(select(Correction).order_by(Correction.id)).all()
+    append(session, [ChainRekeyed(
+        actor=actor, subject_id="audit:chain", rows=before.rows,
+        last_decision_id=decisions[-1].id if decisions else 0,
+        decisions_digest=rows_digest(decisions),
+        last_correction_id=corrections[-1].id if corrections else 0,
+        corrections_digest=rows_digest(corrections))])
+    return before
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    """(rows, newest hash) of the chain."""
+    last = session.execute(select(AuditEventRow.seq, AuditEventRow.hash)
+                           .order_by(AuditEventRow.seq.desc()).limit(1)).first()
+    return (0, GENESIS_HASH) if last is None else (last.seq, last.hash)
 
 
 def events_for(session: Session, subject_id: str) -> list[AuditEventRow]:

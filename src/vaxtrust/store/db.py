@@ -19,7 +19,10 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vaxtrust.errors import ConfigError, StoreError
+from vaxtrust.files import make_private
 from vaxtrust.redact import safe_url, without_passwords
+from vaxtrust.store import audit_key
+from vaxtrust.store.audit_key import AuditKey
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +102,11 @@ def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
+def _chain_is_empty(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT 1 FROM audit_event LIMIT 1").first() is None
+
+
 def is_current(engine: Engine) -> bool:
     """True when the store exists and is at the newest migration."""
     from alembic.runtime.migration import MigrationContext
@@ -112,14 +120,24 @@ def is_current(engine: Engine) -> bool:
 
 
 class Store:
-    """An engine plus a session factory; ``Store.open(url)`` migrates to the newest schema."""
+    """An engine plus a session factory; ``Store.open(url)`` migrates to the newest schema.
 
-    def __init__(self, engine: Engine) -> None:
+    Its sessions carry the audit key (``session.info["audit_key"]``) that
+    :func:`vaxtrust.store.audit.append` signs with; ``audit_head_dir`` is where the chain's
+    signed head exports go.
+    """
+
+    def __init__(self, engine: Engine, audit_key: AuditKey | None = None,
+                 audit_head_dir: Path | None = None) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.audit_key = audit_key
+        self.audit_head_dir = audit_head_dir
+        self._sessions = sessionmaker(engine, expire_on_commit=False,
+                                      info={"audit_key": audit_key})
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
+    def open(cls, url: str | None = None, *, migrate: bool = True,
+             audit_key_file: Path | None = None, audit_head_dir: Path | None = None) -> Store:
         engine = make_engine(resolve_url(url))
         try:
             current = is_current(engine)
@@ -131,7 +149,17 @@ class Store:
                 raise StoreError("the store's schema is not at the newest migration")
             logger.info("migrating store %r to the newest schema", engine.url)
             upgrade(engine)
-        return cls(engine)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        if database and database != ":memory:":
+            make_private(Path(database))
+        key = audit_key.resolve(audit_key_file, sqlite_database=database,
+                                chain_is_empty=_chain_is_empty(engine))
+        if audit_head_dir is None:
+            audit_head_dir = (Path(database + audit_key.HEADS_SUFFIX) if database
+                              and database != ":memory:" else
+                              audit_key_file.parent / "audit-heads" if audit_key_file
+                              else Path("audit-heads"))
+        return cls(engine, key, audit_head_dir)
 
     @property
     def dialect(self) -> str:

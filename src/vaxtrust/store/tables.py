@@ -368,6 +368,8 @@ class AuditEventRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    """Which audit key made ``hash`` (None: a plain SHA-256 made before the chain was keyed)."""
 
 
 class WebSession(Base):

@@ -35,7 +35,7 @@ from vaxtrust.store.publish.folder import RunFolder, content_hash
 from vaxtrust.store.publish.load import create_stage_tables, drop_stage_tables, load_stage
 from vaxtrust.store.publish.scope import OutsideScope, PublishOutsideScope, refuse_outside_scope
 from vaxtrust.store.scope import Actor, Permission
-from vaxtrust.store.tables import Run, utc_now_text
+from vaxtrust.store.tables import Correction, Run, utc_now_text
 
 __all__ = ["OutsideScope", "PublishOutsideScope", "PublishReport", "RunFolder", "content_hash",
            "publish_run"]
@@ -97,7 +97,9 @@ def _record_run(session: Session, run: Run, actor: Actor, applied: Applied) -> N
         actor=actor.username, subject_id=f"run:{run.run_id}", run_id=run.run_id,
         content_hash=run.content_hash, records=run.record_count,
         review_items=applied.review_items, superseded_items=applied.superseded_items,
-        kept_decisions=applied.kept_decisions,
+        kept_decisions=applied.kept_decisions, corrections_digest=audit.rows_digest(
+            session.scalars(select(Correction).where(Correction.run_id == run.run_id)
+                            .order_by(Correction.id).execution_options(yield_per=10_000))),
     )])
 
 
