@@ -37,7 +37,7 @@ tokens_app = typer.Typer(help="API tokens for scripts ($VAXTRUST_TOKEN).", no_ar
 users_app.add_typer(tokens_app, name="token")
 records_app = typer.Typer(help="Bản ghi tiêm / dose records in your scope.", no_args_is_help=True)
 signing_app = typer.Typer(help="Hàng đợi ký / the signing queue.", no_args_is_help=True)
-store_app = typer.Typer(help="Kho dữ liệu / the store itself (schema migrations).",
+store_app = typer.Typer(help="Kho dữ liệu / the store itself (migrations, PostgreSQL roles).",
                         no_args_is_help=True)
 
 # Off a terminal (pipes, scripts) tables are drawn wide rather than cut at 80 columns.
@@ -496,10 +496,32 @@ def signing_list(
 
 
 @store_app.command("upgrade")
-def store_upgrade(db: str | None = DB_OPTION) -> None:
-    """Create the store or migrate it to the newest schema."""
+def store_upgrade(
+    app_role: str | None = typer.Option(
+        None, "--app-role", help="PostgreSQL: then grant this role the application's rights "
+        "(as `store grant`)."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Create the store or migrate it to the newest schema (PostgreSQL: as the tables' owner)."""
     store = _open(db)
     out.print(f"store at {store.engine.url!r} is at the newest schema")
+    if app_role:
+        store_grant(app_role, db)
+
+
+@store_app.command("grant")
+def store_grant(
+    role: str = typer.Argument(..., help="The PostgreSQL role the application connects as."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """PostgreSQL: give the application's role its rights and no more (run as the tables'
+    owner after every upgrade): no UPDATE or DELETE on the audit trail, decisions and
+    corrections, and no right to drop a trigger."""
+    from vaxtrust.store.roles import grant_app_role
+
+    store = _open(db)
+    statements = grant_app_role(store.engine, role)
+    out.print(f"role {role}: {len(statements)} grants on {store.engine.url!r}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -93,7 +93,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(engine), revision)
     except OperationalError as error:
         raise StoreError(f"cannot reach the store at {engine.url!r}: "
-                             f"{without_passwords(str(error.orig))}") from error
+                         f"{without_passwords(str(error.orig))}") from error
+    except DBAPIError as error:
+        raise StoreError(
+            f"cannot migrate the store at {engine.url!r} "
+            f"({without_passwords(str(error.orig))}): migrations run as the tables' owner "
+            "(`vaxtrust store upgrade --db OWNER_URL`), not the application's role") from error
 
 
 def downgrade(engine: Engine, revision: str) -> None:
