@@ -8,6 +8,7 @@ read the large shared corpora carry the ``shared_data`` marker: deselected by de
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # key file beside each would not follow); tests of the key's other sources unset it.
 TEST_AUDIT_KEY = "5e" * 32
 os.environ.setdefault("VAXTRUST_AUDIT_KEY", TEST_AUDIT_KEY)
+# PostgreSQL stores' head exports (SQLite keeps them beside each store file).
+os.environ.setdefault("VAXTRUST_AUDIT_HEAD_DIR", tempfile.mkdtemp(prefix="vaxtrust-heads-"))
 SHARED = ROOT.parent / "shared"
 VECTORS = ROOT / "tests" / "vectors"
 VN_SAMPLE = VECTORS / "vn-dcc-sample"  # Viet Nam's EU DCC test certificate (PROVENANCE.md there)

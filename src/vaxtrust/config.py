@@ -111,7 +111,7 @@ class StoreSettings(_Section):
 
     audit_head_dir: Path | None = None
     """Where the chain's signed head exports go (default: STORE.audit-heads beside a SQLite
-    store; audit-heads beside the key file, or in the working folder, for PostgreSQL)."""
+    store; for PostgreSQL a folder per server and database under $VAXTRUST_AUDIT_HEAD_DIR, beside the key file, or in ~/.local/state/vaxtrust)."""
 
     def open(self, *, migrate: bool = True) -> Store:
         """Open the store (migrated to the newest schema unless ``migrate`` is False)."""

@@ -12,7 +12,8 @@ Without a key the store can be read but not written (PostgreSQL needs 1 or 2).
 A head export (:func:`export_head`) is a small JSON file with the chain's row count and newest
 hash, MAC'd with the key; ``audit verify`` checks the chain against the newest export, which
 detects deleted newest rows. Exports go to ``store.audit_head_dir`` (SQLite default: the folder
-``STORE.db.audit-heads`` beside the store).
+``STORE.db.audit-heads`` beside the store; PostgreSQL: a folder per server and database under
+``$VAXTRUST_AUDIT_HEAD_DIR``, beside the key file, or in ``~/.local/state/vaxtrust``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vaxtrust.files import private_dir, write_private
 KEY_ENV = "VAXTRUST_AUDIT_KEY"
 KEY_SUFFIX = ".audit-key"
 HEADS_SUFFIX = ".audit-heads"
+HEADS_ENV = "VAXTRUST_AUDIT_HEAD_DIR"
 
 
 @dataclass(frozen=True, repr=False)

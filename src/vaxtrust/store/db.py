@@ -107,6 +107,19 @@ def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
+def _default_head_dir(engine: Engine, database: str | None,
+                      key_file: Path | None) -> Path | None:
+    """SQLite: beside the store file. PostgreSQL: one folder per server and database, under
+    ``$VAXTRUST_AUDIT_HEAD_DIR``, else beside the key file, else in the user's state folder."""
+    if database:
+        return None if database == ":memory:" else Path(database + audit_key.HEADS_SUFFIX)
+    root = (Path(os.environ[audit_key.HEADS_ENV]) if os.environ.get(audit_key.HEADS_ENV)
+            else key_file.parent / "audit-heads" if key_file
+            else Path.home() / ".local" / "state" / "vaxtrust" / "audit-heads")
+    url = engine.url
+    return root / f"{url.host or 'local'}-{url.port or 5432}-{url.database}"
+
+
 def _chain_is_empty(engine: Engine) -> bool:
     with engine.connect() as connection:
         return connection.exec_driver_sql("SELECT 1 FROM audit_event LIMIT 1").first() is None
@@ -160,10 +173,7 @@ class Store:
         key = audit_key.resolve(audit_key_file, sqlite_database=database,
                                 chain_is_empty=_chain_is_empty(engine))
         if audit_head_dir is None:
-            audit_head_dir = (Path(database + audit_key.HEADS_SUFFIX) if database
-                              and database != ":memory:" else
-                              audit_key_file.parent / "audit-heads" if audit_key_file
-                              else Path("audit-heads"))
+            audit_head_dir = _default_head_dir(engine, database, audit_key_file)
         return cls(engine, key, audit_head_dir)
 
     @property
