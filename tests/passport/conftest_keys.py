@@ -157,17 +157,26 @@ def synthetic_people() -> list[SyntheticPerson]:
 
 
 def write_run(directory: Path, people: list[SyntheticPerson]) -> tuple[Path, Path]:
-    """Write ``results.parquet``, ``dose_history.parquet`` and a register; returns (run dir, register)."""
+    """Write a cleaning run (``results.parquet``, ``dose_history.parquet``, the original records)
+    and a register; returns (run dir, register)."""
+    import csv
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from vaxtrust.schema import DOSE_HISTORY_COLUMNS, REGISTER_COLUMNS, RESULT_COLUMNS
+    from vaxtrust.schema import (
+        DOSE_HISTORY_COLUMNS,
+        DOSE_RECORD_COLUMNS,
+        REGISTER_COLUMNS,
+        RESULT_COLUMNS,
+    )
 
     run = directory / "run"
     run.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[object]] = {name: [] for name in RESULT_COLUMNS}
     history: dict[str, list[object]] = {name: [] for name in DOSE_HISTORY_COLUMNS}
     register: dict[str, list[object]] = {name: [] for name in REGISTER_COLUMNS}
+    records: list[dict[str, object]] = []
     for person in people:
         if person.in_register:
             for name, value in zip(REGISTER_COLUMNS, (
@@ -178,6 +187,11 @@ def write_run(directory: Path, people: list[SyntheticPerson]) -> tuple[Path, Pat
                 register[name].append(value)
         for number, (day, mp) in enumerate(person.doses or [], start=1):
             record_id = f"R-{person.person_id}-{number}"
+            records.append({"record_id": record_id, "full_name": person.full_name, "dob": person.dob,
+                            "gender": "F", "province": person.province, "dose_number": str(number),
+                            "vaccine": mp, "vaccinated_on": day,
+                            "facility_id": f"FAC-{person.province}",
+                            "review": person.status == "review", "person": person.person_id})
             linked = person.status in ("verified", "corrected")
             result_row: tuple[object, ...] = (
                 record_id, person.status, person.person_id if linked else None,
@@ -202,6 +216,18 @@ def write_run(directory: Path, people: list[SyntheticPerson]) -> tuple[Path, Pat
          else pa.list_(pa.string()) if name == "flags" else pa.string())
         for name in DOSE_HISTORY_COLUMNS
     ])), run / "dose_history.parquet")
+    pq.write_table(pa.table({
+        "record_id": [row["record_id"] for row in records if row["review"]],
+        "rank": pa.array([1 for row in records if row["review"]], pa.int32()),
+        "person_id": [row["person"] for row in records if row["review"]],
+        "match_probability": pa.array([0.6 for row in records if row["review"]], pa.float64()),
+        "comparison": ["{}" for row in records if row["review"]],
+        "reasons": pa.array([[] for row in records if row["review"]], pa.list_(pa.string())),
+    }), run / "review_candidates.parquet")
+    with (run / "records.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(DOSE_RECORD_COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(records)
     register_path = directory / "register.parquet"
     pq.write_table(pa.table(register, schema=pa.schema([(name, pa.string()) for name in REGISTER_COLUMNS])),
                    register_path)

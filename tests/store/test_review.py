@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -17,7 +19,7 @@ from vaxtrust.review.queue import (
     list_items,
     show_item,
 )
-from vaxtrust.store import signing
+from vaxtrust.signing import queue as signing
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor
 from vaxtrust.store.tables import AuditEventRow, Correction, SigningTask, VaccinationRecord
@@ -250,9 +252,13 @@ def test_a_signed_person_whose_record_changes_is_queued_for_reissue(
     minh = actors["minh"]
     person = PEOPLE[1][0]          # linked by R2, and rank 2 candidate of R3
     with published.transaction() as session:
-        for task in signing.claim_next(session, minh, 10, worker="test"):
+        for task in signing.claim_next(session, minh, 10, worker="test", journal_id="j"):
             signing.mark_done(session, minh, task.id)
-        signing.record_issued(session, minh, person, "URN:UVCI:01:VN:TEST1")
+        now = datetime.now(UTC)
+        signing.reserve(session, minh, "j", signing.Reservation(
+            "URN:UVCI:01:VN:TEST1", person, "fingerprint", "signer", b"kid", now, now))
+        assert signing.confirm_issued(session, minh, "URN:UVCI:01:VN:TEST1", journal_id="j",
+                                      signature=b"s", previous_reason="record_changed")
     item_id = _item_of(published, actors["hn01"], "R3")
     with published.transaction() as session:
         result = decide(session, actors["hn01"], item_id, AcceptCandidate(2))

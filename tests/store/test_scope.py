@@ -4,6 +4,7 @@ a row outside their province, facility, commune or own person."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 from tests.store.factory import PEOPLE
 from vaxtrust.errors import NotFound, PermissionDenied
 from vaxtrust.review import queue
-from vaxtrust.store import records, signing
+from vaxtrust.signing import queue as signing
+from vaxtrust.store import records
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor
 from vaxtrust.store.tables import Person, ReviewItem, SigningTask, VaccinationRecord
@@ -163,7 +165,7 @@ def test_signing_queue_functions_stay_in_scope(
     with published.transaction() as session:
         allowed = _scope_persons(session, name)
         listed = {t.person_id for t in signing.list_tasks(session, actor)}
-        claimed = signing.claim_next(session, actor, 100, worker=name)
+        claimed = signing.claim_next(session, actor, 100, worker=name, journal_id=name)
         all_tasks = {t.id: t.person_id for t in session.scalars(select(SigningTask))}
     assert listed <= allowed and {t.person_id for t in claimed} == listed
     outside = [task_id for task_id, person in all_tasks.items() if person not in allowed]
@@ -172,7 +174,7 @@ def test_signing_queue_functions_stay_in_scope(
             signing.mark_done(session, actor, task_id)
     for person_id in {p for p, _ in PEOPLE_IDS} - allowed:
         with published.transaction() as session, pytest.raises(NotFound):
-            signing.record_issued(session, actor, person_id, f"URN:UVCI:01:VN:{person_id}")
+            _issue(session, actor, person_id, f"URN:UVCI:01:VN:{person_id}")
         with published.transaction() as session:
             assert signing.active_certificates(session, actor, person_id) == []
 
@@ -184,16 +186,27 @@ def test_revoking_needs_the_certificate_in_scope(
     published: Store, actors: dict[str, Actor]
 ) -> None:
     with published.transaction() as session:
-        signing.record_issued(session, actors["minh"], PEOPLE[3][0], "URN:UVCI:01:VN:HCM")
+        _issue(session, actors["minh"], PEOPLE[3][0], "URN:UVCI:01:VN:HCM")
     with published.transaction() as session, pytest.raises(NotFound):
-        signing.revoke(session, actors["hn01"], "URN:UVCI:01:VN:HCM", "wrong dose")
+        signing.revoke(session, actors["hn01"], uvci="URN:UVCI:01:VN:HCM", reason="wrong dose")
+    with published.transaction() as session, pytest.raises(NotFound):
+        signing.revoke(session, actors["hn01"], person_id=PEOPLE[3][0], reason="wrong dose")
     with published.transaction() as session:
-        signing.revoke(session, actors["hcm01"], "URN:UVCI:01:VN:HCM", "wrong dose")
+        signing.revoke(session, actors["hcm01"], uvci="URN:UVCI:01:VN:HCM", reason="wrong dose")
+
+
+def _issue(session: Session, actor: Actor, person_id: str, uvci: str) -> None:
+    """Reserve and confirm a certificate, as a signing batch does around its journal."""
+    now = datetime.now(UTC)
+    signing.reserve(session, actor, "journal", signing.Reservation(
+        uvci, person_id, "fingerprint", "signer", b"kid", now, now))
+    signing.confirm_issued(session, actor, uvci, journal_id="journal", signature=b"s",
+                           previous_reason="record_changed")
 
 
 DENIED: list[tuple[str, Callable[[Session, Actor], Any]]] = [
     ("list_users", lambda s, a: list_users(s, by=a)),
-    ("claim_next", lambda s, a: signing.claim_next(s, a, 1, worker="x")),
+    ("claim_next", lambda s, a: signing.claim_next(s, a, 1, worker="x", journal_id="j")),
     ("list_tasks", lambda s, a: signing.list_tasks(s, a)),
 ]
 

@@ -67,6 +67,5 @@ def run_demo(settings: Settings, *, persons: int, seed: int, out: Path,
     run_dir = Path(summary.outputs["summary"]).parent
     summary.write(run_dir / RUN_SUMMARY)
     published = publish_demo_run(run_dir, out / "store.db", console=console)
-    signed = sign_demo_passports(run_dir, data_dir / REGISTER_FILE, out / "passports",
-                                 console=console)
+    signed = sign_demo_passports(out / "store.db", out / "passports", console=console)
     return DemoResult(out, data_dir, summary, summary.evaluation, published, signed)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from vaxtrust.app._store import acting
 from vaxtrust.errors import ConfigError
-from vaxtrust.store import records, signing
+from vaxtrust.signing import queue as signing
+from vaxtrust.store import records
 from vaxtrust.store.db import Store
 from vaxtrust.store.records import Page
 from vaxtrust.store.scope import Actor

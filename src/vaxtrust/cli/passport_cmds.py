@@ -23,9 +23,10 @@ passport_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     """Add ``passport`` and its sub-commands to ``app``."""
-    from vaxtrust.cli import passport_keys_cmds
+    from vaxtrust.cli import passport_keys_cmds, signing_cmds
 
     passport_keys_cmds.register(passport_app)
+    signing_cmds.register(passport_app)
     app.add_typer(passport_app, name="passport")
 
 

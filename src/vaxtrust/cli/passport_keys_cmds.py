@@ -1,4 +1,4 @@
-"""``vaxtrust passport keys|trust-list|revoke|revocation-list|sign-batch``: keys, trust and revocation.
+"""``vaxtrust passport keys|trust-list``: signing keys and the trust list.
 
 Secrets never go on the command line: passphrases and PINs are read from environment variables
 (named by ``--*-env`` options), so they stay out of shell history and ``ps``.
@@ -21,16 +21,12 @@ PIN_ENV = "VAXTRUST_PKCS11_PIN"
 
 keys_app = typer.Typer(help="Khóa ký / signing keys: CSCA, document signers, rotation.", no_args_is_help=True)
 trust_app = typer.Typer(help="Danh sách tin cậy / trust list for verifiers.", no_args_is_help=True)
-revocation_app = typer.Typer(help="Danh sách thu hồi / revocation list for verifiers.", no_args_is_help=True)
 
 
 def register(passport_app: typer.Typer) -> None:
-    """Add the key, trust-list, revocation and batch-signing commands to ``passport_app``."""
+    """Add the key and trust-list commands to ``passport_app``."""
     passport_app.add_typer(keys_app, name="keys")
     passport_app.add_typer(trust_app, name="trust-list")
-    passport_app.add_typer(revocation_app, name="revocation-list")
-    passport_app.command("revoke")(revoke_command)
-    passport_app.command("sign-batch")(sign_batch_command)
 
 
 def _secret(env: str, what: str) -> str:
@@ -54,7 +50,6 @@ def _now() -> datetime:
 
 KeyStoreDir = Annotated[Path, typer.Option("--keystore", help="Key store directory.")]
 OutFile = Annotated[Path, typer.Option("--out", help="JSON file to write.")]
-IssuedDir = Annotated[Path, typer.Option("--issued", help="Output directory of sign-batch (its journal).")]
 
 
 @keys_app.command("init-csca")
@@ -181,185 +176,3 @@ def trust_list_export_command(
     trust = export_trust_list(KeyStore.open(keystore), out, now=_now(), csca_passphrase=passphrase)
     signed = "unsigned" if unsigned else "signed with the CSCA key"
     typer.echo(f"trust list with {len(trust)} signer(s), {signed} → {out}")
-
-
-# --- revocation ---------------------------------------------------------------------------------
-
-
-def revoke_command(
-    issued: IssuedDir,
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the journal).")],
-    person_id: Annotated[str | None, typer.Option(
-        "--person-id", help="Revoke this person's current certificate.")] = None,
-    uvci: Annotated[str | None, typer.Option("--uvci", help="Revoke the certificate with this UVCI.")] = None,
-    block: Annotated[bool, typer.Option("--block", help="Never sign this person again in a batch.")] = False,
-) -> None:
-    """Revoke an issued certificate (the next revocation-list export carries it)."""
-    from vaxtrust.passport.batch import JOURNAL, IssuanceJournal
-
-    journal_path = _journal(issued, JOURNAL)
-    with IssuanceJournal(journal_path) as journal:
-        revoked = journal.revoke(now=_now(), reason=reason, person_id=person_id, uvci=uvci, block=block)
-    typer.echo(f"revoked {revoked}" + (" (person blocked)" if block else ""))
-
-
-@revocation_app.command("export")
-def revocation_list_export_command(
-    issued: IssuedDir,
-    out: OutFile,
-    country: Annotated[str, typer.Option("--country")] = "VN",
-    hash_type: Annotated[list[str] | None, typer.Option(
-        "--hash-type", help="Hash type to publish (repeatable; default all three): "
-        "SIGNATURE, UCI, COUNTRYCODEUCI.")] = None,
-    keystore: Annotated[Path | None, typer.Option(
-        "--keystore", help="Sign the list with this key store's CSCA (needs its passphrase).")] = None,
-    csca_passphrase_env: Annotated[str, typer.Option("--csca-passphrase-env")] = CSCA_PASSPHRASE_ENV,
-) -> None:
-    """Export the revoked certificates as hash batches for verifiers."""
-    from vaxtrust.passport.batch import JOURNAL, IssuanceJournal
-    from vaxtrust.passport.revocation import HASH_TYPES, export_revocation_list
-
-    hash_type = hash_type or list(HASH_TYPES)
-    unknown = sorted(set(hash_type) - set(HASH_TYPES))
-    if unknown:
-        raise ConfigError(f"--hash-type {', '.join(unknown)} is not one of {', '.join(HASH_TYPES)}")
-    signing_key = None
-    if keystore is not None:
-        from vaxtrust.passport.keystore import KeyStore
-
-        signing_key = KeyStore.open(keystore).csca_key(_passphrase(csca_passphrase_env, "CSCA key passphrase"))
-    with IssuanceJournal(_journal(issued, JOURNAL)) as journal:
-        batches = export_revocation_list(
-            journal.revocations(country=country), out, country=country, now=_now(),
-            hash_types=[kind for kind in HASH_TYPES if kind in hash_type], signing_key=signing_key,
-        )
-    signed = "signed with the CSCA key" if signing_key is not None else "unsigned"
-    typer.echo(f"revocation list with {batches} batch(es), {signed} → {out}")
-
-
-def _journal(issued: Path, name: str) -> Path:
-    path = issued / name
-    if not path.is_file():
-        raise ConfigError(f"no issuance journal {path}: run `vaxtrust passport sign-batch --out {issued}` first")
-    return path
-
-
-# --- batch signing ------------------------------------------------------------------------------
-
-
-def sign_batch_command(
-    keystore: KeyStoreDir,
-    out: Annotated[Path, typer.Option("--out", help="Output directory (journal, certificates.parquet).")],
-    run: Annotated[Path | None, typer.Option(
-        "--run", help="Cleaning run directory (results + dose history); needs --register.")] = None,
-    register: Annotated[Path | None, typer.Option("--register", help="Population register Parquet.")] = None,
-    db: Annotated[str | None, typer.Option(
-        "--db", help="Sign the store's signing queue instead of a run (store URL).")] = None,
-    actor_name: Annotated[str | None, typer.Option("--as", help="Store user signing (with --db): their password from "
-        "$VAXTRUST_PASSWORD or a prompt, or their $VAXTRUST_TOKEN.")] = None,
-    reclaim_after: Annotated[int | None, typer.Option(
-        "--reclaim-after", min=1, help="With --db: first release tasks claimed more than this many "
-        "minutes ago (a signer that crashed).")] = None,
-    signer: Annotated[str | None, typer.Option(
-        "--signer", help="Sign everyone with this signer (default: by province/facility).")] = None,
-    allow_flagged: Annotated[bool, typer.Option(
-        "--allow-flagged", help="Also sign people whose doses carry plausibility flags.")] = False,
-    validity_days: Annotated[int, typer.Option("--validity-days", min=1, max=3650)] = 365,
-    passphrase_env: Annotated[str, typer.Option("--passphrase-env")] = KEY_PASSPHRASE_ENV,
-    pin_env: Annotated[str, typer.Option("--pin-env")] = PIN_ENV,
-) -> None:
-    """Sign every verified person of a run (or the store's queue); safe to re-run after a crash."""
-    from vaxtrust.console import RichConsole
-    from vaxtrust.passport.batch import JOURNAL, IssuanceJournal, export_outputs
-    from vaxtrust.passport.keystore import KeyStore
-
-    from_store = db is not None or actor_name is not None
-    if from_store and (run is not None or register is not None):
-        raise ConfigError("sign either a run (--run, --register) or the store (--db, --as), not both")
-    if from_store and actor_name is None:
-        raise ConfigError("--db needs --as (the store user who signs)")
-    if not from_store and (run is None or register is None):
-        raise ConfigError("give --run and --register, or --db and --as")
-    store = KeyStore.open(keystore)
-    signers = _SignerCache(store, os.environ.get(passphrase_env), os.environ.get(pin_env), signer)
-    options: dict[str, Any] = {
-        "validity": timedelta(days=validity_days), "allow_flagged": allow_flagged,
-    }
-    try:
-        with IssuanceJournal(out / JOURNAL) as journal, RichConsole() as console:
-            if from_store:
-                summary = _sign_store(db, str(actor_name), reclaim_after, journal, signers, console,
-                                      options)
-            else:
-                assert run is not None and register is not None
-                summary = _sign_run(run, register, journal, signers, console, options)
-            certificates, _ = export_outputs(journal, out)
-    finally:
-        signers.close()
-    skipped_text = ", ".join(f"{reason} {count}" for reason, count in sorted(summary.skipped.items()))
-    typer.echo(
-        f"issued {summary.issued}, re-issued {summary.reissued}, renewed {summary.renewed}, "
-        f"already issued {summary.already_issued}, "
-        f"skipped {summary.total_skipped}{' (' + skipped_text + ')' if skipped_text else ''} → {certificates}"
-    )
-
-
-def _sign_run(run: Path, register: Path, journal: Any, signers: _SignerCache, console: Any,
-              options: dict[str, Any]) -> Any:
-    from vaxtrust.passport.batch import (
-        check_run_files,
-        count_people_of_run,
-        people_of_run,
-        sign_batch,
-    )
-
-    check_run_files(run, register)
-    return sign_batch(people_of_run(run, register), journal, signers.for_person, console=console,
-                      total=count_people_of_run(run), **options)
-
-
-def _sign_store(db: str | None, actor_name: str, reclaim_after: int | None, journal: Any,
-                signers: _SignerCache, console: Any, options: dict[str, Any]) -> Any:
-    import socket
-
-    from vaxtrust.cli.signin import signed_in
-    from vaxtrust.passport.batch_store import release_stale_claims, sign_from_store
-    from vaxtrust.store.db import Store
-
-    store = Store.open(db)
-    try:
-        actor = signed_in(store, actor_name, admin=False)
-        if reclaim_after is not None:
-            released = release_stale_claims(store, actor, older_than=timedelta(minutes=reclaim_after),
-                                            now=_now())
-            console.message(f"released {released} stale claim(s)")
-        worker = f"{socket.gethostname()}:{os.getpid()}"
-        return sign_from_store(store, actor, journal, signers.for_person, worker=worker,
-                               console=console, **options)
-    finally:
-        store.close()
-
-
-class _SignerCache:
-    """Loads each signer once (a token session or a decrypted key) and picks one per person."""
-
-    def __init__(self, store: Any, passphrase: str | None, pin: str | None, fixed: str | None) -> None:
-        self._store, self._passphrase, self._pin, self._fixed = store, passphrase, pin, fixed
-        self._loaded: dict[str, Any] = {}
-
-    def for_person(self, person: Any) -> tuple[str, Any]:
-        name = self._fixed or self._store.signer_for(
-            province=person.province, facility=person.latest_facility
-        ).name
-        if name not in self._loaded:
-            self._loaded[name] = self._store.load_signer(
-                name, now=_now(), passphrase=self._passphrase, pin=self._pin
-            )
-        return name, self._loaded[name]
-
-    def close(self) -> None:
-        for signer in self._loaded.values():
-            close = getattr(signer, "close", None)
-            if close is not None:
-                close()
-

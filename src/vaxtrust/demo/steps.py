@@ -79,36 +79,29 @@ class SignedDemo:
     example_name: str | None
 
 
-def sign_demo_passports(run_dir: Path, register: Path, out: Path, *,
-                        console: Console | None = None) -> SignedDemo:
-    """Sign every signable person of the run with a demo key, then verify one back."""
-    from vaxtrust.passport.batch import (
-        JOURNAL,
-        IssuanceJournal,
-        count_people_of_run,
-        export_outputs,
-        people_of_run,
-        sign_batch,
-    )
+def sign_demo_passports(database: Path, out: Path, *, console: Console | None = None) -> SignedDemo:
+    """Sign the demo store's signing queue with a demo key, then verify one certificate back."""
+    import pyarrow.parquet as pq
+
+    from vaxtrust.app.signing import SignRequest, StoreChoice, sign
+    from vaxtrust.app.users import actor_named
     from vaxtrust.passport.pki import Passphrase
     from vaxtrust.passport.trustlist import export_trust_list
 
     now = datetime.now(UTC)
     passphrase = Passphrase.of(DEMO_PASSPHRASE)
     keys = _demo_key_store(out / "keys", passphrase, now)
-    signer = keys.load_signer(DEMO_SIGNER, now=now, passphrase=passphrase)
     private_dir(out)
-    with IssuanceJournal(out / JOURNAL) as journal:
-        summary = sign_batch(people_of_run(run_dir, register), journal,
-                             lambda _person: (DEMO_SIGNER, signer), console=console,
-                             total=count_people_of_run(run_dir))
-        certificates, _ = export_outputs(journal, out)
+    signed = sign(SignRequest(
+        store=StoreChoice(keystore=out / "keys", database_url=f"sqlite:///{database}",
+                          sign_in=lambda store: actor_named(store, DEMO_OFFICER)),
+        out=out, signer=DEMO_SIGNER, passphrase=DEMO_PASSPHRASE,
+    ), console=console)
     trust_path = out / "trust-list.json"
     export_trust_list(keys, trust_path, now=now, csca_passphrase=passphrase)
-    example = _render_first(certificates, trust_path, keys.csca_certificate, out)
-    return SignedDemo(summary.issued + summary.reissued + summary.renewed + summary.already_issued,
-                      summary.total_skipped, certificates, trust_path,
-                      keys.directory / "csca" / "csca.pem", *example)
+    example = _render_first(signed.certificates, trust_path, keys.csca_certificate, out)
+    return SignedDemo(pq.read_metadata(signed.certificates).num_rows, signed.summary.total_skipped,
+                      signed.certificates, trust_path, keys.directory / "csca" / "csca.pem", *example)
 
 
 def _demo_key_store(directory: Path, passphrase: Passphrase, now: datetime) -> KeyStore:

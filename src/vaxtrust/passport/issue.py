@@ -73,9 +73,12 @@ def issue_certificate(holder: Holder, doses: Sequence[Dose], signer: Signer, *, 
 
 
 def issue_certificates(requests: Sequence[IssueRequest], signer: Signer, *, now: datetime,
-                       validity: timedelta = DEFAULT_VALIDITY,
-                       issuer: str = DEFAULT_ISSUER) -> list[SignedCertificate | CertificateError]:
-    """Issue a certificate per request with one signer; what :func:`sign_batch` runs.
+                       validity: timedelta = DEFAULT_VALIDITY, issuer: str = DEFAULT_ISSUER,
+                       uvcis: Sequence[str] | None = None) -> list[SignedCertificate | CertificateError]:
+    """Issue a certificate per request with one signer; what a signing batch runs.
+
+    ``uvcis`` (one per request) are UVCIs reserved beforehand, e.g. by the store; by default each
+    certificate gets a fresh random one.
 
     Each stage (payloads, CBOR, signatures, framing) runs over the whole batch before the next one:
     the interpreter, OpenSSL and the Base45 table then stay in the CPU caches, which halves the time
@@ -93,7 +96,10 @@ def issue_certificates(requests: Sequence[IssueRequest], signer: Signer, *, now:
     _check_signer(signer.certificate, kid, issued_at, expires_at)
     times = {CLAIM_ISS: COUNTRY, CLAIM_IAT: int(issued_at.timestamp()),
              CLAIM_EXP: int(expires_at.timestamp())}
-    payloads = [_payload_or_error(holder, doses, issuer) for holder, doses in requests]
+    if uvcis is not None and len(uvcis) != len(requests):
+        raise CertificateError(f"{len(uvcis)} UVCIs for {len(requests)} certificates")
+    payloads = [_payload_or_error(holder, doses, issuer, uvci) for (holder, doses), uvci
+                in zip(requests, uvcis if uvcis is not None else [None] * len(requests), strict=True)]
     good = [payload for payload in payloads if not isinstance(payload, CertificateError)]
     claims = [cbor2.dumps(times | {CLAIM_HCERT: {1: payload}}) for payload in good]
     signed = [cose.sign1_with_signature(claim, algorithm=algorithm, kid=kid, sign=signer.sign)
@@ -107,9 +113,10 @@ def issue_certificates(requests: Sequence[IssueRequest], signer: Signer, *, now:
             for payload in payloads]
 
 
-def _payload_or_error(holder: Holder, doses: Sequence[Dose], issuer: str) -> dict[str, Any] | CertificateError:
+def _payload_or_error(holder: Holder, doses: Sequence[Dose], issuer: str,
+                      uvci: str | None) -> dict[str, Any] | CertificateError:
     try:
-        return build_payload(holder, doses, issuer=issuer)
+        return build_payload(holder, doses, issuer=issuer, uvci=uvci)
     except CertificateError as error:
         return error
 

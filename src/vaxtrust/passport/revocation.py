@@ -83,6 +83,8 @@ def revocation_document(
         if revocation.expires < now:
             continue  # an expired certificate fails verification anyway
         for hash_type in hash_types:
+            if hash_type == "SIGNATURE" and not revocation.signature:
+                continue  # a UVCI revoked before its signature was known: listed by UVCI hashes
             groups.setdefault((revocation.kid, hash_type), []).append(revocation)
     batches = []
     for (kid, hash_type), members in sorted(groups.items()):

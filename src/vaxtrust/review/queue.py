@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from vaxtrust.errors import ConfigError, NotFound, ReviewConflict
 from vaxtrust.review.register_check import CHECKED_FIELDS, mismatches, normalise_id
-from vaxtrust.store import audit, signing
+from vaxtrust.signing import queue as signing
+from vaxtrust.store import audit
 from vaxtrust.store.doses import LINKED_STATUSES, refresh_dose_history
 from vaxtrust.store.records import Page, check_paging, log_access
 from vaxtrust.store.scope import Actor, Permission, Role

@@ -40,7 +40,9 @@ REVIEW_STATES = ("open", "deferred", "decided", "superseded")
 DECISION_KINDS = ("accept", "reject_all", "edit", "defer")
 SIGNING_ACTIONS = ("issue", "revoke_and_reissue")
 SIGNING_STATES = ("pending", "claimed", "done", "failed")
-CERTIFICATE_STATES = ("issued", "revoked")
+# reserved: a UVCI the store handed to a signer before it signs; void: a reservation its journal
+# proves was never signed. Only "issued" is current, and a person has at most one (uq index).
+CERTIFICATE_STATES = ("reserved", "issued", "revoked", "void")
 
 
 def utc_now_text() -> str:
@@ -315,8 +317,19 @@ class Decision(Base):
 
 
 class Certificate(Base):
+    """A certificate the store knows: reserved before signing, then issued, revoked or void."""
+
     __tablename__ = "certificate"
-    __table_args__ = (CheckConstraint(_in("state", CERTIFICATE_STATES), name="state"),)
+    __table_args__ = (
+        CheckConstraint(_in("state", CERTIFICATE_STATES), name="state"),
+        # One person, one current certificate, whatever signs and however often it crashes.
+        Index("uq_certificate_current", "person_id", unique=True,
+              sqlite_where=text("state = 'issued'"), postgresql_where=text("state = 'issued'")),
+        # One signer at a time per person: a second reservation waits for the first to resolve.
+        Index("uq_certificate_reserved", "person_id", unique=True,
+              sqlite_where=text("state = 'reserved'"), postgresql_where=text("state = 'reserved'")),
+        Index("ix_certificate_journal_id", "journal_id", "state"),
+    )
 
     uvci: Mapped[str] = mapped_column(String(80), primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("person.person_id"), index=True)
@@ -326,6 +339,24 @@ class Certificate(Base):
     revoked_at: Mapped[str | None] = mapped_column(String(32))
     revoked_by: Mapped[str | None] = mapped_column(String(64))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # The issuance journal that reserved (and signs) it, and what the certificate says.
+    journal_id: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    signer: Mapped[str | None] = mapped_column(String(64))
+    kid: Mapped[str | None] = mapped_column(String(64))  # hex
+    signature: Mapped[str | None] = mapped_column(Text)  # hex; known once the journal reports it
+    expires_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class SigningBlock(Base):
+    """People an officer revoked with ``--block``: no batch signs them again."""
+
+    __tablename__ = "signing_block"
+
+    person_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    blocked_at: Mapped[str] = mapped_column(String(32))
+    blocked_by: Mapped[str] = mapped_column(String(64))
 
 
 class SigningTask(Base):
@@ -347,6 +378,7 @@ class SigningTask(Base):
     created_at: Mapped[str] = mapped_column(String(32))
     claimed_at: Mapped[str | None] = mapped_column(String(32))
     claimed_by: Mapped[str | None] = mapped_column(String(64))
+    journal_id: Mapped[str | None] = mapped_column(String(64))  # the journal the claim signs into
     finished_at: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
 

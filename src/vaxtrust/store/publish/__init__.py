@@ -20,7 +20,7 @@ current value becomes a ``correction`` row naming the run and its reason codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -29,7 +29,13 @@ from vaxtrust.console import Console, NoopConsole
 from vaxtrust.errors import StoreError
 from vaxtrust.store import audit
 from vaxtrust.store.publish import prepare
-from vaxtrust.store.publish.apply import Applied, apply_reference_data, apply_run, classify_records
+from vaxtrust.store.publish.apply import (
+    Applied,
+    apply_reference_data,
+    apply_run,
+    classify_records,
+    queue_identity_changes,
+)
 from vaxtrust.store.publish.check import check_staged, keep_linked_doses
 from vaxtrust.store.publish.folder import RunFolder, content_hash
 from vaxtrust.store.publish.load import create_stage_tables, drop_stage_tables, load_stage
@@ -81,12 +87,13 @@ def _apply(session: Session, actor: Actor, run_id: str, now: str) -> Applied:
     """Place the records in their facilities' provinces, refuse records outside the actor's
     scope, then write everything."""
     connection = session.connection()
+    identity_queued = queue_identity_changes(connection, run_id, now)
     apply_reference_data(connection)
     refuse_outside_scope(connection, actor)
     classify_records(connection)
     applied = apply_run(session, run_id, actor.username, now)
     drop_stage_tables(connection)
-    return applied
+    return replace(applied, signing_queued=applied.signing_queued + identity_queued)
 
 
 def _record_run(session: Session, run: Run, actor: Actor, applied: Applied) -> None:

@@ -193,6 +193,23 @@ def refresh_decided_dose_history(session: Session, run_id: str) -> int:
     return refresh_dose_history(session, list(people)).people
 
 
+def queue_identity_changes(connection: Connection, run_id: str, now: str) -> int:
+    """Queue certificate holders whose register name or date of birth the run changes (before the
+    register rows are applied): their certificate no longer says what the register says."""
+    changed = " OR ".join(f"COALESCE(p.{column}, '') <> COALESCE(s.{column}, '')"
+                          for column in ("full_name", "dob", "dob_precision"))
+    return _run_sql(connection, f"""
+        INSERT INTO signing_queue (person_id, action, state, reason, created_at)
+        SELECT p.person_id, 'revoke_and_reissue', 'pending',
+               'cleaning run ' || :run_id || ' changed their register identity', :now
+        FROM person p JOIN stage_persons s ON s.person_id = p.person_id
+        WHERE ({changed})
+          AND EXISTS (SELECT 1 FROM certificate c WHERE c.person_id = p.person_id
+                      AND c.state = 'issued')
+          AND NOT EXISTS (SELECT 1 FROM signing_queue q WHERE q.person_id = p.person_id
+                          AND q.state = 'pending')""", run_id=run_id, now=now)
+
+
 def queue_signing(connection: Connection, run_id: str, now: str) -> int:
     """Queue people newly linked by the run, and people whose linked records it changed."""
     return _run_sql(connection, """

@@ -35,14 +35,20 @@ def keys(tmp_path: Path) -> str:
     return directory
 
 
+def _people() -> list:  # type: ignore[type-arg]
+    return [person for person in synthetic_people() if person.in_register]
+
+
 def test_sign_revoke_export_and_verify_from_the_command_line(keys: str, tmp_path: Path) -> None:
-    run, register = write_run(tmp_path, synthetic_people())
+    run, register = write_run(tmp_path, _people())
     out = tmp_path / "issued"
     output = _ok("sign-batch", "--run", str(run), "--register", str(register), "--keystore", keys,
                  "--out", str(out))
-    assert "issued 4" in output and "skipped 2 (dose_flagged 1, not_in_register 1)" in output
-    assert "already issued 4" in _ok("sign-batch", "--run", str(run), "--register", str(register),
-                                     "--keystore", keys, "--out", str(out))
+    assert "5 people queued for signing" in output
+    assert "issued 4" in output and "skipped 1 (dose_flagged 1)" in output
+    again = _ok("sign-batch", "--run", str(run), "--register", str(register), "--keystore", keys,
+                "--out", str(tmp_path / "elsewhere"))
+    assert "issued 0, re-issued 0" in again  # the store knows everyone is signed
     rows = {row["person_id"]: row for row in pq.read_table(out / "certificates.parquet").to_pylist()}
     qr_text = rows["P001"]["qr_text"]
 
@@ -51,10 +57,10 @@ def test_sign_revoke_export_and_verify_from_the_command_line(keys: str, tmp_path
     pin = ["--csca", f"{keys}/csca/csca.pem"]
     assert "HỢP LỆ" in _ok("verify", qr_text, "--trust-list", str(trust), *pin)
 
-    assert "revoked URN:UVCI:01:VN:" in _ok("revoke", "--issued", str(out), "--person-id", "P001",
+    assert "revoked URN:UVCI:01:VN:" in _ok("revoke", "--keystore", keys, "--person-id", "P001",
                                             "--reason", "wrong dose date")
-    output = _ok("revocation-list", "export", "--issued", str(out), "--out", str(revocations),
-                 "--hash-type", "SIGNATURE", "--keystore", keys)
+    output = _ok("revocation-list", "export", "--keystore", keys, "--out", str(revocations),
+                 "--hash-type", "SIGNATURE")
     assert "1 batch(es), signed with the CSCA key" in output
     assert json.loads(revocations.read_text())["batches"][0]["hashType"] == "SIGNATURE"
     code, _, exception = _run("verify", qr_text, "--trust-list", str(trust),
@@ -63,7 +69,7 @@ def test_sign_revoke_export_and_verify_from_the_command_line(keys: str, tmp_path
 
 
 def test_sign_batch_needs_the_key_passphrase(keys: str, tmp_path: Path) -> None:
-    run, register = write_run(tmp_path, synthetic_people())
+    run, register = write_run(tmp_path, _people())
     code, _, exception = _run("sign-batch", "--run", str(run), "--register", str(register),
                               "--keystore", keys, "--out", str(tmp_path / "o"),
                               env={"VAXTRUST_KEY_PASSPHRASE": ""})
@@ -71,15 +77,18 @@ def test_sign_batch_needs_the_key_passphrase(keys: str, tmp_path: Path) -> None:
     assert "passphrase is needed" in str(exception)
 
 
-def test_revocation_commands_need_a_journal_and_valid_hash_types(keys: str, tmp_path: Path) -> None:
-    code, _, exception = _run("revoke", "--issued", str(tmp_path), "--uvci", "x", "--reason", "r")
+def test_revocation_commands_need_a_store_and_valid_hash_types(keys: str, tmp_path: Path) -> None:
+    code, _, exception = _run("revoke", "--keystore", keys, "--uvci", "x", "--reason", "r")
     assert isinstance(exception, ConfigError) and "sign-batch" in str(exception)
-    run, register = write_run(tmp_path, synthetic_people())
+    run, register = write_run(tmp_path, _people())
     _ok("sign-batch", "--run", str(run), "--register", str(register), "--keystore", keys,
         "--out", str(tmp_path / "o"))
-    code, _, exception = _run("revocation-list", "export", "--issued", str(tmp_path / "o"),
+    code, _, exception = _run("revocation-list", "export", "--keystore", keys,
                               "--out", str(tmp_path / "r.json"), "--hash-type", "MD5")
     assert isinstance(exception, ConfigError) and "MD5" in str(exception)
+    code, _, exception = _run("revoke", "--keystore", keys, "--db", "sqlite:///x.db", "--uvci", "x",
+                              "--reason", "r")
+    assert isinstance(exception, ConfigError) and "--as" in str(exception)
 
 
 @pytest.mark.hsm
@@ -89,7 +98,7 @@ def test_sign_batch_with_a_token_signer(tmp_path: Path, soft_token: SoftToken) -
     _ok("keys", "init-csca", "--keystore", keys)
     _ok("keys", "new-signer", "batch-hsm", "--keystore", keys, "--token", soft_token.label,
         "--pkcs11-module", str(soft_token.module), env=pin)
-    run, register = write_run(tmp_path, synthetic_people())
+    run, register = write_run(tmp_path, _people())
     out = tmp_path / "issued"
     assert "issued 4" in _ok("sign-batch", "--run", str(run), "--register", str(register),
                              "--keystore", keys, "--out", str(out), env=pin)

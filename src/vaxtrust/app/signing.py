@@ -1,0 +1,196 @@
+"""Signing operations: sign the store's queue (publishing a run first when given one), revoke, and
+list revocations. The ``sign-batch``, ``revoke`` and ``revocation-list`` commands are thin shells
+over these.
+
+There is one signing path: signing reads only the store. A run folder is published into a store
+first (checked against the content manifest its cleaning wrote), into the key store's embedded
+SQLite store when no store is named, so every signing of one key store shares one rule: one current
+certificate per person.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vaxtrust.console import Console, NoopConsole
+from vaxtrust.errors import ConfigError
+from vaxtrust.signing.batch import BatchOptions, BatchSummary
+
+if TYPE_CHECKING:
+    from vaxtrust.passport.keystore import KeyStore
+    from vaxtrust.passport.revocation import Revocation
+    from vaxtrust.signing.people import PersonToSign
+    from vaxtrust.store.db import Store
+    from vaxtrust.store.publish import PublishReport
+    from vaxtrust.store.scope import Actor
+
+EMBEDDED_STORE = "store.db"  # inside the key store folder: one issuer, one store
+EMBEDDED_SIGNER = "sign-batch"  # the ministry user of an embedded store
+
+
+def embedded_store_url(keystore: Path) -> str:
+    """The SQLite store that belongs to a key store: used when no store is named."""
+    return f"sqlite:///{keystore / EMBEDDED_STORE}"
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    """Which store to sign from and as whom: a named store needs a user; the embedded one has its
+    own ministry user."""
+
+    keystore: Path
+    database_url: str | None = None
+    actor: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.database_url or embedded_store_url(self.keystore)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+
+@dataclass(frozen=True)
+class SignRequest:
+    store: StoreChoice
+    out: Path
+    run: Path | None = None
+    register: Path | None = None
+    signer: str | None = None
+    passphrase: str | None = None
+    pin: str | None = None
+    options: BatchOptions = field(default_factory=BatchOptions)
+    reclaim_after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class SignResult:
+    summary: BatchSummary
+    certificates: Path
+    skipped: Path
+    database_url: str
+    published: PublishReport | None
+    released_claims: int
+
+
+def sign(request: SignRequest, *, console: Console | None = None,
+         now: Callable[[], datetime] | None = None) -> SignResult:
+    """Publish the run (if any) into the store, then sign the store's queue into ``out``."""
+    from vaxtrust.passport.keystore import KeyStore
+    from vaxtrust.signing.batch import release_stale_claims, sign_from_store
+    from vaxtrust.signing.journal import JOURNAL, IssuanceJournal, export_outputs
+
+    console = console or NoopConsole()
+    clock = now or (lambda: datetime.now(UTC))
+    if request.register is not None and request.run is None:
+        raise ConfigError("--register goes with --run (the run to publish and sign)")
+    keys = KeyStore.open(request.store.keystore)
+    with _open_store(request.store) as (store, actor):
+        published = None
+        if request.run is not None:
+            published = publish_for_signing(store, actor, request.run, request.register, console)
+        released = 0
+        if request.reclaim_after is not None:
+            released = release_stale_claims(store, actor, older_than=request.reclaim_after, now=clock())
+            console.message(f"released {released} stale claim(s)")
+        signers = SignerCache(keys, request.passphrase, request.pin, request.signer, now=clock)
+        try:
+            with IssuanceJournal(request.out / JOURNAL) as journal:
+                summary = sign_from_store(
+                    store, actor, journal, signers.for_person, worker=f"{socket.gethostname()}:{os.getpid()}",
+                    now=clock, options=request.options, console=console)
+                certificates, skipped = export_outputs(journal, request.out)
+        finally:
+            signers.close()
+    return SignResult(summary, certificates, skipped, request.store.url, published, released)
+
+
+def publish_for_signing(store: Store, actor: Actor, run: Path, register: Path | None,
+                        console: Console) -> PublishReport:
+    """Publish ``run`` (its content manifest checked) so that its people are in the store's queue;
+    a run published before changes nothing."""
+    from vaxtrust.app.publish import publish
+
+    return publish(store, actor, run, register=register, console=console)
+
+
+def revoke(choice: StoreChoice, *, reason: str, person_id: str | None = None, uvci: str | None = None,
+           block: bool = False) -> str:
+    """Revoke a current certificate in the store (the next revocation list carries it)."""
+    from vaxtrust.signing import queue
+
+    with _open_store(choice, create=False) as (store, actor), store.transaction() as session:
+        return queue.revoke(session, actor, reason=reason, person_id=person_id, uvci=uvci, block=block)
+
+
+def revocations(choice: StoreChoice, *, country: str) -> list[Revocation]:
+    """Every certificate the store revoked, for the revocation list."""
+    from vaxtrust.signing import queue
+
+    with _open_store(choice, create=False) as (store, actor), store.transaction() as session:
+        return list(queue.revocations(session, actor, country=country))
+
+
+@contextmanager
+def _open_store(choice: StoreChoice, *, create: bool = True) -> Iterator[tuple[Store, Actor]]:
+    from vaxtrust.store.db import Store
+    from vaxtrust.store.scope import load_actor
+
+    if not choice.embedded and choice.actor is None:
+        raise ConfigError("--db needs --as (the store user who signs)")
+    if choice.embedded and not create and not (choice.keystore / EMBEDDED_STORE).is_file():
+        raise ConfigError(f"no store in {choice.keystore}: run `vaxtrust passport sign-batch "
+                          f"--keystore {choice.keystore} --run …` first, or name one with --db")
+    store = Store.open(choice.url)
+    try:
+        if choice.embedded:
+            _ensure_embedded_signer(store)
+        with store.transaction() as session:
+            actor = load_actor(session, choice.actor or EMBEDDED_SIGNER)
+        yield store, actor
+    finally:
+        store.close()
+
+
+def _ensure_embedded_signer(store: Store) -> None:
+    from vaxtrust.store.tables import User
+    from vaxtrust.store.users import add_user
+
+    with store.transaction() as session:
+        if session.query(User).filter(User.username == EMBEDDED_SIGNER).first() is None:
+            add_user(session, by=None, username=EMBEDDED_SIGNER, role="ministry",
+                     display_name="sign-batch (embedded store)")
+
+
+class SignerCache:
+    """Loads each signer once (a token session or a decrypted key) and picks one per person."""
+
+    def __init__(self, keys: KeyStore, passphrase: str | None, pin: str | None, fixed: str | None,
+                 *, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._keys, self._passphrase, self._pin, self._fixed = keys, passphrase, pin, fixed
+        self._now = now
+        self._loaded: dict[str, Any] = {}
+
+    def for_person(self, person: PersonToSign) -> tuple[str, Any]:
+        name = self._fixed or self._keys.signer_for(
+            province=person.province, facility=person.latest_facility
+        ).name
+        if name not in self._loaded:
+            self._loaded[name] = self._keys.load_signer(
+                name, now=self._now(), passphrase=self._passphrase, pin=self._pin
+            )
+        return name, self._loaded[name]
+
+    def close(self) -> None:
+        for signer in self._loaded.values():
+            close = getattr(signer, "close", None)
+            if close is not None:
+                close()
