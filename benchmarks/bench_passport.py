@@ -42,7 +42,7 @@ from vaxtrust.passport.revocation import Revocation, RevocationList, revocation_
 from vaxtrust.passport.signer import LocalKeySigner, Signer
 from vaxtrust.passport.trustlist import TrustedSigner, TrustList
 from vaxtrust.passport.verify import verify_certificate
-from vaxtrust.signing.batch import CLAIM
+from vaxtrust.signing import CLAIM
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 DOSES = [Dose(date(2021, 8, 2), "EU/1/21/1529"), Dose(date(2021, 10, 25), "EU/1/21/1529"),

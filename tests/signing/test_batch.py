@@ -265,7 +265,7 @@ def test_a_failing_signer_leaves_reservations_that_its_journal_voids(
     pulled = _PulledToken(real(PersonToSign("x", None, None, None, None, ()))[1])
     with IssuanceJournal(tmp_path / JOURNAL) as journal, pytest.raises(SigningKeyError):
         sign_from_store(store, minister, journal, lambda person: ("vn-national", pulled),
-                        worker="t", now=lambda: SIGN_AT)  # type: ignore[arg-type,return-value]
+                        worker="t", now=lambda: SIGN_AT)
     assert _journal_current(tmp_path) == {}
     with store.transaction() as session:
         assert {task.state for task in session.scalars(select(SigningTask))} == {"claimed"}

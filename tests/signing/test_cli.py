@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from tests.passport.conftest_keys import SoftToken, synthetic_people, write_run
+from tests.passport.conftest_keys import SoftToken, SyntheticPerson, synthetic_people, write_run
 from vaxtrust.cli import app
 from vaxtrust.errors import ConfigError, SigningKeyError
 
@@ -35,7 +35,7 @@ def keys(tmp_path: Path) -> str:
     return directory
 
 
-def _people() -> list:  # type: ignore[type-arg]
+def _people() -> list[SyntheticPerson]:
     return [person for person in synthetic_people() if person.in_register]
 
 

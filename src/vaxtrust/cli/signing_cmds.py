@@ -16,6 +16,7 @@ import typer
 from vaxtrust.cli.passport_keys_cmds import OutFile, _passphrase
 from vaxtrust.cli.settings import cli_settings
 from vaxtrust.errors import ConfigError
+from vaxtrust.signing import CLAIM
 
 if TYPE_CHECKING:
     from vaxtrust.app.signing import StoreChoice
@@ -68,6 +69,8 @@ def sign_batch_command(
         "--signer", help="Sign everyone with this signer (default: by province/facility).")] = None,
     allow_flagged: Annotated[bool, typer.Option(
         "--allow-flagged", help="Also sign people whose doses carry plausibility flags.")] = False,
+    claim: Annotated[int, typer.Option(
+        "--claim", min=1, max=10_000, help="Tasks claimed and signed per store transaction.")] = CLAIM,
     validity_days: Annotated[int | None, typer.Option("--validity-days", min=1, max=3650)] = None,
     passphrase_env: Annotated[str | None, typer.Option("--passphrase-env")] = None,
     pin_env: Annotated[str | None, typer.Option("--pin-env")] = None,
@@ -84,7 +87,7 @@ def sign_batch_command(
         store=_choice(settings, actor_name), out=out, run=run, register=register,
         signer=passport.signer, passphrase=passport.secret("key"), pin=passport.secret("pin"),
         options=BatchOptions(validity=timedelta(days=passport.validity_days),
-                             allow_flagged=allow_flagged),
+                             allow_flagged=allow_flagged, claim=claim),
         reclaim_after=None if reclaim_after is None else timedelta(minutes=reclaim_after),
     )
     with RichConsole() as console:

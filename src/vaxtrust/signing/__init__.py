@@ -9,3 +9,5 @@ holds the one current certificate. ``vaxtrust.passport`` is the certificate libr
 * :mod:`~vaxtrust.signing.queue` — the store's queue, reservations and certificate states.
 * :mod:`~vaxtrust.signing.batch` — the batch loop: claim, reserve, sign, tell the store, recover.
 """
+
+CLAIM = 256  # tasks claimed per chunk: a crash re-does at most this many, unseen

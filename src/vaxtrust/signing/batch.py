@@ -36,7 +36,7 @@ from vaxtrust.passport.issue import (
 )
 from vaxtrust.passport.payload import Dose, Holder, new_uvci
 from vaxtrust.passport.signer import Signer
-from vaxtrust.signing import queue
+from vaxtrust.signing import CLAIM, queue
 from vaxtrust.signing.journal import EXPIRED, RECORD_CHANGED, IssuanceJournal, JournalCertificate
 from vaxtrust.signing.people import PersonToSign, people_in_store, unknown_person, why_not_signable
 from vaxtrust.store.db import Store
@@ -44,7 +44,6 @@ from vaxtrust.store.scope import Actor
 from vaxtrust.store.tables import Certificate, SigningTask
 
 STAGE = "sign-batch"
-CLAIM = 256  # tasks per chunk: a crash re-does at most this many, unseen
 
 SignerFor = Callable[[PersonToSign], tuple[str, Signer]]
 
