@@ -186,6 +186,7 @@ def bench_batch(people: int) -> list[str]:
 
     from vaxtrust.app.signing import StoreChoice, publish_for_signing
     from vaxtrust.console import NoopConsole
+    from vaxtrust.pipeline.outputs import write_contents
     from vaxtrust.signing.batch import sign_from_store
     from vaxtrust.signing.journal import IssuanceJournal
     from vaxtrust.store.db import Store
@@ -220,6 +221,7 @@ def bench_batch(people: int) -> list[str]:
         "person_id": ids, "full_name": ["Trần Thị Minh Khai"] * people, "dob": ["1979-09-02"] * people,
         "dob_precision": ["day"] * people, "province_code": ["01"] * people,
     }), root / "register.parquet")
+    write_contents(run)
     signer, _ = make_signer("ec")
     store = Store.open(StoreChoice(keystore=root).url)
     with store.transaction() as session:

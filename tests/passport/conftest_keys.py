@@ -164,6 +164,7 @@ def write_run(directory: Path, people: list[SyntheticPerson]) -> tuple[Path, Pat
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from vaxtrust.pipeline.outputs import write_contents
     from vaxtrust.schema import (
         DOSE_HISTORY_COLUMNS,
         DOSE_RECORD_COLUMNS,
@@ -228,6 +229,7 @@ def write_run(directory: Path, people: list[SyntheticPerson]) -> tuple[Path, Pat
         writer = csv.DictWriter(handle, fieldnames=list(DOSE_RECORD_COLUMNS), extrasaction="ignore")
         writer.writeheader()
         writer.writerows(records)
+    write_contents(run)  # what clean writes last: signing refuses a run edited afterwards
     register_path = directory / "register.parquet"
     pq.write_table(pa.table(register, schema=pa.schema([(name, pa.string()) for name in REGISTER_COLUMNS])),
                    register_path)

@@ -29,7 +29,7 @@ def test_end_to_end(province: Province, tmp_path: Path) -> None:
     summary = clean(province.records, province.register, out, settings=SETTINGS,
                     console=console)
     assert sorted(p.name for p in out.iterdir()) == [
-        "dose_history.parquet", "persons.parquet", "records.parquet", "rejects.csv",
+        "contents.json", "dose_history.parquet", "persons.parquet", "records.parquet", "rejects.csv",
         "results.csv", "results.parquet", "review_candidates.parquet", "run.json",
         "summary.json"]
     # in = accepted + rejected, per file and in total

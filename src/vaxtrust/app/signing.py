@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vaxtrust.console import Console, NoopConsole
-from vaxtrust.errors import ConfigError
+from vaxtrust.errors import ConfigError, InputError
+from vaxtrust.schema import RUN_RESULTS
 from vaxtrust.signing.batch import BatchOptions, BatchSummary
 
 if TYPE_CHECKING:
@@ -118,7 +119,11 @@ def publish_for_signing(store: Store, actor: Actor, run: Path, register: Path | 
     """Publish ``run`` (its content manifest checked) so that its people are in the store's queue;
     a run published before changes nothing."""
     from vaxtrust.app.publish import publish
+    from vaxtrust.pipeline.outputs import check_contents
 
+    if not (run / RUN_RESULTS).is_file():
+        raise InputError(f"not a cleaning run: {RUN_RESULTS} is missing", path=str(run))
+    check_contents(run)
     return publish(store, actor, run, register=register, console=console)
 
 

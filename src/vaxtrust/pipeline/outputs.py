@@ -6,6 +6,8 @@ when complete, so a failed run never leaves a complete-looking output folder (do
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from vaxtrust.engine import Engine
-from vaxtrust.errors import ConfigError
+from vaxtrust.errors import ConfigError, InputError
 from vaxtrust.folders import staged_folder
 from vaxtrust.schema import (
     REJECT_COLUMNS,
@@ -26,6 +28,7 @@ from vaxtrust.schema import (
 )
 
 RUN_RESULTS_CSV = "results.csv"
+RUN_CONTENTS = "contents.json"  # SHA-256 of each file of the run, written last
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -43,6 +46,50 @@ def staged_run_dir(out_dir: Path) -> Iterator[Path]:
     check_out_dir(out_dir)
     with staged_folder(out_dir) as staging:
         yield staging
+        write_contents(staging)
+
+
+def write_contents(folder: Path) -> Path:
+    """``contents.json``: the SHA-256 of every file of the run (the summary, which the demo
+    rewrites with its evaluation, excepted), so that signing can refuse a run edited after it was
+    cleaned (:func:`check_contents`)."""
+    path = folder / RUN_CONTENTS
+    files = {name: _sha256(folder / name) for name in _content_files(folder)}
+    path.write_text(json.dumps({"sha256": files}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def check_contents(folder: Path) -> None:
+    """Raise :class:`InputError` unless every file ``contents.json`` names is there unchanged and
+    no file was added."""
+    path = folder / RUN_CONTENTS
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(f"no readable {RUN_CONTENTS}: not a run vaxtrust clean wrote, or it was "
+                         "edited; clean the inputs again", path=str(folder)) from None
+    found = {name: _sha256(folder / name) for name in _content_files(folder)}
+    changed = sorted(name for name in recorded.keys() | found.keys()
+                     if recorded.get(name) != found.get(name))
+    if changed:
+        raise InputError("the run folder changed after cleaning (" + ", ".join(changed)
+                         + "): refusing to use it; clean the inputs again", path=str(folder))
+
+
+def _content_files(folder: Path) -> list[str]:
+    return sorted(
+        path.relative_to(folder).as_posix() for path in folder.rglob("*")
+        if path.is_file() and path.name not in (RUN_CONTENTS, RUN_SUMMARY)
+        and not path.name.startswith(".")
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _add_utf8_bom(path: Path) -> None:
