@@ -13,6 +13,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.passport.conftest_keys import KEY_PASSPHRASE, KEYS_NOW, passphrase
+from tests.store.cli import password_of
 from tests.store.factory import with_second_dose_under_review
 from vaxtrust.cli import app
 from vaxtrust.errors import SigningKeyError
@@ -41,7 +42,7 @@ def _publish_baseline(url: str, folder: Path) -> None:
 
     store = Store.open(url)
     with store.transaction() as session:
-        add_user(session, by=None, username="minh", role="ministry")
+        add_user(session, by=None, username="minh", role="ministry", password=password_of("minh"))
     baseline().write(folder / "run1")
     with store.transaction() as session:
         publish_run(session, load_actor(session, "minh"), RunInputs.locate(folder / "run1"))
@@ -293,7 +294,8 @@ def test_a_certificate_the_store_does_not_know_is_revoked(
 def test_sign_batch_from_the_store_on_the_command_line(store: Store, tmp_path: Path) -> None:
     url = str(store.engine.url.render_as_string(hide_password=False))
     store.close()
-    env = {"VAXTRUST_KEY_PASSPHRASE": KEY_PASSPHRASE, "VAXTRUST_CSCA_PASSPHRASE": KEY_PASSPHRASE}
+    env = {"VAXTRUST_KEY_PASSPHRASE": KEY_PASSPHRASE, "VAXTRUST_CSCA_PASSPHRASE": KEY_PASSPHRASE,
+           "VAXTRUST_PASSWORD": password_of("minh"), "VAXTRUST_TOKEN": None}
     keys = str(tmp_path / "keys")  # made now: the command signs by the real clock
     for command in (["keys", "init-csca"], ["keys", "new-signer", "vn-national"]):
         assert CliRunner().invoke(app, ["passport", *command, "--keystore", keys], env=env).exit_code == 0

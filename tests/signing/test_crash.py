@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import ROOT
 from tests.passport.conftest_keys import SyntheticPerson, write_run
+from tests.store.cli import password_of
 from vaxtrust.errors import VaxtrustError
 from vaxtrust.passport.keystore import KeyStore
 from vaxtrust.passport.pki import Passphrase
@@ -32,7 +33,8 @@ from vaxtrust.store.tables import Certificate
 from vaxtrust.store.users import add_user
 
 SECRET = "crash test passphrase"
-ENV = {"VAXTRUST_KEY_PASSPHRASE": SECRET, "VAXTRUST_CSCA_PASSPHRASE": SECRET}
+ENV = {"VAXTRUST_KEY_PASSPHRASE": SECRET, "VAXTRUST_CSCA_PASSPHRASE": SECRET,
+       "VAXTRUST_PASSWORD": password_of("minh")}
 PEOPLE = 24
 CLAIM = "5"  # several chunks, so a kill can land between them
 
@@ -186,7 +188,7 @@ def _published(url: str, tmp_path: Path) -> Iterator[str]:
     run, register = write_run(tmp_path / "data", _people())
     store = Store.open(url)
     with store.transaction() as session:
-        add_user(session, by=None, username="minh", role="ministry")
+        add_user(session, by=None, username="minh", role="ministry", password=password_of("minh"))
     with store.transaction() as session:
         minister = load_actor(session, "minh")
     publish(store, minister, run, register=register)

@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from vaxtrust.store.scope import Actor
 
 EMBEDDED_STORE = "store.db"  # inside the key store folder: one issuer, one store
-EMBEDDED_SIGNER = "sign-batch"  # the ministry user of an embedded store
+SIGN_BATCH = "passport sign-batch"
+
+SignIn = Callable[["Store"], "Actor"]
+"""How the acting user of a named store is established (``vaxtrust.store.auth``)."""
 
 
 def embedded_store_url(keystore: Path) -> str:
@@ -43,12 +46,13 @@ def embedded_store_url(keystore: Path) -> str:
 
 @dataclass(frozen=True)
 class StoreChoice:
-    """Which store to sign from and as whom: a named store needs a user; the embedded one has its
-    own ministry user."""
+    """Which store to sign from and as whom: a named store needs its user signed in
+    (``sign_in``); the key store's embedded store is worked by the operating-system account that
+    owns it, in the store's administrator mode."""
 
     keystore: Path
     database_url: str | None = None
-    actor: str | None = None
+    sign_in: SignIn | None = None
 
     @property
     def url(self) -> str:
@@ -146,33 +150,23 @@ def revocations(choice: StoreChoice, *, country: str) -> list[Revocation]:
 
 @contextmanager
 def _open_store(choice: StoreChoice, *, create: bool = True) -> Iterator[tuple[Store, Actor]]:
+    from vaxtrust.store.auth import administrator
     from vaxtrust.store.db import Store
-    from vaxtrust.store.scope import load_actor
 
-    if not choice.embedded and choice.actor is None:
+    if not choice.embedded and choice.sign_in is None:
         raise ConfigError("--db needs --as (the store user who signs)")
     if choice.embedded and not create and not (choice.keystore / EMBEDDED_STORE).is_file():
         raise ConfigError(f"no store in {choice.keystore}: run `vaxtrust passport sign-batch "
                           f"--keystore {choice.keystore} --run …` first, or name one with --db")
     store = Store.open(choice.url)
     try:
-        if choice.embedded:
-            _ensure_embedded_signer(store)
-        with store.transaction() as session:
-            actor = load_actor(session, choice.actor or EMBEDDED_SIGNER)
+        if choice.sign_in is not None:
+            actor = choice.sign_in(store)
+        else:
+            actor = administrator(store, command=SIGN_BATCH)
         yield store, actor
     finally:
         store.close()
-
-
-def _ensure_embedded_signer(store: Store) -> None:
-    from vaxtrust.store.tables import User
-    from vaxtrust.store.users import add_user
-
-    with store.transaction() as session:
-        if session.query(User).filter(User.username == EMBEDDED_SIGNER).first() is None:
-            add_user(session, by=None, username=EMBEDDED_SIGNER, role="ministry",
-                     display_name="sign-batch (embedded store)")
 
 
 class SignerCache:

@@ -7,6 +7,7 @@ Secrets come from environment variables, never the command line.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -26,7 +27,8 @@ revocation_app = typer.Typer(help="Danh sách thu hồi / revocation list for ve
 
 Db = Annotated[str | None, typer.Option(
     "--db", help="Store URL (default: the key store's embedded store).")]
-As = Annotated[str | None, typer.Option("--as", help="Store user (needed with --db).")]
+As = Annotated[str | None, typer.Option("--as", help="Store user (with --db): their password from "
+                                        "$VAXTRUST_PASSWORD or a prompt, or their $VAXTRUST_TOKEN.")]
 KeyStore = Annotated[Path | None, typer.Option(
     "--keystore", help="Key store directory (default: the passport.keystore setting).")]
 
@@ -36,14 +38,22 @@ def _settings(db: str | None, keystore: Path | None, **passport: Any) -> Setting
 
 
 def _choice(settings: Settings, actor: str | None) -> StoreChoice:
-    """The named store (option, environment or file), else the key store's embedded one."""
+    """The named store (option, environment or file) with its user signed in, else the key
+    store's embedded one (administrator mode of the account that owns it)."""
     from vaxtrust.app.signing import StoreChoice
+    from vaxtrust.cli.signin import TOKEN_ENV, signed_in
 
     if settings.passport.keystore is None:
         raise ConfigError("no key store: give --keystore or set passport.keystore")
-    named = "url" in settings.store.model_fields_set
-    return StoreChoice(keystore=settings.passport.keystore,
-                       database_url=settings.store.url if named else None, actor=actor)
+    if "url" not in settings.store.model_fields_set:
+        if actor is not None:
+            raise ConfigError("--as goes with --db: the key store's own store is worked by the "
+                              "account that owns it")
+        return StoreChoice(keystore=settings.passport.keystore)
+    if actor is None and not os.environ.get(TOKEN_ENV):
+        raise ConfigError(f"--db needs --as (the store user who signs) or ${TOKEN_ENV}")
+    return StoreChoice(keystore=settings.passport.keystore, database_url=settings.store.url,
+                       sign_in=lambda store: signed_in(store, actor, admin=False))
 
 
 def register(passport_app: typer.Typer) -> None:

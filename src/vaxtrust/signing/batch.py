@@ -100,6 +100,7 @@ class _ToSign:
 class _Skip:
     """A person not signed, and the certificate withdrawn because their data changed."""
 
+    task_id: int
     person_id: str
     reason: str
     withdraw: queue.CurrentCertificate | None
@@ -147,45 +148,60 @@ def sign_from_store(
 def _claim_and_reserve(session: Session, actor: Actor, journal: IssuanceJournal,
                        signer_for: SignerFor, at: datetime, options: BatchOptions,
                        worker: str) -> _Chunk:
-    """Commit 1: claim, decide each person, reserve the UVCIs to sign."""
+    """Commit 1: claim, decide each person, reserve the UVCIs to sign (a few statements a chunk)."""
     tasks = queue.claim_next(session, actor, options.claim, worker=worker,
                              journal_id=journal.journal_id)
-    people = people_in_store(session, [task.person_id for task in tasks])
+    person_ids = [task.person_id for task in tasks]
+    people = people_in_store(session, person_ids)
+    current = queue.current_certificates(session, person_ids)
+    blocked = queue.blocked(session, person_ids)
     chunk = _Chunk()
     seen: dict[str, int] = {}
+    done: list[int] = []
     for task in tasks:
         if task.person_id in seen:  # a second task of one person shares the first's outcome
             chunk.outcomes.append(chunk.outcomes[seen[task.person_id]])
-            queue.mark_done(session, actor, task.id)
+            done.append(task.id)
             continue
         seen[task.person_id] = len(chunk.outcomes)
         person = people.get(task.person_id) or unknown_person(task.person_id)
-        decided = _decide(session, actor, journal, task, person, signer_for, at, options)
+        decided = _decide(task, person, current.get(task.person_id), task.person_id in blocked,
+                          signer_for, at, options)
         if isinstance(decided, _ToSign):
             chunk.to_sign.append(decided)
             chunk.outcomes.append("")  # filled in once signed
         elif isinstance(decided, _Skip):
-            chunk.outcomes.append(_skip(session, actor, task, decided))
             chunk.skipped.append(decided)
+            chunk.outcomes.append("skip:" + decided.reason.split(":")[0])  # the detail is kept
         else:
+            done.append(task.id)
             chunk.outcomes.append(decided)
+    queue.reserve_all(session, actor, journal.journal_id, [queue.Reservation(
+        uvci=job.uvci, person_id=job.person.person_id, fingerprint=job.fingerprint,
+        signer=job.signer_name, kid=job.signer.kid, issued_at=at, expires_at=at + options.validity,
+    ) for job in chunk.to_sign])
+    for skip in chunk.skipped:
+        # a certificate made of data that has since changed into something unsignable is
+        # revoked: it no longer says what the verified record says
+        if skip.withdraw is not None:
+            queue.revoke(session, actor, uvci=skip.withdraw.uvci, reason=skip.withdraw_reason)
+    queue.finish(session, actor, done, [(skip.task_id, skip.reason) for skip in chunk.skipped])
     return chunk
 
 
-def _decide(session: Session, actor: Actor, journal: IssuanceJournal, task: SigningTask,
-            person: PersonToSign, signer_for: SignerFor, at: datetime,
+def _decide(task: SigningTask, person: PersonToSign, current: queue.CurrentCertificate | None,
+            blocked: bool, signer_for: SignerFor, at: datetime,
             options: BatchOptions) -> _ToSign | _Skip | str:
     fingerprint = person.fingerprint()
-    current = queue.current_certificate(session, person.person_id)
     unchanged = current is not None and current.fingerprint == fingerprint
     if current is not None and unchanged and current.expires_at is not None and current.expires_at > at:
-        queue.mark_done(session, actor, task.id)
         return "already_issued"
-    if queue.is_blocked(session, person.person_id):
-        return _Skip(person.person_id, "blocked", None)
+    if blocked:
+        return _Skip(task.id, person.person_id, "blocked", None)
+    withdraw = None if unchanged else current
     reason = why_not_signable(person, allow_flagged=options.allow_flagged)
     if reason is not None:
-        return _Skip(person.person_id, reason, None if unchanged else current)
+        return _Skip(task.id, person.person_id, reason, withdraw)
     try:
         holder = Holder.from_register(person.full_name or "", person.dob or "", person.dob_precision or "")
         doses = [
@@ -193,23 +209,10 @@ def _decide(session: Session, actor: Actor, journal: IssuanceJournal, task: Sign
             for dose in person.doses
         ]
     except (CertificateError, ValueError) as error:
-        return _Skip(person.person_id, f"certificate_data: {error}", None if unchanged else current)
+        return _Skip(task.id, person.person_id, f"certificate_data: {error}", withdraw)
     signer_name, signer = signer_for(person)
-    uvci = new_uvci()
-    queue.reserve(session, actor, journal.journal_id, queue.Reservation(
-        uvci=uvci, person_id=person.person_id, fingerprint=fingerprint, signer=signer_name,
-        kid=signer.kid, issued_at=at, expires_at=at + options.validity,
-    ))
-    return _ToSign(task.id, person, fingerprint, current, signer_name, signer, (holder, doses), uvci)
-
-
-def _skip(session: Session, actor: Actor, task: SigningTask, skip: _Skip) -> str:
-    """The task fails with the reason; a certificate made of data that has since changed into
-    something unsignable is revoked: it no longer says what the verified record says."""
-    queue.mark_failed(session, actor, task.id, skip.reason)
-    if skip.withdraw is not None:
-        queue.revoke(session, actor, uvci=skip.withdraw.uvci, reason=skip.withdraw_reason)
-    return "skip:" + skip.reason.split(":")[0]  # counted by code; the task and journal keep the detail
+    return _ToSign(task.id, person, fingerprint, current, signer_name, signer, (holder, doses),
+                   new_uvci())
 
 
 def _sign_into_journal(chunk: _Chunk, journal: IssuanceJournal, at: datetime,
@@ -249,7 +252,9 @@ def _tell_store(session: Session, actor: Actor, journal: IssuanceJournal, chunk:
                 signed: list[SignedCertificate | CertificateError]) -> list[str]:
     """Commit 3: the signed certificates become current; returns UVCIs the store had revoked
     meanwhile (their claim was released), to retire in the journal."""
-    retired = []
+    confirmed: list[queue.Signed] = []
+    done: list[int] = []
+    failed: list[tuple[int, str]] = []
     positions = iter(index for index, outcome in enumerate(chunk.outcomes) if outcome == "")
     for job, certificate, position in zip(chunk.to_sign, signed, positions, strict=True):
         if isinstance(certificate, CertificateError):
@@ -257,16 +262,16 @@ def _tell_store(session: Session, actor: Actor, journal: IssuanceJournal, chunk:
             reason = f"certificate_data: {certificate}"
             if job.current is not None and not job.renewal:
                 queue.revoke(session, actor, uvci=job.current.uvci, reason=f"{RECORD_CHANGED}: {reason}")
-            queue.mark_failed(session, actor, job.task_id, reason)
+            failed.append((job.task_id, reason))
             chunk.outcomes[position] = "skip:certificate_data"
             continue
-        previous = EXPIRED if job.renewal else RECORD_CHANGED
-        if not queue.confirm_issued(session, actor, job.uvci, journal_id=journal.journal_id,
-                                    signature=certificate.signature, previous_reason=previous):
-            retired.append(job.uvci)
-        queue.mark_done(session, actor, job.task_id)
+        confirmed.append(queue.Signed(job.uvci, certificate.signature,
+                                      EXPIRED if job.renewal else RECORD_CHANGED))
+        done.append(job.task_id)
         chunk.outcomes[position] = ("issued" if job.current is None
                                     else "renewed" if job.renewal else "reissued")
+    retired = queue.confirm_all(session, actor, journal.journal_id, confirmed)
+    queue.finish(session, actor, done, failed)
     return retired
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from vaxtrust.errors import ConfigError, NotFound, StoreError
@@ -168,8 +168,24 @@ def current_certificate(session: Session, person_id: str) -> CurrentCertificate 
     return CurrentCertificate(row[0], row[1], datetime.fromisoformat(row[2]) if row[2] else None)
 
 
+def current_certificates(session: Session, person_ids: Sequence[str]) -> dict[str, CurrentCertificate]:
+    """The current certificate of each of ``person_ids`` that has one (one query)."""
+    rows = session.execute(
+        select(Certificate.person_id, Certificate.uvci, Certificate.fingerprint, Certificate.expires_at)
+        .where(Certificate.person_id.in_(list(person_ids)), Certificate.state == "issued"))
+    return {person: CurrentCertificate(uvci, fingerprint,
+                                       datetime.fromisoformat(expires) if expires else None)
+            for person, uvci, fingerprint, expires in rows}
+
+
 def is_blocked(session: Session, person_id: str) -> bool:
     return session.get(SigningBlock, person_id) is not None
+
+
+def blocked(session: Session, person_ids: Sequence[str]) -> set[str]:
+    """Of ``person_ids``, those no batch may sign (one query)."""
+    return set(session.scalars(select(SigningBlock.person_id)
+                               .where(SigningBlock.person_id.in_(list(person_ids)))))
 
 
 @dataclass(frozen=True)
@@ -187,20 +203,94 @@ class Reservation:
 
 def reserve(session: Session, actor: Actor, journal_id: str, reservation: Reservation) -> None:
     """Reserve a UVCI for ``journal_id`` to sign (at most one open reservation per person)."""
+    reserve_all(session, actor, journal_id, [reservation])
+
+
+def reserve_all(session: Session, actor: Actor, journal_id: str,
+                reservations: Sequence[Reservation]) -> None:
+    """Reserve UVCIs for ``journal_id`` to sign, people in the actor's scope only (one insert)."""
     actor.require(Permission.SIGN)
-    if not _visible(session, actor, reservation.person_id):
-        raise NotFound(f"no person {reservation.person_id} in your scope")
-    session.add(Certificate(
-        uvci=reservation.uvci, person_id=reservation.person_id, state="reserved",
-        issued_at=reservation.issued_at.isoformat(), issued_by=actor.username,
-        journal_id=journal_id, fingerprint=reservation.fingerprint, signer=reservation.signer,
-        kid=reservation.kid.hex(), expires_at=reservation.expires_at.isoformat(),
-    ))
+    if not reservations:
+        return
+    wanted = {reservation.person_id for reservation in reservations}
+    visible = set(session.scalars(select(Person.person_id).where(
+        Person.person_id.in_(sorted(wanted)), actor.persons_filter(Person.person_id))))
+    if wanted - visible:
+        raise NotFound(f"no person {min(wanted - visible)} in your scope")
+    session.execute(insert(Certificate), [{
+        "uvci": reservation.uvci, "person_id": reservation.person_id, "state": "reserved",
+        "issued_at": reservation.issued_at.isoformat(), "issued_by": actor.username,
+        "journal_id": journal_id, "fingerprint": reservation.fingerprint,
+        "signer": reservation.signer, "kid": reservation.kid.hex(),
+        "expires_at": reservation.expires_at.isoformat(),
+    } for reservation in reservations])
 
 
 def reservations_of(session: Session, journal_id: str) -> list[Certificate]:
     return list(session.scalars(select(Certificate).where(
         Certificate.journal_id == journal_id, Certificate.state == "reserved")))
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A reserved UVCI its journal has signed: the store makes it current."""
+
+    uvci: str
+    signature: bytes
+    previous_reason: str  # for the person's previous certificate: record_changed or expired
+
+
+def confirm_all(session: Session, actor: Actor, journal_id: str, signed: Sequence[Signed]) -> list[str]:
+    """:func:`confirm_issued` for many certificates at once (a few statements, one audit append);
+    returns the UVCIs that were no longer open reservations of ``journal_id``."""
+    actor.require(Permission.SIGN)
+    if not signed:
+        return []
+    by_uvci = {item.uvci: item for item in signed}
+    rows = session.execute(select(Certificate.uvci, Certificate.person_id, Certificate.state,
+                                  Certificate.journal_id)
+                           .where(Certificate.uvci.in_(list(by_uvci)),
+                                  actor.persons_filter(Certificate.person_id))).all()
+    if len(rows) < len(by_uvci):
+        raise NotFound(f"no certificate {min(set(by_uvci) - {row[0] for row in rows})} in your scope")
+    open_ = {uvci: person for uvci, person, state, journal in rows
+             if state == "reserved" and journal == journal_id}
+    reasons = {person: by_uvci[uvci].previous_reason for uvci, person in open_.items()}
+    for previous in session.scalars(select(Certificate).where(
+            Certificate.person_id.in_(list(reasons)), Certificate.state == "issued")):
+        _revoke(session, actor, previous, reasons[previous.person_id],
+                audited=reasons[previous.person_id] != EXPIRED)
+    session.flush()  # the old ones are retired before the new ones are current (unique index)
+    if open_:
+        session.execute(update(Certificate), [
+            {"uvci": uvci, "state": "issued", "signature": by_uvci[uvci].signature.hex()}
+            for uvci in open_])
+        audit.append(session, [audit.CertificateIssued(
+            actor=actor.username, subject_id=f"person:{person}", uvci=uvci, person_id=person,
+        ) for uvci, person in open_.items()])
+    retired = [uvci for uvci, _, state, _ in rows if uvci not in open_ and state != "issued"]
+    for uvci in retired:
+        add_signature(session, uvci, by_uvci[uvci].signature)
+    return retired
+
+
+def finish(session: Session, actor: Actor, done: Sequence[int], failed: Sequence[tuple[int, str]]) -> None:
+    """Mark claimed tasks done, or failed with their reason (a few statements)."""
+    actor.require(Permission.SIGN)
+    now = utc_now_text()
+    ids = [*done, *(task_id for task_id, _ in failed)]
+    if not ids:
+        return
+    claimed = set(session.scalars(select(SigningTask.id).where(
+        SigningTask.id.in_(ids), SigningTask.state == "claimed",
+        actor.persons_filter(SigningTask.person_id))))
+    if claimed != set(ids):
+        raise StoreError(f"signing task {min(set(ids) - claimed)} is not claimed in your scope")
+    session.execute(update(SigningTask), [
+        *({"id": task_id, "state": "done", "finished_at": now} for task_id in done),
+        *({"id": task_id, "state": "failed", "finished_at": now, "error": error}
+          for task_id, error in failed),
+    ])
 
 
 def confirm_issued(session: Session, actor: Actor, uvci: str, *, journal_id: str,
