@@ -179,14 +179,15 @@ def bench_batch(people: int) -> list[str]:
     """People per second through ``sign-batch --run``: the run published into an embedded SQLite
     store, then its queue signed (claim, reserve UVCIs, payload, ES256, journal fsync, store
     confirm); publish and signing are timed apart."""
-    import csv
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from vaxtrust.app.signing import StoreChoice, publish_for_signing
     from vaxtrust.console import NoopConsole
     from vaxtrust.pipeline.outputs import write_contents
+    from vaxtrust.pipeline.run_folder import RunManifest
+    from vaxtrust.pipeline.settings import CleanSettings
+    from vaxtrust.schema import ORIGINAL_FIELDS, REGISTER_COLUMNS
     from vaxtrust.signing.batch import sign_from_store
     from vaxtrust.signing.journal import IssuanceJournal
     from vaxtrust.store.db import Store
@@ -211,25 +212,33 @@ def bench_batch(people: int) -> list[str]:
         "facility_id": ["FAC-01"] * people, "duplicate_of": pa.nulls(people, pa.string()),
         "flags": pa.array([[]] * people, pa.list_(pa.string())),
     }), run / "dose_history.parquet")
-    with (run / "records.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["record_id", "full_name", "dob", "dose_number", "vaccine", "vaccinated_on",
-                         "facility_id", "province"])
-        writer.writerows([record, "Trần Thị Minh Khai", "1979-09-02", "1", "AstraZeneca", "2021-08-02",
-                          "FAC-01", "01"] for record in records)
+    originals = {f"original_{name}": pa.nulls(people, pa.string()) for name in ORIGINAL_FIELDS}
     pq.write_table(pa.table({
-        "person_id": ids, "full_name": ["Trần Thị Minh Khai"] * people, "dob": ["1979-09-02"] * people,
-        "dob_precision": ["day"] * people, "province_code": ["01"] * people,
-    }), root / "register.parquet")
+        "record_id": records, "facility_id": ["FAC-01"] * people, "province_code": ["01"] * people,
+        "commune_code": pa.nulls(people, pa.string()), **originals,
+        "full_name": ["Trần Thị Minh Khai"] * people, "dob": ["1979-09-02"] * people,
+        "gender": ["F"] * people, "id_number": ids, "status": ["verified"] * people,
+        "person_id": ids, "confidence": [0.99] * people,
+        "reasons": pa.array([[]] * people, pa.list_(pa.string())),
+        "input_order": pa.array(range(people), pa.int64()),
+    }), run / "records.parquet")
+    pq.write_table(pa.table({
+        name: ids if name == "person_id" else ["Trần Thị Minh Khai"] * people if name == "full_name"
+        else ["1979-09-02"] * people if name == "dob" else ["day"] * people
+        if name == "dob_precision" else ["01"] * people if name == "province_code"
+        else pa.nulls(people, pa.string()) for name in REGISTER_COLUMNS
+    }), run / "persons.parquet")
+    RunManifest(run_id=f"run-bench-{people}", created_at=NOW.isoformat(), vaxtrust_version="bench",
+                engine="duckdb", settings=CleanSettings().to_document(NOW.date())).write(run)
     write_contents(run)
     signer, _ = make_signer("ec")
     store = Store.open(StoreChoice(keystore=root).url)
     with store.transaction() as session:
-        add_user(session, by=None, username="bench", role="ministry")
+        add_user(session, by=None, username="bench", role="ministry", password=os.urandom(16).hex())
     with store.transaction() as session:
         actor = load_actor(session, "bench")
     start = time.perf_counter()
-    publish_for_signing(store, actor, run, root / "register.parquet", NoopConsole())
+    publish_for_signing(store, actor, run, NoopConsole())
     published = time.perf_counter() - start
     with IssuanceJournal(root / "out" / "issuance.sqlite") as journal:
         start = time.perf_counter()

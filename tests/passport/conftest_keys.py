@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -157,20 +158,14 @@ def synthetic_people() -> list[SyntheticPerson]:
 
 
 def write_run(directory: Path, people: list[SyntheticPerson]) -> tuple[Path, Path]:
-    """Write a cleaning run (``results.parquet``, ``dose_history.parquet``, the original records)
-    and a register; returns (run dir, register)."""
-    import csv
-
+    """Write the run folder ``vaxtrust clean`` would write for ``people`` (results, dose history,
+    publish-ready records and persons, run.json, contents.json) and a register; returns (run
+    dir, register)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from vaxtrust.pipeline.outputs import write_contents
-    from vaxtrust.schema import (
-        DOSE_HISTORY_COLUMNS,
-        DOSE_RECORD_COLUMNS,
-        REGISTER_COLUMNS,
-        RESULT_COLUMNS,
-    )
+    from vaxtrust.schema import DOSE_HISTORY_COLUMNS, REGISTER_COLUMNS, RESULT_COLUMNS
 
     run = directory / "run"
     run.mkdir(parents=True, exist_ok=True)
@@ -192,7 +187,9 @@ def write_run(directory: Path, people: list[SyntheticPerson]) -> tuple[Path, Pat
                             "gender": "F", "province": person.province, "dose_number": str(number),
                             "vaccine": mp, "vaccinated_on": day,
                             "facility_id": f"FAC-{person.province}",
-                            "review": person.status == "review", "person": person.person_id})
+                            "review": person.status == "review", "person": person.person_id,
+                            "status": person.status,
+                            "linked": person.person_id if person.status in ("verified", "corrected") else None})
             linked = person.status in ("verified", "corrected")
             result_row: tuple[object, ...] = (
                 record_id, person.status, person.person_id if linked else None,
@@ -225,12 +222,48 @@ def write_run(directory: Path, people: list[SyntheticPerson]) -> tuple[Path, Pat
         "comparison": ["{}" for row in records if row["review"]],
         "reasons": pa.array([[] for row in records if row["review"]], pa.list_(pa.string())),
     }), run / "review_candidates.parquet")
-    with (run / "records.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(DOSE_RECORD_COLUMNS), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(records)
+    _write_publish_tables(run, records, [person for person in people if person.in_register])
     write_contents(run)  # what clean writes last: signing refuses a run edited afterwards
     register_path = directory / "register.parquet"
     pq.write_table(pa.table(register, schema=pa.schema([(name, pa.string()) for name in REGISTER_COLUMNS])),
                    register_path)
     return run, register_path
+
+
+def _write_publish_tables(run: Path, records: list[dict[str, object]],
+                          persons: list[SyntheticPerson]) -> None:
+    """records.parquet, persons.parquet, summary.json and run.json, as the cleaning writes them."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.store.factory import PERSONS_SCHEMA, RECORDS_SCHEMA, RUN_TODAY
+    from vaxtrust.pipeline.run_folder import RunManifest
+    from vaxtrust.pipeline.settings import CleanSettings
+    from vaxtrust.schema import ORIGINAL_FIELDS
+
+    rows = []
+    for order, record in enumerate(records, start=1):
+        original = {"full_name": record["full_name"], "dob": record["dob"], "gender": "F",
+                    "province": record["province"], "dose_number": record["dose_number"],
+                    "vaccine": record["vaccine"], "vaccinated_on": record["vaccinated_on"],
+                    "facility_id": record["facility_id"]}
+        rows.append({
+            "record_id": record["record_id"], "facility_id": record["facility_id"],
+            "province_code": record["province"], "commune_code": None,
+            **{f"original_{name}": original.get(name) for name in ORIGINAL_FIELDS},
+            "full_name": record["full_name"], "dob": record["dob"], "gender": "F", "id_number": None,
+            "status": record["status"], "person_id": record["linked"], "confidence": 0.99,
+            "reasons": [], "input_order": 1_000_000_000_000 + order,
+        })
+    pq.write_table(pa.Table.from_pylist(rows, schema=RECORDS_SCHEMA), run / "records.parquet")
+    pq.write_table(pa.Table.from_pylist([{
+        "person_id": person.person_id, "full_name": person.full_name,
+        "dob": person.dob if len(person.dob) == 10 else (person.dob + "-01-01")[:10],
+        "dob_precision": person.dob_precision, "gender": "F", "province_code": person.province,
+    } for person in persons], schema=PERSONS_SCHEMA), run / "persons.parquet")
+    run_id = "run-" + hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()[:12]
+    (run / "summary.json").write_text(json.dumps({"run_id": run_id}), encoding="utf-8")
+    RunManifest(run_id=run_id, created_at="2022-06-30T00:00:00+00:00", vaxtrust_version="test",
+                engine="duckdb", settings=CleanSettings().to_document(RUN_TODAY)).write(run)

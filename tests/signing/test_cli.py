@@ -40,13 +40,13 @@ def _people() -> list[SyntheticPerson]:
 
 
 def test_sign_revoke_export_and_verify_from_the_command_line(keys: str, tmp_path: Path) -> None:
-    run, register = write_run(tmp_path, _people())
+    run, _ = write_run(tmp_path, _people())
     out = tmp_path / "issued"
-    output = _ok("sign-batch", "--run", str(run), "--register", str(register), "--keystore", keys,
+    output = _ok("sign-batch", "--run", str(run), "--keystore", keys,
                  "--out", str(out))
     assert "5 people queued for signing" in output
     assert "issued 4" in output and "skipped 1 (dose_flagged 1)" in output
-    again = _ok("sign-batch", "--run", str(run), "--register", str(register), "--keystore", keys,
+    again = _ok("sign-batch", "--run", str(run), "--keystore", keys,
                 "--out", str(tmp_path / "elsewhere"))
     assert "issued 0, re-issued 0" in again  # the store knows everyone is signed
     rows = {row["person_id"]: row for row in pq.read_table(out / "certificates.parquet").to_pylist()}
@@ -69,8 +69,8 @@ def test_sign_revoke_export_and_verify_from_the_command_line(keys: str, tmp_path
 
 
 def test_sign_batch_needs_the_key_passphrase(keys: str, tmp_path: Path) -> None:
-    run, register = write_run(tmp_path, _people())
-    code, _, exception = _run("sign-batch", "--run", str(run), "--register", str(register),
+    run, _ = write_run(tmp_path, _people())
+    code, _, exception = _run("sign-batch", "--run", str(run),
                               "--keystore", keys, "--out", str(tmp_path / "o"),
                               env={"VAXTRUST_KEY_PASSPHRASE": ""})
     assert code != 0 and isinstance(exception, SigningKeyError)
@@ -80,8 +80,8 @@ def test_sign_batch_needs_the_key_passphrase(keys: str, tmp_path: Path) -> None:
 def test_revocation_commands_need_a_store_and_valid_hash_types(keys: str, tmp_path: Path) -> None:
     code, _, exception = _run("revoke", "--keystore", keys, "--uvci", "x", "--reason", "r")
     assert isinstance(exception, ConfigError) and "sign-batch" in str(exception)
-    run, register = write_run(tmp_path, _people())
-    _ok("sign-batch", "--run", str(run), "--register", str(register), "--keystore", keys,
+    run, _ = write_run(tmp_path, _people())
+    _ok("sign-batch", "--run", str(run), "--keystore", keys,
         "--out", str(tmp_path / "o"))
     code, _, exception = _run("revocation-list", "export", "--keystore", keys,
                               "--out", str(tmp_path / "r.json"), "--hash-type", "MD5")
@@ -98,9 +98,9 @@ def test_sign_batch_with_a_token_signer(tmp_path: Path, soft_token: SoftToken) -
     _ok("keys", "init-csca", "--keystore", keys)
     _ok("keys", "new-signer", "batch-hsm", "--keystore", keys, "--token", soft_token.label,
         "--pkcs11-module", str(soft_token.module), env=pin)
-    run, register = write_run(tmp_path, _people())
+    run, _ = write_run(tmp_path, _people())
     out = tmp_path / "issued"
-    assert "issued 4" in _ok("sign-batch", "--run", str(run), "--register", str(register),
+    assert "issued 4" in _ok("sign-batch", "--run", str(run),
                              "--keystore", keys, "--out", str(out), env=pin)
     trust = tmp_path / "trust.json"
     _ok("trust-list", "export", "--keystore", keys, "--out", str(trust))

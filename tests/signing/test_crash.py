@@ -185,13 +185,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def _published(url: str, tmp_path: Path) -> Iterator[str]:
     from vaxtrust.app.publish import publish
 
-    run, register = write_run(tmp_path / "data", _people())
+    run, _ = write_run(tmp_path / "data", _people())
     store = Store.open(url)
     with store.transaction() as session:
         add_user(session, by=None, username="minh", role="ministry", password=password_of("minh"))
     with store.transaction() as session:
         minister = load_actor(session, "minh")
-    publish(store, minister, run, register=register)
+    publish(store, minister, run)
     store.close()
     yield url
 
@@ -207,10 +207,10 @@ def _store_mode(store_url: str, keys: Path, tmp_path: Path, seed: int) -> None:
 
 def _run_mode(keys: Path, tmp_path: Path, seed: int) -> None:
     kill_at = _point(seed, RUN_POINTS)
-    run, register = write_run(tmp_path / "data", _people())
+    run, _ = write_run(tmp_path / "data", _people())
     outs = [tmp_path / "out-dead", tmp_path / "out-new"]
     args = ["passport", "sign-batch", "--keystore", str(keys), "--run", str(run),
-            "--register", str(register), "--claim", CLAIM]
+            "--claim", CLAIM]
     _sign_after_a_kill(args, outs, kill_at)
     _check(f"sqlite:///{keys / 'store.db'}", keys, outs, {person.person_id for person in _people()},
            kill_at)
@@ -230,10 +230,10 @@ def test_store_mode_signing_killed_between_journal_and_store(store_url: str, key
 @pytest.mark.slow
 def test_run_mode_signing_killed_between_journal_and_store(keys: Path, tmp_path: Path) -> None:
     kill_at = ("vaxtrust.signing.journal:IssuanceJournal.commit", 3)
-    run, register = write_run(tmp_path / "data", _people())
+    run, _ = write_run(tmp_path / "data", _people())
     outs = [tmp_path / "out-dead", tmp_path / "out-new"]
     args = ["passport", "sign-batch", "--keystore", str(keys), "--run", str(run),
-            "--register", str(register), "--claim", CLAIM]
+            "--claim", CLAIM]
     _sign_after_a_kill(args, outs, kill_at)
     _check(f"sqlite:///{keys / 'store.db'}", keys, outs, {person.person_id for person in _people()},
            kill_at)

@@ -53,7 +53,7 @@ def people() -> list[SyntheticPerson]:
 def _sign(keystore: KeyStore, run: Path | None, register: Path | None, out: Path, *,
           at: datetime = SIGN_AT, **options: object) -> SignResult:
     return sign(SignRequest(
-        store=StoreChoice(keystore=keystore.directory), out=out, run=run, register=register,
+        store=StoreChoice(keystore=keystore.directory), out=out, run=run,
         passphrase=KEY_PASSPHRASE, options=BatchOptions(**options),  # type: ignore[arg-type]
     ), now=lambda: at)
 
@@ -73,7 +73,7 @@ def test_every_verified_person_is_signed_and_verifies(
     run, register = run_and_register
     console = RecordingConsole()
     result = sign(SignRequest(store=StoreChoice(keystore=keystore.directory), out=tmp_path / "out",
-                              run=run, register=register, passphrase=KEY_PASSPHRASE),
+                              run=run, passphrase=KEY_PASSPHRASE),
                   console=console, now=lambda: SIGN_AT)
     summary = result.summary
     assert result.published is not None and result.published.signing_queued == 5
@@ -237,8 +237,6 @@ def test_a_signer_that_outlives_no_certificate_stops_the_batch_and_a_later_one_r
 def test_a_missing_run_is_an_input_error(keystore: KeyStore, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="results.parquet"):
         _sign(keystore, tmp_path, None, tmp_path / "out")
-    with pytest.raises(ConfigError, match="--register goes with --run"):
-        _sign(keystore, None, tmp_path / "register.parquet", tmp_path / "out")
 
 
 def test_two_batches_on_one_journal_are_refused(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def _give_the_donors_doses(run: Path) -> None:
 
 def _sign(keystore: KeyStore, run: Path | None, register: Path | None, out: Path) -> None:
     sign(SignRequest(store=StoreChoice(keystore=keystore.directory), out=out, run=run,
-                     register=register, passphrase=KEY_PASSPHRASE), now=lambda: SIGN_AT)
+                     passphrase=KEY_PASSPHRASE), now=lambda: SIGN_AT)
 
 
 def _holders_of_the_donors_doses(keystore: KeyStore, *outs: Path) -> set[str]:

@@ -68,7 +68,6 @@ class SignRequest:
     store: StoreChoice
     out: Path
     run: Path | None = None
-    register: Path | None = None
     signer: str | None = None
     passphrase: str | None = None
     pin: str | None = None
@@ -95,13 +94,11 @@ def sign(request: SignRequest, *, console: Console | None = None,
 
     console = console or NoopConsole()
     clock = now or (lambda: datetime.now(UTC))
-    if request.register is not None and request.run is None:
-        raise ConfigError("--register goes with --run (the run to publish and sign)")
     keys = KeyStore.open(request.store.keystore)
     with _open_store(request.store) as (store, actor):
         published = None
         if request.run is not None:
-            published = publish_for_signing(store, actor, request.run, request.register, console)
+            published = publish_for_signing(store, actor, request.run, console)
         released = 0
         if request.reclaim_after is not None:
             released = release_stale_claims(store, actor, older_than=request.reclaim_after, now=clock())
@@ -118,8 +115,7 @@ def sign(request: SignRequest, *, console: Console | None = None,
     return SignResult(summary, certificates, skipped, request.store.url, published, released)
 
 
-def publish_for_signing(store: Store, actor: Actor, run: Path, register: Path | None,
-                        console: Console) -> PublishReport:
+def publish_for_signing(store: Store, actor: Actor, run: Path, console: Console) -> PublishReport:
     """Publish ``run`` (its content manifest checked) so that its people are in the store's queue;
     a run published before changes nothing."""
     from vaxtrust.app.publish import publish
@@ -128,7 +124,7 @@ def publish_for_signing(store: Store, actor: Actor, run: Path, register: Path | 
     if not (run / RUN_RESULTS).is_file():
         raise InputError(f"not a cleaning run: {RUN_RESULTS} is missing", path=str(run))
     check_contents(run)
-    return publish(store, actor, run, register=register, console=console)
+    return publish(store, actor, run, console=console)
 
 
 def revoke(choice: StoreChoice, *, reason: str, person_id: str | None = None, uvci: str | None = None,

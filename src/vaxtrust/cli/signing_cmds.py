@@ -68,8 +68,6 @@ def sign_batch_command(
     keystore: KeyStore = None,
     run: Annotated[Path | None, typer.Option(
         "--run", help="Cleaning run to publish into the store first, then sign.")] = None,
-    register: Annotated[Path | None, typer.Option(
-        "--register", help="Population register of the run, when the run keeps no copy.")] = None,
     db: Db = None,
     actor_name: As = None,
     reclaim_after: Annotated[int | None, typer.Option(
@@ -94,7 +92,7 @@ def sign_batch_command(
                          passphrase_env=passphrase_env, pin_env=pin_env)
     passport = settings.passport
     request = SignRequest(
-        store=_choice(settings, actor_name), out=out, run=run, register=register,
+        store=_choice(settings, actor_name), out=out, run=run,
         signer=passport.signer, passphrase=passport.secret("key"), pin=passport.secret("pin"),
         options=BatchOptions(validity=timedelta(days=passport.validity_days),
                              allow_flagged=allow_flagged, claim=claim),
