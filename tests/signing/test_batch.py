@@ -28,7 +28,7 @@ from vaxtrust.signing.batch import BatchSummary, release_stale_claims, sign_from
 from vaxtrust.signing.journal import JOURNAL, IssuanceJournal
 from vaxtrust.signing.people import PersonToSign
 from vaxtrust.store.db import Store
-from vaxtrust.store.publish import RunInputs, publish_run
+from vaxtrust.store.publish import RunFolder, publish_run
 from vaxtrust.store.scope import Actor, load_actor
 from vaxtrust.store.tables import Certificate, Person, SigningTask
 
@@ -45,7 +45,7 @@ def _publish_baseline(url: str, folder: Path) -> None:
         add_user(session, by=None, username="minh", role="ministry", password=password_of("minh"))
     baseline().write(folder / "run1")
     with store.transaction() as session:
-        publish_run(session, load_actor(session, "minh"), RunInputs.locate(folder / "run1"))
+        publish_run(session, load_actor(session, "minh"), RunFolder.open(folder / "run1"))
     store.close()
 
 
@@ -185,7 +185,7 @@ def test_a_dose_an_officer_linked_is_on_the_certificate(
     # A newer run holds Lê Thị Cúc's second dose (Moderna, 15/10/2021) under review.
     with store.transaction() as session:
         publish_run(session, minister,
-                    RunInputs.locate(with_second_dose_under_review().write(tmp_path / "run2")))
+                    RunFolder.open(with_second_dose_under_review().write(tmp_path / "run2")))
     with store.transaction() as session:
         item = next(i for i in list_items(session, minister).items if i.record_id == "R9")
         decide(session, minister, item.id, AcceptCandidate(1))
