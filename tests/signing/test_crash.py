@@ -50,7 +50,7 @@ POINTS = [
     ("vaxtrust.signing.queue:confirm_issued", PEOPLE),
     ("vaxtrust.signing.queue:mark_done", PEOPLE),
 ]
-RUN_POINTS = [("vaxtrust.store.publish:_queue_signing", 1), *POINTS]
+RUN_POINTS = [("vaxtrust.store.publish.apply:queue_signing", 1), *POINTS]
 
 _KILLER = """
 import os, signal, importlib, sys
