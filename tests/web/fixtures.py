@@ -42,13 +42,13 @@ class Keys:
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
     from tests.passport.conftest_core import make_signer
     from vaxtrust.passport import qr
-    from vaxtrust.passport.batch import IssuanceJournal
     from vaxtrust.passport.issue import issue_certificate
     from vaxtrust.passport.keystore import KeyStore
     from vaxtrust.passport.payload import Dose, Holder
     from vaxtrust.passport.pki import Passphrase
-    from vaxtrust.passport.revocation import export_revocation_list
+    from vaxtrust.passport.revocation import Revocation, export_revocation_list
     from vaxtrust.passport.trustlist import export_trust_list
+    from vaxtrust.signing.journal import IssuanceJournal
 
     folder = tmp_path_factory.mktemp("web-keys")
     now = datetime.now(UTC)
@@ -70,10 +70,12 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
         book.begin()
         for person, issued in ((AN, valid), (BINH, revoked)):
             book.record_issued(person_id=person, fingerprint="test", signer="national",
-                               issued=issued, replaces=None, now=now)
-        book.revoke_current(revoked.uvci, reason="record_changed", now=now)
+                               issued=issued, now=now)
+        book.retire(revoked.uvci, reason="record_changed", now=now)
         book.commit()
-        revocations = list(book.revocations())
+    revocations = [Revocation(uci=revoked.uvci, country="VN", kid=revoked.kid,
+                              signature=revoked.signature, revoked_at=now,
+                              expires=revoked.expires_at, reason="record_changed")]
     trust_list = folder / "trust-list.json"
     export_trust_list(store, trust_list, now=now, csca_passphrase=secret)
     revocation_list = folder / "revocation-list.json"
@@ -100,11 +102,16 @@ def settings(keys: Keys, codes_file: Path) -> Settings:
 @pytest.fixture
 def web_store(published: Store, keys: Keys) -> Store:
     """The published baseline, with An's certificate recorded as his current one."""
-    from vaxtrust.store import signing
+    from vaxtrust.signing import queue as signing
     from vaxtrust.store.scope import load_actor
 
+    now = datetime.now(UTC)
     with published.transaction() as session:
-        signing.record_issued(session, load_actor(session, "minh"), AN, keys.uvci)
+        minh = load_actor(session, "minh")
+        signing.reserve(session, minh, "web-test", signing.Reservation(
+            keys.uvci, AN, "test", "national", b"", now, now + timedelta(days=365)))
+        signing.confirm_issued(session, minh, keys.uvci, journal_id="web-test", signature=b"",
+                               previous_reason="record_changed")
     return published
 
 

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vaxtrust.review import queue
-from vaxtrust.store import audit, records, signing
+from vaxtrust.signing import queue as signing
+from vaxtrust.store import audit, records
 from vaxtrust.store.scope import Actor, Permission, Role
 from vaxtrust.store.tables import (
     Certificate,

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from vaxtrust.store import records, signing
+from vaxtrust.signing import queue as signing
+from vaxtrust.store import records
 from vaxtrust.store.scope import Actor
 from vaxtrust.web import lookup
 from vaxtrust.web.certificates import qr_text_of
