@@ -7,8 +7,8 @@ that holds it. Two partial unique indexes make "one current certificate per pers
 signer at a time per person" rules of the store, on SQLite and PostgreSQL alike. Claims name their
 journal, and ``signing_block`` keeps the people no batch may sign again.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-05 08:00:00.000000
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
