@@ -145,6 +145,12 @@ def test_a_middle_name_added_to_a_two_word_name(engine: Engine) -> None:
     assert row["status"] == "corrected" and row["reasons"] == ["name_middle_added"]
 
 
+@pytest.mark.parametrize("name", ["Hùng Nguyễn", "Minh Hùng Nguyễn Văn"])
+def test_middle_name_dropped_or_added_and_order_changed(engine: Engine, name: str) -> None:
+    row = decide(engine, [record("r1", name, "1980-05-12", "M", "001080000001")])["r1"]
+    assert row["status"] == "corrected" and "name_words_rearranged" in row["reasons"]
+
+
 def test_a_changed_middle_name_links_only_with_supporting_fields(engine: Engine) -> None:
     changed = record("r1", "Nguyễn Đức Hùng", "1980-05-12", "M", "001080000001", commune=None)
     assert decide(engine, [changed])["r1"]["status"] == "review"
@@ -164,6 +170,10 @@ def test_an_unnamed_name_difference_links_on_overwhelming_evidence(engine: Engin
     # without the phone the same record waits for a person
     alone = record("r1", "Nguyễn Thanh Tâm Hùng", "1980-05-12", "M", "001080000001")
     assert decide(engine, [alone])["r1"]["status"] == "review"
+    # a slip in the given name too (same first letter, four letters or more)
+    slipped = record("r1", "Nguyễn Thanh Tâm Hùnh", "1980-05-12", "M", "001080000001",
+                     phone="0912345678")
+    assert "name_partial_match" in decide(engine, [slipped])["r1"]["reasons"]
 
 
 def test_a_twins_id_never_links_whatever_agrees(engine: Engine) -> None:

@@ -28,6 +28,7 @@ NAME_FACTORS: Final[Mapping[str, float]] = {
     "name_middle_dropped": 0.99,
     "name_middle_added": 0.97,
     "name_order_swapped": 0.99,
+    "name_words_rearranged": 0.95,
     "name_regional_variant": 0.985,
     "name_typo": 0.97,
     "name_middle_changed": 0.9,
@@ -106,6 +107,16 @@ NAME_VERDICT_SQL: Final = f"""CASE
         THEN 'name_middle_added'
     WHEN list_sort(string_split(r_fold, ' ')) = list_sort(string_split(p_fold, ' '))
         THEN 'name_order_swapped'
+    -- the register's surname and given name both written, one name's words all within the
+    -- other's: a middle name dropped or added and the order changed (Hùng Nguyễn for Nguyễn
+    -- Văn Hùng)
+    WHEN p_giv <> '' AND list_contains(string_split(r_fold, ' '), p_sur)
+        AND list_contains(string_split(r_fold, ' '), p_giv)
+        AND (len(list_filter(string_split(r_fold, ' '),
+                             lambda w: NOT list_contains(string_split(p_fold, ' '), w))) = 0
+             OR len(list_filter(string_split(p_fold, ' '),
+                                lambda w: NOT list_contains(string_split(r_fold, ' '), w))) = 0)
+        THEN 'name_words_rearranged'
     -- A typo: one or two edits over the whole name, but the given name (how people are told
     -- apart, e.g. twins) must stay close.
     WHEN damerau_levenshtein(r_fold, p_fold) <= 2 AND length(p_fold) >= 8
@@ -122,7 +133,10 @@ NAME_VERDICT_SQL: Final = f"""CASE
         THEN 'name_middle_changed'
     -- surname and given name agree (the given name is how relatives are told apart), the rest
     -- differs in a way no rule names: links only with the record's ID and supporting fields
-    WHEN r_sur_region = p_sur_region AND r_giv <> '' AND r_giv = p_giv
+    WHEN r_sur_region = p_sur_region AND r_giv <> ''
+        AND (r_giv = p_giv
+             OR (damerau_levenshtein(r_giv, p_giv) = 1 AND length(p_giv) >= 4
+                 AND left(r_giv, 1) = left(p_giv, 1)))
         THEN 'name_partial_match'
     ELSE 'name_different'
 END"""
