@@ -213,6 +213,13 @@ def test_a_fathers_id_on_a_record_without_date_of_birth_needs_the_full_name(
     assert row["person_id"] is None and "dob_missing" in row["reasons"]
 
 
+def test_a_fathers_id_with_a_fixed_placeholder_date_needs_the_full_name(engine: Engine) -> None:
+    father = person("014077945200", "Đặng Đình Hùng", "1977-07-05", "M", phone="0885481489")
+    son = record("r1", "Đặng Minh Hùng", "1900-01-01", "M", "014077945200", phone="0885481489")
+    row = decide(engine, [son], [father])["r1"]
+    assert row["person_id"] is None and "dob_placeholder" in row["reasons"]
+
+
 def test_transposed_id_is_repaired(engine: Engine) -> None:
     row = decide(engine, [record("r1", "Trần Thị Lan", "1992-03-07", "F", "079192000020")])["r1"]
     assert row["status"] == "corrected"

@@ -242,6 +242,7 @@ verdicts AS (
     FROM parts
 )""")
     same_name = ", ".join(f"'{v}'" for v in SAME_NAME_VERDICTS)
+    fixed_placeholders = ", ".join(f"'{d}'" for d in PLACEHOLDER_DOBS)
     evidence_names = ", ".join(f"'{v}'" for v in EVIDENCE_NAME_VERDICTS)
     phone, commune = SUPPORT_RATIOS["phone"], SUPPORT_RATIOS["commune"]
     return f"""
@@ -261,9 +262,13 @@ scored AS (
         (dob_verdict = 'dob_different'
          AND NOT (id_verdict = '{EQUAL}' AND name_verdict IN ({same_name})
                   AND abs(r_dob_year - p_dob_year) < {GENERATION_GAP_YEARS}))
-        -- without a date of birth only a full name tells a person from a relative sharing the
-        -- household phone or given name (Hồ Văn Phong, his son Hồ Đông Phong)
-        OR (dob_verdict = 'dob_missing' AND name_verdict NOT IN ({same_name}))
+        -- without a date of birth (none, or a fixed placeholder that says nothing) only a full
+        -- name tells a person from a relative sharing the household phone or given name (Hồ
+        -- Văn Phong, his son Hồ Đông Phong; Đặng Đình Hùng, his son Đặng Minh Hùng 01/01/1900)
+        OR ((dob_verdict = 'dob_missing'
+             OR (dob_verdict = 'dob_placeholder'
+                 AND CAST(r_dob AS VARCHAR) IN ({fixed_placeholders})))
+            AND name_verdict NOT IN ({same_name}))
             AS dob_unexplained
     FROM verdicts
 ),
