@@ -86,7 +86,9 @@ def _cli(argv: list[str], *, kill_at: tuple[str, int] | None = None) -> subproce
 def _environ() -> dict[str, str]:
     import os
 
-    return {key: value for key, value in os.environ.items() if not key.startswith("VAXTRUST")}
+    # The test store's audit key comes with the child; every other VAXTRUST setting stays behind.
+    return {key: value for key, value in os.environ.items()
+            if not key.startswith("VAXTRUST") or key == "VAXTRUST_AUDIT_KEY"}
 
 
 def _people() -> list[SyntheticPerson]:
