@@ -265,9 +265,9 @@ class WebSettings(_Section):
     """Where one-time codes go: ``console`` (the server's log) or ``file:PATH`` (appended, mode
     0600); an SMS gateway plugs in as a ``vaxtrust.web.codes.CodeSender``."""
     lookups_per_address: int = Field(default=20, ge=1)
-    """Citizen look-ups allowed per client address in ``rate_window_minutes`` (per worker)."""
+    """Citizen look-ups allowed per client address in ``rate_window_minutes`` (shared by every worker)."""
     lookups_per_id: int = Field(default=5, ge=1)
-    """Citizen look-ups allowed per ID number in ``rate_window_minutes`` (per worker)."""
+    """Citizen look-ups allowed per ID number in ``rate_window_minutes`` (shared by every worker)."""
     rate_window_minutes: int = Field(default=60, ge=1)
     """The window of both look-up limits."""
     max_upload_bytes: int = Field(default=2_000_000, ge=1_000)

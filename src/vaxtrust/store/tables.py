@@ -433,3 +433,16 @@ class LookupChallenge(Base):
     tries_left: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class WebRateLimit(Base):
+    """Citizen look-ups counted per key (a keyed hash of a client address or an ID number) in
+    time buckets, so every worker of ``vaxtrust serve`` shares one limit (``web.ratelimit``)."""
+
+    __tablename__ = "web_rate_limit"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch second it starts
+    hits: Mapped[int] = mapped_column(Integer)
+    expires: Mapped[int] = mapped_column(BigInteger, index=True)  # epoch second it stops counting
+

@@ -27,7 +27,7 @@ from vaxtrust.errors import VaxtrustError
 from vaxtrust.store.db import Store
 from vaxtrust.web import i18n, labels
 from vaxtrust.web.codes import CodeSender, sender_from_setting
-from vaxtrust.web.ratelimit import SlidingWindow
+from vaxtrust.web.ratelimit import Limit, RateLimits
 from vaxtrust.web.security import SecurityHeaders, status_and_message
 from vaxtrust.web.verifier import Verifier
 
@@ -96,6 +96,7 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         app.state.store = store or all_settings.open_store()
+        app.state.limits = RateLimits(app.state.store, limits)
         yield
         if owned:
             app.state.store.close()
@@ -108,8 +109,8 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     app.state.sender = sender or sender_from_setting(settings.code_sender)
     app.state.templates = templates()
     window = settings.rate_window_minutes * 60
-    app.state.limits = {"address": SlidingWindow(settings.lookups_per_address, window),
-                        "id": SlidingWindow(settings.lookups_per_id, window)}
+    limits = [Limit("address", settings.lookups_per_address, window),
+              Limit("id", settings.lookups_per_id, window)]
     if store is not None:
         app.state.store = store
 

@@ -1,16 +1,14 @@
 """``vaxtrust serve --demo DIR``: the web app on a ``vaxtrust demo`` folder, with an account per
 role whose passwords are made up now and printed once.
 
-The demo signs its passports into an issuance journal; until the demo signs through the store,
-the certificates the journal holds are recorded in the store here (as ``sign-batch --db`` does),
-so citizens see and download theirs.
+The demo signs its passports through the store's signing queue, so the store already knows every
+certificate its issuance journal holds; the web app reads the journal for the QR text only.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +73,6 @@ def prepare_demo(out: Path, *, persons: int = 20_000, seed: int = 2022) -> Prepa
     store = Store.open(prepared.database_url)
     try:
         prepared.accounts = demo_accounts(store, DEMO_OFFICER)
-        record_journal_certificates(store, DEMO_OFFICER, prepared.journal)
         prepared.citizen = demo_citizen(store)
     finally:
         store.close()
@@ -109,40 +106,6 @@ def demo_accounts(store: Store, ministry: str) -> list[tuple[str, str, str]]:
                 set_password(session, by=by, username=username, password=password)
             accounts.append((role, username, password))
     return accounts
-
-
-def record_journal_certificates(store: Store, ministry: str, journal: Path) -> int:
-    """Record in the store the journal's current certificates it does not know yet."""
-    import sqlite3
-
-    from vaxtrust.signing import queue as signing
-    from vaxtrust.store.scope import load_actor
-    from vaxtrust.store.tables import Certificate, Person
-
-    if not journal.is_file():
-        return 0
-    connection = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
-    try:
-        rows = connection.execute("SELECT person_id, uvci FROM certificates "
-                                  "WHERE revoked_at IS NULL").fetchall()
-    finally:
-        connection.close()
-    added = 0
-    with store.transaction() as session:
-        actor = load_actor(session, ministry)
-        known = set(session.scalars(select(Certificate.person_id)))
-        people = set(session.scalars(select(Person.person_id)))
-        for person_id, uvci in rows:
-            if person_id in people and person_id not in known:
-                # the demo signs from the store, which knows its certificates already; a
-                # journal from elsewhere is recorded as the store's one current certificate
-                now = datetime.now(UTC)
-                signing.reserve(session, actor, "web-demo", signing.Reservation(
-                    uvci, person_id, "", "", b"", now, now))
-                signing.confirm_issued(session, actor, uvci, journal_id="web-demo", signature=b"",
-                                       previous_reason="record_changed")
-                added += 1
-    return added
 
 
 def demo_citizen(store: Store) -> Citizen | None:

@@ -26,6 +26,7 @@ from vaxtrust.web.deps import (
     settings_of,
     store_of,
 )
+from vaxtrust.web.ratelimit import RateLimits
 from vaxtrust.web.sessions import create_session, end_session
 
 router = APIRouter(include_in_schema=False)
@@ -36,10 +37,9 @@ def client_address(request: Request) -> str:
 
 
 def within_limits(request: Request, id_number: str) -> bool:
-    limits = request.app.state.limits
-    by_address = limits["address"].allow(client_address(request))
-    by_id = limits["id"].allow(lookup.normalise_id(id_number) or id_number)
-    return bool(by_address and by_id)
+    limits: RateLimits = request.app.state.limits
+    return limits.allow({"address": client_address(request),
+                         "id": lookup.normalise_id(id_number) or id_number})
 
 
 def begin_lookup(request: Request, background: BackgroundTasks, *, id_number: str, dob: str,
