@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import secrets
 import tempfile
 import time
 import uuid
@@ -193,6 +194,8 @@ def main() -> None:
     parser.add_argument("--admin-url", default=os.environ.get("VAXTRUST_BENCH_ADMIN_URL",
                                                               DEFAULT_PG))
     args = parser.parse_args()
+    # The throw-away store's audit chain needs a key; a random one dies with the database.
+    os.environ.setdefault("VAXTRUST_AUDIT_KEY", secrets.token_hex(32))
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
