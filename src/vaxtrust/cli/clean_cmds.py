@@ -108,6 +108,9 @@ def register(app: typer.Typer) -> None:
         = None,
         threads: Annotated[int | None, typer.Option("--threads", help=(
             "Worker threads; setting engine.threads."))] = None,
+        model: Annotated[Path | None, typer.Option("--model", help=(
+            "Saved linkage model to match with instead of training one: a run's model.json, "
+            "or its run folder (same register snapshot and vaxtrust version only)."))] = None,
     ) -> None:
         """Clean dose records against the register: results, review queue, dose histories."""
         from vaxtrust.app.clean import clean
@@ -118,5 +121,5 @@ def register(app: typer.Typer) -> None:
             cleaning={"mapping_file": mapping, "write_csv": csv})
         with RichConsole() as console:
             summary = clean(settings, records, register_file, out, map_options=map_options or (),
-                            console=console)
+                            console=console, model=model)
         print_summary(summary)

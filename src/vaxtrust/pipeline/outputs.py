@@ -54,7 +54,7 @@ def write_contents(folder: Path) -> Path:
     rewrites with its evaluation, excepted), so that signing can refuse a run edited after it was
     cleaned (:func:`check_contents`)."""
     path = folder / RUN_CONTENTS
-    files = {name: _sha256(folder / name) for name in _content_files(folder)}
+    files = {name: file_sha256(folder / name) for name in _content_files(folder)}
     path.write_text(json.dumps({"sha256": files}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
@@ -68,7 +68,7 @@ def check_contents(folder: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(f"no readable {RUN_CONTENTS}: not a run vaxtrust clean wrote, or it was "
                          "edited; clean the inputs again", path=str(folder)) from None
-    found = {name: _sha256(folder / name) for name in _content_files(folder)}
+    found = {name: file_sha256(folder / name) for name in _content_files(folder)}
     changed = sorted(name for name in recorded.keys() | found.keys()
                      if recorded.get(name) != found.get(name))
     if changed:
@@ -84,7 +84,8 @@ def _content_files(folder: Path) -> list[str]:
     )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -11,7 +11,9 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.engine import Engine, create_engine
@@ -21,12 +23,16 @@ from vaxtrust.ingest.readers import inspect_file
 from vaxtrust.pipeline.consolidate import run_consolidate
 from vaxtrust.pipeline.decide import run_decide
 from vaxtrust.pipeline.match import run_matching
-from vaxtrust.pipeline.outputs import staged_run_dir, write_outputs
+from vaxtrust.pipeline.match.model import RegisterIdentity
+from vaxtrust.pipeline.outputs import file_sha256, staged_run_dir, write_outputs
 from vaxtrust.pipeline.run_folder import new_run_id, write_run_folder
 from vaxtrust.pipeline.settings import CleanSettings
 from vaxtrust.pipeline.standardise import run_standardise
 from vaxtrust.pipeline.summary import RunSummary, summarise
 from vaxtrust.schema import RUN_SUMMARY
+
+if TYPE_CHECKING:
+    from vaxtrust.pipeline.match.model import SavedModel
 
 
 class _StageClock:
@@ -43,13 +49,14 @@ class _StageClock:
 def clean(
     records: Sequence[Path], register: Path, out_dir: Path, *,
     settings: CleanSettings | None = None, engine: Engine | None = None,
-    console: Console | None = None,
+    console: Console | None = None, model: SavedModel | None = None,
 ) -> RunSummary:
     """Clean ``records`` against ``register`` and write the run directory ``out_dir``.
 
     Returns the run summary (also written as ``summary.json``). Bad input files raise
     :class:`~vaxtrust.errors.InputError` before anything is written; any failure leaves
-    ``out_dir`` as it was.
+    ``out_dir`` as it was. A saved ``model`` (of this register snapshot, else ConfigError)
+    replaces training, and its thresholds replace ``settings.match``.
     """
     settings = settings or CleanSettings()
     console = console or NoopConsole()
@@ -58,21 +65,35 @@ def clean(
         raise ConfigError("give at least one dose records file")
     for path in [*records, register]:  # fail fast, before minutes of work on the other files
         inspect_file(Path(path))
+    register_hash = file_sha256(Path(register))
+    if model is not None:
+        model.require_register(register_hash)
+        # The model's thresholds are part of it: its probabilities mean nothing with others.
+        settings = replace(settings, match=model.matching)
     with staged_run_dir(out_dir) as staging:
         owned = engine is None
         spill = staging / ".spill"
         engine = engine or create_engine("duckdb", temp_directory=spill)
         try:
-            return _run(records, register, out_dir, staging, settings, engine, console)
+            return _run(records, register, out_dir, staging, settings, engine, console,
+                        _Model(register_hash, model))
         finally:
             if owned:
                 engine.close()
                 shutil.rmtree(spill, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class _Model:
+    """The register snapshot's hash, and the saved model the run reuses (if any)."""
+
+    register_hash: str
+    reused: SavedModel | None
+
+
 def _run(
     records: Sequence[Path], register: Path, out_dir: Path, staging: Path,
-    settings: CleanSettings, engine: Engine, console: Console,
+    settings: CleanSettings, engine: Engine, console: Console, model: _Model,
 ) -> RunSummary:
     clock = _StageClock()
     today = settings.run_date()
@@ -88,7 +109,7 @@ def _run(
     with clock.time("standardise"):
         run_standardise(engine, console)
     with clock.time("match"):
-        run_matching(engine, settings.match, console)
+        run_matching(engine, settings.match, console, model.reused)
     with clock.time("decide"):
         run_decide(engine, settings.match, console)
     with clock.time("consolidate"):
@@ -97,8 +118,9 @@ def _run(
         console.stage_started("outputs")
         run_id = new_run_id()
         written = write_outputs(engine, staging, write_csv=settings.write_csv)
+        identity = RegisterIdentity(model.register_hash, sources[0].accepted)
         written |= write_run_folder(engine, staging, run_id=run_id, settings=settings,
-                                    today=today)
+                                    today=today, register=identity, reused=model.reused)
         final = {name: str(out_dir / path.name) for name, path in written.items()}
         final["summary"] = str(out_dir / RUN_SUMMARY)
         summary = summarise(engine, run_id, out_dir, sources, final, clock.seconds)

@@ -6,7 +6,8 @@ inputs again nor recomputes anything (``docs/cleaning.md``, "The run folder"):
 
 - ``run.json``: the run id, when and by which version and engine, and the settings it used
   (campaign start, the resolved "today", dose intervals, column mappings, matching thresholds);
-- ``model.json``: the probabilistic model the run trained (Splink's JSON), when it trained one;
+- ``model.json``: the probabilistic model the run trained or reused, with its thresholds and the
+  register snapshot it describes (:mod:`vaxtrust.pipeline.match.model`), when the path ran;
 - ``records.parquet``: one publish-ready row per result: the facility's original values, the
   current (standardised or corrected) identity, the administrative codes the run computed, the
   outcome, and the record's place in the input (``input_order``);
@@ -38,6 +39,7 @@ from vaxtrust.schema import (
 
 if TYPE_CHECKING:
     from vaxtrust.engine import Engine
+    from vaxtrust.pipeline.match.model import RegisterIdentity, SavedModel
 
 UNASSIGNED_FACILITY = "unassigned"
 UNKNOWN_PROVINCE = "unknown"
@@ -158,27 +160,35 @@ def persons_sql(results: str = "results", candidates: str = "review_candidates",
         ORDER BY person_id"""
 
 
-def _write_model(engine: Engine, folder: Path) -> str | None:
-    """``model.json`` from the model the probabilistic path left, if it trained one."""
+def _write_model(engine: Engine, folder: Path, *, run_id: str, settings: CleanSettings,
+                 register: RegisterIdentity | None, reused: SavedModel | None) -> str | None:
+    """``model.json`` from the model the probabilistic path left, if it ran: a reused model as
+    it was saved (still naming the run that trained it), else the one this run trained."""
+    from vaxtrust.pipeline.match.model import SavedModel
     from vaxtrust.pipeline.match.probabilistic import MODEL_TABLE
 
-    if not engine.table_exists(MODEL_TABLE):
+    if reused is not None:
+        reused.write(folder)
+        return RUN_MODEL
+    if register is None or not engine.table_exists(MODEL_TABLE):
         return None
-    rows = engine.query(f"SELECT model FROM {MODEL_TABLE}", stage="outputs").to_pylist()
+    rows = engine.query(f"SELECT model, labelled_pairs FROM {MODEL_TABLE}",
+                        stage="outputs").to_pylist()
     if not rows:
         return None
-    model = json.loads(rows[0]["model"])
-    (folder / RUN_MODEL).write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n",
-                                    encoding="utf-8")
+    SavedModel(splink=json.loads(rows[0]["model"]), matching=settings.match, register=register,
+               trained_by_run=run_id, labelled_pairs=int(rows[0]["labelled_pairs"])).write(folder)
     return RUN_MODEL
 
 
 def write_run_folder(engine: Engine, folder: Path, *, run_id: str, settings: CleanSettings,
-                     today: dt.date) -> dict[str, Path]:
+                     today: dt.date, register: RegisterIdentity | None = None,
+                     reused: SavedModel | None = None) -> dict[str, Path]:
     """Write the publish-ready tables, the model and ``run.json`` into ``folder``.
 
     Returns output name → path. Needs the run's ``results``, ``review_candidates``,
-    ``raw_records``, ``std_records`` and ``raw_register`` tables.
+    ``raw_records``, ``std_records`` and ``raw_register`` tables. ``register`` identifies the
+    register snapshot a trained model describes; ``reused`` is the saved model the run used.
     """
     engine.create_table("__run_records", records_sql(), stage="outputs")
     engine.write_parquet("__run_records", folder / RUN_RECORDS)
@@ -186,7 +196,8 @@ def write_run_folder(engine: Engine, folder: Path, *, run_id: str, settings: Cle
     engine.create_table("__run_persons", persons_sql(), stage="outputs")
     engine.write_parquet("__run_persons", folder / RUN_PERSONS)
     engine.drop("__run_persons")
-    model = _write_model(engine, folder)
+    model = _write_model(engine, folder, run_id=run_id, settings=settings, register=register,
+                         reused=reused)
     manifest = RunManifest(
         run_id=run_id, created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         vaxtrust_version=__version__, engine=engine.dialect.name,

@@ -16,6 +16,7 @@ Input: ``std_records``, ``std_register``. Output: ``match_candidates``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from vaxtrust.console import Console, stage
 from vaxtrust.engine import Engine
@@ -27,6 +28,9 @@ from vaxtrust.pipeline.match.id_anchored import id_anchored_pairs_sql
 from vaxtrust.pipeline.match.id_repair import id_repair_pairs_sql, id_variants_sql
 from vaxtrust.pipeline.match.probabilistic import probabilistic_pairs
 from vaxtrust.pipeline.match.settings import MatchSettings
+
+if TYPE_CHECKING:
+    from vaxtrust.pipeline.match.model import SavedModel
 
 __all__ = ["MatchSettings", "run_matching", "CANDIDATE_COLUMNS"]
 
@@ -46,10 +50,12 @@ WORK_TABLES = (
 class _Matcher:
     """Runs the paths in order over one engine, narrowing the open records after each."""
 
-    def __init__(self, engine: Engine, settings: MatchSettings, console: Console) -> None:
+    def __init__(self, engine: Engine, settings: MatchSettings, console: Console,
+                 model: SavedModel | None) -> None:
         self.engine = engine
         self.settings = settings
         self.console = console
+        self.model = model
 
     def run(self) -> None:
         engine = self.engine
@@ -114,7 +120,8 @@ class _Matcher:
 
     def _probabilistic_pairs(self) -> str | None:
         found = probabilistic_pairs(self.engine, "match_open", "match_candidates",
-                                    self.settings, self.console, output="match_splink_pairs")
+                                    self.settings, self.console, output="match_splink_pairs",
+                                    model=self.model)
         return relate_ids_sql("match_splink_pairs", "probabilistic", 1.0) if found else None
 
     def _evidence_pairs(self) -> str:
@@ -134,9 +141,11 @@ class _Matcher:
                               self.settings.evidence_factor)
 
 
-def run_matching(engine: Engine, settings: MatchSettings, console: Console) -> None:
+def run_matching(engine: Engine, settings: MatchSettings, console: Console,
+                 model: SavedModel | None = None) -> None:
     """Propose and explain register candidates for every record of ``std_records``.
 
     Writes ``match_candidates`` (one row per record and candidate person per path that found it).
+    A saved ``model`` is used instead of training the probabilistic path.
     """
-    _Matcher(engine, settings, console).run()
+    _Matcher(engine, settings, console, model).run()

@@ -12,21 +12,27 @@ Splink runs on the same engine (``engine.splink_db_api()``). Design:
 * Training is bounded and honest: m probabilities come from the pairs the exact and ID-anchored
   paths already linked (labelled pairs, up to ``training_labels``), u from random sampling
   (``u_max_pairs``), and the prior from the register size. No EM over the full data.
+* A saved model (:mod:`.model`, a national run's ``model.json``) replaces training: a file of any
+  size is then matched exactly as the run that trained it matched.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vaxtrust.console import Console
 from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.settings import MatchSettings
 
+if TYPE_CHECKING:
+    from vaxtrust.pipeline.match.model import SavedModel
+
 logger = logging.getLogger(__name__)
 
 MIN_TRAINING_LABELS = 50
-# One row (column ``model``): the trained model as Splink's JSON, kept in the run folder.
+# One row (columns ``model``, ``labelled_pairs``): the model as Splink's JSON and the labelled
+# pairs it was trained on, kept in the run folder (``model.json``).
 MODEL_TABLE = "match_splink_model"
 U_SAMPLING_SEED = 20220323  # the day the 41 million unauthenticated doses were ordered cleaned
 
@@ -51,14 +57,15 @@ BLOCKING_RULES = (
 )
 
 
-def _keep_model(engine: Engine, model: dict[str, Any]) -> None:
+def _keep_model(engine: Engine, model: dict[str, Any], labelled_pairs: int) -> None:
     """Leave the trained model in the engine for the run folder (``model.json``)."""
     import json
 
     import pyarrow as pa
 
-    engine.register(MODEL_TABLE, pa.table({"model": [json.dumps(model, ensure_ascii=False,
-                                                                default=str)]}))
+    engine.register(MODEL_TABLE, pa.table({
+        "model": [json.dumps(model, ensure_ascii=False, default=str)],
+        "labelled_pairs": [labelled_pairs]}))
 
 
 def _comparisons() -> list[Any]:
@@ -146,54 +153,59 @@ def _prepare_inputs(engine: Engine, open_records: str, candidates: str,
     return engine.count("match_splink_labels")
 
 
+def _settings(engine: Engine) -> Any:
+    from splink import SettingsCreator
+    from splink.blocking_rule_library import CustomRule
+
+    return SettingsCreator(
+        link_type="link_only",
+        comparisons=_comparisons(),
+        blocking_rules_to_generate_predictions=[
+            CustomRule(rule, sql_dialect="duckdb") for rule in BLOCKING_RULES],
+        probability_two_random_records_match=1.0 / max(engine.count("std_register"), 1),
+        retain_matching_columns=False,
+        additional_columns_to_retain=["is_open"],
+    )
+
+
 def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
-                        settings: MatchSettings, console: Console, *, output: str) -> bool:
+                        settings: MatchSettings, console: Console, *, output: str,
+                        model: SavedModel | None = None) -> bool:
     """Score open records against the register with Splink into table ``output``.
 
     ``output`` gets ``record_id, person_id, probability``. Returns False when there was nothing
-    to link (no open record with a name).
+    to link (no open record with a name). With a saved ``model`` nothing is trained.
     """
-    from splink import Linker, SettingsCreator
-    from splink.blocking_rule_library import CustomRule
+    from splink import Linker
 
     labels = _prepare_inputs(engine, open_records, candidates, settings)
     open_count = int(engine.query(
         "SELECT count(*) AS n FROM match_splink_records WHERE is_open").column("n")[0].as_py())
     if open_count == 0:
         return False
-    if labels < MIN_TRAINING_LABELS:
+    if model is None and labels < MIN_TRAINING_LABELS:
         # Too little to learn from (a tiny file): skip rather than guess; the open records stay
         # open and end in review or unmatched.
         console.message(
             f"probabilistic linkage skipped: it needs at least {MIN_TRAINING_LABELS} records "
-            f"authenticated by their ID to learn from, found {labels}")
+            f"authenticated by their ID to learn from, found {labels}; give a saved model "
+            "(clean --model) to match them with the national run's model")
         return False
-    register_size = engine.count("std_register")
     db_api = engine.splink_db_api()
     records = db_api.register("match_splink_records", dataset_display_name="records")
     register = db_api.register("match_splink_register", dataset_display_name="register")
-    linker = Linker(
-        [records, register],
-        SettingsCreator(
-            link_type="link_only",
-            comparisons=_comparisons(),
-            blocking_rules_to_generate_predictions=[
-                CustomRule(rule, sql_dialect="duckdb") for rule in BLOCKING_RULES],
-            probability_two_random_records_match=1.0 / max(register_size, 1),
-            retain_matching_columns=False,
-            additional_columns_to_retain=["is_open"],
-        ),
-        log_level=None,
-    )
-    console.message(f"probabilistic linkage: {open_count:,} open records, {labels:,} labelled pairs")
-    # One chunk: early stopping never triggers on the rare agreement levels, so probing only
-    # repeats work. A fixed seed makes runs reproducible.
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=settings.u_max_pairs, seed=U_SAMPLING_SEED, num_chunks=1)
-    console.message("probabilistic linkage: u probabilities estimated")
-    linker.training.estimate_m_from_pairwise_labels("match_splink_labels")
-    console.message("probabilistic linkage: m probabilities estimated from labelled pairs")
-    _keep_model(engine, linker.misc.save_model_to_json())
+    linker = Linker([records, register],
+                    _settings(engine) if model is None else dict(model.splink), log_level=None)
+    if model is None:
+        console.message(
+            f"probabilistic linkage: {open_count:,} open records, {labels:,} labelled pairs")
+        _train(linker, settings, console)
+        labels_used = labels
+    else:
+        console.message(f"probabilistic linkage: {open_count:,} open records, with the saved "
+                        f"model of run {model.trained_by_run}")
+        labels_used = model.labelled_pairs
+    _keep_model(engine, linker.misc.save_model_to_json(), labels_used)
     predictions = linker.inference.predict(
         threshold_match_probability=settings.candidate_floor, warning_mode="never")
     engine.create_table(output, f"""
@@ -208,3 +220,13 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
     predictions.drop_table_from_database_and_remove_from_cache()
     db_api.delete_tables_created_by_splink_from_db()  # free the engine's memory of Splink's work
     return True
+
+
+def _train(linker: Any, settings: MatchSettings, console: Console) -> None:
+    # One chunk: early stopping never triggers on the rare agreement levels, so probing only
+    # repeats work. A fixed seed makes runs reproducible.
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=settings.u_max_pairs, seed=U_SAMPLING_SEED, num_chunks=1)
+    console.message("probabilistic linkage: u probabilities estimated")
+    linker.training.estimate_m_from_pairwise_labels("match_splink_labels")
+    console.message("probabilistic linkage: m probabilities estimated from labelled pairs")
