@@ -62,6 +62,7 @@ def _root(
 def _register_commands() -> None:
     from vaxtrust.cli import (
         clean_cmds,
+        daily_cmds,
         data_cmds,
         demo_cmd,
         passport_cmds,
@@ -69,7 +70,7 @@ def _register_commands() -> None:
         web_cmds,
     )
 
-    for module in (data_cmds, clean_cmds, passport_cmds, store_cmds, demo_cmd, web_cmds):
+    for module in (data_cmds, clean_cmds, daily_cmds, passport_cmds, store_cmds, demo_cmd, web_cmds):
         module.register(app)
 
 

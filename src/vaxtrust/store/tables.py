@@ -446,3 +446,16 @@ class WebRateLimit(Base):
     hits: Mapped[int] = mapped_column(Integer)
     expires: Mapped[int] = mapped_column(BigInteger, index=True)  # epoch second it stops counting
 
+
+class DailyFile(Base):
+    """A facility file a daily run processed: its bytes' SHA-256 is the key, so the same file
+    (by any name, from any folder, after any restart) is processed once."""
+
+    __tablename__ = "daily_file"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str] = mapped_column(String(80), ForeignKey("run.run_id"), index=True)
+    records: Mapped[int] = mapped_column(Integer)
+    processed_at: Mapped[str] = mapped_column(String(32))
+    processed_by: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,327 @@
+"""``daily``: each day's facility files cleaned against the register and the store, published,
+and queued for signing, in one go (``docs/daily.md``).
+
+A day's file is small: it cannot train the probabilistic model, and its people already have doses
+in the store. So a daily run
+
+1. refuses, before any work, a file processed before (the ledger ``daily_file`` holds the SHA-256
+   of every file a daily run published), a file that is not a dose-records file (ingest's header
+   check), and a file with records of a facility outside the user's scope;
+2. adds the stored records of the people the file names by ID as context: the person's earlier
+   doses are evidence for matching and consolidation (a dose already in the store, sent again
+   under another record id, is a same-day duplicate), but their stored outcomes stay as they are
+   (the run folder keeps only the day's records; see :func:`_keep_day_records`);
+3. cleans with the saved linkage model (``--model``, else the newest published run's
+   ``model.json``), so the day is matched as the national run matched;
+4. publishes the day's records, writes the ledger rows and recomputes the dose history of the
+   day's people who have earlier doses, in one transaction (all or nothing); publish queues the
+   people it linked for signing: newly verified people to be issued a certificate, people with
+   one to have it revoked and re-issued (their history changed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
+
+from vaxtrust.app._store import acting
+from vaxtrust.app.audit import export_head
+from vaxtrust.console import Console, NoopConsole
+from vaxtrust.errors import ConfigError, InputError, PermissionDenied
+from vaxtrust.pipeline.outputs import file_sha256, write_contents
+from vaxtrust.schema import (
+    DOSE_RECORD_COLUMNS,
+    ORIGINAL_FIELDS,
+    RUN_RECORDS,
+    RUN_RESULTS,
+    RUN_REVIEW_CANDIDATES,
+)
+from vaxtrust.store.db import Store
+from vaxtrust.store.doses import refresh_dose_history
+from vaxtrust.store.publish import PublishReport, RunFolder, publish_run
+from vaxtrust.store.scope import Actor, Permission, Role, load_actor
+from vaxtrust.store.tables import DailyFile, Facility, Run, utc_now_text
+
+if TYPE_CHECKING:
+    from vaxtrust.config import Settings
+    from vaxtrust.pipeline.match.model import SavedModel
+
+__all__ = ["DailyReport", "daily", "current_model"]
+
+CONTEXT_FILE = "stored-context.parquet"
+_CHUNK = 1000   # bound parameters per IN list (SQLite's and psycopg's limits)
+
+
+@dataclass(frozen=True)
+class DailyFileDone:
+    """One file of the day: its name, bytes' SHA-256 and rows."""
+
+    path: Path
+    content_hash: str
+    records: int
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    """What a daily run did."""
+
+    run_id: str
+    run_dir: Path
+    files: tuple[DailyFileDone, ...]
+    context_records: int
+    model_run: str | None
+    by_status: dict[str, int]
+    publish: PublishReport
+    refreshed_people: int
+
+
+# ---------------------------------------------------------------- refusals before any work
+
+def _hashes(files: Sequence[Path]) -> dict[Path, str]:
+    hashes: dict[Path, str] = {}
+    for path in files:
+        if not path.is_file():
+            raise InputError("file does not exist", path=str(path))
+        digest = file_sha256(path)
+        twin = next((other for other, seen in hashes.items() if seen == digest), None)
+        if twin is not None:
+            raise InputError(f"the same file as {twin} (identical bytes): give it once",
+                             path=str(path))
+        hashes[path] = digest
+    return hashes
+
+
+def processed_before(session: Session, hashes: Iterable[str]) -> dict[str, DailyFile]:
+    """Ledger rows of the files among ``hashes`` a daily run already published."""
+    rows = session.scalars(select(DailyFile).where(DailyFile.content_hash.in_(list(hashes))))
+    return {row.content_hash: row for row in rows}
+
+
+def _refuse_processed(session: Session, hashes: dict[Path, str]) -> None:
+    done = processed_before(session, hashes.values())
+    for path, digest in hashes.items():
+        if digest in done:
+            row = done[digest]
+            raise InputError(
+                f"processed already on {row.processed_at[:16].replace('T', ' ')} UTC by "
+                f"{row.processed_by} as {row.file_name} (run {row.run_id}, {row.records:,} "
+                "records): nothing done; a corrected file is a new file", path=str(path))
+
+
+def _refuse_outside_scope(session: Session, actor: Actor, facilities: dict[str, str]) -> None:
+    """Refuse records of a facility the actor may not send for (facility → file it is in).
+
+    Facilities the store knows are placed in their province; a facility it does not know yet is
+    judged by publish once standardisation placed it (publish refuses it the same way)."""
+    if actor.role is Role.MINISTRY:
+        return
+    rows = session.execute(select(Facility.facility_id, Facility.province_code).where(
+        Facility.facility_id.in_(list(facilities))))
+    known = {str(facility): str(province) for facility, province in rows}
+    for facility, source in sorted(facilities.items()):
+        allowed = (facility == actor.facility_id if actor.role is Role.FACILITY
+                   else known.get(facility, actor.province_code) == actor.province_code)
+        if not allowed:
+            where = f"province {known[facility]}" if facility in known else "another place"
+            raise PermissionDenied(
+                f"file {source}: records of facility {facility} ({where}); user "
+                f"{actor.username} ({actor.role} {actor.scope_label()}) may not send for it: "
+                "nothing done")
+
+
+# ---------------------------------------------------------------- the day's keys and context
+
+@dataclass(frozen=True)
+class _DayKeys:
+    facilities: dict[str, str]   # facility_id → the file it appears in first
+    ids: set[str]                # ID numbers as typed and as repaired
+    rows: dict[Path, int]
+
+
+def _read_day(settings: Settings, files: Sequence[Path], spill: Path) -> _DayKeys:
+    """Read the day's files as ``clean`` will (its readers, mapping and header check: a file
+    of another schema fails here, with ingest's message) and take their facilities and IDs."""
+    from vaxtrust.ingest.load import ingest
+    from vaxtrust.vn import ids
+
+    clean_settings = settings.clean_settings()
+    with settings.create_engine(spill) as engine:
+        counts = ingest(engine, "records", list(files), mapping=clean_settings.mapping.records)
+        table = engine.query("SELECT source, facility_id, id_number FROM raw_records",
+                             stage="daily")
+    facilities: dict[str, str] = {}
+    typed: set[str] = set()
+    for source, facility, number in zip(*(table.column(c).to_pylist() for c in
+                                          ("source", "facility_id", "id_number")), strict=True):
+        if facility:
+            facilities.setdefault(str(facility).strip(), Path(source).name)
+        if number:
+            typed.add(str(number).strip())
+    repaired = {parsed.clean for parsed in map(ids.parse, typed) if parsed.clean}
+    rows = {Path(count.source).resolve(): count.rows_in for count in counts}
+    return _DayKeys(facilities, typed | repaired, rows)
+
+
+_CONTEXT_COLUMNS = ", ".join(
+    ["record_id", *(f"original_{name} AS {name}" for name in ORIGINAL_FIELDS)])
+
+
+def _write_context(session: Session, ids: set[str], path: Path) -> int:
+    """The stored records of the people the day names by ID, as the facilities typed them (the
+    import schema), into ``path``; returns how many."""
+    batches: list[pa.Table] = []
+    wanted = sorted(ids)
+    schema = pa.schema([(name, pa.string()) for name in DOSE_RECORD_COLUMNS])
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(text(f"""
+            SELECT {_CONTEXT_COLUMNS} FROM vaccination_record
+            WHERE status <> 'rejected' AND person_id IN :ids""").bindparams(
+            bindparam("ids", expanding=True)), {"ids": wanted[start:start + _CHUNK]})
+        data = [dict(row._mapping) for row in rows]
+        if data:
+            batches.append(pa.Table.from_pylist(data, schema=schema))
+    table = pa.concat_tables(batches) if batches else schema.empty_table()
+    pq.write_table(table, path)
+    return table.num_rows
+
+
+# ---------------------------------------------------------------- the run folder
+
+def _keep_day_records(run_dir: Path, context: set[str]) -> None:
+    """Drop the context records from the tables publish writes records from.
+
+    Stored records were published (and maybe decided) before: a daily run uses them as evidence
+    but never re-decides them. ``dose_history.parquet`` stays whole: the consolidated history
+    of the day's people, earlier doses included (publish keeps only doses whose record is
+    linked to that person in the store)."""
+    if not context:
+        return
+    keep = pa.array(sorted(context), pa.string())
+    for name in (RUN_RESULTS, RUN_RECORDS, RUN_REVIEW_CANDIDATES):
+        path = run_dir / name
+        if not path.is_file():
+            continue
+        table = pq.read_table(path)
+        mask = pc.invert(pc.is_in(table.column("record_id"), value_set=keep))
+        pq.write_table(table.filter(mask), path)
+    write_contents(run_dir)   # the folder as published: signing checks against it
+
+
+def _statuses(run_dir: Path) -> dict[str, int]:
+    table = pq.read_table(run_dir / RUN_RESULTS, columns=["status"])
+    counts = pc.value_counts(table.column("status")).to_pylist()
+    return {str(row["values"]): int(row["counts"]) for row in counts}
+
+
+def current_model(session: Session) -> Path | None:
+    """The model of the newest published run that kept one (the store's current model)."""
+    from vaxtrust.schema import RUN_MODEL
+
+    for source in session.scalars(select(Run.source_dir).order_by(Run.published_at.desc())):
+        if (Path(source) / RUN_MODEL).is_file():
+            return Path(source) / RUN_MODEL
+    return None
+
+
+def _model(store: Store, model: Path | None) -> SavedModel | None:
+    from vaxtrust.pipeline.match.model import read_model
+
+    if model is None:
+        with store.transaction() as session:
+            model = current_model(session)
+    return read_model(model) if model is not None else None
+
+
+# ---------------------------------------------------------------- publish
+
+_UNSEEN_PEOPLE = """
+    SELECT DISTINCT v.person_id FROM vaccination_record v
+    WHERE v.run_id = :run_id AND v.person_id IS NOT NULL
+      AND EXISTS (SELECT 1 FROM vaccination_record o
+                  WHERE o.person_id = v.person_id AND o.status IN ('verified', 'corrected')
+                    AND NOT EXISTS (SELECT 1 FROM dose_history d
+                                    WHERE d.record_id = o.record_id
+                                      AND d.person_id = o.person_id))"""
+
+
+def _publish(session: Session, actor: Actor, run_dir: Path, files: Sequence[DailyFileDone],
+             console: Console) -> tuple[PublishReport, int]:
+    report = publish_run(session, actor, RunFolder.open(run_dir), console=console)
+    if report.already_published:    # the ledger refused this file before: cannot happen
+        raise InputError("this day's run was published before: nothing done", path=str(run_dir))
+    now = utc_now_text()
+    session.add_all(DailyFile(content_hash=done.content_hash, file_name=done.path.name,
+                              run_id=report.run_id, records=done.records, processed_at=now,
+                              processed_by=actor.username) for done in files)
+    session.flush()
+    # Publish writes the doses of the day's records only (the context rows are not the run's to
+    # write), so people with earlier doses get their history recomputed from the store, with the
+    # cleaning's own rules: the same history a national run would compute.
+    unseen = session.execute(text(_UNSEEN_PEOPLE), {"run_id": report.run_id}).scalars().all()
+    refreshed = refresh_dose_history(session, list(unseen)).people if unseen else 0
+    return report, refreshed
+
+
+def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path], *,
+          register: Path, runs_dir: Path, model: Path | None = None,
+          console: Console | None = None) -> DailyReport:
+    """Clean, publish and queue for signing the day's ``files`` (see the module doc).
+
+    The run folder is kept in ``runs_dir`` (signing and dose-history refreshes read it). Every
+    refusal (a processed file, another schema, a facility outside the actor's scope, a model of
+    another register) comes before anything is written; a failure later leaves the store as it
+    was and removes the run folder.
+    """
+    from vaxtrust.pipeline.run import clean
+
+    console = console or NoopConsole()
+    if not files:
+        raise ConfigError("give at least one file of the day's dose records")
+    actor.require(Permission.PUBLISH)
+    hashes = _hashes(files)
+    with store.transaction() as session:
+        acting_actor = actor if actor.is_administrator else load_actor(session, actor.username)
+        acting_actor.require(Permission.PUBLISH)
+        _refuse_processed(session, hashes)
+    saved = _model(store, model)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".daily-", dir=runs_dir))
+    run_dir = runs_dir / f"daily-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{work.name[-8:]}"
+    try:
+        keys = _read_day(settings, files, work / "spill-read")
+        with store.transaction() as session:
+            _refuse_outside_scope(session, acting_actor, keys.facilities)
+            context_path = work / CONTEXT_FILE
+            context_rows = _write_context(session, keys.ids, context_path)
+        context_ids = set(pq.read_table(context_path, columns=["record_id"])
+                          .column("record_id").to_pylist())
+        inputs = [*files, context_path] if context_rows else list(files)
+        with settings.create_engine(work / "spill") as engine:
+            summary = clean(inputs, register, run_dir, settings=settings.clean_settings(),
+                            engine=engine, console=console, model=saved)
+        _keep_day_records(run_dir, context_ids)
+        done = tuple(DailyFileDone(path, hashes[path], keys.rows.get(path.resolve(), 0)) for path in files)
+        with acting(store, actor, subject=f"run:{summary.run_id}") as (session, by):
+            report, refreshed = _publish(session, by, run_dir, done, console)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    export_head(store, check=False)
+    return DailyReport(
+        run_id=report.run_id, run_dir=run_dir, files=done, context_records=context_rows,
+        model_run=saved.trained_by_run if saved else None, by_status=_statuses(run_dir),
+        publish=report, refreshed_people=refreshed)
+

@@ -1,0 +1,188 @@
+"""``vaxtrust daily``: a facility's day cleaned against the register and the store, published and
+queued for signing; refused (nothing written) when processed before, out of scope or malformed."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from vaxtrust.app.daily import daily
+from vaxtrust.app.publish import publish
+from vaxtrust.config import Settings, load_settings
+from vaxtrust.errors import InputError, PermissionDenied
+from vaxtrust.pipeline.run import clean
+from vaxtrust.store.db import Store
+from vaxtrust.store.scope import Actor
+from vaxtrust.store.tables import (
+    DailyFile,
+    DoseHistory,
+    Run,
+    SigningTask,
+    VaccinationRecord,
+)
+
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
+MIDDLES = ["Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu"]
+GIVENS = ["Hùng", "Lan", "Anh", "Bình", "Dũng", "Hoa", "Tuấn", "Mai", "Sơn", "Hương", "Long",
+          "Nga", "Phúc", "Quang", "Trang", "Việt", "Yến"]
+REGISTER_HEADER = ["person_id", "full_name", "dob", "gender", "phone", "province", "commune"]
+RECORD_HEADER = ["record_id", "full_name", "dob", "gender", "id_number", "phone", "dose_number",
+                 "vaccine", "vaccinated_on", "facility_id", "province"]
+WITHOUT_ID = range(300, 330)
+
+
+def _person(i: int) -> list[str]:
+    name = (f"{SURNAMES[i % len(SURNAMES)]} {MIDDLES[i // 7 % len(MIDDLES)]} "
+            f"{GIVENS[i // 3 % len(GIVENS)]}")
+    return [f"0010{i:08d}", name, f"{1950 + i % 60}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "Nam" if i % 2 else "Nữ", f"09{i:08d}", "Hà Nội", f"{i % 40:05d}"]
+
+
+def _dose(record_id: str, i: int, dose: int, day: str, *, with_id: bool = True,
+          facility: str = "HN-01") -> list[str]:
+    pid, name, dob, gender, phone, province, _ = _person(i)
+    name = name if with_id else name.replace("Nguyễn", "Nguyen").replace("Trần", "Tran")
+    return [record_id, name, dob, gender, pid if with_id else "", phone, str(dose),
+            "AstraZeneca", day, facility, province]
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@dataclass(frozen=True)
+class National:
+    settings: Settings
+    register: Path
+    run: Path
+
+
+@pytest.fixture
+def unpublished(tmp_path: Path) -> National:
+    """The register, and no run yet (refusals come before any cleaning)."""
+    register = _write(tmp_path / "register.csv", REGISTER_HEADER, [_person(i) for i in range(400)])
+    return National(load_settings(None, engine={"threads": 2}), register, tmp_path / "national")
+
+
+@pytest.fixture
+def national(store: Store, actors: dict[str, Actor], unpublished: National,
+             tmp_path: Path) -> National:
+    """The national run: first doses of 330 people (30 without an ID), published."""
+    records = _write(tmp_path / "national.csv", RECORD_HEADER, [
+        _dose(f"N{i}", i, 1, "2021-07-15", with_id=i not in WITHOUT_ID) for i in range(330)])
+    clean([records], unpublished.register, unpublished.run,
+          settings=unpublished.settings.clean_settings())
+    publish(store, actors["minh"], unpublished.run)
+    return unpublished
+
+
+def _day(tmp_path: Path, name: str = "day.csv") -> Path:
+    rows = [_dose(f"D{i}", i, 2, "2021-09-15") for i in range(40)]
+    rows += [_dose(f"D{i}", i, 2, "2021-09-15", with_id=False) for i in range(300, 305)]
+    rows.append(_dose("N1", 1, 1, "2021-07-15"))             # a stored record sent again
+    rows.append(_dose("X5", 5, 1, "2021-07-15"))             # a stored dose under a new id
+    return _write(tmp_path / name, RECORD_HEADER, rows)
+
+
+def _run_daily(store: Store, actor: Actor, national: National, files: list[Path],
+               tmp_path: Path) -> object:
+    return daily(national.settings, store, actor, files, register=national.register,
+                 runs_dir=tmp_path / "runs")
+
+
+def _counts(store: Store) -> tuple[int, ...]:
+    with store.transaction() as session:
+        return tuple(session.scalar(select(func.count()).select_from(table)) or 0
+                     for table in (VaccinationRecord, DailyFile, Run, SigningTask, DoseHistory))
+
+
+@pytest.mark.slow
+def test_a_day_is_matched_with_the_national_model_against_the_store(
+        store: Store, actors: dict[str, Actor], national: National, tmp_path: Path) -> None:
+    report = _run_daily(store, actors["hanoi"], national, [_day(tmp_path)], tmp_path)
+    assert report.model_run == json.loads(
+        (national.run / "model.json").read_text(encoding="utf-8"))["trained_by_run"]
+    assert report.context_records >= 40          # the first doses of the people it names
+    assert report.publish.new_records == 46      # 45 second doses and X5; N1 left as stored
+    with store.transaction() as session:
+        records = {r.record_id: r for r in session.scalars(select(VaccinationRecord))}
+        assert all(records[f"D{i}"].status == "verified" for i in range(40))
+        # Without an ID and with a small file: linked only thanks to the national model.
+        assert all(records[f"D{i}"].status == "corrected"
+                   and records[f"D{i}"].person_id == f"0010{i:08d}" for i in range(300, 305))
+        assert records["N1"].version == 1 and records["N1"].run_id == national_run_id(national)
+        history = session.scalars(select(DoseHistory).where(
+            DoseHistory.person_id == "001000000007").order_by(DoseHistory.vaccinated_on)).all()
+        assert [(h.record_id, h.dose_number) for h in history] == [("N7", 1), ("D7", 2)]
+        # Linked by name only: the context (found by ID) missed the first dose; it is kept.
+        linked_by_name = session.scalars(select(DoseHistory.record_id).where(
+            DoseHistory.person_id == "001000000301").order_by(DoseHistory.vaccinated_on)).all()
+        assert linked_by_name == ["N301", "D301"]
+        assert report.refreshed_people == 45       # every person of the day with earlier doses
+        duplicate = session.scalars(select(DoseHistory).where(
+            DoseHistory.record_id == "X5")).one()
+        assert duplicate.duplicate_of == "N5"      # the stored dose, sent again: recognised
+        queued = set(session.scalars(select(SigningTask.person_id).where(
+            SigningTask.state == "pending")))
+        assert {f"0010{i:08d}" for i in (*range(40), *range(300, 305))} <= queued
+        ledger = session.scalars(select(DailyFile)).one()
+        assert ledger.file_name == "day.csv" and ledger.records == 47
+        assert ledger.processed_by == "hanoi" and ledger.run_id == report.run_id
+
+
+def national_run_id(national: National) -> str:
+    return json.loads((national.run / "run.json").read_text(encoding="utf-8"))["run_id"]
+
+
+@pytest.mark.slow
+def test_the_same_file_again_is_refused_and_changes_nothing(
+        store: Store, actors: dict[str, Actor], national: National, tmp_path: Path) -> None:
+    day = _day(tmp_path)
+    _run_daily(store, actors["hanoi"], national, [day], tmp_path)
+    before = _counts(store)
+    renamed = tmp_path / "again" / "renamed.csv"
+    renamed.parent.mkdir()
+    renamed.write_bytes(day.read_bytes())
+    with pytest.raises(InputError, match="processed already .* by hanoi as day.csv"):
+        _run_daily(store, actors["hanoi"], national, [renamed], tmp_path)
+    assert _counts(store) == before
+    assert len(list((tmp_path / "runs").iterdir())) == 1
+
+
+def test_a_file_for_a_facility_outside_the_users_scope_is_refused(
+        store: Store, actors: dict[str, Actor], unpublished: National, tmp_path: Path) -> None:
+    national = unpublished
+    other = _write(tmp_path / "hcm.csv", RECORD_HEADER,
+                   [_dose("H1", 1, 2, "2021-09-15", facility="HN-02"),
+                    _dose("H2", 2, 2, "2021-09-15", facility="HCM-01")])
+    with store.transaction() as session:   # HCM-01 is a facility of province 79
+        from vaxtrust.store.tables import Facility, Province
+        session.merge(Province(code="79"))
+        session.merge(Facility(facility_id="HCM-01", province_code="79"))
+    before = _counts(store)
+    with pytest.raises(PermissionDenied, match="hcm.csv: records of facility HCM-01 "
+                                               r"\(province 79\); user hanoi"):
+        _run_daily(store, actors["hanoi"], national, [other], tmp_path)
+    with pytest.raises(PermissionDenied, match="hn01 .* may not publish"):   # the province sends
+        _run_daily(store, actors["hn01"], national, [other], tmp_path)
+    assert _counts(store) == before
+    assert not any((tmp_path / "runs").iterdir())
+
+
+def test_a_file_of_another_schema_is_refused(
+        store: Store, actors: dict[str, Actor], unpublished: National, tmp_path: Path) -> None:
+    national = unpublished
+    before = _counts(store)
+    with pytest.raises(InputError, match="register.csv"):
+        _run_daily(store, actors["hanoi"], national, [national.register], tmp_path)
+    assert _counts(store) == before
+    assert not any((tmp_path / "runs").iterdir())
