@@ -253,6 +253,10 @@ class WebSettings(_Section):
     journals: list[Path] = Field(default_factory=list)
     """Issuance journals (``sign-batch --out DIR``'s ``issuance.sqlite``) holding the QR text of
     the certificates citizens download."""
+    signing_out: Path | None = None
+    """Folder the signing page's batches sign into (as ``sign-batch --out``; its journal is read
+    for citizens' downloads too); with ``passport.keystore`` it lets the ministry start a batch
+    from the page."""
     session_minutes: int = Field(default=30, ge=1, le=24 * 60)
     """An officer's session ends after this many minutes without a request."""
     citizen_session_minutes: int = Field(default=15, ge=1, le=120)

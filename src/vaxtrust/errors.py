@@ -75,6 +75,10 @@ class ReviewConflict(StoreError):
     """Another officer decided or changed the item first (optimistic locking)."""
 
 
+class AlreadyRunning(StoreError):
+    """The job runs already (a signing batch started elsewhere); wait for it to finish."""
+
+
 class CertificateError(VaxtrustError):
     """Issuing or verifying a vaccine passport failed."""
 

@@ -102,6 +102,27 @@ def test_a_verifier_uploads_a_qr_image(page: Any, live: LiveServer, keys: Keys,
 
 
 @sqlite_only
+def test_the_ministry_starts_a_batch_and_the_page_follows_it(
+        browser: Any, web_store: Store, settings: Settings, keys: Keys, tmp_path: Path) -> None:
+    from tests.web.test_signing_batches import plan_of
+
+    app = create_app(settings, store=web_store)
+    app.state.batch_plan = plan_of(keys, tmp_path / "signed")     # the real background thread
+    with LiveServer(app) as server:
+        context = browser.new_context(base_url=server.url, bypass_csp=True)  # to inject axe
+        context.add_cookies([{"name": "vt_lang", "value": "en", "url": server.url}])
+        page = context.new_page()
+        signed_in(page, server, web_store, "minh")
+        page.goto("/officer/signing")
+        page.click("#batches button[type=submit]")
+        page.wait_for_url("**/officer/signing?started=*")
+        # the page polls the batch and reloads itself when it has finished
+        page.locator("#batches td", has_text="Finished").wait_for(timeout=60_000)
+        assert serious_violations(page) == []
+        context.close()
+
+
+@sqlite_only
 def test_the_language_switch(page: Any, live: LiveServer) -> None:
     page.goto("/verify")
     assert page.locator("h1").inner_text() == "Kiểm tra hộ chiếu vắc xin"

@@ -28,19 +28,35 @@ def test_the_demo_citizen_holds_a_certificate(web_store: Store) -> None:
 
 
 @pytest.mark.slow
-def test_serve_demo_finds_a_citizen_whose_certificate_the_journal_holds(tmp_path: Path) -> None:
+def test_serve_demo_has_a_citizen_with_a_certificate_and_signs_from_the_page(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo signs through the store: the certificate the store calls current is the one the
-    journal holds, with no bridge between them."""
+    journal holds, with no bridge between them. And serve --demo sets the signing page up: a
+    batch the demo ministry starts signs with the demo's key into the demo's journal (nothing is
+    left to sign after the demo, so it ends at once, done)."""
+    from vaxtrust.app.users import actor_named
+    from vaxtrust.config import load_settings
+    from vaxtrust.demo.steps import DEMO_OFFICER, DEMO_PASSPHRASE
     from vaxtrust.signing import queue as signing
+    from vaxtrust.web.batches import BatchPlan, batch, start_batch
     from vaxtrust.web.certificates import qr_text_of
 
     prepared = prepare_demo(tmp_path / "demo", persons=400)
     assert prepared.citizen is not None and len(prepared.accounts) == 3
+    monkeypatch.setenv("VAXTRUST_KEY_PASSPHRASE", DEMO_PASSPHRASE)
+    settings = load_settings(None, store={"url": prepared.database_url},
+                             web=prepared.web_options(), passport=prepared.passport_options())
+    plan = BatchPlan.from_settings(settings)
+    assert plan is not None
     store = Store.open(prepared.database_url)
     try:
         with store.transaction() as session:
             current = signing.current_certificate(session, prepared.citizen.id_number)
+        minister = actor_named(store, DEMO_OFFICER)
+        started = start_batch(store, minister, plan, runner=lambda job: job())
+        finished = batch(store, minister, started.id)
     finally:
         store.close()
     assert current is not None
     assert (qr_text_of([prepared.journal], current.uvci) or "").startswith("HC1:")
+    assert finished.state == "done", finished.error

@@ -61,6 +61,8 @@ def _routes(items: dict[str, int]) -> list[tuple[str, str, dict[str, int | str]]
                    for person in PERSONS.values()]
         routes += [(f"{prefix}/review/{'items/' if prefix == '/api/v1' else ''}{item}",
                     "item", {"record": record}) for record, item in items.items()]
+    routes.append(("/api/v1/signing/batches", "ministry", {}))
+    routes.append(("/api/v1/signing/batches/1", "ministry-missing", {}))
     routes.append(("/api/v1/records", "officer", {}))
     routes.append(("/api/v1/me", "officer", {}))
     return routes
@@ -76,6 +78,8 @@ def expected_status(role: str, path: str, rule: str, params: dict[str, int | str
         "officer": True,
         "reviewer": role in REVIEWERS,
         "signer": role in REVIEWERS,
+        "ministry": role == "minh",
+        "ministry-missing": False,
         "manager": role in ("minh", "hanoi", "hcm"),
         "record": params.get("record") in EXPECTED_RECORDS[role],
         "person": params.get("person") in VISIBLE_PERSONS[role],
@@ -83,7 +87,9 @@ def expected_status(role: str, path: str, rule: str, params: dict[str, int | str
     }[rule]
     if allowed:
         return 200
-    if rule in ("reviewer", "signer", "manager") or (rule == "item" and role not in REVIEWERS):
+    if rule == "ministry-missing":
+        return 404 if role == "minh" else 403
+    if rule in ("reviewer", "signer", "manager", "ministry") or (rule == "item" and role not in REVIEWERS):
         return 403
     return 404
 

@@ -53,6 +53,8 @@ class StoreChoice:
     keystore: Path
     database_url: str | None = None
     sign_in: SignIn | None = None
+    audit_key_file: Path | None = None     # the named store's (``store.audit_key_file``)
+    audit_head_dir: Path | None = None
 
     @property
     def url(self) -> str:
@@ -154,7 +156,8 @@ def _open_store(choice: StoreChoice, *, create: bool = True) -> Iterator[tuple[S
     if choice.embedded and not create and not (choice.keystore / EMBEDDED_STORE).is_file():
         raise ConfigError(f"no store in {choice.keystore}: run `vaxtrust passport sign-batch "
                           f"--keystore {choice.keystore} --run …` first, or name one with --db")
-    store = Store.open(choice.url)
+    store = Store.open(choice.url, audit_key_file=choice.audit_key_file,
+                       audit_head_dir=choice.audit_head_dir)
     try:
         if choice.sign_in is not None:
             actor = choice.sign_in(store)

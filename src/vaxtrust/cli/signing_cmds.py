@@ -53,7 +53,9 @@ def _choice(settings: Settings, actor: str | None) -> StoreChoice:
     if actor is None and not os.environ.get(TOKEN_ENV):
         raise ConfigError(f"--db needs --as (the store user who signs) or ${TOKEN_ENV}")
     return StoreChoice(keystore=settings.passport.keystore, database_url=settings.store.url,
-                       sign_in=lambda store: signed_in(store, actor, admin=False))
+                       sign_in=lambda store: signed_in(store, actor, admin=False),
+                       audit_key_file=settings.store.audit_key_file,
+                       audit_head_dir=settings.store.audit_head_dir)
 
 
 def register(passport_app: typer.Typer) -> None:

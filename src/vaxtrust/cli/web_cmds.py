@@ -83,11 +83,16 @@ def register(app: typer.Typer) -> None:
             prepared = prepare_demo(demo)
             options["store"] = {"url": prepared.database_url}
             options["web"].update(prepared.web_options())
+            options["passport"] = prepared.passport_options()
         settings = cli_settings(**options)
         if settings.web.host in LOOPBACK:
             options["web"]["secure_cookies"] = False   # plain http on this machine only
         settings = cli_settings(**options)
         if demo is not None:
+            from vaxtrust.demo.steps import DEMO_PASSPHRASE
+
+            # the demo's own throw-away key: its passphrase is printed in the demo's code
+            os.environ.setdefault(settings.passport.passphrase_env, DEMO_PASSPHRASE)
             for line in prepared.lines(settings.web.host, settings.web.port):
                 typer.echo(line)
         if invocation.config is not None:

@@ -459,3 +459,33 @@ class DailyFile(Base):
     records: Mapped[int] = mapped_column(Integer)
     processed_at: Mapped[str] = mapped_column(String(32))
     processed_by: Mapped[str] = mapped_column(String(64))
+
+
+SIGNING_BATCH_STATES = ("running", "done", "failed")
+
+
+class SigningBatch(Base):
+    """A signing batch started from the web app's signing page: its progress and its result.
+
+    At most one runs at a time (a partial unique index, across every worker); a batch whose
+    worker stopped beating is marked failed by the next start, whose journal recovery finishes
+    what it left.
+    """
+
+    __tablename__ = "signing_batch"
+    __table_args__ = (
+        CheckConstraint(_in("state", SIGNING_BATCH_STATES), name="state"),
+        Index("uq_signing_batch_running", "state", unique=True,
+              sqlite_where=text("state = 'running'"), postgresql_where=text("state = 'running'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_by: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))
+    started_at: Mapped[str] = mapped_column(String(32))
+    beat_at: Mapped[str] = mapped_column(String(32))
+    finished_at: Mapped[str | None] = mapped_column(String(32))
+    total: Mapped[int | None] = mapped_column(Integer)    # people waiting when it started
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str | None] = mapped_column(Text)    # JSON: the batch's counts
+    error: Mapped[str | None] = mapped_column(Text)

@@ -22,10 +22,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vaxtrust import __version__
-from vaxtrust.config import Settings, load_settings
+from vaxtrust.config import Settings, WebSettings, load_settings
 from vaxtrust.errors import VaxtrustError
 from vaxtrust.store.db import Store
 from vaxtrust.web import i18n, labels
+from vaxtrust.web.batches import BatchPlan, in_thread
 from vaxtrust.web.codes import CodeSender, sender_from_setting
 from vaxtrust.web.ratelimit import Limit, RateLimits
 from vaxtrust.web.security import SecurityHeaders, status_and_message
@@ -88,7 +89,7 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     """The app on ``all_settings`` (its ``store`` and ``web`` sections); tests may pass an
     opened ``store`` and a ``sender``."""
     all_settings = all_settings or load_settings()
-    settings = all_settings.web
+    settings = _with_signing_journal(all_settings.web)
     verifier = Verifier(settings.trust_list, settings.revocation_list, list(settings.csca),
                         unpinned=settings.insecure_unpinned)
 
@@ -108,6 +109,8 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     app.state.verifier = verifier
     app.state.sender = sender or sender_from_setting(settings.code_sender)
     app.state.templates = templates()
+    app.state.batch_plan = BatchPlan.from_settings(all_settings)
+    app.state.batch_runner = in_thread
     window = settings.rate_window_minutes * 60
     limits = [Limit("address", settings.lookups_per_address, window),
               Limit("id", settings.lookups_per_id, window)]
@@ -129,6 +132,18 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     _install_error_handlers(app)
     _include_routers(app)
     return app
+
+
+def _with_signing_journal(settings: WebSettings) -> WebSettings:
+    """The settings with the signing page's journal among those citizens download from."""
+    if settings.signing_out is None:
+        return settings
+    from vaxtrust.signing.journal import JOURNAL
+
+    journal = settings.signing_out / JOURNAL
+    if journal in settings.journals:
+        return settings
+    return settings.model_copy(update={"journals": [*settings.journals, journal]})
 
 
 def app_from_environment() -> FastAPI:

@@ -40,7 +40,14 @@ class PreparedDemo:
 
     def web_options(self) -> dict[str, Any]:
         return {"trust_list": str(self.trust_list), "csca": [str(self.csca)],
-                "journals": [str(self.journal)], "code_sender": f"file:{self.codes}"}
+                "journals": [str(self.journal)], "code_sender": f"file:{self.codes}",
+                "signing_out": str(self.journal.parent)}
+
+    def passport_options(self) -> dict[str, Any]:
+        """The demo's key store and signer: the signing page signs into the demo's journal."""
+        from vaxtrust.demo.steps import DEMO_SIGNER
+
+        return {"keystore": str(self.csca.parent.parent), "signer": DEMO_SIGNER}
 
     def lines(self, host: str, port: int) -> list[str]:
         url = f"http://{host}:{port}"

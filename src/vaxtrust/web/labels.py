@@ -119,6 +119,12 @@ SIGNING_STATES: dict[str, str] = {
     "failed": N_("Refused"),
 }
 
+BATCH_STATES: dict[str, str] = {
+    "batch_running": N_("Running"),
+    "batch_done": N_("Finished"),
+    "batch_failed": N_("Failed"),
+}
+
 # The verifier's answer: one reason per kind of failure (passport.verify's exceptions).
 VERIFIER_REASONS: dict[str, str] = {
     "valid": N_("Valid"),
@@ -151,7 +157,8 @@ FIELDS: dict[str, str] = {
 
 ALL_CODES: dict[str, str] = {
     **MATCH_REASONS, **REJECT_REASONS, **DOSE_FLAGS, **RECORD_STATUSES, **REVIEW_STATES,
-    **DECISION_KINDS, **VERDICTS, **SIGNING_STATES, **VERIFIER_REASONS, **ROLES, **FIELDS,
+    **DECISION_KINDS, **VERDICTS, **SIGNING_STATES, **BATCH_STATES, **VERIFIER_REASONS, **ROLES,
+    **FIELDS,
 }
 
 

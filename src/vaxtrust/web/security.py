@@ -13,6 +13,7 @@ import secrets
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vaxtrust.errors import (
+    AlreadyRunning,
     CertificateError,
     ConfigError,
     InputError,
@@ -80,6 +81,7 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 def status_and_message(error: Exception) -> tuple[int, str]:
     """The HTTP status and the message a client may see for ``error``."""
     for kind, status in ((NotFound, 404), (PermissionDenied, 403), (ReviewConflict, 409),
+                         (AlreadyRunning, 409),
                          (ConfigError, 400), (InputError, 400), (CertificateError, 400)):
         if isinstance(error, kind):
             return status, str(error)

@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, HTTPException, Query, Request
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    File,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+)
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -19,7 +28,7 @@ from vaxtrust.app import users as users_app
 from vaxtrust.review import queue
 from vaxtrust.store.scope import Actor, Role
 from vaxtrust.store.tables import RECORD_STATUSES, REVIEW_STATES, SIGNING_STATES
-from vaxtrust.web import lookup, views
+from vaxtrust.web import batches, lookup, views
 from vaxtrust.web.deps import (
     acting,
     check_csrf,
@@ -229,6 +238,31 @@ def signing_tasks(
     assert state in SIGNING_STATES
     return {"tasks": [asdict(task) for task in records_app.signing_tasks(
         store_of(request), officer[1], state=state, limit=limit)]}
+
+
+@router.post("/signing/batches", tags=["signing"], operation_id="signing-batch-start",
+             status_code=202)
+def signing_batch_start(request: Request, officer: Officer) -> dict[str, Any]:
+    """Start a signing batch (ministry only); poll its state with ``signing-batch-get``."""
+    info, actor = officer
+    _state_change(request, info)
+    started = batches.start_batch(store_of(request), actor, request.app.state.batch_plan,
+                                  runner=request.app.state.batch_runner)
+    return started.to_json()
+
+
+@router.get("/signing/batches", tags=["signing"], operation_id="signing-batch-list")
+def signing_batch_list(request: Request, officer: Officer,
+                       limit: Annotated[int, Query(ge=1, le=100)] = 5) -> dict[str, Any]:
+    return {"batches": [view.to_json() for view in batches.recent_batches(
+        store_of(request), officer[1], limit=limit)]}
+
+
+@router.get("/signing/batches/{batch_id}", tags=["signing"], operation_id="signing-batch-get")
+def signing_batch_get(request: Request, officer: Officer,
+                      batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
+    """A batch's state (running, done, failed), progress and result."""
+    return batches.batch(store_of(request), officer[1], batch_id).to_json()
 
 
 @router.get("/users", tags=["users"], operation_id="users-list")

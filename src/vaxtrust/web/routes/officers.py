@@ -13,7 +13,7 @@ from vaxtrust.errors import ConfigError, NotFound, PermissionDenied, ReviewConfl
 from vaxtrust.review import queue
 from vaxtrust.store.scope import Actor, Permission, Role
 from vaxtrust.store.tables import REVIEW_STATES
-from vaxtrust.web import views
+from vaxtrust.web import batches, views
 from vaxtrust.web.deps import (
     SESSION_COOKIE,
     acting,
@@ -153,11 +153,26 @@ def person(request: Request, person_id: str) -> Response:
 
 
 @router.get("/signing")
-def signing_page(request: Request) -> Response:
+def signing_page(request: Request, started: int = 0) -> Response:
     info, actor = require_officer(request)
     with acting(request, actor) as (session, actor):
         view = views.signing_page(session, actor)
-    return page(request, "signing.html", info, actor, {"view": view})
+    recent = (batches.recent_batches(store_of(request), actor)
+              if actor.role is Role.MINISTRY else None)
+    return page(request, "signing.html", info, actor, {
+        "view": view, "batches": recent, "started": started,
+        "can_start": request.app.state.batch_plan is not None})
+
+
+@router.post("/signing/batches")
+async def signing_start(request: Request) -> Response:
+    """Start a signing batch (ministry only); the page then shows its progress."""
+    info, actor = require_officer(request)
+    form = await read_form(request)
+    check_csrf(request, form, info)
+    started = batches.start_batch(store_of(request), actor, request.app.state.batch_plan,
+                                  runner=request.app.state.batch_runner)
+    return RedirectResponse(f"/officer/signing?started={started.id}#batches", status_code=303)
 
 
 def _users(request: Request, actor: Actor) -> list[Any]:

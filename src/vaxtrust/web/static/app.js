@@ -56,4 +56,24 @@
         .catch(function () { field.hidden = true; });
     });
   }
+
+  // Signing page: follow a running batch (without this, the page's refresh link does it).
+  var running = document.querySelector("tr[data-batch]");
+  if (running && window.fetch) {
+    var progress = running.querySelector("[data-progress]");
+    var poll = function () {
+      fetch("/api/v1/signing/batches/" + running.getAttribute("data-batch"),
+            { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (answer) { return answer.ok ? answer.json() : null; })
+        .then(function (batch) {
+          if (!batch) { return; }
+          if (batch.state !== "running") { window.location.reload(); return; }
+          progress.textContent = batch.processed.toLocaleString() +
+            (batch.total === null ? "" : " / " + batch.total.toLocaleString());
+          window.setTimeout(poll, 2000);
+        })
+        .catch(function () { window.setTimeout(poll, 5000); });
+    };
+    window.setTimeout(poll, 2000);
+  }
 })();
