@@ -186,3 +186,108 @@ def test_a_file_of_another_schema_is_refused(
         _run_daily(store, actors["hanoi"], national, [national.register], tmp_path)
     assert _counts(store) == before
     assert not any((tmp_path / "runs").iterdir())
+
+
+# ---------------------------------------------------------------- register changes
+
+def _certify(store: Store, person_id: str) -> None:
+    from vaxtrust.store.tables import Certificate
+
+    with store.transaction() as session:
+        session.query(SigningTask).delete()    # the national run's queue, signed meanwhile
+        session.add(Certificate(uvci=f"URN:UVCI:01:VN:{person_id}", person_id=person_id,
+                                state="issued", issued_at="2026-01-01T00:00:00.000000Z",
+                                issued_by="signer"))
+
+
+@pytest.mark.slow
+def test_register_changes_reverify_only_the_people_they_touch(
+        store: Store, actors: dict[str, Actor], national: National, tmp_path: Path) -> None:
+    from vaxtrust.app.register_changes import CHANGED_REASON, register_changes
+
+    _certify(store, "001000000009")
+    renamed = _person(7)
+    renamed[1] = "Trịnh Công Sáu"              # another person's name under this ID now
+    new_phone = _person(8)
+    new_phone[4] = "0911111111"
+    new_dob = _person(9)
+    new_dob[2] = new_dob[2][:-2] + "27"        # the register's date of birth corrected
+    changes = _write(tmp_path / "changes.csv", REGISTER_HEADER,
+                     [renamed, new_phone, new_dob, _person(500)])   # and one new person
+    report = register_changes(national.settings, store, actors["hanoi"], changes,
+                              snapshot=False, runs_dir=tmp_path / "runs")
+    assert (report.changed_people, report.vanished_people, report.records) == (3, 0, 3)
+    with store.transaction() as session:
+        records = {r.record_id: r for r in session.scalars(select(VaccinationRecord).where(
+            VaccinationRecord.record_id.in_(["N7", "N8", "N9", "N10"])))}
+        assert records["N7"].status == "review"
+        assert CHANGED_REASON in records["N7"].reasons or records["N7"].status == "review"
+        assert records["N8"].status == "verified"
+        assert records["N10"].version == 1     # untouched people: not re-verified
+        queued = {(t.person_id, t.action) for t in session.scalars(select(SigningTask))}
+        assert ("001000000009", "revoke_and_reissue") in queued
+    with pytest.raises(InputError, match="processed already"):
+        register_changes(national.settings, store, actors["hanoi"], changes, snapshot=False,
+                         runs_dir=tmp_path / "runs")
+
+
+@pytest.mark.slow
+def test_a_person_missing_from_a_new_snapshot_sends_their_records_to_review(
+        store: Store, actors: dict[str, Actor], national: National, tmp_path: Path) -> None:
+    from vaxtrust.app.register_changes import CHANGED_REASON, register_changes
+
+    snapshot = _write(tmp_path / "snapshot.csv", REGISTER_HEADER,
+                      [_person(i) for i in range(400) if i != 10])
+    report = register_changes(national.settings, store, actors["hanoi"], snapshot,
+                              snapshot=True, runs_dir=tmp_path / "runs")
+    assert (report.changed_people, report.vanished_people, report.records) == (0, 1, 1)
+    assert report.back_to_review == 1
+    with store.transaction() as session:
+        record = session.get(VaccinationRecord, "N10")
+        assert record is not None and record.status == "review"
+        assert CHANGED_REASON in record.reasons
+        assert session.get(VaccinationRecord, "N11").version == 1  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- watching a folder
+
+@pytest.mark.slow
+def test_a_watched_folder_processes_each_file_once_across_restarts(
+        store: Store, actors: dict[str, Actor], national: National, tmp_path: Path) -> None:
+    from vaxtrust.app.daily import WatchState, watch_once
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _day(inbox, "monday.csv")
+
+    def look(state: WatchState) -> list[str]:
+        reports = watch_once(national.settings, store, actors["hanoi"], inbox, state,
+                             register=national.register, runs_dir=tmp_path / "runs")
+        return [done.path.name for report in reports for done in report.files]
+
+    state = WatchState({}, {})
+    assert look(state) == []                   # first seen: it may still be being copied
+    assert look(state) == ["monday.csv"]
+    assert look(state) == []
+    restarted = WatchState({}, {})
+    assert look(restarted) == [] and look(restarted) == []   # the ledger remembers
+    _write(inbox / "tuesday.csv", RECORD_HEADER, [_dose("T1", 50, 2, "2021-09-16")])
+    (inbox / "notes.txt").write_text("not a data file", encoding="utf-8")
+    _write(inbox / "broken.csv", ["what"], [["nothing"]])
+    assert look(restarted) == []
+    assert look(restarted) == ["tuesday.csv"]
+    assert look(restarted) == []               # the broken file is not retried unchanged
+    assert list(restarted.failed.values())[0].startswith("file ")
+
+
+def test_daily_takes_files_or_a_watched_folder_not_both(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vaxtrust.cli import app
+    from vaxtrust.errors import ConfigError
+
+    result = CliRunner().invoke(app, ["daily", "--register", str(tmp_path / "r.csv")])
+    assert isinstance(result.exception, ConfigError)
+    result = CliRunner().invoke(app, ["daily", str(tmp_path / "a.csv"), "--watch", str(tmp_path),
+                                      "--register", str(tmp_path / "r.csv")])
+    assert isinstance(result.exception, ConfigError)

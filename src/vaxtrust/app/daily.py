@@ -88,7 +88,7 @@ class DailyReport:
 
 # ---------------------------------------------------------------- refusals before any work
 
-def _hashes(files: Sequence[Path]) -> dict[Path, str]:
+def file_hashes(files: Sequence[Path]) -> dict[Path, str]:
     hashes: dict[Path, str] = {}
     for path in files:
         if not path.is_file():
@@ -108,7 +108,7 @@ def processed_before(session: Session, hashes: Iterable[str]) -> dict[str, Daily
     return {row.content_hash: row for row in rows}
 
 
-def _refuse_processed(session: Session, hashes: dict[Path, str]) -> None:
+def refuse_processed(session: Session, hashes: dict[Path, str]) -> None:
     done = processed_before(session, hashes.values())
     for path, digest in hashes.items():
         if digest in done:
@@ -173,7 +173,7 @@ def _read_day(settings: Settings, files: Sequence[Path], spill: Path) -> _DayKey
     return _DayKeys(facilities, typed | repaired, rows)
 
 
-_CONTEXT_COLUMNS = ", ".join(
+STORED_RECORD_COLUMNS = ", ".join(
     ["record_id", *(f"original_{name} AS {name}" for name in ORIGINAL_FIELDS)])
 
 
@@ -185,7 +185,7 @@ def _write_context(session: Session, ids: set[str], path: Path) -> int:
     schema = pa.schema([(name, pa.string()) for name in DOSE_RECORD_COLUMNS])
     for start in range(0, len(wanted), _CHUNK):
         rows = session.execute(text(f"""
-            SELECT {_CONTEXT_COLUMNS} FROM vaccination_record
+            SELECT {STORED_RECORD_COLUMNS} FROM vaccination_record
             WHERE status <> 'rejected' AND person_id IN :ids""").bindparams(
             bindparam("ids", expanding=True)), {"ids": wanted[start:start + _CHUNK]})
         data = [dict(row._mapping) for row in rows]
@@ -289,11 +289,11 @@ def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path],
     if not files:
         raise ConfigError("give at least one file of the day's dose records")
     actor.require(Permission.PUBLISH)
-    hashes = _hashes(files)
+    hashes = file_hashes(files)
     with store.transaction() as session:
         acting_actor = actor if actor.is_administrator else load_actor(session, actor.username)
         acting_actor.require(Permission.PUBLISH)
-        _refuse_processed(session, hashes)
+        refuse_processed(session, hashes)
     saved = _model(store, model)
     runs_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".daily-", dir=runs_dir))
@@ -325,3 +325,59 @@ def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path],
         model_run=saved.trained_by_run if saved else None, by_status=_statuses(run_dir),
         publish=report, refreshed_people=refreshed)
 
+
+
+# ---------------------------------------------------------------- watching a folder
+
+WATCHED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet", ".pq")
+
+
+@dataclass
+class WatchState:
+    """What a watch has seen: sizes of files still being written, files that failed (by hash;
+    they are tried again only when their bytes change, or after a restart)."""
+
+    sizes: dict[Path, int]
+    failed: dict[str, str]
+
+
+def watch_once(settings: Settings, store: Store, actor: Actor, folder: Path, state: WatchState,
+               *, register: Path, runs_dir: Path, model: Path | None = None,
+               console: Console | None = None) -> list[DailyReport]:
+    """One look at ``folder``: process each new file whose size stayed the same since the last
+    look (a file still being copied waits), oldest first, each as its own daily run.
+
+    A file is new when the store's ledger does not hold its hash: the ledger, not this process,
+    remembers what was done, so a restarted watch neither repeats nor misses a file. A file
+    refused or failing is reported on ``console`` and left alone until its bytes change.
+    """
+    from vaxtrust.errors import VaxtrustError
+
+    console = console or NoopConsole()
+    files = sorted((path for path in folder.iterdir() if path.is_file()
+                    and path.suffix.lower() in WATCHED_SUFFIXES and not path.name.startswith(".")),
+                   key=lambda path: (path.stat().st_mtime, path.name))
+    ready = []
+    for path in files:
+        size = path.stat().st_size
+        settled = state.sizes.get(path) == size
+        state.sizes[path] = size
+        if settled:
+            ready.append(path)
+    if not ready:
+        return []
+    hashes = {path: file_sha256(path) for path in ready}
+    with store.transaction() as session:
+        done = processed_before(session, hashes.values())
+    reports = []
+    for path in ready:
+        digest = hashes[path]
+        if digest in done or digest in state.failed:
+            continue
+        try:
+            reports.append(daily(settings, store, actor, [path], register=register,
+                                 runs_dir=runs_dir, model=model, console=console))
+        except VaxtrustError as error:
+            state.failed[digest] = str(error)
+            console.message(f"{path.name}: not processed: {error}")
+    return reports

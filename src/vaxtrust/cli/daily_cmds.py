@@ -12,6 +12,9 @@ from vaxtrust.cli.signin import ADMIN_OPTION, AS_OPTION, signed_in
 
 if TYPE_CHECKING:
     from vaxtrust.app.daily import DailyReport
+    from vaxtrust.config import Settings
+    from vaxtrust.store.db import Store
+    from vaxtrust.store.scope import Actor
 
 
 def print_report(report: DailyReport) -> None:
@@ -45,12 +48,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("daily")
     def daily_command(
-        files: Annotated[list[Path], typer.Argument(help=(
-            "The day's dose-record files of facilities (CSV, XLSX or Parquet, the import "
-            "schema). Each file is processed once: a file processed before is refused."),
-            show_default=False)],
         register_file: Annotated[Path, typer.Option("--register", "-g", help=(
             "Population register snapshot (the one the saved model was trained on)."))],
+        files: Annotated[list[Path] | None, typer.Argument(help=(
+            "The day's dose-record files of facilities (CSV, XLSX or Parquet, the import "
+            "schema). Each file is processed once: a file processed before is refused."),
+            show_default=False)] = None,
         runs: Annotated[Path, typer.Option("--runs", help=(
             "Folder that keeps each day's run folder (signing reads them)."))]
         = Path("daily-runs"),
@@ -61,18 +64,84 @@ def register(app: typer.Typer) -> None:
         admin: bool = ADMIN_OPTION,
         db: Annotated[str | None, typer.Option("--db", help=(
             "Store URL; setting store.url."))] = None,
+        watch: Annotated[Path | None, typer.Option("--watch", help=(
+            "Watch this folder instead: each new file is processed once, as it arrives "
+            "(a restart neither repeats nor misses one); stop with Ctrl+C."))] = None,
+        every: Annotated[float, typer.Option("--every", help=(
+            "Seconds between two looks at the watched folder."))] = 10.0,
     ) -> None:
         """Clean the day's files against the register and the store, publish, queue signing."""
         from vaxtrust.app.daily import daily
         from vaxtrust.console import RichConsole
+        from vaxtrust.errors import ConfigError
+
+        if bool(files) == (watch is not None):
+            raise ConfigError("give the day's files, or --watch FOLDER (not both)")
+        settings = cli_settings(store={"url": db})
+        store = settings.open_store()
+        try:
+            actor = signed_in(store, actor_name, admin)
+            if watch is not None:
+                _watch(settings, store, actor, watch, register_file, runs, model, every)
+                return
+            with RichConsole() as console:
+                report = daily(settings, store, actor, files or [], register=register_file,
+                               runs_dir=runs, model=model, console=console)
+        finally:
+            store.close()
+        print_report(report)
+
+    @app.command("register-changes")
+    def register_changes_command(
+        changes: Annotated[Path, typer.Argument(help=(
+            "Changed register rows (the register schema), or with --snapshot the whole new "
+            "register."), show_default=False)],
+        snapshot: Annotated[bool, typer.Option("--snapshot", help=(
+            "The file is the whole register: people of the store missing from it vanished."))]
+        = False,
+        runs: Annotated[Path, typer.Option("--runs", help=(
+            "Folder that keeps the re-verification's run folder."))] = Path("daily-runs"),
+        actor_name: str | None = AS_OPTION,
+        admin: bool = ADMIN_OPTION,
+        db: Annotated[str | None, typer.Option("--db", help=(
+            "Store URL; setting store.url."))] = None,
+    ) -> None:
+        """Re-verify the records of the people a register change touches."""
+        from vaxtrust.app.register_changes import register_changes
+        from vaxtrust.console import RichConsole, terminal
 
         settings = cli_settings(store={"url": db})
         store = settings.open_store()
         try:
             actor = signed_in(store, actor_name, admin)
             with RichConsole() as console:
-                report = daily(settings, store, actor, files, register=register_file,
-                               runs_dir=runs, model=model, console=console)
+                report = register_changes(settings, store, actor, changes, snapshot=snapshot,
+                                          runs_dir=runs, console=console)
         finally:
             store.close()
-        print_report(report)
+        terminal().print(
+            f"{report.changed_people:,} people changed, {report.vanished_people:,} vanished; "
+            f"{report.records:,} records re-verified, {report.back_to_review:,} back to review"
+            + (f"; run {report.run_id}, {report.publish.signing_queued:,} queued for signing"
+               if report.publish else ""), highlight=False)
+
+
+def _watch(settings: Settings, store: Store, actor: Actor, folder: Path, register: Path,
+           runs: Path, model: Path | None, every: float) -> None:
+    import time
+
+    from vaxtrust.app.daily import WatchState, watch_once
+    from vaxtrust.console import RichConsole, terminal
+    from vaxtrust.errors import ConfigError
+
+    if not folder.is_dir():
+        raise ConfigError(f"--watch {folder}: not a folder")
+    terminal().print(f"watching {folder} every {every:g} s (Ctrl+C stops)", highlight=False)
+    state = WatchState({}, {})
+    while True:
+        with RichConsole() as console:
+            reports = watch_once(settings, store, actor, folder, state, register=register,
+                                 runs_dir=runs, model=model, console=console)
+        for report in reports:
+            print_report(report)
+        time.sleep(every)
