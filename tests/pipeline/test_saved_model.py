@@ -164,3 +164,20 @@ def test_clean_model_option_uses_the_model_and_refuses_another_register(
     assert _links(tmp_path / "day") == {
         key: value for key, value in _links(national).items()
         if key in {f"R{i}" for i in WITHOUT_ID}}
+
+
+def test_a_cached_register_gives_the_same_results(files: Files, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    clean([files.national], files.register, tmp_path / "first", settings=SETTINGS,
+          register_cache=cache)
+    assert len(list(cache.iterdir())) == 1
+    (files.register).rename(tmp_path / "moved.csv")   # the cache is keyed by content, not path
+    (tmp_path / "moved.csv").rename(files.register)
+    clean([files.national], files.register, tmp_path / "second", settings=SETTINGS,
+          register_cache=cache)
+    assert _links(tmp_path / "second") == _links(tmp_path / "first")
+    assert pq.read_table(tmp_path / "second" / "persons.parquet").equals(
+        pq.read_table(tmp_path / "first" / "persons.parquet"))
+    other = _write(tmp_path / "register2.csv", REGISTER_HEADER, [_person(i) for i in range(401)])
+    clean([files.national], other, tmp_path / "third", settings=SETTINGS, register_cache=cache)
+    assert len(list(cache.iterdir())) == 1           # only the newest snapshot is kept

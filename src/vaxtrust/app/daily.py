@@ -60,6 +60,8 @@ if TYPE_CHECKING:
 __all__ = ["DailyReport", "daily", "current_model"]
 
 CONTEXT_FILE = "stored-context.parquet"
+# Where the register snapshot's read and standardised tables are kept between daily runs.
+REGISTER_CACHE = ".register-cache"
 _CHUNK = 1000   # bound parameters per IN list (SQLite's and psycopg's limits)
 
 
@@ -309,7 +311,8 @@ def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path],
         inputs = [*files, context_path] if context_rows else list(files)
         with settings.create_engine(work / "spill") as engine:
             summary = clean(inputs, register, run_dir, settings=settings.clean_settings(),
-                            engine=engine, console=console, model=saved)
+                            engine=engine, console=console, model=saved,
+                            register_cache=runs_dir / REGISTER_CACHE)
         _keep_day_records(run_dir, context_ids)
         done = tuple(DailyFileDone(path, hashes[path], keys.rows.get(path.resolve(), 0)) for path in files)
         with acting(store, actor, subject=f"run:{summary.run_id}") as (session, by):

@@ -25,6 +25,7 @@ from vaxtrust.pipeline.decide import run_decide
 from vaxtrust.pipeline.match import run_matching
 from vaxtrust.pipeline.match.model import RegisterIdentity
 from vaxtrust.pipeline.outputs import file_sha256, staged_run_dir, write_outputs
+from vaxtrust.pipeline.register_cache import cache_key, load_register, save_register
 from vaxtrust.pipeline.run_folder import new_run_id, write_run_folder
 from vaxtrust.pipeline.settings import CleanSettings
 from vaxtrust.pipeline.standardise import run_standardise
@@ -50,13 +51,16 @@ def clean(
     records: Sequence[Path], register: Path, out_dir: Path, *,
     settings: CleanSettings | None = None, engine: Engine | None = None,
     console: Console | None = None, model: SavedModel | None = None,
+    register_cache: Path | None = None,
 ) -> RunSummary:
     """Clean ``records`` against ``register`` and write the run directory ``out_dir``.
 
     Returns the run summary (also written as ``summary.json``). Bad input files raise
     :class:`~vaxtrust.errors.InputError` before anything is written; any failure leaves
     ``out_dir`` as it was. A saved ``model`` (of this register snapshot, else ConfigError)
-    replaces training, and its thresholds replace ``settings.match``.
+    replaces training, and its thresholds replace ``settings.match``. ``register_cache`` is a
+    folder where the register's ingested and standardised tables are kept for the next run on
+    the same snapshot (:mod:`vaxtrust.pipeline.register_cache`).
     """
     settings = settings or CleanSettings()
     console = console or NoopConsole()
@@ -76,7 +80,7 @@ def clean(
         engine = engine or create_engine("duckdb", temp_directory=spill)
         try:
             return _run(records, register, out_dir, staging, settings, engine, console,
-                        _Model(register_hash, model))
+                        _Model(register_hash, model, register_cache))
         finally:
             if owned:
                 engine.close()
@@ -89,6 +93,7 @@ class _Model:
 
     register_hash: str
     reused: SavedModel | None
+    cache: Path | None = None
 
 
 def _run(
@@ -98,16 +103,23 @@ def _run(
     clock = _StageClock()
     today = settings.run_date()
     sources: list[SourceCount] = []
+    key = cache_key(model.register_hash, dict(settings.mapping.register))
+    cached = load_register(engine, model.cache, key) if model.cache else None
     with clock.time("ingest"):
-        sources += ingest(engine, "register", [register], today=today, console=console,
-                          mapping=settings.mapping.register)
+        if cached is not None:
+            sources.append(cached)
+        else:
+            sources += ingest(engine, "register", [register], today=today, console=console,
+                              mapping=settings.mapping.register)
         if sources[0].accepted == 0:
             raise InputError(f"no usable register rows: all {sources[0].rows_in:,} were rejected "
                              f"(first reason: {_first_reject(engine)})", path=str(register))
         sources += ingest(engine, "records", records, today=today, console=console,
                           mapping=settings.mapping.records)
     with clock.time("standardise"):
-        run_standardise(engine, console)
+        run_standardise(engine, console, register=cached is None)
+    if model.cache is not None and cached is None:
+        save_register(engine, model.cache, key, sources[0])
     with clock.time("match"):
         run_matching(engine, settings.match, console, model.reused)
     with clock.time("decide"):

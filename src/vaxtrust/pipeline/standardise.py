@@ -52,12 +52,15 @@ def _vectorised(fn: Callable[[str | None], str | None]) -> Callable[[pa.Array], 
     return apply
 
 
-def run_standardise(engine: Engine, console: Console) -> None:
-    """Materialise ``std_register`` and ``std_records`` from ``raw_register`` / ``raw_records``."""
+def run_standardise(engine: Engine, console: Console, *, register: bool = True) -> None:
+    """Materialise ``std_register`` and ``std_records`` from ``raw_register`` / ``raw_records``.
+
+    ``register=False``: ``std_register`` is there already (a run's register cache)."""
     console.stage_started("standardise", 2)
     register_vn_functions(engine)
-    engine.create_table("std_register", standardise_register_sql("raw_register"),
-                        stage="standardise")
+    if register:
+        engine.create_table("std_register", standardise_register_sql("raw_register"),
+                            stage="standardise")
     console.rows_processed("standardise", 1)
     engine.create_table("std_records", standardise_records_sql("raw_records"),
                         stage="standardise")
