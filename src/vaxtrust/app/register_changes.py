@@ -74,22 +74,32 @@ def _read_register(settings: Settings, path: Path, spill: Path) -> pa.Table:
 
 
 def _touched(session: Session, rows: pa.Table, *, snapshot: bool) -> tuple[set[str], set[str]]:
-    """People of the store whose register row changed, and (snapshot) those who vanished."""
+    """People of the store whose register row changed, and (snapshot) those who vanished.
+
+    A changes file is compared with the store's copies of its own people only (by key); a
+    snapshot with every person the store holds."""
     given = {row["person_id"]: tuple(row[c] for c in REGISTER_COLUMNS)
              for row in rows.to_pylist()}
     changed: set[str] = set()
     vanished: set[str] = set()
-    stored = session.execute(select(*(getattr(Person, c) for c in REGISTER_COLUMNS))
-                             .execution_options(yield_per=10_000))
-    for row in stored:
-        values = tuple(None if value in (None, "") else str(value) for value in row)
-        person_id = str(values[0])
-        new = given.get(person_id)
-        if new is None:
-            if snapshot:
-                vanished.add(person_id)
-        elif tuple(None if value in (None, "") else value for value in new) != values:
-            changed.add(person_id)
+    columns = [getattr(Person, c) for c in REGISTER_COLUMNS]
+    if snapshot:
+        batches = [session.execute(select(*columns).execution_options(yield_per=10_000))]
+    else:
+        wanted = sorted(given)
+        batches = [session.execute(select(*columns).where(
+            Person.person_id.in_(wanted[start:start + _CHUNK])))
+            for start in range(0, len(wanted), _CHUNK)]
+    for stored in batches:
+        for row in stored:
+            values = tuple(None if value in (None, "") else str(value) for value in row)
+            person_id = str(values[0])
+            new = given.get(person_id)
+            if new is None:
+                if snapshot:
+                    vanished.add(person_id)
+            elif tuple(None if value in (None, "") else value for value in new) != values:
+                changed.add(person_id)
     return changed, vanished
 
 
