@@ -8,7 +8,9 @@ Each command names province 79's objects (its items, records, people, facility, 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -27,6 +29,8 @@ HANOI_ROLES = ["hanoi", "an", *(pytest.param(name, marks=pytest.mark.slow)
 # Whatever names or identifies province 79's people, records, facility and users.
 OUTSIDE = [*(value for person in PEOPLE[3:] for value in person[:2]), "Đỗ Văn Giang",
            "Hoang Thi Em", "79188000005", "HCM-01", "R4", "R5", "R6", "hcm01", "police26734"]
+# What a 2262 list export keeps of the list it wrote (to match the police's answers later).
+EXPORT_LOGS = ("police_list", "police_list_row")
 # Written by any command: its sign-in, and the audit trail of what it did or was refused.
 SIGN_IN_COLUMNS = ("last_login_at", "password_hash")
 
@@ -57,7 +61,35 @@ def _commands(hcm_item: int, hanoi_item: int) -> list[list[str]]:
         ["records", "list"], ["records", "list", "--facility", "HCM-01"],
         ["records", "list", "--status", "unmatched"], ["records", "authentication-list"],
         ["signing", "list"], ["signing", "list", "--state", "done"],
+        ["report", "progress", "--format", "json", "--out", "{out}/progress.json"],
+        ["report", "progress", "--format", "xlsx", "--level", "facility",
+         "--out", "{out}/progress.xlsx"],
+        ["report", "snapshot"], ["report", "campaign"],
+        ["report", "campaign", "--target", "signed_share=0.5"],
+        ["report", "accountability", "--out", "{out}/accountability.xlsx"],
+        ["report", "accountability", "--format", "json", "--days", "30",
+         "--out", "{out}/accountability.json"],
+        ["officers", "list"], ["officers", "list", "--province", "79"],
+        ["officers", "export", "--out", "{out}/officers.xlsx"],
+        ["lists", "export", "--out", "{out}/lists"],
+        ["lists", "export", "--commune", "26734", "--out", "{out}/lists79"],
     ]
+
+
+def _written(command: list[str]) -> str:
+    """What a command wrote to its --out file (a workbook's cells as text)."""
+    if "--out" not in command:
+        return ""
+    path = Path(command[command.index("--out") + 1])
+    if path.is_dir():
+        return "\n".join(_written(["--out", str(file)]) for file in sorted(path.iterdir()))
+    if not path.exists():
+        return ""
+    if path.suffix == ".xlsx":
+        book = openpyxl.load_workbook(path, read_only=True)
+        return "\n".join(str(value) for sheet in book for row in sheet.iter_rows(values_only=True)
+                         for value in row if value is not None)
+    return path.read_text(encoding="utf-8")
 
 
 def _item_of(store: Store, record_id: str) -> int:
@@ -73,7 +105,7 @@ def _without_audit(rows: dict[str, list[tuple[object, ...]]]) -> dict[str, objec
     columns = list(Base.metadata.tables["app_user"].columns.keys())
     blank = {columns.index(name) for name in SIGN_IN_COLUMNS}
     kept: dict[str, object] = {name: value for name, value in rows.items()
-                               if name not in ("audit_event", "login_throttle")}
+                               if name not in ("audit_event", "login_throttle", *EXPORT_LOGS)}
     kept["app_user"] = [tuple(None if i in blank else v for i, v in enumerate(row))
                         for row in rows["app_user"]]
     return kept
@@ -87,13 +119,14 @@ def _refusals(store: Store) -> int:
 
 @pytest.mark.parametrize("username", HANOI_ROLES)
 def test_every_command_keeps_province_79_out_of_reach(
-    published: Store, store_url: str, actors: dict[str, Actor], username: str
+    published: Store, store_url: str, actors: dict[str, Actor], username: str, tmp_path: Path
 ) -> None:
     hcm_item, hanoi_item = _item_of(published, "R6"), _item_of(published, "R3")
-    for command in _commands(hcm_item, hanoi_item):
+    for template in _commands(hcm_item, hanoi_item):
+        command = [part.replace("{out}", str(tmp_path)) for part in template]
         before, refusals = snapshot(published), _refusals(published)
         result = invoke([*command, "--as", username, "--db", store_url])
-        said = f"{result.output}\n{result.exception or ''}"
+        said = f"{result.output}\n{result.exception or ''}\n{_written(command)}"
         typed = " ".join(command)
         shown = [value for value in OUTSIDE if value in said and value not in typed]
         assert not shown, f"{username} {typed} showed {shown}: {said}"

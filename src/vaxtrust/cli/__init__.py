@@ -66,11 +66,13 @@ def _register_commands() -> None:
         data_cmds,
         demo_cmd,
         passport_cmds,
+        report_cmds,
         store_cmds,
         web_cmds,
     )
 
-    for module in (data_cmds, clean_cmds, daily_cmds, passport_cmds, store_cmds, demo_cmd, web_cmds):
+    for module in (data_cmds, clean_cmds, daily_cmds, passport_cmds, store_cmds, report_cmds,
+                   demo_cmd, web_cmds):
         module.register(app)
 
 

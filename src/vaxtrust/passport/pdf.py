@@ -26,7 +26,7 @@ def certificate_pdf(payload: Mapping[str, Any], qr_text: str, *, issued_at: date
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_title("Hộ chiếu vắc xin / Vaccine passport")
     pdf.set_creator("vaxtrust")
-    _add_fonts(pdf)
+    add_fonts(pdf)
     pdf.set_auto_page_break(False)
     pdf.add_page()
     _header(pdf)
@@ -44,7 +44,7 @@ def certificate_pdf(payload: Mapping[str, Any], qr_text: str, *, issued_at: date
     return bytes(pdf.output())
 
 
-def _add_fonts(pdf: Any) -> None:
+def add_fonts(pdf: Any) -> None:
     for style, name in _FONTS.items():
         path = FONT_DIR / name
         if not path.is_file():

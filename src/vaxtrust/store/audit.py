@@ -305,13 +305,81 @@ class ChainRekeyed(AuditEvent):
     """SHA-256 over those correction rows."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class CampaignSaved(AuditEvent):
+    """The ministry created or changed a campaign's deadlines and targets."""
+
+    event_type: ClassVar[str] = "campaign_saved"
+    code: str
+    """The campaign's code."""
+    deadlines: str
+    """Its deadlines as saved (canonical JSON)."""
+    targets: str
+    """Its targets as saved (canonical JSON)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SnapshotTaken(AuditEvent):
+    """The day's progress counts were written (replacing an earlier snapshot of that date)."""
+
+    event_type: ClassVar[str] = "snapshot_taken"
+    snapshot_date: str
+    """The date the counts are for (YYYY-MM-DD, Viet Nam time)."""
+    rows: int
+    """Rows written (one per province, commune and facility)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfficersImported(AuditEvent):
+    """A directory of focal officers (or facility heads) was imported."""
+
+    event_type: ClassVar[str] = "officers_imported"
+    file_sha256: str
+    """SHA-256 of the imported file."""
+    added: int
+    """Officers added."""
+    updated: int
+    """Officers whose position, phone or email changed."""
+    rejected: int
+    """Rows refused (each with its reason in the import's answer)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PoliceListExported(AuditEvent):
+    """A commune's list of people to check went to the commune police (procedure 2262)."""
+
+    event_type: ClassVar[str] = "police_list_exported"
+    list_id: str
+    """The list's id, printed in the file."""
+    commune_code: str
+    """The commune."""
+    rows: int
+    """People (records) on the list."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PoliceListImported(AuditEvent):
+    """The commune police's answered list was applied: each answer a review decision."""
+
+    event_type: ClassVar[str] = "police_list_imported"
+    list_id: str
+    """The list the answers belong to."""
+    file_sha256: str
+    """SHA-256 of the answered file: the audit source of the decisions it made."""
+    applied: int
+    """Answers that became decisions (corrections and links)."""
+    rejected: int
+    """Rows refused, with reasons."""
+
+
 EVENT_TYPES: dict[str, type[AuditEvent]] = {
     cls.event_type: cls
     for cls in (
         RunPublished, RecordLinked, CorrectionMade, ReviewDecided, ComplaintFiled,
         ComplaintResolved, CertificateIssued, CertificateRevoked, PersonalDataAccessed, UserAdded,
         LoginSucceeded, LoginFailed, PasswordChanged, UserDeactivated, TokenIssued, TokenRevoked,
-        AdminActed, ActionRefused, ChainRekeyed,
+        AdminActed, ActionRefused, ChainRekeyed, CampaignSaved, SnapshotTaken,
+        OfficersImported, PoliceListExported, PoliceListImported,
     )
 }
 

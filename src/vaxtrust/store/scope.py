@@ -38,13 +38,18 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage users"
     AUDIT = "read and verify the audit trail"
     SIGN = "sign certificates"
+    REPORT = "read progress reports and accountability lists"
+    CAMPAIGNS = "manage campaigns and take progress snapshots"
+    POLICE_LISTS = "export and apply the commune police lists"
 
 
 _PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MINISTRY: frozenset(Permission),
     Role.PROVINCE: frozenset({Permission.PUBLISH, Permission.REVIEW, Permission.SIGN,
-                              Permission.MANAGE_USERS}),
-    Role.FACILITY: frozenset({Permission.REVIEW, Permission.SIGN}),
+                              Permission.MANAGE_USERS, Permission.REPORT,
+                              Permission.POLICE_LISTS}),
+    Role.FACILITY: frozenset({Permission.REVIEW, Permission.SIGN, Permission.REPORT,
+                              Permission.POLICE_LISTS}),
     Role.COMMUNE_POLICE: frozenset(),
     Role.CITIZEN: frozenset(),
 }

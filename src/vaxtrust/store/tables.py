@@ -489,3 +489,107 @@ class SigningBatch(Base):
     processed: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[str | None] = mapped_column(Text)    # JSON: the batch's counts
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------- campaigns and reports (#16)
+
+OFFICER_UNITS = ("ministry", "health_department", "cdc", "facility")
+
+
+class Campaign(Base):
+    """A cleaning campaign: its deadlines and targets (JSON text), editable by the ministry."""
+
+    __tablename__ = "campaign"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    starts_on: Mapped[str] = mapped_column(String(10))
+    deadlines: Mapped[str] = mapped_column(Text, default="[]")
+    """``[{"key", "due_on" (YYYY-MM-DD), "label"}]``, in the order the report shows them."""
+    targets: Mapped[str] = mapped_column(Text, default="{}")
+    """Target shares, e.g. ``{"authenticated_share": 1.0, "signed_share": 1.0}``."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[str] = mapped_column(String(32))
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class ProgressSnapshot(Base):
+    """The day's progress counts per province, commune and facility (``vaxtrust.reports``).
+
+    Derived data, replaced as a whole for its date by each snapshot of that date. Counts of
+    people and certificates sit with each person's first linked record (lowest record id), so
+    sums over any level count every person once.
+    """
+
+    __tablename__ = "progress_snapshot"
+
+    snapshot_date: Mapped[str] = mapped_column(String(10), primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    records: Mapped[int] = mapped_column(BigInteger, default=0)
+    verified: Mapped[int] = mapped_column(BigInteger, default=0)
+    corrected: Mapped[int] = mapped_column(BigInteger, default=0)
+    review: Mapped[int] = mapped_column(BigInteger, default=0)
+    unmatched: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    review_open: Mapped[int] = mapped_column(BigInteger, default=0)
+    review_over_7d: Mapped[int] = mapped_column(BigInteger, default=0)
+    review_over_30d: Mapped[int] = mapped_column(BigInteger, default=0)
+    review_oldest_at: Mapped[str | None] = mapped_column(String(32))
+    people_linked: Mapped[int] = mapped_column(BigInteger, default=0)
+    people_signed: Mapped[int] = mapped_column(BigInteger, default=0)
+    certificates_revoked: Mapped[int] = mapped_column(BigInteger, default=0)
+    certificates_reissued: Mapped[int] = mapped_column(BigInteger, default=0)
+    complaints_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    complaints_open: Mapped[int] = mapped_column(BigInteger, default=0)
+    complaints_overdue: Mapped[int] = mapped_column(BigInteger, default=0)
+    complaints_resolved: Mapped[int] = mapped_column(BigInteger, default=0)
+    complaints_refused: Mapped[int] = mapped_column(BigInteger, default=0)
+    taken_at: Mapped[str] = mapped_column(String(32))
+
+
+class FocalOfficer(Base):
+    """A focal officer of a province's Department of Health or CDC, of the ministry (no
+    province), or the head of a vaccination facility (unit ``facility``)."""
+
+    __tablename__ = "focal_officer"
+    __table_args__ = (CheckConstraint(_in("unit", OFFICER_UNITS), name="unit"),
+                      Index("ix_focal_officer_scope", "province_code", "unit"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    province_code: Mapped[str | None] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(20))
+    facility_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[str] = mapped_column(String(32))
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class PoliceList(Base):
+    """A commune's list for the commune police (procedure 2262/BYT-CNTT), as exported."""
+
+    __tablename__ = "police_list"
+
+    list_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(64), index=True)
+    exported_at: Mapped[str] = mapped_column(String(32))
+    exported_by: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(Integer)
+
+
+class PoliceListRow(Base):
+    """One exported row: the record and a digest of the values the police were shown; the
+    decision their answer became, once applied."""
+
+    __tablename__ = "police_list_row"
+
+    list_id: Mapped[str] = mapped_column(ForeignKey("police_list.list_id"), primary_key=True)
+    row_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    decision_id: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[str | None] = mapped_column(String(32))
