@@ -40,6 +40,16 @@ class Keys:
 
 @pytest.fixture(scope="session")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    from vaxtrust.passport import pki
+
+    folder = tmp_path_factory.mktemp("web-keys")
+    with pytest.MonkeyPatch.context() as patch:
+        # session-scoped, so it runs before the autouse per-test cheaper rounds (tests/conftest)
+        patch.setattr(pki, "PBKDF2_ROUNDS", 10_000)
+        return _make_keys(folder)
+
+
+def _make_keys(folder: Path) -> Keys:
     from tests.passport.conftest_core import make_signer
     from vaxtrust.passport import qr
     from vaxtrust.passport.issue import issue_certificate
@@ -50,7 +60,6 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
     from vaxtrust.passport.trustlist import export_trust_list
     from vaxtrust.signing.journal import IssuanceJournal
 
-    folder = tmp_path_factory.mktemp("web-keys")
     now = datetime.now(UTC)
     made = now - timedelta(days=2)
     secret = Passphrase.of(PASSPHRASE)

@@ -223,3 +223,15 @@ def test_the_api_signs_in_and_out(client: TestClient, web_store: Store) -> None:
         "username": "hcm", "role": "province", "scope": "79"}
     assert client.delete("/api/v1/session", headers=headers).status_code == 204
     assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_the_queue_total_is_reused_for_seconds_only() -> None:
+    from vaxtrust.web.views import RecentCounts
+
+    now = [100.0]
+    counts = RecentCounts(seconds=10, clock=lambda: now[0])
+    assert counts.get(("minh",)) is None
+    counts.put(("minh",), 80_000)
+    assert counts.get(("minh",)) == 80_000 and counts.get(("hanoi",)) is None
+    now[0] += 10.5
+    assert counts.get(("minh",)) is None

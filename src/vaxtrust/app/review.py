@@ -46,12 +46,15 @@ class ItemFilter:
                               f"{', '.join(REVIEW_STATES)}")
 
 
-def list_items(store: Store, actor: Actor, query: ItemFilter | None = None) -> Page[ItemSummary]:
+def list_items(store: Store, actor: Actor, query: ItemFilter | None = None, *,
+               total: int | None = None) -> Page[ItemSummary]:
+    """The queue's page; ``total`` skips the count when the caller holds a recent one."""
     query = query or ItemFilter()
     with acting(store, actor) as (session, by):
         return queue.list_items(session, by, province_code=query.province_code,
                                 facility_id=query.facility_id, reason=query.reason,
-                                states=query.states, page=query.page, page_size=query.page_size)
+                                states=query.states, page=query.page, page_size=query.page_size,
+                                total=total)
 
 
 def show_item(store: Store, actor: Actor, item_id: int) -> ItemDetail:

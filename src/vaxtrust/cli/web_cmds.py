@@ -63,6 +63,9 @@ def register(app: typer.Typer) -> None:
         code_sender: Annotated[str | None, typer.Option(
             "--code-sender", help="'console' (the log) or 'file:PATH' for one-time codes.")]
         = None,
+        access_log: Annotated[bool, typer.Option(
+            "--access-log/--no-access-log", help="Log every request (uvicorn's access log).")]
+        = True,
         demo: Annotated[Path | None, typer.Option(
             "--demo", help="Serve a `vaxtrust demo` folder (made first when it does not "
             "exist), with its store, trust list, journal and demo accounts.")] = None,
@@ -103,4 +106,5 @@ def register(app: typer.Typer) -> None:
                    "(Ctrl+C stops it)")
         uvicorn.run("vaxtrust.web.app:app_from_environment", factory=True,
                     host=settings.web.host, port=settings.web.port,
-                    workers=settings.web.workers, server_header=False, log_level="info")
+                    workers=settings.web.workers, server_header=False, log_level="info",
+                    access_log=access_log)

@@ -142,8 +142,10 @@ def list_items(
     session: Session, actor: Actor, *, province_code: str | None = None,
     facility_id: str | None = None, reason: str | None = None,
     states: Sequence[str] = AWAITING, page: int = 1, page_size: int = 50,
+    total: int | None = None,
 ) -> Page[ItemSummary]:
-    """Items in the actor's scope, filtered and paged, oldest first."""
+    """Items in the actor's scope, filtered and paged, oldest first. ``total``: the count when
+    the caller knows it (a recent one: counting a national queue is most of a page's cost)."""
     actor.require(Permission.REVIEW)
     check_paging(page, page_size)
     query = select(ReviewItem).where(actor.review_items_filter(), ReviewItem.state.in_(states))
@@ -155,7 +157,8 @@ def list_items(
         query = query.where(ReviewItem.id.in_(
             select(ReviewItemReason.item_id).where(ReviewItemReason.reason == reason)
         ))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(
         query.order_by(ReviewItem.id).offset((page - 1) * page_size).limit(page_size)
     ).all()

@@ -31,6 +31,7 @@ from vaxtrust.web.codes import CodeSender, sender_from_setting
 from vaxtrust.web.ratelimit import Limit, RateLimits
 from vaxtrust.web.security import SecurityHeaders, status_and_message
 from vaxtrust.web.verifier import Verifier
+from vaxtrust.web.views import RecentCounts
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -111,6 +112,7 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     app.state.templates = templates()
     app.state.batch_plan = BatchPlan.from_settings(all_settings)
     app.state.batch_runner = in_thread
+    app.state.queue_counts = RecentCounts()
     window = settings.rate_window_minutes * 60
     limits = [Limit("address", settings.lookups_per_address, window),
               Limit("id", settings.lookups_per_id, window)]

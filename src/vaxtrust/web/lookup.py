@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import secrets
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, text
+from sqlalchemy.orm import Session
 
 from vaxtrust.store.db import Store
 from vaxtrust.store.tables import LookupChallenge, Person, VaccinationRecord
 from vaxtrust.vn import ids, phones
-from vaxtrust.web.codes import CodeSender, new_code
+from vaxtrust.web.codes import new_code
 from vaxtrust.web.sessions import store_time, token_hash
+
+SWEEP_CHANCE = 0.05   # share of look-ups that also delete every expired challenge
 
 
 def normalise_id(raw: str) -> str:
@@ -43,42 +47,49 @@ def _code_hash(token: str, code: str) -> str:
     return hashlib.sha256(f"{token}:{code}".encode()).hexdigest()
 
 
-def find_person(store: Store, id_number: str, dob: str | None, phone: str | None) -> \
+def find_person(session: Session, id_number: str, dob: str | None, phone: str | None) -> \
         tuple[str, str] | None:
     """(person_id, phone) when the three agree with the register and a dose record."""
     number = normalise_id(id_number)
     if not number or dob is None or phone is None:
         return None
-    with store.transaction() as session:
-        person = session.scalar(select(Person).where(
-            or_(Person.person_id == number, Person.old_id == number)).limit(1))
-        person_id = person.person_id if person is not None and person.dob == dob else ""
-        # Asked even when nobody matched, so both answers cost the same queries.
-        used = session.scalars(select(VaccinationRecord.original_phone).where(
-            VaccinationRecord.person_id == person_id)).all()
+    person = session.execute(select(Person.person_id, Person.dob).where(
+        or_(Person.person_id == number, Person.old_id == number)).limit(1)).first()
+    person_id = person[0] if person is not None and person[1] == dob else ""
+    # Asked even when nobody matched, so both answers cost the same queries.
+    used = session.scalars(select(VaccinationRecord.original_phone).where(
+        VaccinationRecord.person_id == person_id)).all()
     if person_id and any(phones.parse(value).number == phone for value in used if value):
         return person_id, phone
     return None
 
 
-def start_lookup(store: Store, sender: CodeSender, *, id_number: str, dob_text: str,
-                 phone_text: str, minutes: int, tries: int) -> tuple[str, tuple[str, str] | None]:
-    """Create a challenge; returns its token and, when somebody matched, (phone, code) to send.
+def ephemeral(session: Session) -> None:
+    """Commit this transaction without waiting for the disk (PostgreSQL): it writes only rows
+    that live minutes (look-up counts, challenges), and a crash that loses its last fraction of
+    a second of them costs nothing. Never for records, decisions or the audit trail."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+def start_lookup(session: Session, *, id_number: str, dob_text: str, phone_text: str,
+                 minutes: int, tries: int) -> tuple[str, tuple[str, str] | None]:
+    """Create a challenge (in the caller's transaction); returns its token and, when somebody
+    matched, (phone, code) to send.
 
     The caller sends the code after answering, so the answer's timing does not depend on it.
     """
     phone = phones.parse(phone_text).number
-    match = find_person(store, id_number, normalise_dob(dob_text), phone)
+    match = find_person(session, id_number, normalise_dob(dob_text), phone)
     token, code = secrets.token_urlsafe(32), new_code()
     now = datetime.now(UTC)
-    with store.transaction() as session:
+    if random.random() < SWEEP_CHANCE:    # noqa: S311 - not a secret, only a chore's turn
         session.execute(delete(LookupChallenge).where(
             LookupChallenge.expires_at < store_time(now)))
-        session.add(LookupChallenge(
-            token_hash=token_hash(token), person_id=match[0] if match else None,
-            code_hash=_code_hash(token, code), tries_left=tries, created_at=store_time(now),
-            expires_at=store_time(now + timedelta(minutes=minutes))))
-    del sender  # sending happens after the answer (see docstring)
+    session.add(LookupChallenge(
+        token_hash=token_hash(token), person_id=match[0] if match else None,
+        code_hash=_code_hash(token, code), tries_left=tries, created_at=store_time(now),
+        expires_at=store_time(now + timedelta(minutes=minutes))))
     return token, (match[1], code) if match else None
 
 

@@ -57,41 +57,55 @@ class RateLimits:
         return hmac.new(self._secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
     def allow(self, values: dict[str, str], now: float | None = None) -> bool:
-        """Count one attempt for each ``kind: value``; False when any is over its limit (each
-        limit counts only the attempts it let through)."""
-        moment = self.clock() if now is None else now
-        allowed = True
+        """Count one attempt for each ``kind: value`` in a transaction of its own."""
         with self.store.transaction() as session:
-            for kind, value in values.items():
-                allowed = _count(session, self.limits[kind], self.key(kind, value),
-                                 int(moment)) and allowed
-            if random.random() < SWEEP_CHANCE:   # noqa: S311 - not a secret, only a chore's turn
-                session.execute(delete(WebRateLimit).where(WebRateLimit.expires <= int(moment)))
-        return allowed
+            return self.count(session, values, now)
+
+    def count(self, session: Session, values: dict[str, str], now: float | None = None) -> bool:
+        """Count one attempt for each ``kind: value`` (in the caller's transaction); False when
+        any is over its limit (each limit counts only the attempts it let through).
+
+        Two statements whatever the number of limits: one upsert of every count, one sum."""
+        moment = int(self.clock() if now is None else now)
+        counts = sorted(_Count.of(self.limits[kind], self.key(kind, value), moment)
+                        for kind, value in values.items())    # one lock order: no deadlock
+        _increment(session, counts)
+        totals = dict(session.execute(
+            select(WebRateLimit.key, func.sum(WebRateLimit.hits))
+            .where(WebRateLimit.key.in_([count.key for count in counts]),
+                   WebRateLimit.expires > moment).group_by(WebRateLimit.key)).all())
+        over = [count for count in counts if (totals.get(count.key) or 0) > count.limit]
+        for count in over:      # take the refused attempt back
+            session.execute(update(WebRateLimit).where(
+                WebRateLimit.key == count.key, WebRateLimit.bucket == count.bucket).values(
+                hits=WebRateLimit.hits - 1))
+        if random.random() < SWEEP_CHANCE:   # noqa: S311 - not a secret, only a chore's turn
+            session.execute(delete(WebRateLimit).where(WebRateLimit.expires <= moment))
+        return not over
 
 
-def _count(session: Session, limit: Limit, key: str, now: int) -> bool:
-    size = limit.bucket_seconds
-    bucket = now - now % size
-    _increment(session, key, bucket, expires=bucket + size * BUCKETS)
-    total = session.scalar(select(func.sum(WebRateLimit.hits)).where(
-        WebRateLimit.key == key, WebRateLimit.expires > now)) or 0
-    if total <= limit.limit:
-        return True
-    session.execute(update(WebRateLimit).where(
-        WebRateLimit.key == key, WebRateLimit.bucket == bucket).values(
-        hits=WebRateLimit.hits - 1))
-    return False
+@dataclass(frozen=True, order=True)
+class _Count:
+    key: str
+    bucket: int
+    expires: int
+    limit: int
+
+    @classmethod
+    def of(cls, limit: Limit, key: str, now: int) -> _Count:
+        size = limit.bucket_seconds
+        bucket = now - now % size
+        return cls(key, bucket, bucket + size * BUCKETS, limit.limit)
 
 
-def _increment(session: Session, key: str, bucket: int, *, expires: int) -> None:
-    """One more hit in the bucket (an upsert: the first hit of a bucket inserts its row)."""
-    values = {"key": key, "bucket": bucket, "hits": 1, "expires": expires}
+def _increment(session: Session, counts: list[_Count]) -> None:
+    """One more hit in each count's bucket (an upsert: a bucket's first hit inserts its row)."""
+    rows = [{"key": c.key, "bucket": c.bucket, "hits": 1, "expires": c.expires} for c in counts]
     elements = [WebRateLimit.key, WebRateLimit.bucket]
     more = {"hits": WebRateLimit.hits + 1}
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(postgresql.insert(WebRateLimit).values(**values)
+        session.execute(postgresql.insert(WebRateLimit).values(rows)
                         .on_conflict_do_update(index_elements=elements, set_=more))
     else:
-        session.execute(sqlite.insert(WebRateLimit).values(**values)
+        session.execute(sqlite.insert(WebRateLimit).values(rows)
                         .on_conflict_do_update(index_elements=elements, set_=more))

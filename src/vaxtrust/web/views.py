@@ -7,6 +7,9 @@ can return, so a page cannot show another province's rows whatever its parameter
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -258,3 +261,26 @@ def _json_list(text: str | None) -> list[str]:
     except ValueError:
         return []
     return [str(item) for item in value] if isinstance(value, list) else []
+
+
+class RecentCounts:
+    """Counts a few seconds old, per worker: the review queue's total is most of the cost of
+    its page on a national queue (80 k items: a scan per page view), and a total that lags a
+    decision by ``seconds`` misleads nobody. The items themselves are always read fresh."""
+
+    def __init__(self, seconds: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                 size: int = 1000) -> None:
+        self.seconds, self.clock, self.size = seconds, clock, size
+        self._counts: dict[tuple[object, ...], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> int | None:
+        with self._lock:
+            found = self._counts.get(key)
+        return found[1] if found is not None and found[0] > self.clock() else None
+
+    def put(self, key: tuple[object, ...], count: int) -> None:
+        with self._lock:
+            if len(self._counts) >= self.size:
+                self._counts.clear()
+            self._counts[key] = (self.clock() + self.seconds, count)

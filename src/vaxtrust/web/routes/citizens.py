@@ -36,21 +36,23 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def within_limits(request: Request, id_number: str) -> bool:
-    limits: RateLimits = request.app.state.limits
-    return limits.allow({"address": client_address(request),
-                         "id": lookup.normalise_id(id_number) or id_number})
-
-
 def begin_lookup(request: Request, background: BackgroundTasks, *, id_number: str, dob: str,
                  phone: str) -> str:
-    """Start a look-up (same answer whoever it is); the code is sent after the answer."""
+    """Start a look-up (same answer whoever it is); the code is sent after the answer.
+
+    The limits are counted and the challenge made in one transaction: one commit a look-up."""
     settings = settings_of(request)
-    if not within_limits(request, id_number):
+    limits: RateLimits = request.app.state.limits
+    with store_of(request).transaction() as session:
+        lookup.ephemeral(session)
+        allowed = limits.count(session, {"address": client_address(request),
+                                         "id": lookup.normalise_id(id_number) or id_number})
+        started = lookup.start_lookup(
+            session, id_number=id_number, dob_text=dob, phone_text=phone,
+            minutes=settings.code_minutes, tries=settings.code_tries) if allowed else None
+    if started is None:
         raise HTTPException(429, "too many look-ups; try again later")
-    token, to_send = lookup.start_lookup(
-        store_of(request), request.app.state.sender, id_number=id_number, dob_text=dob,
-        phone_text=phone, minutes=settings.code_minutes, tries=settings.code_tries)
+    token, to_send = started
     if to_send is not None:
         sender: CodeSender = request.app.state.sender
         background.add_task(sender.send, to_send[0], to_send[1], minutes=settings.code_minutes)

@@ -92,9 +92,14 @@ def review_queue(request: Request, reason: str = "", facility: str = "", state: 
                  page_number: int = 1) -> Response:
     info, actor = require_officer(request)
     states = [state] if state in REVIEW_STATES else list(queue.AWAITING)
+    counts: views.RecentCounts = request.app.state.queue_counts
+    key = (actor, reason, facility, tuple(states))
+    known = counts.get(key)
     items = review.list_items(store_of(request), actor, review.ItemFilter(
         facility_id=facility or None, reason=reason or None, states=states,
-        page=max(1, page_number)))
+        page=max(1, page_number)), total=known)
+    if known is None:
+        counts.put(key, items.total)
     return page(request, "review_queue.html", info, actor, {
         "items": items, "filters": {"reason": reason, "facility": facility, "state": state}})
 
