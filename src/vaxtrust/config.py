@@ -34,6 +34,7 @@ from pydantic_settings import (
 from vaxtrust.errors import ConfigError
 
 if TYPE_CHECKING:
+    from vaxtrust.complaints.deadlines import DeadlineRule
     from vaxtrust.engine import Engine
     from vaxtrust.ingest.mapping import ColumnMapping
     from vaxtrust.passport.keystore import KeyStore
@@ -280,6 +281,24 @@ class WebSettings(_Section):
     """Cookies only over HTTPS (``serve`` turns this off when it listens on a loopback address)."""
 
 
+class ComplaintSettings(_Section):
+    """Citizens' complaints (``vaxtrust complaints``, 9458/BYT-CNTT)."""
+
+    deadline_hours: int = Field(default=48, ge=1, le=24 * 60)
+    """Hours from the moment a complaint is recorded until it must be settled (9458: 48)."""
+    working_days: bool = False
+    """Count the deadline in working days only (Monday-Friday, less Viet Nam's public holidays)."""
+    attachments_dir: Path = Path("complaint-attachments")
+    """Folder where attachments are stored under their SHA-256 (outside the database)."""
+    max_attachment_bytes: int = Field(default=5_000_000, ge=10_000)
+    """Largest attachment accepted (a photo of the paper vaccination certificate)."""
+
+    def deadline_rule(self) -> DeadlineRule:
+        from vaxtrust.complaints.deadlines import DeadlineRule
+
+        return DeadlineRule(self.deadline_hours, self.working_days)
+
+
 class Settings(BaseSettings):
     """Every setting of vaxtrust, by section. Build with :func:`load_settings`."""
 
@@ -294,6 +313,7 @@ class Settings(BaseSettings):
     cleaning: CleaningSettings = CleaningSettings()
     passport: PassportSettings = PassportSettings()
     web: WebSettings = WebSettings()
+    complaints: ComplaintSettings = ComplaintSettings()
 
     @classmethod
     def settings_customise_sources(

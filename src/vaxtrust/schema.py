@@ -22,6 +22,14 @@ REGISTER_COLUMNS: Final = (
     "province_code", "district_code", "commune_code", "phone",
 )
 
+# Complaints (phản ánh) exported from another portal (``vaxtrust complaints import``): the national
+# form's fields, one complaint (about one dose) per row. Every column is text.
+COMPLAINT_COLUMNS: Final = (
+    "complaint_id", "full_name", "dob", "gender", "phone", "id_number", "address",
+    "province", "district", "commune", "category", "dose_number", "vaccine", "vaccinated_on",
+    "facility_id", "description", "received_at",
+)
+
 # The results contract (docs/data-formats.md, "Results of a cleaning run"): one row per input
 # dose record.
 RESULT_COLUMNS: Final = (

@@ -35,6 +35,38 @@ EXPORT_LOGS = ("police_list", "police_list_row")
 SIGN_IN_COLUMNS = ("last_login_at", "password_hash")
 
 
+def _complaint_commands(hcm: str, hanoi: str) -> list[list[str]]:
+    """Issue 15: the complaints commands (province 79's complaint ``hcm``, Ha Noi's ``hanoi``)."""
+    return [
+        ["complaints", "list"], ["complaints", "list", "--facility", "HCM-01"],
+        ["complaints", "list", "--province", "79"], ["complaints", "list", "--overdue"],
+        ["complaints", "list", "--state", "resolved", "--state", "refused"],
+        ["complaints", "show", hcm], ["complaints", "show", hcm, "--json"],
+        ["complaints", "assign", hcm], ["complaints", "assign", hanoi, "--facility", "HCM-01",
+                                        "--reason", "r"],
+        ["complaints", "resolve", hcm, "--note", "n"],
+        ["complaints", "refuse", hcm, "--ground", "8", "--note", "n"],
+        ["complaints", "escalate", hcm, "--reason", "r"],
+    ]
+
+
+def _complaints(store: Store, minh: Actor) -> tuple[str, str]:
+    """A complaint of Phạm Văn Dũng's dose at HCM-01 (province 79), one of Nguyễn Văn An's."""
+    from vaxtrust.complaints import workflow
+    from vaxtrust.complaints.deadlines import DeadlineRule
+    from vaxtrust.complaints.standardise import ComplaintInput
+
+    def claim(person: int, facility: str) -> ComplaintInput:
+        pid, name, dob, *_ = PEOPLE[person]
+        return ComplaintInput("missing_dose", name, dob, "0912345678", pid,
+                              vaccinated_on="2021-09-01", claimed_facility_id=facility)
+
+    with store.transaction() as session:
+        ids = workflow.file_complaints(session, minh, [claim(3, "HCM-01"), claim(0, "HN-01")],
+                                       channel="import", rule=DeadlineRule()).ids
+    return str(ids[0]), str(ids[1])
+
+
 def _commands(hcm_item: int, hanoi_item: int) -> list[list[str]]:
     outsider = PEOPLE[4][0]
     return [
@@ -122,7 +154,8 @@ def test_every_command_keeps_province_79_out_of_reach(
     published: Store, store_url: str, actors: dict[str, Actor], username: str, tmp_path: Path
 ) -> None:
     hcm_item, hanoi_item = _item_of(published, "R6"), _item_of(published, "R3")
-    for template in _commands(hcm_item, hanoi_item):
+    complaints = _complaint_commands(*_complaints(published, actors["minh"]))
+    for template in _commands(hcm_item, hanoi_item) + complaints:
         command = [part.replace("{out}", str(tmp_path)) for part in template]
         before, refusals = snapshot(published), _refusals(published)
         result = invoke([*command, "--as", username, "--db", store_url])

@@ -13,6 +13,7 @@ would need.
 | :mod:`vaxtrust.app.clean` | ``clean``: input files → a run folder |
 | :mod:`vaxtrust.app.publish` | ``publish``: a run folder → the store |
 | :mod:`vaxtrust.app.review` | ``list_items``, ``show_item``, ``decide`` on the review queue |
+| :mod:`vaxtrust.app.complaints` | ``import_file``, ``file_complaint``, ``list_complaints``, ``show_complaint``, ``assign``, ``escalate``, ``refuse``, ``resolve`` |
 | :mod:`vaxtrust.app.users` | ``sign_in`` (who acts), ``add_user``, ``list_users`` |
 | :mod:`vaxtrust.app.audit` | ``verify``, ``events``, ``history`` |
 | :mod:`vaxtrust.app.records` | ``list_records``, ``authentication_list``, ``signing_tasks`` |

@@ -62,6 +62,7 @@ def _root(
 def _register_commands() -> None:
     from vaxtrust.cli import (
         clean_cmds,
+        complaint_cmds,
         daily_cmds,
         data_cmds,
         demo_cmd,
@@ -72,7 +73,7 @@ def _register_commands() -> None:
     )
 
     for module in (data_cmds, clean_cmds, daily_cmds, passport_cmds, store_cmds, report_cmds,
-                   demo_cmd, web_cmds):
+                   complaint_cmds, demo_cmd, web_cmds):
         module.register(app)
 
 

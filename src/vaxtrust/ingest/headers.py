@@ -11,19 +11,21 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal
 
-from vaxtrust.schema import DOSE_RECORD_COLUMNS, REGISTER_COLUMNS
+from vaxtrust.schema import COMPLAINT_COLUMNS, DOSE_RECORD_COLUMNS, REGISTER_COLUMNS
 
-SourceKind = Literal["records", "register"]
+SourceKind = Literal["records", "register", "complaints"]
 
 STANDARD_COLUMNS: Final[dict[SourceKind, tuple[str, ...]]] = {
     "records": DOSE_RECORD_COLUMNS,
     "register": REGISTER_COLUMNS,
+    "complaints": COMPLAINT_COLUMNS,
 }
 
 # Columns a file must have to be usable at all, and values each row must have.
 MANDATORY_COLUMNS: Final[dict[SourceKind, tuple[str, ...]]] = {
     "records": ("record_id", "full_name", "dob", "dose_number", "vaccinated_on"),
     "register": ("person_id", "full_name", "dob"),
+    "complaints": ("complaint_id", "full_name", "dob", "phone", "id_number", "category"),
 }
 
 _RECORD_ALIASES: Final[dict[str, tuple[str, ...]]] = {
@@ -63,9 +65,24 @@ _REGISTER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "phone": _RECORD_ALIASES["phone"],
 }
 
+_COMPLAINT_ALIASES: Final[dict[str, tuple[str, ...]]] = {
+    "complaint_id": ("ma phan anh", "so phan anh", "ma phieu phan anh", "so phieu", "ma yeu cau",
+                     "complaint id", "complaint number"),
+    **{column: _RECORD_ALIASES[column] for column in (
+        "full_name", "dob", "gender", "id_number", "phone", "province", "district", "commune",
+        "dose_number", "vaccine", "vaccinated_on", "facility_id")},
+    "address": ("dia chi", "dia chi thuong tru", "dia chi lien he", "noi o", "address"),
+    "category": ("loai phan anh", "noi dung phan anh", "van de phan anh", "category",
+                 "complaint type", "type"),
+    "description": ("mo ta", "ghi chu", "noi dung", "chi tiet", "description", "details"),
+    "received_at": ("thoi gian tiep nhan", "ngay tiep nhan", "thoi gian phan anh",
+                    "ngay phan anh", "received at", "received"),
+}
+
 _ALIASES: Final[dict[SourceKind, dict[str, tuple[str, ...]]]] = {
     "records": _RECORD_ALIASES,
     "register": _REGISTER_ALIASES,
+    "complaints": _COMPLAINT_ALIASES,
 }
 
 

@@ -41,7 +41,8 @@ from vaxtrust.ingest.validate import (
 )
 from vaxtrust.schema import REJECT_COLUMNS
 
-RAW_TABLE: Final[dict[SourceKind, str]] = {"records": "raw_records", "register": "raw_register"}
+RAW_TABLE: Final[dict[SourceKind, str]] = {"records": "raw_records", "register": "raw_register",
+                                           "complaints": "raw_complaints"}
 REJECTS_TABLE: Final = "rejects"
 REJECTED_RECORDS_TABLE: Final = "rejected_records"  # record_id, source, province, facility_id,
 #                                                     reasons: one per rejected record_id

@@ -29,7 +29,7 @@ class ColumnMapping:
     register: dict[str, str] = field(default_factory=dict)
 
     def for_kind(self, kind: SourceKind) -> dict[str, str]:
-        return self.records if kind == "records" else self.register
+        return {"records": self.records, "register": self.register}.get(kind, {})
 
 
 def _checked(kind: SourceKind, pairs: dict[str, object], where: str) -> dict[str, str]:

@@ -43,12 +43,14 @@ def without_control_characters(values: pa.Array | pa.ChunkedArray) -> pa.Array |
     """Text with every control character replaced by U+FFFD (for reject values)."""
     return pc.replace_substring_regex(values, CONTROL_CHARACTERS, CONTROL_REPLACEMENT)
 
-KEY_COLUMN: Final[dict[SourceKind, str]] = {"records": "record_id", "register": "person_id"}
+KEY_COLUMN: Final[dict[SourceKind, str]] = {"records": "record_id", "register": "person_id",
+                                             "complaints": "complaint_id"}
 # A dose record's date of birth is not judged here: an impossible one (01/08/9968) makes that
 # field unknown, not the record rejected; its ID and name may still find the person (issue 13).
 DATE_COLUMNS: Final[dict[SourceKind, tuple[str, ...]]] = {
     "records": ("vaccinated_on",),
     "register": ("dob",),
+    "complaints": ("dob", "vaccinated_on"),
 }
 
 
@@ -108,7 +110,7 @@ def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
         checks.append(_problem(
             column, "date_out_of_range",
             f"NOT __{column}_ymd BETWEEN {MIN_YEAR}0101 AND {latest}"))
-    if kind == "records":
+    if "dose_number" in STANDARD_COLUMNS[kind]:
         number = dose_number_sql("dose_number")  # the standardiser's own reading
         checks.append(_problem("dose_number", "dose_number_not_a_number",
                                f"dose_number IS NOT NULL AND {number} IS NULL"))

@@ -136,9 +136,74 @@ class ComplaintFiled(AuditEvent):
 
     event_type: ClassVar[str] = "complaint_filed"
     record_id: str | None
-    """The record complained about, when known."""
+    """The record complained about, when triage found it."""
     category: str
-    """The kind of complaint (wrong name, missing dose, ...)."""
+    """The kind of complaint (missing_dose, wrong_personal_info, ...)."""
+    channel: str = "web"
+    """web (the citizen's form) or import."""
+    facility_id: str | None = None
+    """The facility it was routed to (None: the province, or the daily pick-up queue)."""
+    province_code: str | None = None
+    """The province it was routed to."""
+    deadline_at: str | None = None
+    """When it must be settled (48 hours by default)."""
+    proposal: str | None = None
+    """The triage's proposal (link_record, correct_to_register, ...), if any."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplaintsImported(AuditEvent):
+    """Complaints exported from another portal were imported in bulk (one event per file)."""
+
+    event_type: ClassVar[str] = "complaints_imported"
+    source: str
+    """The file's name."""
+    content_hash: str
+    """SHA-256 of the file: proves which complaints were imported."""
+    rows_in: int
+    """Rows read (rows_in = accepted + rejected)."""
+    accepted: int
+    """Complaints stored."""
+    rejected: int
+    """Rows rejected (row, field and reason in the rejects)."""
+    skipped: int = 0
+    """Complaints already imported before (same complaint number): left alone."""
+    first_id: int | None = None
+    """The first complaint id stored."""
+    last_id: int | None = None
+    """The last complaint id stored."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplaintAssigned(AuditEvent):
+    """A complaint was assigned, taken or reassigned (facility, officer)."""
+
+    event_type: ClassVar[str] = "complaint_assigned"
+    state: str
+    """The state it moved to (assigned or in_progress)."""
+    facility_id: str | None
+    """The facility handling it now."""
+    previous_facility_id: str | None
+    """The facility that handled it before."""
+    assignee: str | None
+    """The officer it is assigned to."""
+    reason: str | None
+    """Why (needed for a reassignment)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComplaintEscalated(AuditEvent):
+    """A complaint went to the province's Department of Health / CDC (overdue, or by hand)."""
+
+    event_type: ClassVar[str] = "complaint_escalated"
+    province_code: str | None
+    """The province that handles it now."""
+    facility_id: str | None
+    """The facility that answers for it (its overdue count)."""
+    deadline_at: str
+    """The deadline it missed or was escalated before."""
+    reason: str
+    """overdue, or the officer's words."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,9 +212,17 @@ class ComplaintResolved(AuditEvent):
 
     event_type: ClassVar[str] = "complaint_resolved"
     outcome: str
-    """accepted or refused."""
+    """resolved or refused."""
     reason: str
     """Why, as the officer wrote it."""
+    ground: str | None = None
+    """The refusal ground of 9458/BYT-CNTT (a stable code), when refused."""
+    proposal: str | None = None
+    """What settled it: link_record, correct_to_register, dose_exists or duplicate."""
+    record_id: str | None = None
+    """The record it was about."""
+    decision_id: int | None = None
+    """The review decision that linked or corrected the record (one code path)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -376,7 +449,8 @@ EVENT_TYPES: dict[str, type[AuditEvent]] = {
     cls.event_type: cls
     for cls in (
         RunPublished, RecordLinked, CorrectionMade, ReviewDecided, ComplaintFiled,
-        ComplaintResolved, CertificateIssued, CertificateRevoked, PersonalDataAccessed, UserAdded,
+        ComplaintsImported, ComplaintAssigned, ComplaintEscalated, ComplaintResolved,
+        CertificateIssued, CertificateRevoked, PersonalDataAccessed, UserAdded,
         LoginSucceeded, LoginFailed, PasswordChanged, UserDeactivated, TokenIssued, TokenRevoked,
         AdminActed, ActionRefused, ChainRekeyed, CampaignSaved, SnapshotTaken,
         OfficersImported, PoliceListExported, PoliceListImported,

@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, false, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from vaxtrust.errors import NotFound, PermissionDenied
-from vaxtrust.store.tables import ReviewItem, User, VaccinationRecord
+from vaxtrust.store.tables import Complaint, ReviewItem, User, VaccinationRecord
 
 
 class Role(StrEnum):
@@ -118,6 +118,24 @@ class Actor:
                 return item.province_code == self.province_code
             case Role.FACILITY:
                 return item.facility_id == self.facility_id
+            case _:
+                return false()
+
+    def complaints_filter(self) -> ColumnElement[bool]:
+        """The WHERE clause limiting ``complaint`` rows: the facility handling it, the province
+        it is routed or escalated to, the ministry (and its daily pick-up queue); a citizen
+        their own complaints."""
+        complaint = Complaint
+        match self.role:
+            case Role.MINISTRY:
+                return true()
+            case Role.PROVINCE:
+                return complaint.province_code == self.province_code
+            case Role.FACILITY:
+                return complaint.facility_id == self.facility_id
+            case Role.CITIZEN:
+                return or_(complaint.person_id == self.person_id,
+                           complaint.filed_by == f"citizen:{self.person_id}")
             case _:
                 return false()
 

@@ -9,6 +9,7 @@ round-trip identically on SQLite and PostgreSQL, which the audit hash chain reli
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -43,6 +44,13 @@ SIGNING_STATES = ("pending", "claimed", "done", "failed")
 # reserved: a UVCI the store handed to a signer before it signs; void: a reservation its journal
 # proves was never signed. Only "issued" is current, and a person has at most one (uq index).
 CERTIFICATE_STATES = ("reserved", "issued", "revoked", "void")
+# Complaints (phản ánh, 9458/BYT-CNTT): see vaxtrust.complaints.model for the transitions.
+COMPLAINT_STATES = ("received", "assigned", "in_progress", "resolved", "refused", "escalated")
+COMPLAINT_CATEGORIES = ("missing_dose", "wrong_personal_info", "wrong_dose_info",
+                        "duplicate_dose", "no_certificate")
+COMPLAINT_ROUTINGS = ("facility", "province", "district", "pickup")
+# The inbox's partial indexes cover the complaints still to settle.
+COMPLAINT_OPEN_SQL = "state NOT IN ('resolved', 'refused')"
 
 
 def utc_now_text() -> str:
@@ -593,3 +601,85 @@ class PoliceListRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     decision_id: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[str | None] = mapped_column(String(32))
+
+
+def _open_complaints() -> dict[str, Any]:
+    where = text(COMPLAINT_OPEN_SQL)
+    return {"sqlite_where": where, "postgresql_where": where}
+
+
+class Complaint(Base):
+    """A citizen's complaint (phản ánh) about their vaccination data, settled to a deadline.
+
+    The citizen's claim (identity and the dose in question) is kept as standardised on the way
+    in; it never overwrites a record. ``person_id``/``record_id``/``proposal`` are the triage's
+    findings; ``facility_id``/``province_code`` who handles it (``routing`` says how that was
+    decided); ``version`` is the optimistic lock of every state change.
+    """
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        CheckConstraint(_in("state", COMPLAINT_STATES), name="state"),
+        CheckConstraint(_in("category", COMPLAINT_CATEGORIES), name="category"),
+        CheckConstraint(_in("routing", COMPLAINT_ROUTINGS), name="routing"),
+        # The inboxes: open complaints by deadline, keyset-paged on (deadline_at, id).
+        Index("ix_complaint_inbox", "deadline_at", "id", **_open_complaints()),
+        Index("ix_complaint_inbox_facility", "facility_id", "deadline_at", "id",
+              **_open_complaints()),
+        Index("ix_complaint_inbox_province", "province_code", "deadline_at", "id",
+              **_open_complaints()),
+        # The reports: counts per facility and state.
+        Index("ix_complaint_facility_state", "facility_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    external_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    """The complaint's number on the portal it was imported from (re-imports are skipped)."""
+    channel: Mapped[str] = mapped_column(String(12))
+    """web or import."""
+    filed_by: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))
+    category: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    full_name: Mapped[str | None] = mapped_column(Text)
+    dob: Mapped[str | None] = mapped_column(String(10))
+    gender: Mapped[str | None] = mapped_column(String(8))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    id_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    dose_number: Mapped[int | None] = mapped_column(Integer)
+    vaccine: Mapped[str | None] = mapped_column(String(64))
+    vaccinated_on: Mapped[str | None] = mapped_column(String(10))
+    claimed_facility_id: Mapped[str | None] = mapped_column(String(64))
+    person_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    proposal: Mapped[str | None] = mapped_column(String(24))
+    proposal_detail: Mapped[str] = mapped_column(Text, default="{}")
+    routing: Mapped[str] = mapped_column(String(12))
+    facility_id: Mapped[str | None] = mapped_column(String(64))
+    province_code: Mapped[str | None] = mapped_column(String(64))
+    district_code: Mapped[str | None] = mapped_column(String(64))
+    commune_code: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[str] = mapped_column(String(32))
+    deadline_at: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[str] = mapped_column(String(32))
+    escalated_at: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[str | None] = mapped_column(String(32))
+    refusal_ground: Mapped[str | None] = mapped_column(String(40))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    decision_id: Mapped[int | None] = mapped_column(Integer)
+    """The review decision that settled it (the one link/correction path), if any."""
+
+
+class ComplaintAttachment(Base):
+    """A file attached to a complaint, stored outside the database under its SHA-256."""
+
+    __tablename__ = "complaint_attachment"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[str] = mapped_column(String(32))

@@ -30,6 +30,10 @@ class ConsoleSender:
     def send(self, phone: str, code: str, *, minutes: int) -> None:
         logger.warning("one-time code for %s: %s (valid %d minutes)", masked(phone), code, minutes)
 
+    def notify(self, phone: str, text: str) -> None:
+        """A message to the citizen (complaints: ``vaxtrust.complaints.notify``)."""
+        logger.warning("message for %s: %s", masked(phone), text)
+
 
 class FileSender:
     """Appends ``phone<TAB>code`` lines to a file readable by its owner only."""
@@ -42,6 +46,13 @@ class FileSender:
         descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
             handle.write(f"{phone}\t{code}\n")
+
+    def notify(self, phone: str, text: str) -> None:
+        """A message to the citizen: ``phone<TAB>text`` (complaints)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
+            handle.write(f"{phone}\t{' '.join(text.split())}\n")
 
 
 def sender_from_setting(value: str) -> CodeSender:
@@ -58,3 +69,10 @@ def new_code() -> str:
 
 def masked(phone: str) -> str:
     return "*" * max(0, len(phone) - 3) + phone[-3:]
+
+
+def notifier_from_setting(value: str) -> ConsoleSender | FileSender:
+    """The sender of ``web.code_sender`` as a complaints notifier (it has ``notify``)."""
+    sender = sender_from_setting(value)
+    assert isinstance(sender, ConsoleSender | FileSender)
+    return sender

@@ -1,0 +1,228 @@
+"""A complaint's fields, standardised with ``vaxtrust.vn`` on the way in (web form or import).
+
+:func:`standardise` turns the text a citizen typed (or a portal exported) into a
+:class:`ComplaintInput`, or lists every problem as ``(field, reason)``; :data:`MESSAGES` gives
+each reason a clear Vietnamese sentence (and its English). Nothing is guessed: a phone that is
+not Vietnamese, an ID that is no CCCD/CMND, a dose date in the future refuse the complaint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final
+
+from vaxtrust.complaints.model import CATEGORY_ALIASES, CATEGORY_TEXT
+from vaxtrust.ingest.headers import fold_header
+from vaxtrust.ingest.validate import CONTROL_CHARACTER, MAX_VALUE_LENGTH
+from vaxtrust.vn import admin, dates, gender, ids, names, phones, vaccines
+
+# Reason → (Vietnamese, English). Reasons of the ingest rules (missing_value, ...) are here too,
+# so an import's rejects read the same as the web form's messages.
+MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "missing_value": ("Thiếu thông tin bắt buộc", "A required value is missing"),
+    "missing_complaint_id": ("Thiếu mã phản ánh", "The complaint number is missing"),
+    "duplicate_complaint_id": ("Mã phản ánh bị trùng với một dòng khác",
+                               "Another row has the same complaint number"),
+    "value_too_long": ("Giá trị quá dài", "The value is too long"),
+    "control_character": ("Giá trị chứa ký tự điều khiển", "The value holds a control character"),
+    "date_out_of_range": ("Ngày không hợp lệ (trước năm 1900 hoặc sau hôm nay)",
+                          "The date is before 1900 or after today"),
+    "dose_number_not_a_number": ("Mũi tiêm phải là một số", "The dose number is not a number"),
+    "dose_number_out_of_range": ("Mũi tiêm phải từ 1 đến 10", "The dose number is not 1 to 10"),
+    "name_missing": ("Thiếu họ và tên", "The full name is missing"),
+    "dob_invalid": ("Ngày sinh không đọc được; hãy ghi dd/mm/yyyy",
+                    "The date of birth cannot be read; write dd/mm/yyyy"),
+    "dob_incomplete": ("Ngày sinh phải đủ ngày, tháng, năm",
+                       "The date of birth needs day, month and year"),
+    "dob_in_future": ("Ngày sinh ở tương lai", "The date of birth is in the future"),
+    "phone_missing": ("Thiếu số điện thoại", "The phone number is missing"),
+    "phone_not_vietnamese": ("Số điện thoại không phải số Việt Nam (ví dụ 0912345678)",
+                             "The phone number is not a Vietnamese number (e.g. 0912345678)"),
+    "id_missing": ("Thiếu số CCCD/CMND", "The CCCD/CMND number is missing"),
+    "id_unparseable": ("Số CCCD/CMND không hợp lệ: CCCD có 12 chữ số, CMND có 9 chữ số",
+                       "The CCCD/CMND number is not valid: a CCCD has 12 digits, a CMND 9"),
+    "category_unknown": ("Loại phản ánh không rõ", "Unknown complaint type"),
+    "gender_unknown": ("Giới tính không rõ (Nam / Nữ)", "Unknown gender (Nam / Nữ)"),
+    "vaccine_unknown": ("Loại vắc xin không rõ", "Unknown vaccine"),
+    "vaccinated_on_invalid": ("Ngày tiêm không đọc được; hãy ghi dd/mm/yyyy",
+                              "The vaccination date cannot be read; write dd/mm/yyyy"),
+    "vaccinated_on_in_future": ("Ngày tiêm ở tương lai", "The vaccination date is in the future"),
+    "vaccinated_on_before_campaign": ("Ngày tiêm trước khi bắt đầu chiến dịch tiêm chủng",
+                                      "The vaccination date is before the campaign started"),
+    "attachment_not_an_image": ("Tệp đính kèm không phải là ảnh (JPEG, PNG hoặc WebP)",
+                                "The attachment is not an image (JPEG, PNG or WebP)"),
+    "attachment_too_large": ("Tệp đính kèm quá lớn", "The attachment is too large"),
+    "outside_scope": ("Phản ánh thuộc cơ sở / tỉnh khác: đơn vị đó nhập",
+                      "The complaint belongs to another facility or province: they import it"),
+    "received_at_invalid": ("Thời gian tiếp nhận không đọc được",
+                            "The time the complaint was received cannot be read"),
+}
+
+CAMPAIGN_START: Final = dt.date(2021, 3, 8)
+REQUIRED: Final = ("full_name", "dob", "phone", "id_number", "category")
+# Free-text fields kept as typed (trimmed): what the officer reads.
+TEXT_FIELDS: Final = ("address", "description", "facility_id", "complaint_id")
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return MESSAGES.get(self.reason, (self.reason, self.reason))[0]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ComplaintInput:
+    """A complaint as stored: every value standardised."""
+
+    category: str
+    full_name: str
+    dob: str
+    phone: str
+    id_number: str
+    gender: str | None = None
+    address: str | None = None
+    province_code: str | None = None
+    district_code: str | None = None
+    commune_code: str | None = None
+    dose_number: int | None = None
+    vaccine: str | None = None
+    vaccinated_on: str | None = None
+    claimed_facility_id: str | None = None
+    description: str | None = None
+    external_id: str | None = None
+    received_at: dt.datetime | None = None
+
+
+def _text(raw: dict[str, str | None], name: str) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def category_of(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value in CATEGORY_TEXT:
+        return value
+    folded = fold_header(value)
+    for code, (vi, en) in CATEGORY_TEXT.items():
+        if folded in (fold_header(vi), fold_header(en), fold_header(code)):
+            return code
+    return CATEGORY_ALIASES.get(folded)
+
+
+def _dob(value: str, today: dt.date, problems: list[Problem]) -> str | None:
+    parsed = dates.parse(value)
+    if not parsed.valid or parsed.value is None:
+        problems.append(Problem("dob", "dob_invalid"))
+    elif parsed.precision != "day":
+        problems.append(Problem("dob", "dob_incomplete"))
+    elif parsed.value > today:
+        problems.append(Problem("dob", "dob_in_future"))
+    else:
+        return parsed.value.isoformat()
+    return None
+
+
+def _dose_date(value: str | None, today: dt.date, problems: list[Problem]) -> str | None:
+    if value is None:
+        return None
+    parsed = dates.parse(value)
+    if parsed.year is not None and parsed.year > today.year:
+        problems.append(Problem("vaccinated_on", "vaccinated_on_in_future"))
+    elif not parsed.valid or parsed.value is None or parsed.precision != "day":
+        problems.append(Problem("vaccinated_on", "vaccinated_on_invalid"))
+    elif parsed.value > today:
+        problems.append(Problem("vaccinated_on", "vaccinated_on_in_future"))
+    elif parsed.value < CAMPAIGN_START:
+        problems.append(Problem("vaccinated_on", "vaccinated_on_before_campaign"))
+    else:
+        return parsed.value.isoformat()
+    return None
+
+
+def _received_at(value: str | None, problems: list[Problem]) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = dates.parse(value)
+        if parsed.valid and parsed.value is not None and parsed.precision == "day":
+            moment = dt.datetime.combine(parsed.value, dt.time())
+        else:
+            problems.append(Problem("received_at", "received_at_invalid"))
+            return None
+    # A time without a zone is Viet Nam's (the portals' exports are local time).
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    return moment.astimezone(dt.UTC)
+
+
+def standardise(raw: dict[str, str | None], *, today: dt.date | None = None
+                ) -> ComplaintInput | list[Problem]:
+    """The complaint in ``raw`` (text by field name) standardised, or all of its problems."""
+    today = today or dt.date.today()
+    text = {name: _text(raw, name) for name in raw}
+    problems: list[Problem] = []
+    for key, value in text.items():
+        if value is not None and (CONTROL_CHARACTER.search(value) or
+                                  len(value) > MAX_VALUE_LENGTH and key != "description"):
+            problems.append(Problem(key, "control_character" if CONTROL_CHARACTER.search(value)
+                                    else "value_too_long"))
+    for key in REQUIRED:
+        if text.get(key) is None:
+            problems.append(Problem(key, "missing_value"))
+    if problems:
+        return problems
+    name = names.standardise(text["full_name"])
+    if name.canonical is None:
+        problems.append(Problem("full_name", "name_missing"))
+    dob = _dob(text["dob"] or "", today, problems)
+    phone = phones.parse(text["phone"])
+    if phone.kind not in ("mobile", "landline") or phone.number is None:
+        problems.append(Problem("phone", "phone_not_vietnamese"))
+    parsed_id = ids.parse(text["id_number"])
+    if parsed_id.kind not in ("cccd", "cmnd") or parsed_id.clean is None:
+        problems.append(Problem("id_number", "id_unparseable"))
+    category = category_of(text["category"])
+    if category is None:
+        problems.append(Problem("category", "category_unknown"))
+    sex = gender.parse(text.get("gender")) if text.get("gender") else None
+    if text.get("gender") and sex is None:
+        problems.append(Problem("gender", "gender_unknown"))
+    vaccine = vaccines.parse(text.get("vaccine")) if text.get("vaccine") else None
+    if vaccine is not None and vaccine.vaccine is None:
+        problems.append(Problem("vaccine", "vaccine_unknown"))
+    dose_number = None
+    if text.get("dose_number"):
+        dose_number = vaccines.parse_dose_number(text["dose_number"])
+        if dose_number is None:
+            problems.append(Problem("dose_number", "dose_number_not_a_number"))
+        elif not 1 <= dose_number <= 10:
+            problems.append(Problem("dose_number", "dose_number_out_of_range"))
+    vaccinated_on = _dose_date(text.get("vaccinated_on"), today, problems)
+    received_at = _received_at(text.get("received_at"), problems)
+    if problems:
+        return problems
+    assert name.canonical and dob and phone.number and parsed_id.clean and category
+    units = admin.parse(text.get("province"), text.get("district"), text.get("commune"))
+    return ComplaintInput(
+        category=category, full_name=name.canonical, dob=dob, phone=phone.number,
+        id_number=parsed_id.clean, gender=sex, address=text.get("address"),
+        province_code=units.province_code, district_code=units.district_code,
+        commune_code=units.commune_code, dose_number=dose_number,
+        vaccine=vaccine.vaccine.key if vaccine and vaccine.vaccine else None,
+        vaccinated_on=vaccinated_on, claimed_facility_id=text.get("facility_id"),
+        description=text.get("description"), external_id=text.get("complaint_id"),
+        received_at=received_at)

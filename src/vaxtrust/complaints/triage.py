@@ -1,0 +1,296 @@
+"""Triage: the first hour of an officer's work, done when a complaint comes in.
+
+Each complaint is matched to its register person with the review queue's own check
+(:func:`vaxtrust.review.register_check.mismatches`, the cleaning's standardisers) and to that
+person's dose records in the store: the records linked to them, the records under review that
+list them as a candidate, and unlinked (review or unmatched) records at the facility the citizen
+names that carry the dose claimed. From these it proposes one resolution:
+
+| proposal | meaning | settled by |
+| --- | --- | --- |
+| ``link_record`` | record R (unlinked, or linked to someone else) is this person's dose | linking R (a review decision) |
+| ``correct_to_register`` | R is this person's, but its name/date of birth/... differ from the register | correcting R to the register (a review decision) |
+| ``dose_exists`` | the dose is already on the person's history (facility F, date D) | an answer, no change |
+| ``duplicate`` | the dose is recorded twice; the history counts it once (duplicate of R) | an answer, no change |
+| ``refuse`` | the complaint contradicts the register (ground 2, 5 or 11 of 9458) | a refusal |
+
+No proposal means an officer has to look. A proposal is ``certain`` only where a cleaning run
+would auto-link: R's own identity fields match the person on every field.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final, Protocol
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from vaxtrust.review.register_check import CHECKED_FIELDS, mismatches
+from vaxtrust.store.doses import LINKED_STATUSES
+from vaxtrust.store.scope import AUTHENTICATION_STATUSES
+from vaxtrust.store.tables import (
+    DoseHistory,
+    Person,
+    ReviewCandidate,
+    ReviewItem,
+    VaccinationRecord,
+)
+from vaxtrust.vn import dates, names, vaccines
+
+PROPOSALS: Final = ("link_record", "correct_to_register", "dose_exists", "duplicate", "refuse")
+PROPOSAL_TEXT: Final[dict[str, tuple[str, str]]] = {
+    "link_record": ("Gắn bản ghi {record_id} cho người này",
+                    "Link record {record_id} to this person"),
+    "correct_to_register": ("Sửa bản ghi {record_id} theo CSDL quốc gia về dân cư",
+                            "Correct record {record_id} to the register's values"),
+    "dose_exists": ("Mũi tiêm đã có: cơ sở {facility_id}, ngày {vaccinated_on}",
+                    "The dose exists: facility {facility_id}, date {vaccinated_on}"),
+    "duplicate": ("Mũi tiêm bị ghi trùng: bản ghi {record_id} trùng với {duplicate_of}",
+                  "Dose recorded twice: record {record_id} duplicates {duplicate_of}"),
+    "refuse": ("Từ chối: {ground}", "Refuse: {ground}"),
+}
+AWAITING: Final = ("open", "deferred")
+BATCH: Final = 2_000
+
+
+class Claim(Protocol):
+    """What triage reads of a complaint (a stored row or a standardised input)."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def full_name(self) -> str | None: ...
+    @property
+    def dob(self) -> str | None: ...
+    @property
+    def gender(self) -> str | None: ...
+    @property
+    def id_number(self) -> str | None: ...
+    @property
+    def dose_number(self) -> int | None: ...
+    @property
+    def vaccine(self) -> str | None: ...
+    @property
+    def vaccinated_on(self) -> str | None: ...
+    @property
+    def claimed_facility_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Proposal:
+    kind: str
+    record_id: str | None = None
+    ground: str | None = None
+    certain: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, language: str = "vi") -> str:
+        template = PROPOSAL_TEXT[self.kind][0 if language == "vi" else 1]
+        values = {"record_id": self.record_id, "ground": self.ground, **self.detail}
+        return template.format_map(defaultdict(lambda: "?", values))
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Triage:
+    person_id: str | None
+    proposal: Proposal | None
+    facility_id: str | None = None       # where the dose in question was given, when known
+    province_code: str | None = None
+
+
+@dataclass(frozen=True)
+class _RecordFacts:
+    record: VaccinationRecord
+    vaccinated_on: str | None
+    dose_number: int | None
+    vaccine: str | None
+
+
+@dataclass
+class _Found:
+    persons: dict[str, Person] = field(default_factory=dict)            # by ID and old ID
+    linked: dict[str, list[_RecordFacts]] = field(default_factory=dict)  # by person
+    candidate_of: dict[str, list[_RecordFacts]] = field(default_factory=dict)
+    unlinked_at: dict[str, list[_RecordFacts]] = field(default_factory=dict)  # by facility
+    duplicates: dict[str, dict[str, str]] = field(default_factory=dict)  # person → rec → of
+
+
+def _facts(record: VaccinationRecord) -> _RecordFacts:
+    parsed = dates.parse(record.original_vaccinated_on)
+    product = vaccines.parse(record.original_vaccine).vaccine
+    return _RecordFacts(record, parsed.value.isoformat() if parsed.valid and parsed.value and
+                        parsed.precision == "day" else None,
+                        vaccines.parse_dose_number(record.original_dose_number),
+                        product.key if product else None)
+
+
+def _load(session: Session, claims: Sequence[Claim]) -> _Found:
+    found = _Found()
+    ids = sorted({c.id_number for c in claims if c.id_number})
+    for person in session.scalars(select(Person).where(
+            or_(Person.person_id.in_(ids), Person.old_id.in_(ids)))):
+        found.persons.setdefault(person.person_id, person)
+        if person.old_id:
+            found.persons.setdefault(person.old_id, person)
+    person_ids = sorted({p.person_id for p in found.persons.values()})
+    if person_ids:
+        for record in session.scalars(select(VaccinationRecord).where(
+                VaccinationRecord.person_id.in_(person_ids))):
+            assert record.person_id is not None
+            found.linked.setdefault(record.person_id, []).append(_facts(record))
+        for person_id, record in session.execute(
+                select(ReviewCandidate.person_id, VaccinationRecord)
+                .join(ReviewItem, ReviewItem.id == ReviewCandidate.item_id)
+                .join(VaccinationRecord, VaccinationRecord.record_id == ReviewItem.record_id)
+                .where(ReviewCandidate.person_id.in_(person_ids),
+                       ReviewItem.state.in_(AWAITING))):
+            found.candidate_of.setdefault(person_id, []).append(_facts(record))
+        for row in session.execute(select(DoseHistory.person_id, DoseHistory.record_id,
+                                          DoseHistory.duplicate_of).where(
+                DoseHistory.person_id.in_(person_ids), DoseHistory.duplicate_of.is_not(None))):
+            found.duplicates.setdefault(row.person_id, {})[row.record_id] = row.duplicate_of
+    facilities = sorted({c.claimed_facility_id for c in claims
+                         if c.claimed_facility_id and c.vaccinated_on})
+    if facilities:
+        for record in session.scalars(select(VaccinationRecord).where(
+                VaccinationRecord.facility_id.in_(facilities),
+                VaccinationRecord.status.in_(AUTHENTICATION_STATUSES))):
+            found.unlinked_at.setdefault(record.facility_id, []).append(_facts(record))
+    return found
+
+
+def triage(session: Session, claims: Sequence[Claim]) -> list[Triage]:
+    """One :class:`Triage` per claim, in order (reads the store in batches of 2,000)."""
+    results: list[Triage] = []
+    for start in range(0, len(claims), BATCH):
+        batch = claims[start:start + BATCH]
+        found = _load(session, batch)
+        results.extend(_triage_one(claim, found) for claim in batch)
+    return results
+
+
+def _claimed_values(claim: Claim, person: Person) -> dict[str, str | None]:
+    # A gender the citizen did not give is not a contradiction.
+    return {"full_name": claim.full_name, "dob": claim.dob,
+            "gender": claim.gender or person.gender, "id_number": claim.id_number}
+
+
+def _refusal(claim: Claim, person: Person) -> Proposal | None:
+    problems = {problem.field for problem in mismatches(_claimed_values(claim, person), person)}
+    if "full_name" in problems:
+        same_letters = names.fold(claim.full_name) == names.fold(person.full_name)
+        return Proposal("refuse", ground="name_without_diacritics" if same_letters
+                        else "name_contradicts_certificate")
+    if "dob" in problems:
+        return Proposal("refuse", ground="dob_differs_from_system")
+    return None
+
+
+def _fits(facts: _RecordFacts, claim: Claim) -> bool:
+    """The record carries the dose claimed (every part the citizen gave)."""
+    pairs: tuple[tuple[object, object], ...] = (
+        (claim.vaccinated_on, facts.vaccinated_on), (claim.dose_number, facts.dose_number),
+        (claim.vaccine, facts.vaccine), (claim.claimed_facility_id, facts.record.facility_id))
+    return all(claimed is None or claimed == held for claimed, held in pairs)
+
+
+def _identity(record: VaccinationRecord) -> dict[str, str | None]:
+    return {name: getattr(record, f"original_{name}") for name in CHECKED_FIELDS}
+
+
+def _compatible(record: VaccinationRecord, person: Person) -> tuple[bool, bool]:
+    """(close enough to propose, certain): at most one identity field off; none off."""
+    problems = {p.field for p in mismatches(_identity(record), person)}
+    return len(problems - {"gender"}) <= 1, not problems
+
+
+def _where(facts: _RecordFacts) -> dict[str, Any]:
+    return {"facility_id": facts.record.facility_id, "vaccinated_on": facts.vaccinated_on,
+            "dose_number": facts.dose_number, "vaccine": facts.vaccine}
+
+
+def _linked_proposal(claim: Claim, person: Person, mine: list[_RecordFacts],
+                     duplicates: dict[str, str]) -> Proposal | None:
+    fitting = [f for f in mine if _fits(f, claim)]
+    if claim.category == "duplicate_dose":
+        for facts in fitting or mine:
+            if facts.record.record_id in duplicates:
+                return Proposal("duplicate", facts.record.record_id, certain=True,
+                                detail={**_where(facts),
+                                        "duplicate_of": duplicates[facts.record.record_id]})
+    for facts in fitting:
+        current = {name: getattr(facts.record, name) for name in CHECKED_FIELDS}
+        if facts.record.status in LINKED_STATUSES and mismatches(current, person):
+            return Proposal("correct_to_register", facts.record.record_id,
+                            detail=_where(facts))
+    has_claim = claim.vaccinated_on or claim.dose_number or claim.vaccine
+    if fitting and (has_claim or claim.category not in ("missing_dose", "duplicate_dose")):
+        facts = fitting[0]
+        if facts.record.status in LINKED_STATUSES:
+            return Proposal("dose_exists", facts.record.record_id, certain=True,
+                            detail=_where(facts))
+    return None
+
+
+def _unlinked_proposal(claim: Claim, person: Person, found: _Found) -> Proposal | None:
+    if not (claim.vaccinated_on or claim.dose_number or claim.vaccine):
+        return None
+    pool = list(found.candidate_of.get(person.person_id, []))
+    if claim.claimed_facility_id:
+        pool += found.unlinked_at.get(claim.claimed_facility_id, [])
+    seen: set[str] = set()
+    proposals: list[Proposal] = []
+    for facts in pool:
+        record = facts.record
+        if record.record_id in seen or record.person_id == person.person_id:
+            continue
+        seen.add(record.record_id)
+        if not _fits(facts, claim):
+            continue
+        close, certain = _compatible(record, person)
+        if close:
+            proposals.append(Proposal("link_record", record.record_id, certain=certain,
+                                      detail=_where(facts)))
+    # Two records fit equally: an officer decides which (never a guess).
+    return proposals[0] if len(proposals) == 1 else None
+
+
+def _triage_one(claim: Claim, found: _Found) -> Triage:
+    person = found.persons.get(claim.id_number or "")
+    if person is None:
+        facility = claim.claimed_facility_id
+        return Triage(None, None, facility_id=facility)
+    refusal = _refusal(claim, person)
+    if refusal is not None:
+        return Triage(person.person_id, refusal)
+    mine = found.linked.get(person.person_id, [])
+    proposal = (_linked_proposal(claim, person, mine,
+                                 found.duplicates.get(person.person_id, {}))
+                or _unlinked_proposal(claim, person, found))
+    where = next((f.record for f in mine + found.candidate_of.get(person.person_id, [])
+                  if proposal and f.record.record_id == proposal.record_id), None)
+    if where is None and proposal and proposal.record_id:
+        where = next((f.record for f in found.unlinked_at.get(claim.claimed_facility_id or "", [])
+                      if f.record.record_id == proposal.record_id), None)
+    return Triage(person.person_id, proposal,
+                  facility_id=where.facility_id if where else claim.claimed_facility_id,
+                  province_code=where.province_code if where else None)
+
+
+def proposal_from_json(kind: str | None, detail: dict[str, Any]) -> Proposal | None:
+    if kind is None:
+        return None
+    return Proposal(kind, detail.get("record_id"), detail.get("ground"),
+                    bool(detail.get("certain")), dict(detail.get("detail") or {}))
+
+
+def stored_detail(proposal: Proposal | None) -> dict[str, Any]:
+    return proposal.as_json() if proposal else {}
+
+
