@@ -83,7 +83,7 @@ def test_report_numbers_equal_independent_counts(published: Store,
     _assert_level(report, "country", _expected(published, end, day, lambda p, c, f: "VN"))
     total = report.total
     assert total.counts["records"] == sum(u.counts["records"] for u in report.levels["province"])
-    assert total.counts["complaints_received"] == 0      # no complaint table yet: 0
+    assert total.counts["complaints_received"] == 0      # no complaint filed yet: 0
     assert total.verified_unsigned == total.counts["people_linked"] - \
         total.counts["people_signed"]
     names = {u.code: u.name for u in report.levels["province"]}
@@ -141,30 +141,29 @@ def test_snapshots_only_of_today_by_the_ministry(published: Store,
         reports.progress(published, actors["minh"], day=dt.date(2022, 4, 20), today=day)
 
 
-def test_complaints_are_counted_once_their_table_exists(published: Store,
-                                                         actors: dict[str, Actor]) -> None:
-    """Issue 15 adds ``complaint``; until then the counts are 0 (test above), then they read it."""
-    with published.engine.begin() as connection:
-        connection.execute(text(
-            "CREATE TABLE complaint (id INTEGER PRIMARY KEY, province_code VARCHAR(64), "
-            "commune_code VARCHAR(64), facility_id VARCHAR(64), state VARCHAR(20), "
-            "received_at VARCHAR(32), deadline_at VARCHAR(32), resolved_at VARCHAR(32))"))
-        rows = [  # received, deadline, state, resolved
-            ("2022-04-20T02:00:00.000000Z", "2022-04-25T02:00:00.000000Z", "resolved",
-             "2022-04-22T02:00:00.000000Z"),
-            ("2022-04-20T02:00:00.000000Z", "2022-04-25T02:00:00.000000Z", "refused",
-             "2022-04-21T02:00:00.000000Z"),
-            ("2022-04-20T02:00:00.000000Z", "2022-04-25T02:00:00.000000Z", "open", None),
-            ("2022-04-27T02:00:00.000000Z", "2022-05-02T02:00:00.000000Z", "open", None),
-            ("2022-04-29T02:00:00.000000Z", "2022-05-04T02:00:00.000000Z", "open", None),
-            ("2022-04-20T02:00:00.000000Z", "2022-04-25T02:00:00.000000Z", "resolved",
-             "2022-04-30T02:00:00.000000Z"),
-        ]
-        for number, (received, deadline, state, resolved) in enumerate(rows, start=1):
-            connection.execute(text(
-                "INSERT INTO complaint VALUES (:id, '01', '00004', 'HN-01', :state, :received, "
-                ":deadline, :resolved)"), {"id": number, "state": state, "received": received,
-                                           "deadline": deadline, "resolved": resolved})
+def test_complaints_are_counted_from_their_table(published: Store,
+                                                actors: dict[str, Actor]) -> None:
+    """Issue 15's ``complaint`` rows: received, open, overdue, resolved, refused by day's end."""
+    from vaxtrust.store.tables import Complaint
+
+    rows = [  # received, deadline, state, resolved
+        ("2022-04-20T02:00:00.000000Z", "2022-04-25T02:00:00.000000Z", "resolved",
+         "2022-04-22T02:00:00.000000Z"),
+        ("2022-04-20T02:00:00.000000Z", "2022-04-25T02:00:00.000000Z", "refused",
+         "2022-04-21T02:00:00.000000Z"),
+        ("2022-04-20T02:00:00.000000Z", "2022-04-25T02:00:00.000000Z", "received", None),
+        ("2022-04-27T02:00:00.000000Z", "2022-05-02T02:00:00.000000Z", "assigned", None),
+        ("2022-04-29T02:00:00.000000Z", "2022-05-04T02:00:00.000000Z", "in_progress", None),
+        ("2022-04-20T02:00:00.000000Z", "2022-04-25T02:00:00.000000Z", "resolved",
+         "2022-04-30T02:00:00.000000Z"),
+    ]
+    with published.transaction() as session:
+        for received, deadline, state, resolved in rows:
+            session.add(Complaint(
+                channel="import", filed_by="minh", state=state, category="missing_dose",
+                version=1, proposal_detail="{}", routing="facility", facility_id="HN-01",
+                province_code="01", commune_code="00004", received_at=received,
+                deadline_at=deadline, updated_at=received, resolved_at=resolved))
     day = dt.date(2022, 4, 28)
     total = reports.progress(published, actors["minh"], day=day, today=day).total.counts
     assert (total["complaints_received"], total["complaints_open"], total["complaints_overdue"],
