@@ -108,6 +108,7 @@ def _counts(store: Store) -> tuple[int, ...]:
 @pytest.mark.slow
 def test_a_day_is_matched_with_the_national_model_against_the_store(
         store: Store, actors: dict[str, Actor], national: National, tmp_path: Path) -> None:
+    _certify(store, "001000000007")    # signed after the national run
     report = _run_daily(store, actors["hanoi"], national, [_day(tmp_path)], tmp_path)
     assert report.model_run == json.loads(
         (national.run / "model.json").read_text(encoding="utf-8"))["trained_by_run"]
@@ -134,6 +135,11 @@ def test_a_day_is_matched_with_the_national_model_against_the_store(
         queued = set(session.scalars(select(SigningTask.person_id).where(
             SigningTask.state == "pending")))
         assert {f"0010{i:08d}" for i in (*range(40), *range(300, 305))} <= queued
+        # A new dose changes what the certificate shows: revoked and re-issued by the signer.
+        assert session.scalars(select(SigningTask.action).where(
+            SigningTask.person_id == "001000000007")).one() == "revoke_and_reissue"
+        assert session.scalars(select(SigningTask.action).where(
+            SigningTask.person_id == "001000000008")).one() == "issue"
         ledger = session.scalars(select(DailyFile)).one()
         assert ledger.file_name == "day.csv" and ledger.records == 47
         assert ledger.processed_by == "hanoi" and ledger.run_id == report.run_id
@@ -175,6 +181,11 @@ def test_a_file_for_a_facility_outside_the_users_scope_is_refused(
     with pytest.raises(PermissionDenied, match="hn01 .* may not publish"):   # the province sends
         _run_daily(store, actors["hn01"], national, [other], tmp_path)
     assert _counts(store) == before
+    with store.transaction() as session:     # probing outside one's scope leaves a trace
+        from vaxtrust.store.tables import AuditEventRow
+        refused = session.scalars(select(AuditEventRow.actor).where(
+            AuditEventRow.event_type == "action_refused")).all()
+    assert sorted(refused) == ["hanoi", "hn01"]
     assert not any((tmp_path / "runs").iterdir())
 
 

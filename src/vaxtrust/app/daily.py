@@ -50,7 +50,7 @@ from vaxtrust.schema import (
 from vaxtrust.store.db import Store
 from vaxtrust.store.doses import refresh_dose_history
 from vaxtrust.store.publish import PublishReport, RunFolder, publish_run
-from vaxtrust.store.scope import Actor, Permission, Role, load_actor
+from vaxtrust.store.scope import Actor, Permission, Role
 from vaxtrust.store.tables import DailyFile, Facility, Run, utc_now_text
 
 if TYPE_CHECKING:
@@ -290,10 +290,10 @@ def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path],
     console = console or NoopConsole()
     if not files:
         raise ConfigError("give at least one file of the day's dose records")
-    actor.require(Permission.PUBLISH)
     hashes = file_hashes(files)
-    with store.transaction() as session:
-        acting_actor = actor if actor.is_administrator else load_actor(session, actor.username)
+    subject = f"daily:{files[0].name}"[:80]
+    # Refusals inside acting(): they are kept in the audit trail (action_refused).
+    with acting(store, actor, subject=subject) as (session, acting_actor):
         acting_actor.require(Permission.PUBLISH)
         refuse_processed(session, hashes)
     saved = _model(store, model)
@@ -302,7 +302,7 @@ def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path],
     run_dir = runs_dir / f"daily-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{work.name[-8:]}"
     try:
         keys = _read_day(settings, files, work / "spill-read")
-        with store.transaction() as session:
+        with acting(store, actor, subject=subject) as (session, acting_actor):
             _refuse_outside_scope(session, acting_actor, keys.facilities)
             context_path = work / CONTEXT_FILE
             context_rows = _write_context(session, keys.ids, context_path)
