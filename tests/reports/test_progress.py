@@ -126,6 +126,10 @@ def test_snapshot_is_idempotent_and_reads_back_as_the_live_report(
         assert [u.to_dict(day) for u in later.levels[level]] == \
             [u.to_dict(day) for u in live.levels[level]]
     assert later.trend[-1]["people_signed"] == live.total.counts["people_signed"]
+    today = reports.progress(published, actors["minh"], day=day, today=day)
+    assert today.source == "snapshot"       # today's snapshot, once taken, unless asked live
+    assert reports.progress(published, actors["minh"], day=day, today=day,
+                            live=True).source == "live"
     hanoi_later = reports.progress(published, actors["hanoi"], day=day, today=day + dt.timedelta(3))
     assert [u.code for u in hanoi_later.levels["province"]] == ["01"]
 

@@ -61,6 +61,10 @@ def _routes(items: dict[str, int]) -> list[tuple[str, str, dict[str, int | str]]
                    for person in PERSONS.values()]
         routes += [(f"{prefix}/review/{'items/' if prefix == '/api/v1' else ''}{item}",
                     "item", {"record": record}) for record, item in items.items()]
+    routes += [(path, "reviewer", {}) for path in (
+        "/officer/reports", "/officer/reports?level=facility", "/officer/reports?level=commune",
+        "/officer/reports?level=district", "/officer/reports/download?format=json",
+        "/officer/reports/accountability", "/officer/reports/officers")]
     routes.append(("/api/v1/signing/batches", "ministry", {}))
     routes.append(("/api/v1/signing/batches/1", "ministry-missing", {}))
     routes.append(("/api/v1/records", "officer", {}))

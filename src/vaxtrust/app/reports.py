@@ -35,14 +35,15 @@ __all__ = ["FORMATS", "LEVELS", "FacilityAccount", "ProgressReport", "SnapshotRe
 
 def progress(store: Store, actor: Actor, *, day: dt.date | None = None,
              levels: Sequence[str] = LEVELS, campaign: str | None = None,
-             today: dt.date | None = None, errors_older_than: int = 7) -> ProgressReport:
+             today: dt.date | None = None, errors_older_than: int = 7,
+             live: bool = False) -> ProgressReport:
     """The progress report of ``day`` (default today, Viet Nam time) in the actor's scope, with
     the facilities' accountability (when the facility level is asked for) and focal officers."""
     now_day = today or snapshot.today_vn()
     with acting(store, actor) as (session, by):
         chosen = campaigns.get(session, campaign)
         report = progress_report.build(session, by, chosen, day or now_day, levels,
-                                       today=now_day)
+                                       today=now_day, live=live)
         ranked = (accountability.build(session, by, report, errors_older_than)
                   if "facility" in report.levels else [])
         return replace(report, accountability=ranked,
@@ -50,11 +51,11 @@ def progress(store: Store, actor: Actor, *, day: dt.date | None = None,
 
 
 def facility_accountability(store: Store, actor: Actor, *, day: dt.date | None = None,
-                            days: int = 7, today: dt.date | None = None
-                            ) -> list[FacilityAccount]:
+                            days: int = 7, today: dt.date | None = None,
+                            live: bool = False) -> list[FacilityAccount]:
     """Facilities ranked per province by the passports they hold back."""
     return progress(store, actor, day=day, levels=("facility",), today=today,
-                    errors_older_than=days).accountability
+                    errors_older_than=days, live=live).accountability
 
 
 def write_accountability(ranked: Sequence[FacilityAccount], out: Path, fmt: str) -> Path:

@@ -23,6 +23,8 @@ lists_app = typer.Typer(help="Danh sách 2262 / the commune police lists of proc
                         "2262/BYT-CNTT: export, and import the answered list.",
                         no_args_is_help=True)
 
+LIVE_OPTION = typer.Option(False, "--live", help="Today's figures computed now, not read from "
+                           "today's snapshot (the default when one was taken).")
 DATE_OPTION = typer.Option(None, "--date", help="Day (YYYY-MM-DD or DD/MM/YYYY; default: "
                            "today in Viet Nam). A past day reads its snapshot.")
 
@@ -54,6 +56,7 @@ def progress_command(
     = None,
     fmt: Annotated[str, typer.Option("--format", help="xlsx, pdf or json.")] = "xlsx",
     campaign: Annotated[str | None, typer.Option("--campaign", help="Campaign code.")] = None,
+    live: bool = LIVE_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
     """Báo cáo tiến độ / the progress report of a day, in your scope."""
@@ -63,7 +66,7 @@ def progress_command(
         raise ConfigError(f"--format {fmt}: use {', '.join(FORMATS)}")
     store, actor = _signed_in(db, actor_name, admin)
     report = progress(store, actor, day=_date(date), levels=tuple(level or LEVELS),
-                      campaign=campaign)
+                      campaign=campaign, live=live)
     write_progress(report, out_file, fmt)
     total = report.total
     out.print(f"wrote {out_file}: {report.as_of.isoformat()} ({report.source}), scope "
@@ -135,6 +138,7 @@ def accountability_command(
     days: Annotated[int, typer.Option("--days", help="Errors open longer than this count.")]
     = 7,
     fmt: Annotated[str, typer.Option("--format", help="xlsx or json.")] = "xlsx",
+    live: bool = LIVE_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
     """Trách nhiệm người đứng đầu / facilities ranked per province by passports held back."""
@@ -143,7 +147,7 @@ def accountability_command(
     if fmt not in ("xlsx", "json"):
         raise ConfigError(f"--format {fmt}: use xlsx or json")
     store, actor = _signed_in(db, actor_name, admin)
-    ranked = facility_accountability(store, actor, day=_date(date), days=days)
+    ranked = facility_accountability(store, actor, day=_date(date), days=days, live=live)
     write_accountability(ranked, out_file, fmt)
     out.print(f"wrote {out_file}: {len(ranked)} facilities; "
               f"{sum(a.verified_unsigned for a in ranked):,} authenticated people not signed")

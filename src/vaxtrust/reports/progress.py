@@ -228,13 +228,16 @@ def _deadlines(campaign: Campaign, total: Unit, day: dt.date) -> list[DeadlineSt
 
 
 def build(session: Session, actor: Actor, campaign: Campaign, day: dt.date,
-          levels: Sequence[str] = LEVELS, *, today: dt.date | None = None) -> ProgressReport:
-    """The report of ``day``: live for today, else from that day's snapshot."""
+          levels: Sequence[str] = LEVELS, *, today: dt.date | None = None,
+          live: bool = False) -> ProgressReport:
+    """The report of ``day`` from that day's snapshot; today's without a snapshot (or with
+    ``live``) computed now. A snapshot makes the report's cost independent of the store's size
+    (``benchmarks/README.md``); ``live`` shows the decisions made since it was taken."""
     unknown = [level for level in levels if level not in LEVELS]
     if unknown:
         raise ConfigError(f"report level {', '.join(unknown)}: use {', '.join(LEVELS)}")
     now_day = today or snapshot.today_vn()
-    rows = snapshot.stored(session, actor, day) if day != now_day else None
+    rows = None if live and day == now_day else snapshot.stored(session, actor, day)
     source = "snapshot"
     if rows is None:
         if day != now_day:

@@ -158,13 +158,14 @@ def app_from_environment() -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from vaxtrust.web.routes import api, citizens, complaints, officers, pages, verifiers
+    from vaxtrust.web.routes import api, citizens, complaints, officers, pages, reports, verifiers
 
     app.include_router(pages.router)
     app.include_router(verifiers.router)
     app.include_router(citizens.router)
     app.include_router(complaints.router)
     app.include_router(officers.router)
+    app.include_router(reports.router)
     app.include_router(api.router, prefix=API_PREFIX)
 
 
