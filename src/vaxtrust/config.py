@@ -19,7 +19,7 @@ import datetime as dt
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from vaxtrust.passport.keystore import KeyStore
     from vaxtrust.pipeline.match.settings import MatchSettings
     from vaxtrust.pipeline.settings import CleanSettings
+    from vaxtrust.signing.signers import Signers
     from vaxtrust.store.db import Store
 
 CONFIG_ENV = "VAXTRUST_CONFIG"
@@ -227,6 +228,14 @@ class PassportSettings(_Section):
             raise ConfigError("no key store: set passport.keystore or give --keystore")
         return KeyStore.open(self.keystore)
 
+    def signers(self, *, now: Callable[[], dt.datetime] | None = None) -> Signers:
+        """The signers of the configured key store, with the passphrase and PIN from the
+        environment and the fixed ``signer`` if set (the caller closes them)."""
+        from vaxtrust.signing.signers import Signers
+
+        return Signers(self.open_keystore(), passphrase=self.secret("key"), pin=self.secret("pin"),
+                       fixed=self.signer, **({"now": now} if now is not None else {}))
+
     def secret(self, which: Literal["key", "csca", "pin"]) -> str | None:
         """The passphrase or PIN from the environment variable this section names."""
         env = {"key": self.passphrase_env, "csca": self.csca_passphrase_env,
@@ -353,6 +362,10 @@ class Settings(BaseSettings):
     def open_keystore(self) -> KeyStore:
         """The passport key store."""
         return self.passport.open_keystore()
+
+    def signers(self, *, now: Callable[[], dt.datetime] | None = None) -> Signers:
+        """The passport signers, loaded on first use (the caller closes them)."""
+        return self.passport.signers(now=now)
 
 
 class _DictSource(PydanticBaseSettingsSource):

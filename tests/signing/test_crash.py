@@ -43,12 +43,14 @@ CLAIM = "5"  # several chunks, so a kill can land between them
 # batch calls; the process SIGKILLs itself right after the chosen call returned.
 POINTS = [
     ("vaxtrust.signing.queue:claim_next", 3),
-    ("vaxtrust.signing.queue:reserve", PEOPLE),
+    ("vaxtrust.signing.queue:reserve_all", 5),
     ("vaxtrust.signing.batch:issue_certificates", 5),
     ("vaxtrust.signing.journal:IssuanceJournal.record_issued", PEOPLE),
     ("vaxtrust.signing.journal:IssuanceJournal.commit", 5),
-    ("vaxtrust.signing.queue:confirm_issued", PEOPLE),
-    ("vaxtrust.signing.queue:mark_done", PEOPLE),
+    ("vaxtrust.signing.queue:confirm_all", 5),
+    ("vaxtrust.signing.queue:confirm_issued", PEOPLE),  # recovery of the dead batch's journal
+    ("vaxtrust.store.audit:append", 12),
+    ("vaxtrust.signing.queue:finish", 10),
 ]
 RUN_POINTS = [("vaxtrust.store.publish.apply:queue_signing", 1), *POINTS]
 

@@ -17,17 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.errors import ConfigError, InputError
 from vaxtrust.schema import RUN_RESULTS
 from vaxtrust.signing.batch import BatchOptions, BatchSummary
+from vaxtrust.signing.signers import Signers
 
 if TYPE_CHECKING:
-    from vaxtrust.passport.keystore import KeyStore
     from vaxtrust.passport.revocation import Revocation
-    from vaxtrust.signing.people import PersonToSign
     from vaxtrust.store.db import Store
     from vaxtrust.store.publish import PublishReport
     from vaxtrust.store.scope import Actor
@@ -75,6 +74,9 @@ class SignRequest:
     pin: str | None = None
     options: BatchOptions = field(default_factory=BatchOptions)
     reclaim_after: timedelta | None = None
+    signers: Signers | None = None
+    """The batch's signers (``Settings.signers()``); default: built from the key store with
+    ``signer``, ``passphrase`` and ``pin``. ``sign`` closes them."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,6 @@ def sign(request: SignRequest, *, console: Console | None = None,
 
     console = console or NoopConsole()
     clock = now or (lambda: datetime.now(UTC))
-    keys = KeyStore.open(request.store.keystore)
     with _open_store(request.store) as (store, actor):
         published = None
         if request.run is not None:
@@ -105,7 +106,9 @@ def sign(request: SignRequest, *, console: Console | None = None,
         if request.reclaim_after is not None:
             released = release_stale_claims(store, actor, older_than=request.reclaim_after, now=clock())
             console.message(f"released {released} stale claim(s)")
-        signers = SignerCache(keys, request.passphrase, request.pin, request.signer, now=clock)
+        signers = request.signers or Signers(
+            KeyStore.open(request.store.keystore), passphrase=request.passphrase,
+            pin=request.pin, fixed=request.signer, now=clock)
         try:
             with IssuanceJournal(request.out / JOURNAL) as journal:
                 summary = sign_from_store(
@@ -166,29 +169,3 @@ def _open_store(choice: StoreChoice, *, create: bool = True) -> Iterator[tuple[S
         yield store, actor
     finally:
         store.close()
-
-
-class SignerCache:
-    """Loads each signer once (a token session or a decrypted key) and picks one per person."""
-
-    def __init__(self, keys: KeyStore, passphrase: str | None, pin: str | None, fixed: str | None,
-                 *, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self._keys, self._passphrase, self._pin, self._fixed = keys, passphrase, pin, fixed
-        self._now = now
-        self._loaded: dict[str, Any] = {}
-
-    def for_person(self, person: PersonToSign) -> tuple[str, Any]:
-        name = self._fixed or self._keys.signer_for(
-            province=person.province, facility=person.latest_facility
-        ).name
-        if name not in self._loaded:
-            self._loaded[name] = self._keys.load_signer(
-                name, now=self._now(), passphrase=self._passphrase, pin=self._pin
-            )
-        return name, self._loaded[name]
-
-    def close(self) -> None:
-        for signer in self._loaded.values():
-            close = getattr(signer, "close", None)
-            if close is not None:
-                close()

@@ -95,7 +95,7 @@ def sign_batch_command(
     passport = settings.passport
     request = SignRequest(
         store=_choice(settings, actor_name), out=out, run=run,
-        signer=passport.signer, passphrase=passport.secret("key"), pin=passport.secret("pin"),
+        signers=settings.signers(),
         options=BatchOptions(validity=timedelta(days=passport.validity_days),
                              allow_flagged=allow_flagged, claim=claim),
         reclaim_after=None if reclaim_after is None else timedelta(minutes=reclaim_after),

@@ -10,4 +10,5 @@ holds the one current certificate. ``vaxtrust.passport`` is the certificate libr
 * :mod:`~vaxtrust.signing.batch` — the batch loop: claim, reserve, sign, tell the store, recover.
 """
 
-CLAIM = 256  # tasks claimed per chunk: a crash re-does at most this many, unseen
+CLAIM = 1024  # tasks claimed per chunk: a crash re-does at most this many, unseen; each chunk
+# costs three commits (two store, one journal fsync), so fewer, larger chunks sign faster

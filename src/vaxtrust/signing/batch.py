@@ -41,7 +41,7 @@ from vaxtrust.signing.journal import EXPIRED, RECORD_CHANGED, IssuanceJournal, J
 from vaxtrust.signing.people import PersonToSign, people_in_store, unknown_person, why_not_signable
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor
-from vaxtrust.store.tables import Certificate, SigningTask
+from vaxtrust.store.tables import Certificate
 
 STAGE = "sign-batch"
 
@@ -189,7 +189,7 @@ def _claim_and_reserve(session: Session, actor: Actor, journal: IssuanceJournal,
     return chunk
 
 
-def _decide(task: SigningTask, person: PersonToSign, current: queue.CurrentCertificate | None,
+def _decide(task: queue.ClaimedTask, person: PersonToSign, current: queue.CurrentCertificate | None,
             blocked: bool, signer_for: SignerFor, at: datetime,
             options: BatchOptions) -> _ToSign | _Skip | str:
     fingerprint = person.fingerprint()

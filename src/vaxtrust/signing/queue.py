@@ -66,26 +66,39 @@ def queue_person(session: Session, person_id: str, reason: str) -> SigningTask |
     return task
 
 
+@dataclass(frozen=True)
+class ClaimedTask:
+    """A task a batch claimed: whom to sign and why."""
+
+    id: int
+    person_id: str
+    action: str
+
+
 def claim_next(session: Session, actor: Actor, limit: int, *, worker: str,
-               journal_id: str) -> list[SigningTask]:
+               journal_id: str) -> list[ClaimedTask]:
     """Claim up to ``limit`` pending tasks of people in the actor's scope for ``journal_id``,
-    oldest first; people another journal holds a reservation for wait until it resolves."""
+    oldest first; people another journal holds a reservation for wait until it resolves.
+
+    Set-based: the tasks are locked and read in one statement and claimed in one UPDATE."""
     actor.require(Permission.SIGN)
     if limit < 1:
         raise ConfigError(f"claim limit must be at least 1, not {limit}")
     reserved = exists().where(Certificate.person_id == SigningTask.person_id,
                               Certificate.state == "reserved")
-    tasks = list(session.scalars(
-        select(SigningTask)
+    rows = session.execute(
+        select(SigningTask.id, SigningTask.person_id, SigningTask.action)
         .where(SigningTask.state == "pending", actor.persons_filter(SigningTask.person_id), ~reserved)
         .order_by(SigningTask.id).limit(limit)
         .with_for_update(skip_locked=True)
-    ))
-    now = utc_now_text()
-    for task in tasks:
-        task.state, task.claimed_at, task.claimed_by = "claimed", now, worker
-        task.journal_id = journal_id
-    session.flush()
+    ).all()
+    tasks = [ClaimedTask(task_id, person_id, action) for task_id, person_id, action in rows]
+    if tasks:
+        session.execute(
+            update(SigningTask).where(SigningTask.id.in_([task.id for task in tasks]))
+            .values(state="claimed", claimed_at=utc_now_text(), claimed_by=worker,
+                    journal_id=journal_id)
+            .execution_options(synchronize_session=False))
     return tasks
 
 
@@ -256,18 +269,21 @@ def confirm_all(session: Session, actor: Actor, journal_id: str, signed: Sequenc
     open_ = {uvci: person for uvci, person, state, journal in rows
              if state == "reserved" and journal == journal_id}
     reasons = {person: by_uvci[uvci].previous_reason for uvci, person in open_.items()}
+    events: list[audit.AuditEvent] = []
     for previous in session.scalars(select(Certificate).where(
             Certificate.person_id.in_(list(reasons)), Certificate.state == "issued")):
-        _revoke(session, actor, previous, reasons[previous.person_id],
-                audited=reasons[previous.person_id] != EXPIRED)
+        revoked = _mark_revoked(actor, previous, reasons[previous.person_id])
+        if reasons[previous.person_id] != EXPIRED:
+            events.append(revoked)
     session.flush()  # the old ones are retired before the new ones are current (unique index)
     if open_:
         session.execute(update(Certificate), [
             {"uvci": uvci, "state": "issued", "signature": by_uvci[uvci].signature.hex()}
             for uvci in open_])
-        audit.append(session, [audit.CertificateIssued(
+        events += [audit.CertificateIssued(
             actor=actor.username, subject_id=f"person:{person}", uvci=uvci, person_id=person,
-        ) for uvci, person in open_.items()])
+        ) for uvci, person in open_.items()]
+    audit.append(session, events)  # one append (one chain lock) for the whole chunk
     retired = [uvci for uvci, _, state, _ in rows if uvci not in open_ and state != "issued"]
     for uvci in retired:
         add_signature(session, uvci, by_uvci[uvci].signature)
@@ -286,11 +302,14 @@ def finish(session: Session, actor: Actor, done: Sequence[int], failed: Sequence
         actor.persons_filter(SigningTask.person_id))))
     if claimed != set(ids):
         raise StoreError(f"signing task {min(set(ids) - claimed)} is not claimed in your scope")
-    session.execute(update(SigningTask), [
-        *({"id": task_id, "state": "done", "finished_at": now} for task_id in done),
-        *({"id": task_id, "state": "failed", "finished_at": now, "error": error}
-          for task_id, error in failed),
-    ])
+    if done:  # the common case: one UPDATE for the whole chunk
+        session.execute(update(SigningTask).where(SigningTask.id.in_(list(done)))
+                        .values(state="done", finished_at=now)
+                        .execution_options(synchronize_session=False))
+    if failed:
+        session.execute(update(SigningTask), [
+            {"id": task_id, "state": "failed", "finished_at": now, "error": error}
+            for task_id, error in failed])
 
 
 def confirm_issued(session: Session, actor: Actor, uvci: str, *, journal_id: str,
@@ -359,15 +378,21 @@ def _in_scope(session: Session, actor: Actor, uvci: str) -> Certificate:
     return certificate
 
 
-def _revoke(session: Session, actor: Actor, certificate: Certificate, reason: str, *,
-            audited: bool = True) -> None:
+def _mark_revoked(actor: Actor, certificate: Certificate, reason: str) -> audit.CertificateRevoked:
+    """Revoke ``certificate`` in the session; returns its audit event for the caller to append."""
     certificate.state, certificate.revoked_at = "revoked", utc_now_text()
     certificate.revoked_by, certificate.revoke_reason = actor.username, reason
+    return audit.CertificateRevoked(
+        actor=actor.username, subject_id=f"person:{certificate.person_id}",
+        uvci=certificate.uvci, person_id=certificate.person_id, reason=reason,
+    )
+
+
+def _revoke(session: Session, actor: Actor, certificate: Certificate, reason: str, *,
+            audited: bool = True) -> None:
+    event = _mark_revoked(actor, certificate, reason)
     if audited:
-        audit.append(session, [audit.CertificateRevoked(
-            actor=actor.username, subject_id=f"person:{certificate.person_id}",
-            uvci=certificate.uvci, person_id=certificate.person_id, reason=reason,
-        )])
+        audit.append(session, [event])
 
 
 def revoke(session: Session, actor: Actor, *, reason: str, uvci: str | None = None,

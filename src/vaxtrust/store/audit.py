@@ -18,14 +18,15 @@ The database also refuses UPDATE and DELETE on these tables (triggers made by th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from abc import ABC
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from vaxtrust.errors import ConfigError
@@ -51,9 +52,9 @@ class AuditEvent(ABC):
     """When it happened: ISO-8601 UTC text, set when the event is created."""
 
     def payload(self) -> dict[str, Any]:
-        """The event's own fields (everything but actor, subject and time)."""
-        base = {"actor", "subject_id", "occurred_at"}
-        return {key: value for key, value in asdict(self).items() if key not in base}
+        """The event's own fields (everything but actor, subject and time); every payload field
+        is a plain value, so a shallow read is the whole payload (``asdict`` would deep-copy)."""
+        return {name: getattr(self, name) for name in _payload_names(type(self))}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -458,10 +459,15 @@ EVENT_TYPES: dict[str, type[AuditEvent]] = {
 }
 
 
+@functools.cache
+def _payload_names(event_class: type[AuditEvent]) -> tuple[str, ...]:
+    base = {"actor", "subject_id", "occurred_at"}
+    return tuple(f.name for f in fields(event_class) if f.name not in base)
+
+
 def payload_fields(event_class: type[AuditEvent]) -> list[str]:
     """Names of the payload fields of an event class (for docs and their test)."""
-    base = {"actor", "subject_id", "occurred_at"}
-    return [f.name for f in fields(event_class) if f.name not in base]
+    return list(_payload_names(event_class))
 
 
 def canonical_json(value: Any) -> str:
@@ -512,25 +518,27 @@ def _lock_chain_head(session: Session) -> tuple[int, str]:
     return (0, GENESIS_HASH) if last is None else (last.seq, last.hash)
 
 
-def append(session: Session, events: Iterable[AuditEvent]) -> list[AuditEventRow]:
-    """Append events to the chain inside the caller's transaction (committed with its work)."""
+def append(session: Session, events: Iterable[AuditEvent]) -> int:
+    """Append events to the chain inside the caller's transaction (committed with its work);
+    returns how many. One bulk insert: a signing chunk appends a thousand events at once."""
+    events = list(events)
+    if not events:
+        return 0
     key = session_key(session)
     seq, prev_hash = _lock_chain_head(session)
-    rows: list[AuditEventRow] = []
+    rows: list[dict[str, Any]] = []
     for event in events:
         seq += 1
         payload = canonical_json(event.payload())
         digest = row_hash(key, seq, event.event_type, event.actor, event.occurred_at,
                           event.subject_id, payload, prev_hash)
-        rows.append(AuditEventRow(
-            seq=seq, event_type=event.event_type, actor=event.actor,
-            occurred_at=event.occurred_at, subject_id=event.subject_id, payload=payload,
-            prev_hash=prev_hash, hash=digest, key_id=key.key_id,
-        ))
+        rows.append({"seq": seq, "event_type": event.event_type, "actor": event.actor,
+                     "occurred_at": event.occurred_at, "subject_id": event.subject_id,
+                     "payload": payload, "prev_hash": prev_hash, "hash": digest,
+                     "key_id": key.key_id})
         prev_hash = digest
-    session.add_all(rows)
-    session.flush()
-    return rows
+    session.execute(insert(AuditEventRow), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)
