@@ -8,19 +8,24 @@ Each command names province 79's objects (its items, records, people, facility, 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
 from tests.store.cli import invoke
 from tests.store.conftest import snapshot
-from tests.store.factory import PEOPLE
+from tests.store.factory import PEOPLE, with_second_dose_under_review
 from vaxtrust.errors import NotFound, PermissionDenied
+from vaxtrust.passport.keystore import KeyStore
+from vaxtrust.passport.pki import Passphrase
+from vaxtrust.pipeline.outputs import write_contents
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor
-from vaxtrust.store.tables import AuditEventRow, ReviewItem
+from vaxtrust.store.tables import AuditEventRow, Certificate, ReviewItem, SigningTask
 
 # The province officer (the widest rights short of the ministry) and a citizen run in the fast
 # suite; the other roles with the slow group (about 13 s each).
@@ -33,6 +38,8 @@ OUTSIDE = [*(value for person in PEOPLE[3:] for value in person[:2]), "Đỗ Vă
 EXPORT_LOGS = ("police_list", "police_list_row")
 # Written by any command: its sign-in, and the audit trail of what it did or was refused.
 SIGN_IN_COLUMNS = ("last_login_at", "password_hash")
+SECRET = "walk test key passphrase"
+KEY_ENV: dict[str, str | None] = {"VAXTRUST_KEY_PASSPHRASE": SECRET}
 
 
 def _complaint_commands(hcm: str, hanoi: str) -> list[list[str]]:
@@ -67,9 +74,12 @@ def _complaints(store: Store, minh: Actor) -> tuple[str, str]:
     return str(ids[0]), str(ids[1])
 
 
-def _commands(hcm_item: int, hanoi_item: int) -> list[list[str]]:
+def _commands(hcm_item: int, hanoi_item: int, files: Path) -> list[list[str]]:
     outsider = PEOPLE[4][0]
+    run, keys, out = (str(files / name) for name in ("run-2", "keys", "out"))
     return [
+        ["publish", run],
+        ["passport", "sign-batch", "--keystore", keys, "--out", out, "--run", run],
         ["review", "list"], ["review", "list", "--province", "79"],
         ["review", "list", "--facility", "HCM-01"],
         ["review", "list", "--state", "decided", "--state", "superseded"],
@@ -149,16 +159,30 @@ def _refusals(store: Store) -> int:
             AuditEventRow.event_type == "action_refused")).all())
 
 
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A newer run of both provinces (``run-2``) and a key store (``keys``) for the walk."""
+    folder = tmp_path_factory.mktemp("walk")
+    with_second_dose_under_review().write(folder / "run-2")
+    now = datetime.now(UTC)
+    keys = KeyStore.create(folder / "keys", country="VN", common_name="VN CSCA walk", now=now,
+                           passphrase=Passphrase.of(SECRET))
+    keys.new_signer("vn-national", csca_passphrase=Passphrase.of(SECRET), now=now,
+                    key_passphrase=Passphrase.of(SECRET))
+    return folder
+
+
 @pytest.mark.parametrize("username", HANOI_ROLES)
 def test_every_command_keeps_province_79_out_of_reach(
-    published: Store, store_url: str, actors: dict[str, Actor], username: str, tmp_path: Path
+    published: Store, store_url: str, actors: dict[str, Actor], username: str, files: Path,
+    tmp_path: Path
 ) -> None:
     hcm_item, hanoi_item = _item_of(published, "R6"), _item_of(published, "R3")
     complaints = _complaint_commands(*_complaints(published, actors["minh"]))
-    for template in _commands(hcm_item, hanoi_item) + complaints:
+    for template in _commands(hcm_item, hanoi_item, files) + complaints:
         command = [part.replace("{out}", str(tmp_path)) for part in template]
         before, refusals = snapshot(published), _refusals(published)
-        result = invoke([*command, "--as", username, "--db", store_url])
+        result = invoke([*command, "--as", username, "--db", store_url], KEY_ENV)
         said = f"{result.output}\n{result.exception or ''}\n{_written(command)}"
         typed = " ".join(command)
         shown = [value for value in OUTSIDE if value in said and value not in typed]
@@ -176,3 +200,57 @@ def test_the_walk_can_fail(published: Store, store_url: str,
     assert any(value in result.output for value in OUTSIDE)
     shown = json.dumps(result.output, ensure_ascii=False)
     assert "HCM-01" in shown
+
+
+def _province_79_signing(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """The signing queue and certificates of province 79's people."""
+    outsiders = [person[0] for person in PEOPLE[3:]]
+    with store.transaction() as session:
+        return {table.__tablename__: sorted(
+            (tuple(row) for row in session.execute(select(table.__table__)
+                                                   .where(table.person_id.in_(outsiders)))),
+            key=repr) for table in (SigningTask, Certificate)}
+
+
+@pytest.mark.parametrize("username", HANOI_ROLES)
+def test_sign_batch_signs_only_the_signers_province(
+    published: Store, store_url: str, actors: dict[str, Actor], username: str, files: Path,
+    tmp_path: Path
+) -> None:
+    """``sign-batch`` writes certificates (that is its work), but only of the signer's scope:
+    province 79's queue and certificates stay as they were and nothing of it is shown."""
+    before = _province_79_signing(published)
+    out = tmp_path / "signed"
+    result = invoke(["passport", "sign-batch", "--keystore", str(files / "keys"), "--out",
+                     str(out), "--as", username, "--db", store_url], KEY_ENV)
+    said = f"{result.output}\n{result.exception or ''}"
+    assert not [value for value in OUTSIDE if value in said], said
+    assert _province_79_signing(published) == before
+    if result.exit_code != 0:  # a role without the right to sign
+        assert isinstance(result.exception, PermissionDenied | NotFound), said
+        assert username in ("an", "police4")
+        return
+    signed = set(pq.read_table(out / "certificates.parquet")["person_id"].to_pylist())
+    assert signed <= {person[0] for person in PEOPLE[:3]}
+    assert signed or username != "hanoi"  # the province officer signs province 01's queue
+
+
+def test_sign_batch_run_is_the_ministrys(published: Store, store_url: str,
+                                          actors: dict[str, Actor], files: Path,
+                                          tmp_path: Path) -> None:
+    """``sign-batch --run`` publishes the whole run: a province officer is refused before
+    anything is read or written (and the refusal is audited); the ministry publishes and signs."""
+    command = ["passport", "sign-batch", "--keystore", str(files / "keys"), "--run",
+               str(files / "run-2")]
+    before, refusals = snapshot(published), _refusals(published)
+    refused = invoke([*command, "--out", str(tmp_path / "hanoi"), "--as", "hanoi", "--db",
+                      store_url], KEY_ENV)
+    assert isinstance(refused.exception, PermissionDenied)
+    assert "ministry" in str(refused.exception)
+    assert _without_audit(snapshot(published)) == _without_audit(before)
+    assert _refusals(published) == refusals + 1
+    write_contents(files / "run-2")  # as its cleaning would have: the run's content manifest
+    signed = invoke([*command, "--out", str(tmp_path / "minh"), "--as", "minh", "--db",
+                     store_url], KEY_ENV)
+    assert signed.exit_code == 0, f"{signed.output}\n{signed.exception}"
+    assert "published run run-2" in signed.output

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vaxtrust.console import Console, NoopConsole
-from vaxtrust.errors import ConfigError, InputError
+from vaxtrust.errors import ConfigError, InputError, PermissionDenied
 from vaxtrust.schema import RUN_RESULTS
 from vaxtrust.signing.batch import BatchOptions, BatchSummary
 from vaxtrust.signing.signers import Signers
@@ -122,10 +122,24 @@ def sign(request: SignRequest, *, console: Console | None = None,
 
 def publish_for_signing(store: Store, actor: Actor, run: Path, console: Console) -> PublishReport:
     """Publish ``run`` (its content manifest checked) so that its people are in the store's queue;
-    a run published before changes nothing."""
+    a run published before changes nothing.
+
+    Only the ministry's role publishes this way, checked here and audited when refused: a run
+    signed in one go is the country's (a province publishes its run with ``vaxtrust publish``,
+    scoped, and signs its queue with ``sign-batch --db``). The key store's embedded store acts
+    in administrator mode, which holds the ministry's rights and is audited as ``os:ACCOUNT``.
+    """
+    from vaxtrust.app._store import acting
     from vaxtrust.app.publish import publish
     from vaxtrust.pipeline.outputs import check_contents
+    from vaxtrust.store.scope import Role
 
+    if actor.role != Role.MINISTRY:
+        with acting(store, actor, subject=f"run:{run.name}"[:80]):
+            raise PermissionDenied(
+                f"user {actor.username} ({actor.role}) may not publish with {SIGN_BATCH} --run: "
+                "that is the ministry's; publish your province's run with `vaxtrust publish`, "
+                f"then sign its queue with `{SIGN_BATCH} --db`")
     if not (run / RUN_RESULTS).is_file():
         raise InputError(f"not a cleaning run: {RUN_RESULTS} is missing", path=str(run))
     check_contents(run)
