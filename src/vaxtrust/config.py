@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from vaxtrust.pipeline.match.settings import MatchSettings
     from vaxtrust.pipeline.settings import CleanSettings
     from vaxtrust.signing.signers import Signers
+    from vaxtrust.store.audit_key import AuditKey
     from vaxtrust.store.db import Store
 
 CONFIG_ENV = "VAXTRUST_CONFIG"
@@ -114,6 +115,18 @@ class StoreSettings(_Section):
     audit_head_dir: Path | None = None
     """Where the chain's signed head exports go (default: STORE.audit-heads beside a SQLite
     store; for PostgreSQL a folder per server and database under $VAXTRUST_AUDIT_HEAD_DIR, beside the key file, or in ~/.local/state/vaxtrust)."""
+
+    def audit_key(self) -> AuditKey | None:
+        """The store's audit key as configured (file, environment, or beside a SQLite store
+        file), without opening the store: it keys the content manifests of cleaning runs."""
+        from sqlalchemy import make_url
+
+        from vaxtrust.store import audit_key
+
+        url = make_url(self.url)
+        database = url.database if url.get_backend_name() == "sqlite" else None
+        return audit_key.resolve(self.audit_key_file, sqlite_database=database,
+                                 chain_is_empty=False)
 
     def open(self, *, migrate: bool = True) -> Store:
         """Open the store (migrated to the newest schema unless ``migrate`` is False)."""

@@ -4,6 +4,8 @@ cleaning wrote before it is published, and signing reads only the store."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import secrets
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,7 +24,14 @@ from vaxtrust.errors import InputError
 from vaxtrust.passport.keystore import KeyStore
 from vaxtrust.passport.trustlist import trust_list_of
 from vaxtrust.passport.verify import verify_certificate
-from vaxtrust.pipeline.outputs import RUN_CONTENTS, check_contents, staged_run_dir
+from vaxtrust.pipeline.outputs import (
+    RUN_CONTENTS,
+    check_contents,
+    file_sha256,
+    staged_run_dir,
+    write_contents,
+)
+from vaxtrust.store.audit_key import AuditKey
 from vaxtrust.store.db import Store
 from vaxtrust.store.tables import Certificate
 
@@ -128,3 +137,40 @@ def test_the_cleaning_s_staged_folder_writes_the_manifest_last(tmp_path: Path) -
     (tmp_path / "run" / "results.parquet").write_bytes(b"edited")
     with pytest.raises(InputError, match=r"\(results.parquet\)"):
         check_contents(tmp_path / "run")
+
+
+def _recompute_manifest_unkeyed(run: Path) -> None:
+    """What an attacker without the audit key can do: hash the edited files again."""
+    files = {name: file_sha256(run / name) for name in ("dose_history.parquet", "persons.parquet",
+                                                        "records.parquet", "results.parquet",
+                                                        "review_candidates.parquet", "run.json")
+             if (run / name).is_file()}
+    (run / RUN_CONTENTS).write_text(json.dumps({"sha256": files}), encoding="utf-8")
+
+
+def test_a_tampered_run_with_a_recomputed_manifest_is_refused(keystore: KeyStore,
+                                                              tmp_path: Path) -> None:
+    run, register = write_run(tmp_path, _people())
+    _give_the_donors_doses(run)
+    write_contents(run, AuditKey(secrets.token_bytes(32), "the attacker's own key"))
+    with pytest.raises(InputError, match="not made with this store's audit key"):
+        _sign(keystore, run, register, tmp_path / "out")
+    check_contents(run)  # the hashes themselves agree: only the key tells the runs apart
+    _recompute_manifest_unkeyed(run)
+    with pytest.raises(InputError, match="contents.json is not keyed"):
+        _sign(keystore, run, register, tmp_path / "out")
+    assert _holders_of_the_donors_doses(keystore, tmp_path / "out") == set()
+
+
+def test_a_keyed_manifest_verifies_with_its_key_only(tmp_path: Path) -> None:
+    run, _ = write_run(tmp_path, _people())
+    key = AuditKey(secrets.token_bytes(32), "test")
+    write_contents(run, key)
+    check_contents(run, key)
+    with pytest.raises(InputError, match="not made with this store's audit key"):
+        check_contents(run, AuditKey(secrets.token_bytes(32), "another"))
+    body = json.loads((run / RUN_CONTENTS).read_text(encoding="utf-8"))
+    body["sha256"]["results.parquet"] = "0" * 64   # edit the manifest, keep its MAC
+    (run / RUN_CONTENTS).write_text(json.dumps(body), encoding="utf-8")
+    with pytest.raises(InputError, match="not made with this store's audit key"):
+        check_contents(run, key)

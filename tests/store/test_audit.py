@@ -301,3 +301,42 @@ def test_rekey_refuses_a_broken_chain(published: Store, actors: dict[str, Actor]
     _tamper(published, "UPDATE audit_event SET actor = 'x' WHERE seq = 2")
     with pytest.raises(ConfigError, match="broken already"):
         rekey(published, Actor(username="os:root", role=Role.MINISTRY))
+
+
+def test_a_rotated_key_keeps_the_chain_verifiable(
+    published: Store, store_url: str, actors: dict[str, Actor], tmp_path: Path
+) -> None:
+    """``audit rekey --previous-key-file``: the chain verifies with the retired key, is re-hashed
+    with the new one, and verifies (with its new head export) from then on; without the old
+    key, or with the wrong one, nothing is rotated."""
+    from vaxtrust.app.audit import export_head, rekey, verify
+    from vaxtrust.files import write_private
+    from vaxtrust.store.audit_key import new_key_file
+    from vaxtrust.store.scope import Role
+
+    admin = Actor(username="os:root", role=Role.MINISTRY)
+    _decide_something(published, actors)
+    export_head(published, admin)            # a head export made with the retired key
+    assert published.audit_key is not None
+    old_file = tmp_path / "old.key"
+    write_private(old_file, published.audit_key.secret.hex() + "\n", exclusive=True)
+    new_key = new_key_file(tmp_path / "new.key")
+    rotated = Store.open(store_url, audit_key_file=tmp_path / "new.key",
+                         audit_head_dir=published.audit_head_dir)
+    try:
+        with pytest.raises(ConfigError, match="broken already"):
+            rekey(rotated, admin)            # the new key alone cannot vouch for the old rows
+        wrong = new_key_file(tmp_path / "wrong.key")
+        assert wrong.key_id != new_key.key_id
+        with pytest.raises(ConfigError, match="broken already"):
+            rekey(rotated, admin, previous_key_file=tmp_path / "wrong.key")
+        head = rekey(rotated, admin, previous_key_file=old_file)
+        result = verify(rotated, admin)
+        assert result.chain.intact and result.head == head
+        _decide_something_else(rotated, actors)
+        assert verify(rotated, admin).chain.intact
+        assert not _verify(published).intact    # the retired key no longer writes or verifies
+        _tamper(rotated, "UPDATE audit_event SET actor = 'x' WHERE seq = 2")
+        assert not verify(rotated, admin).chain.intact
+    finally:
+        rotated.close()

@@ -13,7 +13,7 @@ from vaxtrust.app._store import acting
 from vaxtrust.errors import ConfigError, PermissionDenied, StoreError
 from vaxtrust.store import audit
 from vaxtrust.store.audit import ChainReport, chain_head, session_key, verify_chain
-from vaxtrust.store.audit_key import HeadExport, newest_head, read_head
+from vaxtrust.store.audit_key import HeadExport, newest_head, read_head, read_key_file
 from vaxtrust.store.audit_key import export_head as write_head
 from vaxtrust.store.db import Store
 from vaxtrust.store.records import FieldValue, record_history
@@ -79,12 +79,16 @@ def _export(store: Store, session: Session, check: bool) -> HeadExport:
     return read_head(key, path)
 
 
-def rekey(store: Store, actor: Actor) -> HeadExport:
-    """Re-hash the chain with the store's audit key (administrator mode), then export its head."""
+def rekey(store: Store, actor: Actor, *, previous_key_file: Path | None = None) -> HeadExport:
+    """Re-hash the chain with the store's audit key (administrator mode), then export its head.
+
+    ``previous_key_file`` rotates the key: the chain must verify with the retired key (or the
+    new one) before it is re-hashed with the store's (new) key."""
     if not actor.is_administrator:
         raise PermissionDenied("rekeying lifts the audit trail's guard: run it with --admin")
+    previous = read_key_file(previous_key_file) if previous_key_file is not None else None
     with store.transaction() as session:
-        audit.rekey(session, actor=actor.username)
+        audit.rekey(session, actor=actor.username, previous=previous)
     return export_head(store, check=False)
 
 

@@ -39,6 +39,7 @@ def clean(settings: Settings, records: Sequence[Path], register: Path, out: Path
     try:
         with settings.create_engine(spill_dir) as engine:
             return run_clean(records, register, out, settings=clean_settings, engine=engine,
-                             console=console or NoopConsole(), model=saved)
+                             console=console or NoopConsole(), model=saved,
+                             run_key=settings.store.audit_key())
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)

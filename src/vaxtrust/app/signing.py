@@ -142,7 +142,10 @@ def publish_for_signing(store: Store, actor: Actor, run: Path, console: Console)
                 f"then sign its queue with `{SIGN_BATCH} --db`")
     if not (run / RUN_RESULTS).is_file():
         raise InputError(f"not a cleaning run: {RUN_RESULTS} is missing", path=str(run))
-    check_contents(run)
+    if store.audit_key is None:
+        raise ConfigError("the store has no audit key: it checks the run's content manifest "
+                          "(store.audit_key_file or $VAXTRUST_AUDIT_KEY)")
+    check_contents(run, store.audit_key)  # keyed: a recomputed manifest is refused
     return publish(store, actor, run, console=console)
 
 

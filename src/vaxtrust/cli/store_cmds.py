@@ -261,11 +261,17 @@ def audit_export_head(actor_name: str | None = AS_OPTION, admin: bool = ADMIN_OP
 
 
 @audit_app.command("rekey")
-def audit_rekey(admin: bool = ADMIN_OPTION, db: str | None = DB_OPTION) -> None:
-    """Re-hash a chain made before the audit key existed with the key (administrator mode)."""
+def audit_rekey(
+    admin: bool = ADMIN_OPTION, db: str | None = DB_OPTION,
+    previous_key_file: Annotated[Path | None, typer.Option(
+        "--previous-key-file", help="Rotate the key: the retired key's file (0600); the chain "
+        "must verify with it before it is re-hashed with the configured (new) key.")] = None,
+) -> None:
+    """Re-hash the chain with the audit key (administrator mode): a chain made before the key
+    existed, or a key rotation (--previous-key-file)."""
     from vaxtrust.app.audit import rekey
 
-    head = rekey(*_signed_in(db, None, admin))
+    head = rekey(*_signed_in(db, None, admin), previous_key_file=previous_key_file)
     out.print(f"audit chain rekeyed: {head.rows} rows, head hash {head.head_hash} → {head.path}",
               markup=False)
 

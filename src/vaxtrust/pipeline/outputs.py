@@ -7,12 +7,14 @@ when complete, so a failed run never leaves a complete-looking output folder (do
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from vaxtrust.engine import Engine
 from vaxtrust.errors import ConfigError, InputError
@@ -41,39 +43,88 @@ def check_out_dir(out_dir: Path) -> None:
 
 
 @contextmanager
-def staged_run_dir(out_dir: Path) -> Iterator[Path]:
+def staged_run_dir(out_dir: Path, *, key: RunKey | None = None) -> Iterator[Path]:
     """A temporary folder that replaces ``out_dir`` when the block succeeds, else vanishes."""
     check_out_dir(out_dir)
     with staged_folder(out_dir) as staging:
         yield staging
-        write_contents(staging)
+        write_contents(staging, key)
 
 
-def write_contents(folder: Path) -> Path:
+class RunKey(Protocol):
+    """What keys a run's content manifest: the store's audit key
+    (:class:`vaxtrust.store.audit_key.AuditKey`)."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def mac(self, material: bytes) -> str: ...
+
+
+def _environment_key() -> RunKey | None:
+    """The audit key of ``$VAXTRUST_AUDIT_KEY``, if set (callers with settings pass theirs)."""
+    from vaxtrust.store.audit_key import resolve
+
+    return resolve(None, sqlite_database=None, chain_is_empty=False)
+
+
+def _manifest_material(files: dict[str, str]) -> bytes:
+    return json.dumps(["vaxtrust run contents", files], sort_keys=True,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def write_contents(folder: Path, key: RunKey | None = None) -> Path:
     """``contents.json``: the SHA-256 of every file of the run (the summary, which the demo
     rewrites with its evaluation, excepted), so that signing can refuse a run edited after it was
-    cleaned (:func:`check_contents`)."""
+    cleaned (:func:`check_contents`).
+
+    Keyed with ``key`` (else the audit key of ``$VAXTRUST_AUDIT_KEY``, if set): an HMAC over the
+    hashes, so that whoever edits the run cannot recompute a manifest the store accepts."""
+    key = key or _environment_key()
     path = folder / RUN_CONTENTS
     files = {name: file_sha256(folder / name) for name in _content_files(folder)}
-    path.write_text(json.dumps({"sha256": files}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    body: dict[str, object] = {"sha256": files}
+    if key is not None:
+        body |= {"key_id": key.key_id, "mac": key.mac(_manifest_material(files))}
+    path.write_text(json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 
-def check_contents(folder: Path) -> None:
+def check_contents(folder: Path, key: RunKey | None = None) -> None:
     """Raise :class:`InputError` unless every file ``contents.json`` names is there unchanged and
-    no file was added."""
+    no file was added; with ``key``, also unless the manifest carries that key's HMAC (a run
+    edited and its manifest recomputed without the key is refused)."""
     path = folder / RUN_CONTENTS
     try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))["sha256"]
+        body = json.loads(path.read_text(encoding="utf-8"))
+        recorded = body["sha256"]
+        if not isinstance(recorded, dict):
+            raise TypeError("sha256 is not a mapping")
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(f"no readable {RUN_CONTENTS}: not a run vaxtrust clean wrote, or it was "
                          "edited; clean the inputs again", path=str(folder)) from None
+    if key is not None:
+        _check_mac(folder, body, recorded, key)
     found = {name: file_sha256(folder / name) for name in _content_files(folder)}
     changed = sorted(name for name in recorded.keys() | found.keys()
                      if recorded.get(name) != found.get(name))
     if changed:
         raise InputError("the run folder changed after cleaning (" + ", ".join(changed)
                          + "): refusing to use it; clean the inputs again", path=str(folder))
+
+
+def _check_mac(folder: Path, body: dict[str, object], recorded: dict[str, str],
+               key: RunKey) -> None:
+    mac = body.get("mac")
+    if not isinstance(mac, str):
+        raise InputError(f"{RUN_CONTENTS} is not keyed: clean the inputs with the store's audit "
+                         "key configured (store.audit_key_file or $VAXTRUST_AUDIT_KEY)",
+                         path=str(folder))
+    if body.get("key_id") != key.key_id or not hmac.compare_digest(
+            mac, key.mac(_manifest_material(recorded))):
+        raise InputError(f"{RUN_CONTENTS} was not made with this store's audit key (another "
+                         "key, or the manifest was edited): refusing to use the run; clean the "
+                         "inputs again with this store's key", path=str(folder))
 
 
 def _content_files(folder: Path) -> list[str]:

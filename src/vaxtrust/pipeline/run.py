@@ -24,7 +24,7 @@ from vaxtrust.pipeline.consolidate import run_consolidate
 from vaxtrust.pipeline.decide import run_decide
 from vaxtrust.pipeline.match import run_matching
 from vaxtrust.pipeline.match.model import RegisterIdentity
-from vaxtrust.pipeline.outputs import file_sha256, staged_run_dir, write_outputs
+from vaxtrust.pipeline.outputs import RunKey, file_sha256, staged_run_dir, write_outputs
 from vaxtrust.pipeline.register_cache import cache_key, load_register, save_register
 from vaxtrust.pipeline.run_folder import new_run_id, write_run_folder
 from vaxtrust.pipeline.settings import CleanSettings
@@ -51,7 +51,7 @@ def clean(
     records: Sequence[Path], register: Path, out_dir: Path, *,
     settings: CleanSettings | None = None, engine: Engine | None = None,
     console: Console | None = None, model: SavedModel | None = None,
-    register_cache: Path | None = None,
+    register_cache: Path | None = None, run_key: RunKey | None = None,
 ) -> RunSummary:
     """Clean ``records`` against ``register`` and write the run directory ``out_dir``.
 
@@ -60,7 +60,8 @@ def clean(
     ``out_dir`` as it was. A saved ``model`` (of this register snapshot, else ConfigError)
     replaces training, and its thresholds replace ``settings.match``. ``register_cache`` is a
     folder where the register's ingested and standardised tables are kept for the next run on
-    the same snapshot (:mod:`vaxtrust.pipeline.register_cache`).
+    the same snapshot (:mod:`vaxtrust.pipeline.register_cache`). ``run_key`` keys the run's
+    content manifest (default: the audit key of ``$VAXTRUST_AUDIT_KEY``, if set).
     """
     settings = settings or CleanSettings()
     console = console or NoopConsole()
@@ -74,7 +75,7 @@ def clean(
         model.require_register(register_hash)
         # The model's thresholds are part of it: its probabilities mean nothing with others.
         settings = replace(settings, match=model.matching)
-    with staged_run_dir(out_dir) as staging:
+    with staged_run_dir(out_dir, key=run_key) as staging:
         owned = engine is None
         spill = staging / ".spill"
         engine = engine or create_engine("duckdb", temp_directory=spill)

@@ -605,7 +605,7 @@ class _Cover:
 
 
 def _check_chain(session: Session, key: AuditKey, cover: _Cover, *,
-                 legacy_ok: bool = False) -> ChainReport:
+                 legacy_ok: bool = False, previous: AuditKey | None = None) -> ChainReport:
     problems: list[ChainProblem] = []
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
     for row in _stream_rows(session):
@@ -626,11 +626,12 @@ def _check_chain(session: Session, key: AuditKey, cover: _Cover, *,
                         row.subject_id, row.payload, row.prev_hash) != row.hash:
                 problems.append(ChainProblem(row.seq, "edited: its content no longer matches "
                                              "its hash"))
-        elif row.key_id != key.key_id:
+        elif row.key_id != key.key_id and (previous is None or row.key_id != previous.key_id):
             problems.append(ChainProblem(row.seq, f"hashed with another audit key "
                                          f"({row.key_id}, this one is {key.key_id})"))
-        elif row_hash(key, row.seq, row.event_type, row.actor, row.occurred_at,
-                      row.subject_id, row.payload, row.prev_hash) != row.hash:
+        elif row_hash(key if row.key_id == key.key_id else previous, row.seq, row.event_type,
+                      row.actor, row.occurred_at, row.subject_id, row.payload,
+                      row.prev_hash) != row.hash:
             problems.append(ChainProblem(row.seq, "edited: its content no longer matches its "
                                          "hash"))
         cover.note(row)
@@ -731,16 +732,18 @@ def _set_guard(session: Session, on: bool) -> None:
         session.execute(text(create if on else f"DROP TRIGGER IF EXISTS {name}"))
 
 
-def rekey(session: Session, *, actor: str) -> ChainReport:
-    """Re-hash the whole chain with the store's audit key (``vaxtrust audit rekey``).
+def rekey(session: Session, *, actor: str, previous: AuditKey | None = None) -> ChainReport:
+    """Re-hash the whole chain with the store's audit key (``vaxtrust audit rekey``): a chain
+    made before the key existed, or, with ``previous`` (the retired key), a key rotation.
 
-    Refused when the chain is broken already (re-hashing would hide it). Decisions and
-    corrections older than this are adopted by digest in a ``chain_rekeyed`` event. Needs the
+    Refused when the chain is broken already (re-hashing would hide it): every row must verify
+    with the store's key, the ``previous`` one, or (made before keys) as plain SHA-256. Decisions
+    and corrections older than this are adopted by digest in a ``chain_rekeyed`` event. Needs the
     right to lift the append-only guard: the tables' owner (administrator mode).
     """
     key = session_key(session)
     _lock_chain_head(session)
-    before = _check_chain(session, key, _Cover(), legacy_ok=True)
+    before = _check_chain(session, key, _Cover(), legacy_ok=True, previous=previous)
     if not before.intact:
         raise ConfigError(f"the audit chain is broken already ({before.problems[0]}): "
                           "rekeying would hide it")

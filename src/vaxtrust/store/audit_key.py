@@ -145,9 +145,20 @@ def read_head(key: AuditKey, path: Path) -> HeadExport:
     return head
 
 
+def _key_id_of(path: Path) -> str | None:
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["key_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable: read_head names the problem
+
+
 def newest_head(key: AuditKey, folder: Path) -> HeadExport | None:
-    """The export with the most rows in ``folder`` (None when there is none)."""
+    """The export with the most rows in ``folder`` made with ``key`` (None when there is none).
+
+    Exports of a retired key (before ``audit rekey --previous-key-file``) are left aside: the
+    rotation re-hashed the chain and exported its head with the new key."""
     if not folder.is_dir():
         return None
-    heads = [read_head(key, path) for path in folder.glob("head-*.json")]
+    heads = [read_head(key, path) for path in folder.glob("head-*.json")
+             if _key_id_of(path) in (key.key_id, None)]
     return max(heads, key=lambda head: (head.rows, head.exported_at), default=None)
