@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from vaxtrust.app._store import acting
 from vaxtrust.complaints import workflow
 from vaxtrust.complaints.attachments import AttachmentStore, FolderStore, Prepared, prepare
@@ -31,6 +33,7 @@ from vaxtrust.complaints.workflow import (
 )
 from vaxtrust.config import Settings
 from vaxtrust.errors import InputError, NotFound, PermissionDenied
+from vaxtrust.reports import campaign as campaigns
 from vaxtrust.store import audit
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor, Permission, Role
@@ -64,9 +67,9 @@ def import_file(settings: Settings, store: Store, actor: Actor, path: Path, *,
             read = read_file(engine, path, today=today)
     finally:
         shutil.rmtree(spill, ignore_errors=True)
-    rule = settings.complaints.deadline_rule()
     with acting(store, actor, subject=f"file:{path.name}") as (session, by):
         by.require(Permission.REVIEW)
+        rule = campaign_rule(settings, session)
         filed = workflow.file_complaints(session, by, read.inputs, channel="import", rule=rule,
                                          now=now)
         rejects = read.rejects + _outside_rejects(read, filed.outside)
@@ -121,10 +124,10 @@ def file_complaint(settings: Settings, store: Store, actor: Actor, raw: dict[str
             return [*problems, Problem("attachment", _attachment_reason(error))]
     if isinstance(checked, list):
         return checked
-    rule = settings.complaints.deadline_rule()
     with acting(store, actor) as (session, by):
         item = ComplaintInput(**{**checked.__dict__, "external_id": None, "received_at": None})
-        filed = workflow.file_complaints(session, by, [item], channel="web", rule=rule,
+        filed = workflow.file_complaints(session, by, [item], channel="web",
+                                         rule=campaign_rule(settings, session),
                                          filed_by=by.username)
         row = workflow.complaint_in_scope(session, by, filed.ids[0])
         if prepared is not None:
@@ -227,5 +230,10 @@ def resolve(store: Store, actor: Actor, complaint_id: int, *, note: str,
 
 def deadline_rule(settings: Settings) -> DeadlineRule:
     return settings.complaints.deadline_rule()
+
+
+def campaign_rule(settings: Settings, session: Session) -> DeadlineRule:
+    """The deadline of a complaint recorded now: the current campaign's, else the settings'."""
+    return campaigns.current(session).complaint_rule(deadline_rule(settings))
 
 

@@ -87,7 +87,9 @@ def show_campaign(store: Store, actor: Actor, code: str | None = None) -> Campai
 def save_campaign(store: Store, actor: Actor, *, code: str | None = None,
                   name: str | None = None, starts_on: dt.date | None = None,
                   deadlines: dict[str, dt.date] | None = None,
-                  targets: dict[str, float] | None = None) -> Campaign:
+                  targets: dict[str, float] | None = None,
+                  complaint_hours: int | None = None,
+                  complaint_working_days: bool | None = None) -> Campaign:
     """Create or change a campaign (the ministry): the current one, or ``code``'s."""
     with acting(store, actor, subject=f"campaign:{code or ''}") as (session, by):
         try:
@@ -95,7 +97,9 @@ def save_campaign(store: Store, actor: Actor, *, code: str | None = None,
         except ConfigError:
             base = campaigns.DEFAULT
         changed = campaigns.edited(base, code=code, name=name, starts_on=starts_on,
-                                   deadlines=deadlines, targets=targets)
+                                   deadlines=deadlines, targets=targets,
+                                   complaint_hours=complaint_hours,
+                                   complaint_working_days=complaint_working_days)
         return campaigns.save(session, by, changed)
 
 

@@ -102,14 +102,20 @@ def campaign_command(
         "--deadline", help="KEY=DATE, e.g. verification=2022-04-30 (repeatable).")] = None,
     target: Annotated[list[str] | None, typer.Option(
         "--target", help="authenticated_share=0.95 or signed_share=0.9 (repeatable).")] = None,
+    complaint_hours: Annotated[int | None, typer.Option(
+        "--complaint-hours", help="Hours a complaint has from recording (9458: 48).")] = None,
+    working_days: Annotated[bool | None, typer.Option(
+        "--complaint-working-days/--complaint-round-the-clock",
+        help="Count the complaint hours on working days only (Viet Nam's holidays).")] = None,
     db: str | None = DB_OPTION,
 ) -> None:
-    """Chiến dịch / show the campaign; with --name, --deadline or --target, change it."""
+    """Chiến dịch / show the campaign; with --name, --deadline, --target or a complaint
+    deadline, change it."""
     from vaxtrust.app.reports import save_campaign, show_campaign
     from vaxtrust.reports.campaign import parse_date
 
     store, actor = _signed_in(db, actor_name, admin)
-    if name or deadline or target:
+    if name or deadline or target or complaint_hours is not None or working_days is not None:
         deadlines = {k: parse_date(v, f"--deadline {k}")
                      for k, v in _pairs(deadline or [], "--deadline").items()}
         try:
@@ -118,7 +124,8 @@ def campaign_command(
             raise ConfigError(f"--target: a share is a number between 0 and 1 ({error})") \
                 from error
         chosen = save_campaign(store, actor, code=code, name=name, deadlines=deadlines,
-                               targets=targets)
+                               targets=targets, complaint_hours=complaint_hours,
+                               complaint_working_days=working_days)
     else:
         chosen = show_campaign(store, actor, code)
     out.print(f"{chosen.code}: {chosen.name} (from {chosen.starts_on.isoformat()}"
@@ -127,6 +134,7 @@ def campaign_command(
                      [[d.key, d.due_on.isoformat(), d.measure, d.label]
                       for d in chosen.deadlines]))
     out.print("targets: " + ", ".join(f"{k}={v:g}" for k, v in chosen.targets.items()))
+    out.print(f"complaint deadline: {chosen.complaint_deadline_text() or 'from the settings'}")
 
 
 @report_app.command("accountability")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from vaxtrust.complaints.model import CATEGORY_ALIASES, CATEGORY_TEXT
@@ -61,6 +62,15 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
 
 CAMPAIGN_START: Final = dt.date(2021, 3, 8)
 REQUIRED: Final = ("full_name", "dob", "phone", "id_number", "category")
+CACHE: Final = 1 << 16
+# A bulk import meets the same names, dates, places and vaccines again and again: each distinct
+# value goes through its rule once (the rules are pure).
+_name = lru_cache(maxsize=CACHE)(names.standardise)
+_date = lru_cache(maxsize=CACHE)(dates.parse)
+_places = lru_cache(maxsize=CACHE)(admin.parse)
+_vaccine = lru_cache(maxsize=CACHE)(vaccines.parse)
+_dose_number = lru_cache(maxsize=CACHE)(vaccines.parse_dose_number)
+_gender = lru_cache(maxsize=CACHE)(gender.parse)
 # Free-text fields kept as typed (trimmed): what the officer reads.
 TEXT_FIELDS: Final = ("address", "description", "facility_id", "complaint_id")
 
@@ -109,6 +119,7 @@ def _text(raw: dict[str, str | None], name: str) -> str | None:
     return value or None
 
 
+@lru_cache(maxsize=256)
 def category_of(value: str | None) -> str | None:
     if value is None:
         return None
@@ -122,7 +133,7 @@ def category_of(value: str | None) -> str | None:
 
 
 def _dob(value: str, today: dt.date, problems: list[Problem]) -> str | None:
-    parsed = dates.parse(value)
+    parsed = _date(value)
     if not parsed.valid or parsed.value is None:
         problems.append(Problem("dob", "dob_invalid"))
     elif parsed.precision != "day":
@@ -137,7 +148,7 @@ def _dob(value: str, today: dt.date, problems: list[Problem]) -> str | None:
 def _dose_date(value: str | None, today: dt.date, problems: list[Problem]) -> str | None:
     if value is None:
         return None
-    parsed = dates.parse(value)
+    parsed = _date(value)
     if parsed.year is not None and parsed.year > today.year:
         problems.append(Problem("vaccinated_on", "vaccinated_on_in_future"))
     elif not parsed.valid or parsed.value is None or parsed.precision != "day":
@@ -185,7 +196,7 @@ def standardise(raw: dict[str, str | None], *, today: dt.date | None = None
             problems.append(Problem(key, "missing_value"))
     if problems:
         return problems
-    name = names.standardise(text["full_name"])
+    name = _name(text["full_name"])
     if name.canonical is None:
         problems.append(Problem("full_name", "name_missing"))
     dob = _dob(text["dob"] or "", today, problems)
@@ -198,15 +209,15 @@ def standardise(raw: dict[str, str | None], *, today: dt.date | None = None
     category = category_of(text["category"])
     if category is None:
         problems.append(Problem("category", "category_unknown"))
-    sex = gender.parse(text.get("gender")) if text.get("gender") else None
+    sex = _gender(text.get("gender")) if text.get("gender") else None
     if text.get("gender") and sex is None:
         problems.append(Problem("gender", "gender_unknown"))
-    vaccine = vaccines.parse(text.get("vaccine")) if text.get("vaccine") else None
+    vaccine = _vaccine(text.get("vaccine")) if text.get("vaccine") else None
     if vaccine is not None and vaccine.vaccine is None:
         problems.append(Problem("vaccine", "vaccine_unknown"))
     dose_number = None
     if text.get("dose_number"):
-        dose_number = vaccines.parse_dose_number(text["dose_number"])
+        dose_number = _dose_number(text["dose_number"])
         if dose_number is None:
             problems.append(Problem("dose_number", "dose_number_not_a_number"))
         elif not 1 <= dose_number <= 10:
@@ -216,7 +227,7 @@ def standardise(raw: dict[str, str | None], *, today: dt.date | None = None
     if problems:
         return problems
     assert name.canonical and dob and phone.number and parsed_id.clean and category
-    units = admin.parse(text.get("province"), text.get("district"), text.get("commune"))
+    units = _places(text.get("province"), text.get("district"), text.get("commune"))
     return ComplaintInput(
         category=category, full_name=name.canonical, dob=dob, phone=phone.number,
         id_number=parsed_id.clean, gender=sex, address=text.get("address"),

@@ -22,22 +22,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from vaxtrust.review.register_check import CHECKED_FIELDS, mismatches
+from vaxtrust.review.register_check import CACHE, CHECKED_FIELDS, RegisterPerson, mismatches
+from vaxtrust.store.bulk import ClaimKeys
 from vaxtrust.store.doses import LINKED_STATUSES
 from vaxtrust.store.scope import AUTHENTICATION_STATUSES
-from vaxtrust.store.tables import (
-    DoseHistory,
-    Person,
-    ReviewCandidate,
-    ReviewItem,
-    VaccinationRecord,
-)
 from vaxtrust.vn import dates, names, vaccines
 
 PROPOSALS: Final = ("link_record", "correct_to_register", "dose_exists", "duplicate", "refuse")
@@ -53,7 +47,7 @@ PROPOSAL_TEXT: Final[dict[str, tuple[str, str]]] = {
     "refuse": ("Từ chối: {ground}", "Refuse: {ground}"),
 }
 AWAITING: Final = ("open", "deferred")
-BATCH: Final = 2_000
+BATCH: Final = 100_000   # claims read together (bounds memory on a 1 M import)
 
 
 class Claim(Protocol):
@@ -93,7 +87,9 @@ class Proposal:
         return template.format_map(defaultdict(lambda: "?", values))
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies, a cost at a million complaints.
+        return {"kind": self.kind, "record_id": self.record_id, "ground": self.ground,
+                "certain": self.certain, "detail": dict(self.detail)}
 
 
 @dataclass(frozen=True)
@@ -104,9 +100,31 @@ class Triage:
     province_code: str | None = None
 
 
+class StoredRecord(Protocol):
+    """What triage reads of a dose record in the store (a plain selected row)."""
+
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def person_id(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def facility_id(self) -> str: ...
+    @property
+    def province_code(self) -> str: ...
+
+
+RECORD_COLUMNS: Final = (
+    "record_id", "person_id", "status", "facility_id", "province_code",
+    *(f"original_{name}" for name in CHECKED_FIELDS), *CHECKED_FIELDS,
+    "original_vaccinated_on", "original_vaccine", "original_dose_number")
+PERSON_COLUMNS: Final = ("person_id", "old_id", "full_name", "dob", "gender")
+
+
 @dataclass(frozen=True)
 class _RecordFacts:
-    record: VaccinationRecord
+    record: StoredRecord
     vaccinated_on: str | None
     dose_number: int | None
     vaccine: str | None
@@ -114,59 +132,90 @@ class _RecordFacts:
 
 @dataclass
 class _Found:
-    persons: dict[str, Person] = field(default_factory=dict)            # by ID and old ID
+    persons: dict[str, RegisterPerson] = field(default_factory=dict)    # by ID and old ID
     linked: dict[str, list[_RecordFacts]] = field(default_factory=dict)  # by person
     candidate_of: dict[str, list[_RecordFacts]] = field(default_factory=dict)
     unlinked_at: dict[str, list[_RecordFacts]] = field(default_factory=dict)  # by facility
     duplicates: dict[str, dict[str, str]] = field(default_factory=dict)  # person → rec → of
 
 
-def _facts(record: VaccinationRecord) -> _RecordFacts:
-    parsed = dates.parse(record.original_vaccinated_on)
-    product = vaccines.parse(record.original_vaccine).vaccine
-    return _RecordFacts(record, parsed.value.isoformat() if parsed.valid and parsed.value and
-                        parsed.precision == "day" else None,
-                        vaccines.parse_dose_number(record.original_dose_number),
-                        product.key if product else None)
+@lru_cache(maxsize=CACHE)
+def iso_day(text: str | None) -> str | None:
+    """A date written any way as YYYY-MM-DD, when it names a whole day."""
+    parsed = dates.parse(text)
+    return (parsed.value.isoformat() if parsed.valid and parsed.value and
+            parsed.precision == "day" else None)
+
+
+@lru_cache(maxsize=CACHE)
+def _vaccine(text: str | None) -> str | None:
+    product = vaccines.parse(text).vaccine
+    return product.key if product else None
+
+
+@lru_cache(maxsize=CACHE)
+def _dose_number(text: str | None) -> int | None:
+    return vaccines.parse_dose_number(text)
+
+
+def _facts(record: Any) -> _RecordFacts:
+    return _RecordFacts(record, iso_day(record.original_vaccinated_on),
+                        _dose_number(record.original_dose_number),
+                        _vaccine(record.original_vaccine))
+
+
+def _columns(table: str, names: Sequence[str]) -> str:
+    return ", ".join(f"{table}.{name}" for name in names)
 
 
 def _load(session: Session, claims: Sequence[Claim]) -> _Found:
+    """Everything triage needs about ``claims``, read by joins on the claims' keys.
+
+    The claims' ID numbers and named facilities go into temporary tables (one bulk load);
+    each of the four reads is then one join over all of them, not a query per complaint.
+    """
     found = _Found()
-    ids = sorted({c.id_number for c in claims if c.id_number})
-    for person in session.scalars(select(Person).where(
-            or_(Person.person_id.in_(ids), Person.old_id.in_(ids)))):
-        found.persons.setdefault(person.person_id, person)
-        if person.old_id:
-            found.persons.setdefault(person.old_id, person)
-    person_ids = sorted({p.person_id for p in found.persons.values()})
-    if person_ids:
-        for record in session.scalars(select(VaccinationRecord).where(
-                VaccinationRecord.person_id.in_(person_ids))):
-            assert record.person_id is not None
+    connection = session.connection()
+    keys = ClaimKeys(connection)
+    try:
+        keys.load({c.id_number for c in claims if c.id_number},
+                  {c.claimed_facility_id for c in claims
+                   if c.claimed_facility_id and c.vaccinated_on})
+        for person in keys.rows(f"SELECT {', '.join(PERSON_COLUMNS)} FROM person WHERE "
+                                f"person_id IN (SELECT person_id FROM {keys.persons})"):
+            found.persons.setdefault(person.person_id, person)
+            if person.old_id:
+                found.persons.setdefault(person.old_id, person)
+        for record in keys.rows(
+                f"SELECT {_columns('r', RECORD_COLUMNS)} FROM vaccination_record r "
+                f"JOIN {keys.persons} k ON k.person_id = r.person_id"):
             found.linked.setdefault(record.person_id, []).append(_facts(record))
-        for person_id, record in session.execute(
-                select(ReviewCandidate.person_id, VaccinationRecord)
-                .join(ReviewItem, ReviewItem.id == ReviewCandidate.item_id)
-                .join(VaccinationRecord, VaccinationRecord.record_id == ReviewItem.record_id)
-                .where(ReviewCandidate.person_id.in_(person_ids),
-                       ReviewItem.state.in_(AWAITING))):
-            found.candidate_of.setdefault(person_id, []).append(_facts(record))
-        for row in session.execute(select(DoseHistory.person_id, DoseHistory.record_id,
-                                          DoseHistory.duplicate_of).where(
-                DoseHistory.person_id.in_(person_ids), DoseHistory.duplicate_of.is_not(None))):
+        awaiting = ", ".join(f"'{state}'" for state in AWAITING)
+        for record in keys.rows(
+                f"SELECT c.person_id AS candidate_id, {_columns('r', RECORD_COLUMNS)} "
+                f"FROM review_candidate c JOIN {keys.persons} k ON k.person_id = c.person_id "
+                "JOIN review_item i ON i.id = c.item_id "
+                "JOIN vaccination_record r ON r.record_id = i.record_id "
+                f"WHERE i.state IN ({awaiting})"):
+            found.candidate_of.setdefault(record.candidate_id, []).append(_facts(record))
+        for row in keys.rows(
+                f"SELECT h.person_id, h.record_id, h.duplicate_of FROM dose_history h "
+                f"JOIN {keys.persons} k ON k.person_id = h.person_id "
+                "WHERE h.duplicate_of IS NOT NULL"):
             found.duplicates.setdefault(row.person_id, {})[row.record_id] = row.duplicate_of
-    facilities = sorted({c.claimed_facility_id for c in claims
-                         if c.claimed_facility_id and c.vaccinated_on})
-    if facilities:
-        for record in session.scalars(select(VaccinationRecord).where(
-                VaccinationRecord.facility_id.in_(facilities),
-                VaccinationRecord.status.in_(AUTHENTICATION_STATUSES))):
+        unlinked = ", ".join(f"'{status}'" for status in AUTHENTICATION_STATUSES)
+        for record in keys.rows(
+                f"SELECT {_columns('r', RECORD_COLUMNS)} FROM vaccination_record r "
+                f"JOIN {keys.facilities} f ON f.facility_id = r.facility_id "
+                f"WHERE r.status IN ({unlinked})"):
             found.unlinked_at.setdefault(record.facility_id, []).append(_facts(record))
+    finally:
+        keys.drop()
     return found
 
 
 def triage(session: Session, claims: Sequence[Claim]) -> list[Triage]:
-    """One :class:`Triage` per claim, in order (reads the store in batches of 2,000)."""
+    """One :class:`Triage` per claim, in order (reads the store per ``BATCH`` claims)."""
     results: list[Triage] = []
     for start in range(0, len(claims), BATCH):
         batch = claims[start:start + BATCH]
@@ -175,13 +224,13 @@ def triage(session: Session, claims: Sequence[Claim]) -> list[Triage]:
     return results
 
 
-def _claimed_values(claim: Claim, person: Person) -> dict[str, str | None]:
+def _claimed_values(claim: Claim, person: RegisterPerson) -> dict[str, str | None]:
     # A gender the citizen did not give is not a contradiction.
     return {"full_name": claim.full_name, "dob": claim.dob,
             "gender": claim.gender or person.gender, "id_number": claim.id_number}
 
 
-def _refusal(claim: Claim, person: Person) -> Proposal | None:
+def _refusal(claim: Claim, person: RegisterPerson) -> Proposal | None:
     problems = {problem.field for problem in mismatches(_claimed_values(claim, person), person)}
     if "full_name" in problems:
         same_letters = names.fold(claim.full_name) == names.fold(person.full_name)
@@ -200,11 +249,11 @@ def _fits(facts: _RecordFacts, claim: Claim) -> bool:
     return all(claimed is None or claimed == held for claimed, held in pairs)
 
 
-def _identity(record: VaccinationRecord) -> dict[str, str | None]:
+def _identity(record: Any) -> dict[str, str | None]:
     return {name: getattr(record, f"original_{name}") for name in CHECKED_FIELDS}
 
 
-def _compatible(record: VaccinationRecord, person: Person) -> tuple[bool, bool]:
+def _compatible(record: Any, person: RegisterPerson) -> tuple[bool, bool]:
     """(close enough to propose, certain): at most one identity field off; none off."""
     problems = {p.field for p in mismatches(_identity(record), person)}
     return len(problems - {"gender"}) <= 1, not problems
@@ -215,7 +264,7 @@ def _where(facts: _RecordFacts) -> dict[str, Any]:
             "dose_number": facts.dose_number, "vaccine": facts.vaccine}
 
 
-def _linked_proposal(claim: Claim, person: Person, mine: list[_RecordFacts],
+def _linked_proposal(claim: Claim, person: RegisterPerson, mine: list[_RecordFacts],
                      duplicates: dict[str, str]) -> Proposal | None:
     fitting = [f for f in mine if _fits(f, claim)]
     if claim.category == "duplicate_dose":
@@ -238,7 +287,7 @@ def _linked_proposal(claim: Claim, person: Person, mine: list[_RecordFacts],
     return None
 
 
-def _unlinked_proposal(claim: Claim, person: Person, found: _Found) -> Proposal | None:
+def _unlinked_proposal(claim: Claim, person: RegisterPerson, found: _Found) -> Proposal | None:
     if not (claim.vaccinated_on or claim.dose_number or claim.vaccine):
         return None
     pool = list(found.candidate_of.get(person.person_id, []))

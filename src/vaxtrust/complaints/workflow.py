@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, func, insert, select, text, tuple_, update
+from sqlalchemy import ColumnElement, and_, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
@@ -28,7 +28,7 @@ from vaxtrust.complaints.triage import Proposal, Triage, proposal_from_json, tri
 from vaxtrust.errors import ConfigError, NotFound, PermissionDenied, ReviewConflict
 from vaxtrust.review import queue
 from vaxtrust.signing import queue as signing
-from vaxtrust.store import audit
+from vaxtrust.store import audit, bulk
 from vaxtrust.store.doses import LINKED_STATUSES
 from vaxtrust.store.records import MAX_PAGE_SIZE, log_access
 from vaxtrust.store.scope import Actor, Permission, Role
@@ -46,7 +46,7 @@ from vaxtrust.store.tables import (
     utc_now_text,
 )
 
-INSERT_BATCH: Final = 5_000
+INSERT_BATCH: Final = 5_000   # complaint numbers looked up per query
 COMPLAINT_REASON: Final = "complaint"   # the review item reason of items a complaint opened
 
 
@@ -128,12 +128,23 @@ def file_complaints(session: Session, actor: Actor, items: Sequence[ComplaintInp
             rows.append(values)
         else:
             outside.append(item)
-    ids: list[int] = []
-    for start in range(0, len(rows), INSERT_BATCH):
-        chunk = rows[start:start + INSERT_BATCH]
-        ids.extend(session.scalars(insert(Complaint).returning(Complaint.id), chunk))
-    return Filed(sorted(ids), len(items) - len(fresh),
+    ids = _insert(session, rows)
+    return Filed(ids, len(items) - len(fresh),
                  sum(1 for values in rows if values["proposal"]), outside)
+
+
+COMPLAINT_COLUMNS: Final = tuple(column.name for column in Complaint.__table__.columns)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Store the rows in one bulk load (COPY on PostgreSQL) under ids reserved first."""
+    connection = session.connection()
+    ids = bulk.reserve_ids(connection, Complaint.__tablename__, len(rows))
+    for number, values in zip(ids, rows, strict=True):
+        values["id"] = number
+    bulk.insert_rows(connection, Complaint.__tablename__, COMPLAINT_COLUMNS,
+                     (tuple(values[name] for name in COMPLAINT_COLUMNS) for values in rows))
+    return ids
 
 
 # ---------------------------------------------------------------- reading

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vaxtrust.complaints.deadlines import DeadlineRule
 from vaxtrust.errors import ConfigError
 from vaxtrust.store import audit
 from vaxtrust.store.scope import Actor, Permission
@@ -24,6 +25,7 @@ from vaxtrust.store.tables import utc_now_text
 # What a deadline is measured by: a share that must reach its target, or a count that must be 0.
 MEASURES = ("authenticated_share", "signed_share", "complaints_open", "none")
 TARGETS = ("authenticated_share", "signed_share")
+MAX_COMPLAINT_HOURS = 24 * 60   # as the settings allow
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,33 @@ class Campaign:
     targets: dict[str, float] = field(default_factory=dict)
     saved: bool = False
     """False for the built-in default not yet saved in the store."""
+    complaint_hours: int | None = None
+    """Hours a complaint recorded in the campaign has (None: the settings' rule, 9458's 48)."""
+    complaint_working_days: bool | None = None
+    """Count them on working days only (None: as the settings say)."""
 
     def deadline(self, key: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.key == key), None)
 
+    def complaint_rule(self, fallback: DeadlineRule) -> DeadlineRule:
+        """The complaint deadline rule: the campaign's where it sets one, else ``fallback``."""
+        return DeadlineRule(
+            fallback.hours if self.complaint_hours is None else self.complaint_hours,
+            fallback.working_days if self.complaint_working_days is None
+            else self.complaint_working_days)
+
+    def complaint_deadline_text(self) -> str | None:
+        if self.complaint_hours is None and self.complaint_working_days is None:
+            return None
+        hours = "settings" if self.complaint_hours is None else f"{self.complaint_hours}h"
+        calendar = {None: "", True: " working days", False: " round the clock"}
+        return hours + calendar[self.complaint_working_days]
+
     def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "name": self.name, "starts_on": self.starts_on.isoformat(),
-                "deadlines": [d.to_dict() for d in self.deadlines], "targets": self.targets}
+                "deadlines": [d.to_dict() for d in self.deadlines], "targets": self.targets,
+                "complaint_hours": self.complaint_hours,
+                "complaint_working_days": self.complaint_working_days}
 
 
 DEFAULT = Campaign(
@@ -100,7 +122,8 @@ def _from_row(row: CampaignRow) -> Campaign:
         for d in json.loads(row.deadlines))
     return Campaign(row.code, row.name, dt.date.fromisoformat(row.starts_on), deadlines,
                     {key: float(value) for key, value in json.loads(row.targets).items()},
-                    saved=True)
+                    saved=True, complaint_hours=row.complaint_hours,
+                    complaint_working_days=row.complaint_working_days)
 
 
 def current(session: Session) -> Campaign:
@@ -123,8 +146,12 @@ def get(session: Session, code: str | None) -> Campaign:
 
 def edited(base: Campaign, *, code: str | None = None, name: str | None = None,
            starts_on: dt.date | None = None, deadlines: dict[str, dt.date] | None = None,
-           targets: dict[str, float] | None = None) -> Campaign:
+           targets: dict[str, float] | None = None, complaint_hours: int | None = None,
+           complaint_working_days: bool | None = None) -> Campaign:
     """``base`` with the given changes; a deadline key not in ``base`` is added."""
+    if complaint_hours is not None and not 1 <= complaint_hours <= MAX_COMPLAINT_HOURS:
+        raise ConfigError(f"complaint deadline {complaint_hours} h: between 1 and "
+                          f"{MAX_COMPLAINT_HOURS} hours")
     changed = list(base.deadlines)
     for key, due_on in (deadlines or {}).items():
         index = next((i for i, d in enumerate(changed) if d.key == key), None)
@@ -140,7 +167,12 @@ def edited(base: Campaign, *, code: str | None = None, name: str | None = None,
             raise ConfigError(f"target {key}={value}: a share between 0 and 1")
         new_targets[key] = value
     return Campaign(code or base.code, name or base.name, starts_on or base.starts_on,
-                    tuple(sorted(changed, key=lambda d: d.due_on)), new_targets)
+                    tuple(sorted(changed, key=lambda d: d.due_on)), new_targets,
+                    complaint_hours=(base.complaint_hours if complaint_hours is None
+                                     else complaint_hours),
+                    complaint_working_days=(base.complaint_working_days
+                                            if complaint_working_days is None
+                                            else complaint_working_days))
 
 
 def save(session: Session, actor: Actor, campaign: Campaign) -> Campaign:
@@ -154,9 +186,12 @@ def save(session: Session, actor: Actor, campaign: Campaign) -> Campaign:
     row.name, row.starts_on = campaign.name, campaign.starts_on.isoformat()
     row.deadlines, row.targets, row.active = deadlines, targets, True
     row.updated_at, row.updated_by = utc_now_text(), actor.username
+    row.complaint_hours = campaign.complaint_hours
+    row.complaint_working_days = campaign.complaint_working_days
     session.add(row)
     session.flush()
     audit.append(session, [audit.CampaignSaved(
         actor=actor.username, subject_id=f"campaign:{campaign.code}"[:80], code=campaign.code,
-        deadlines=deadlines, targets=targets)])
+        deadlines=deadlines, targets=targets,
+        complaint_deadline=campaign.complaint_deadline_text())])
     return _from_row(row)

@@ -7,11 +7,28 @@ is accepted exactly when the pipeline would have called it a match on every fiel
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
 
-from vaxtrust.store.tables import Person
 from vaxtrust.vn import dates, gender, ids, names
 
 CHECKED_FIELDS = ("full_name", "dob", "gender", "id_number")
+CACHE = 1 << 16   # distinct values kept: a bulk triage checks the same names and dates often
+
+
+class RegisterPerson(Protocol):
+    """What the check reads of a register person (a ``Person`` row or a plain selected row)."""
+
+    @property
+    def person_id(self) -> str: ...
+    @property
+    def old_id(self) -> str | None: ...
+    @property
+    def full_name(self) -> str | None: ...
+    @property
+    def dob(self) -> str | None: ...
+    @property
+    def gender(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -24,24 +41,28 @@ class FieldMismatch:
         return f"{self.field} {self.record_value!r} ≠ register {self.register_value!r}"
 
 
+@lru_cache(maxsize=CACHE)
 def _name(value: str | None) -> str | None:
     return names.canonical(value)
 
 
+@lru_cache(maxsize=CACHE)
 def _dob(value: str | None) -> str | None:
     parsed = dates.parse(value)
     return parsed.value.isoformat() if parsed.valid and parsed.value else None
 
 
+@lru_cache(maxsize=CACHE)
 def _gender(value: str | None) -> str | None:
     return gender.parse(value)
 
 
+@lru_cache(maxsize=CACHE)
 def normalise_id(value: str | None) -> str | None:
     return ids.parse(value).clean if value else None
 
 
-def mismatches(values: dict[str, str | None], person: Person) -> list[FieldMismatch]:
+def mismatches(values: dict[str, str | None], person: RegisterPerson) -> list[FieldMismatch]:
     """Fields of ``values`` that do not match ``person`` (an empty ID is not compared)."""
     found: list[FieldMismatch] = []
     pairs = (

@@ -390,6 +390,8 @@ class CampaignSaved(AuditEvent):
     """Its deadlines as saved (canonical JSON)."""
     targets: str
     """Its targets as saved (canonical JSON)."""
+    complaint_deadline: str | None = None
+    """Its complaint deadline as saved (``48h``, ``48h working days``), if it sets one."""
 
 
 @dataclass(frozen=True, kw_only=True)

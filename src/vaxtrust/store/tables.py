@@ -519,6 +519,10 @@ class Campaign(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[str] = mapped_column(String(32))
     updated_by: Mapped[str] = mapped_column(String(64))
+    complaint_hours: Mapped[int | None] = mapped_column(Integer)
+    """Hours a complaint recorded during the campaign has (empty: the settings' rule)."""
+    complaint_working_days: Mapped[bool | None] = mapped_column(Boolean)
+    """Count those hours on working days only (Viet Nam's calendar); empty: the settings'."""
 
 
 class ProgressSnapshot(Base):
