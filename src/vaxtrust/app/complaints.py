@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vaxtrust.app._store import acting
@@ -23,6 +24,8 @@ from vaxtrust.complaints.attachments import AttachmentStore, FolderStore, Prepar
 from vaxtrust.complaints.deadlines import DeadlineRule
 from vaxtrust.complaints.importer import ImportRead, RejectRow, read_file
 from vaxtrust.complaints.notify import Notifier, received_text, refused_text, resolved_text
+from vaxtrust.complaints.settle import Settled
+from vaxtrust.complaints.settle import settle_certain as settle_certain_in
 from vaxtrust.complaints.standardise import ComplaintInput, Problem, standardise
 from vaxtrust.complaints.workflow import (
     ComplaintDetail,
@@ -37,12 +40,12 @@ from vaxtrust.reports import campaign as campaigns
 from vaxtrust.store import audit
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor, Permission, Role
-from vaxtrust.store.tables import ComplaintAttachment, utc_now_text
+from vaxtrust.store.tables import Complaint, ComplaintAttachment, utc_now_text
 
 __all__ = ["ComplaintDetail", "ComplaintFilter", "ComplaintSummary", "ImportReport", "InboxPage",
            "Resolution", "assign", "attachment", "attachment_store", "escalate",
            "escalate_overdue", "file_complaint", "import_file", "list_complaints", "refuse",
-           "resolve", "show_complaint"]
+           "resolve", "settle_certain", "show_complaint"]
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,16 @@ class ImportReport:
     proposals: int
     ids: list[int]
     rejects: list[RejectRow] = field(default_factory=list)
+    settled: list[int] = field(default_factory=list)   # settled by the system (--settle)
 
 
 def import_file(settings: Settings, store: Store, actor: Actor, path: Path, *,
-                today: dt.date | None = None, now: dt.datetime | None = None) -> ImportReport:
-    """Import one CSV/XLSX export: rejects named row by row; the rest triaged, routed, stored."""
+                today: dt.date | None = None, now: dt.datetime | None = None,
+                settle: bool = False) -> ImportReport:
+    """Import one CSV/XLSX export: rejects named row by row; the rest triaged, routed, stored.
+
+    With ``settle`` the complaints whose proposal is certain are then settled by the system
+    (:mod:`vaxtrust.complaints.settle`), in the same transaction."""
     actor.require(Permission.REVIEW)
     spill = Path(tempfile.mkdtemp(prefix=".complaints-import-"))
     try:
@@ -80,9 +88,25 @@ def import_file(settings: Settings, store: Store, actor: Actor, path: Path, *,
             rejected=read.rows_in - accepted, skipped=filed.skipped,
             first_id=filed.ids[0] if filed.ids else None,
             last_id=filed.ids[-1] if filed.ids else None)])
+        settled = settle_certain_in(session, by, filed.ids, now=now).settled if settle else []
     return ImportReport(str(path), read.rows_in, accepted, read.rows_in - accepted,
                         filed.skipped, filed.proposals, filed.ids,
-                        sorted(rejects, key=lambda r: r.row_number or 0))
+                        sorted(rejects, key=lambda r: r.row_number or 0), settled)
+
+
+def settle_certain(store: Store, actor: Actor, *, notifier: Notifier | None = None
+                   ) -> Settled:
+    """Settle every received complaint in scope whose proposal is certain (the system acts,
+    within ``actor``'s scope); the citizens are told after the commit."""
+    with acting(store, actor) as (session, by):
+        result = settle_certain_in(session, by)
+        phones = dict(session.execute(select(Complaint.id, Complaint.phone).where(
+            Complaint.id.in_(result.settled)))) if notifier is not None else {}
+    if notifier is not None:
+        for complaint_id, phone in sorted(phones.items()):
+            if phone:
+                notifier.notify(phone, resolved_text(complaint_id))
+    return result
 
 
 def _outside_rejects(read: ImportRead, outside: Sequence[ComplaintInput]) -> list[RejectRow]:

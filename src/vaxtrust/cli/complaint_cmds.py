@@ -57,15 +57,19 @@ def complaints_import(
     rejects: Annotated[Path | None, typer.Option(
         "--rejects", help="Write the rejected rows here (CSV: row, field, value, reason, "
         "message).")] = None,
+    settle: Annotated[bool, typer.Option(
+        "--settle", help="Then settle, as the system, those whose proposal is certain.")]
+    = False,
 ) -> None:
     """Import complaints: bad rows rejected with row, field and reason; the rest triaged."""
     from vaxtrust.app.complaints import import_file
 
     settings, store, actor = _signed_in(db, actor_name, admin)
-    report = import_file(settings, store, actor, path)
+    report = import_file(settings, store, actor, path, settle=settle)
     out.print(f"{report.source}: {report.rows_in} rows in = {report.accepted} accepted + "
               f"{report.rejected} rejected; {report.skipped} imported before (skipped); "
-              f"{len(report.ids)} complaints stored, {report.proposals} with a proposal",
+              f"{len(report.ids)} complaints stored, {report.proposals} with a proposal"
+              + (f", {len(report.settled)} settled automatically" if settle else ""),
               markup=False)
     if rejects is not None:
         rejects.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +85,23 @@ def complaints_import(
                   markup=False)
     if len(report.rejects) > 20:
         out.print(f"  ... {len(report.rejects) - 20} more (--rejects FILE lists all)")
+
+
+@complaints_app.command("settle")
+def complaints_settle(
+    actor_name: str | None = AS_OPTION,
+    admin: bool = ADMIN_OPTION,
+    db: str | None = DB_OPTION,
+) -> None:
+    """Settle, as the system, the received complaints in your scope whose proposal is certain
+    (only where a cleaning run would link by itself); the rest wait for an officer."""
+    from vaxtrust.app.complaints import settle_certain
+
+    settings, store, actor = _signed_in(db, actor_name, admin)
+    result = settle_certain(store, actor, notifier=_notifier(settings))
+    out.print(f"{len(result.settled)} complaints settled automatically; {len(result.left)} "
+              f"certain proposals left for an officer (a guard held them); "
+              f"{len(result.signing_queued)} people queued for signing")
 
 
 @complaints_app.command("list")

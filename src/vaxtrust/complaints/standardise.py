@@ -111,11 +111,13 @@ class ComplaintInput:
     received_at: dt.datetime | None = None
 
 
-def _text(raw: dict[str, str | None], name: str) -> str | None:
-    value = raw.get(name)
+def _text(value: str | None) -> str | None:
+    """Trimmed, inner runs of white space made one space (the split only when there are)."""
     if value is None:
         return None
-    value = " ".join(value.split())
+    value = value.strip()
+    if "  " in value or not value.isprintable():
+        value = " ".join(value.split())
     return value or None
 
 
@@ -180,17 +182,27 @@ def _received_at(value: str | None, problems: list[Problem]) -> dt.datetime | No
     return moment.astimezone(dt.UTC)
 
 
-def standardise(raw: dict[str, str | None], *, today: dt.date | None = None
-                ) -> ComplaintInput | list[Problem]:
-    """The complaint in ``raw`` (text by field name) standardised, or all of its problems."""
-    today = today or dt.date.today()
-    text = {name: _text(raw, name) for name in raw}
+def _value_problems(text: dict[str, str | None]) -> list[Problem]:
+    present = [value for value in text.values() if value is not None]
+    # One look at the whole row first: almost every row is clean.
+    if not CONTROL_CHARACTER.search(" ".join(present)) and \
+            max(map(len, present), default=0) <= MAX_VALUE_LENGTH:
+        return []
     problems: list[Problem] = []
     for key, value in text.items():
         if value is not None and (CONTROL_CHARACTER.search(value) or
                                   len(value) > MAX_VALUE_LENGTH and key != "description"):
             problems.append(Problem(key, "control_character" if CONTROL_CHARACTER.search(value)
                                     else "value_too_long"))
+    return problems
+
+
+def standardise(raw: dict[str, str | None], *, today: dt.date | None = None
+                ) -> ComplaintInput | list[Problem]:
+    """The complaint in ``raw`` (text by field name) standardised, or all of its problems."""
+    today = today or dt.date.today()
+    text = {name: _text(value) for name, value in raw.items()}
+    problems = _value_problems(text)
     for key in REQUIRED:
         if text.get(key) is None:
             problems.append(Problem(key, "missing_value"))

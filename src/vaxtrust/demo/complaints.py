@@ -157,7 +157,7 @@ class _Maker:
                 situation, claimed = "refuse_photo", dict(identity)
         elif situation == "refuse_no_diacritics":
             claimed["full_name"] = names.fold(identity["full_name"])
-            if claimed["full_name"] == identity["full_name"]:
+            if names.canonical(claimed["full_name"]) == identity["full_name"]:   # no marks
                 situation, claimed = "refuse_photo", dict(identity)
         elif situation == "refuse_dob" and len(dob := identity["dob"] or "") == 10:
             claimed["dob"] = f"{int(dob[:4]) - 1}{dob[4:]}".replace("-02-29", "-02-28")
