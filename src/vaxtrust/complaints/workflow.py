@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, func, select, text, tuple_, update
@@ -78,12 +79,18 @@ def _within(actor: Actor, row: dict[str, Any]) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
+def _times(rule: DeadlineRule, received: dt.datetime) -> tuple[str, str]:
+    """A complaint's received and deadline times as stored (an import shares a few moments)."""
+    return time_text(received), time_text(rule.deadline(received))
+
+
 def _row(item: ComplaintInput, found: Triage, known: dict[str, str], *, channel: str,
          filed_by: str, now: dt.datetime, rule: DeadlineRule) -> dict[str, Any]:
-    received = item.received_at or now
+    received, deadline = _times(rule, item.received_at or now)
     facts = route(found.facility_id, found.province_code, item.province_code,
                   item.district_code, known)
-    stamp = time_text(now)
+    stamp = _times(rule, now)[0]
     proposal = found.proposal
     return {
         "external_id": item.external_id, "channel": channel, "filed_by": filed_by,
@@ -99,8 +106,8 @@ def _row(item: ComplaintInput, found: Triage, known: dict[str, str], *, channel:
         "routing": facts.routing, "facility_id": facts.facility_id,
         "province_code": facts.province_code or item.province_code,
         "district_code": item.district_code, "commune_code": item.commune_code,
-        "assignee": None, "received_at": time_text(received),
-        "deadline_at": time_text(rule.deadline(received)), "updated_at": stamp,
+        "assignee": None, "received_at": received, "deadline_at": deadline,
+        "updated_at": stamp,
         "escalated_at": None, "resolved_at": None, "refusal_ground": None,
         "resolution_note": None, "decision_id": None,
     }
