@@ -112,7 +112,8 @@ def _build(records: int) -> None:
         c.execute(text(
             "INSERT INTO person (person_id, full_name, dob, dob_precision, gender, province_code)"
             " SELECT '001' || CASE WHEN female THEN '1' ELSE '0' END || lpad(n::text, 8, '0'),"
-            " full_name, to_char(DATE '1940-01-01' + (n * 7919) % 25000, 'YYYY-MM-DD'), 'day',"
+            " full_name, to_char(DATE '1940-01-01' + CAST((CAST(n AS bigint) * 7919) % 25000"
+            " AS int), 'YYYY-MM-DD'), 'day',"
             " CASE WHEN female THEN 'F' ELSE 'M' END, (SELECT p[1 + n % 63] FROM parts)"
             " FROM bench_people"))
         c.execute(text("ALTER TABLE bench_people ADD COLUMN person_id text"))

@@ -164,15 +164,16 @@ def _facts(record: Any) -> _RecordFacts:
                         _vaccine(record.original_vaccine))
 
 
-def _columns(table: str, names: Sequence[str]) -> str:
-    return ", ".join(f"{table}.{name}" for name in names)
+def _columns(table: str, columns: Sequence[str]) -> str:
+    return ", ".join(f"{table}.{column}" for column in columns)
 
 
 def _load(session: Session, claims: Sequence[Claim]) -> _Found:
     """Everything triage needs about ``claims``, read by joins on the claims' keys.
 
     The claims' ID numbers and named facilities go into temporary tables (one bulk load);
-    each of the four reads is then one join over all of them, not a query per complaint.
+    each read (persons, their records, review candidates, duplicates, unlinked records at
+    the named facilities) is then one join over all of them, not a query per complaint.
     """
     found = _Found()
     connection = session.connection()
