@@ -145,6 +145,26 @@ def test_snapshots_only_of_today_by_the_ministry(published: Store,
         reports.progress(published, actors["minh"], day=dt.date(2022, 4, 20), today=day)
 
 
+def test_a_snapshot_after_a_province_publishes_covers_the_whole_store(
+        published: Store, actors: dict[str, Actor]) -> None:
+    """The daily run of a province officer keeps the day's snapshot: every province's counts
+    (reports filter them by scope when read), audited as that officer."""
+    generated = populate(published)
+    day = generated.day
+    taken = reports.take_snapshot(published, actors["hanoi"], day=day, today=day,
+                                  after_publish=True)
+    with published.transaction() as session:
+        provinces = set(session.scalars(select(ProgressSnapshot.province_code)))
+        stored = session.scalar(select(text("sum(records)")).select_from(ProgressSnapshot))
+        everything = session.scalar(select(text("count(*)")).select_from(VaccinationRecord))
+        by = session.scalar(text("SELECT actor FROM audit_event WHERE event_type = "
+                                 "'snapshot_taken' ORDER BY seq DESC LIMIT 1"))
+    assert taken.rows > 0 and {"01", "79"} < provinces
+    assert stored == everything and by == "hanoi"
+    hanoi = reports.progress(published, actors["hanoi"], day=day, today=day)
+    assert hanoi.source == "snapshot" and [u.code for u in hanoi.levels["province"]] == ["01"]
+
+
 def test_complaints_are_counted_from_their_table(published: Store,
                                                 actors: dict[str, Actor]) -> None:
     """Issue 15's ``complaint`` rows: received, open, overdue, resolved, refused by day's end."""
@@ -181,8 +201,12 @@ def test_deadlines_against_the_campaign(published: Store, actors: dict[str, Acto
     report = reports.progress(published, actors["minh"], day=day, today=day)
     by_key = {d.key: d for d in report.deadlines}
     assert by_key["verification"].days_left == 2
-    assert by_key["signing"].days_left == -3
-    assert by_key["cleaning"].due_on == dt.date(2022, 5, 5)
+    # The issue's reading of the letter: complaints and signing by 30/04, cleaning by 05/05,
+    # the province's report by 06/05.
+    assert {key: by_key[key].due_on for key in ("complaints", "signing", "cleaning", "report")} \
+        == {"complaints": dt.date(2022, 4, 30), "signing": dt.date(2022, 4, 30),
+            "cleaning": dt.date(2022, 5, 5), "report": dt.date(2022, 5, 6)}
+    assert by_key["signing"].days_left == 2
     assert by_key["verification"].met is False
     changed = reports.save_campaign(published, actors["minh"],
                                     deadlines={"verification": dt.date(2022, 5, 10)},

@@ -16,11 +16,13 @@ from vaxtrust.app.publish import publish
 from vaxtrust.config import Settings, load_settings
 from vaxtrust.errors import InputError, PermissionDenied
 from vaxtrust.pipeline.run import clean
+from vaxtrust.reports.snapshot import today_vn
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor
 from vaxtrust.store.tables import (
     DailyFile,
     DoseHistory,
+    ProgressSnapshot,
     Run,
     SigningTask,
     VaccinationRecord,
@@ -143,6 +145,13 @@ def test_a_day_is_matched_with_the_national_model_against_the_store(
         ledger = session.scalars(select(DailyFile)).one()
         assert ledger.file_name == "day.csv" and ledger.records == 47
         assert ledger.processed_by == "hanoi" and ledger.run_id == report.run_id
+        # Today's progress snapshot is taken after publishing, with the day's records in it.
+        snapshot = session.execute(select(ProgressSnapshot.snapshot_date,
+                                          func.sum(ProgressSnapshot.records))
+                                   .group_by(ProgressSnapshot.snapshot_date)).one()
+        assert snapshot == (today_vn().isoformat(), len(records))
+        assert report.snapshot_rows == session.scalar(
+            select(func.count()).select_from(ProgressSnapshot))
 
 
 def national_run_id(national: National) -> str:

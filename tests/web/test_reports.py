@@ -37,7 +37,33 @@ def test_the_progress_page_and_its_downloads(client: TestClient, web_store: Stor
     assert client.get("/officer/reports/accountability").status_code == 200
 
 
+def test_the_reports_api_answers_as_the_pages_in_scope(client: TestClient,
+                                                       web_store: Store) -> None:
+    sign_in_as(client, web_store, "hanoi")
+    with web_store.transaction() as session:
+        hanoi = load_actor(session, "hanoi")
+    report = reports.progress(web_store, hanoi)
+    communes = client.get("/api/v1/reports/progress?level=commune").json()
+    assert communes["level"] == "commune" and communes["source"] == "live"
+    assert communes["total"]["records"] == report.total.counts["records"]
+    assert [u["code"] for u in communes["units"]] == [u.code for u in report.levels["commune"]]
+    assert [u["records"] for u in communes["units"]] == \
+        [u.counts["records"] for u in report.levels["commune"]]
+    assert {d["key"] for d in communes["deadlines"]} >= {"complaints", "signing", "cleaning"}
+    # A past day reads its snapshot: none was taken, so it is refused with the reason.
+    past = client.get("/api/v1/reports/progress?date=2022-04-01")
+    assert past.status_code == 400 and "no snapshot of 2022-04-01" in past.json()["error"]
+    assert client.get("/api/v1/reports/progress?level=village").status_code == 422
+    ranked = client.get("/api/v1/reports/accountability?days=30").json()
+    assert {f["province_code"] for f in ranked["facilities"]} == {"01"}
+    assert client.get("/api/v1/reports/officers").json() == {"officers": []}
+    pdf = client.get("/api/v1/reports/progress/download?format=pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    book = client.get("/api/v1/reports/progress/download")
+    assert "Xã phường" in openpyxl.load_workbook(io.BytesIO(book.content)).sheetnames
+
 
 def test_police_and_citizens_get_no_reports(client: TestClient, web_store: Store) -> None:
     sign_in_as(client, web_store, "police4")
     assert client.get("/officer/reports", follow_redirects=False).status_code == 403
+    assert client.get("/api/v1/reports/progress").status_code == 403

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from vaxtrust.app._store import acting
 from vaxtrust.app.audit import export_head
+from vaxtrust.app.reports import take_snapshot
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.errors import ConfigError, InputError, PermissionDenied
 from vaxtrust.pipeline.outputs import file_sha256, write_contents
@@ -86,6 +87,8 @@ class DailyReport:
     by_status: dict[str, int]
     publish: PublishReport
     refreshed_people: int
+    snapshot_rows: int
+    """Rows of today's progress snapshot, taken after publishing (issue 16)."""
 
 
 # ---------------------------------------------------------------- refusals before any work
@@ -323,10 +326,13 @@ def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path],
     finally:
         shutil.rmtree(work, ignore_errors=True)
     export_head(store, check=False)
+    # Today's progress snapshot, so reports read figures as of this run with no separate job
+    # (a second run the same day replaces it).
+    taken = take_snapshot(store, actor, after_publish=True)
     return DailyReport(
         run_id=report.run_id, run_dir=run_dir, files=done, context_records=context_rows,
         model_run=saved.trained_by_run if saved else None, by_status=_statuses(run_dir),
-        publish=report, refreshed_people=refreshed)
+        publish=report, refreshed_people=refreshed, snapshot_rows=taken.rows)
 
 
 

@@ -72,11 +72,13 @@ def write_accountability(ranked: Sequence[FacilityAccount], out: Path, fmt: str)
 
 
 def take_snapshot(store: Store, actor: Actor, *, day: dt.date | None = None,
-                  today: dt.date | None = None) -> SnapshotResult:
-    """Write the day's counts (idempotent for a date): ministry or administrator."""
+                  today: dt.date | None = None, after_publish: bool = False) -> SnapshotResult:
+    """Write the day's counts (idempotent for a date): ministry or administrator, or whoever
+    just published (``after_publish``, the daily runs)."""
     now_day = today or snapshot.today_vn()
     with acting(store, actor, subject=f"snapshot:{(day or now_day).isoformat()}") as (session, by):
-        return snapshot.take(session, by, day or now_day, today=now_day)
+        return snapshot.take(session, by, day or now_day, today=now_day,
+                             after_publish=after_publish)
 
 
 def show_campaign(store: Store, actor: Actor, code: str | None = None) -> Campaign:

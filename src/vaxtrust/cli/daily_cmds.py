@@ -35,7 +35,8 @@ def print_report(report: DailyReport) -> None:
                          ("updated records", publish.updated_records),
                          ("review items opened", publish.review_items),
                          ("queued for signing", publish.signing_queued),
-                         ("dose histories recomputed", report.refreshed_people)):
+                         ("dose histories recomputed", report.refreshed_people),
+                         ("progress snapshot rows (today)", report.snapshot_rows)):
         table.add_row(label, f"{value:,}")
     out = terminal()
     out.print(table)

@@ -280,14 +280,23 @@ class SnapshotResult:
     replaced: int
 
 
-def take(session: Session, actor: Actor, day: dt.date, *,
-         today: dt.date | None = None) -> SnapshotResult:
-    """Write the counts of ``day`` (replacing that day's rows); audited as ``snapshot_taken``.
+# A snapshot holds the whole store's counts whoever takes it (reports filter it by scope when
+# they read it back); counts only, no personal data.
+WHOLE_STORE = Actor("system:snapshot", Role.MINISTRY)
 
-    Only today's (or yesterday's, for a run just after midnight) counts can be taken: the store
-    keeps no past state of records and review items.
+
+def take(session: Session, actor: Actor, day: dt.date, *, today: dt.date | None = None,
+         after_publish: bool = False) -> SnapshotResult:
+    """Write the whole store's counts of ``day`` (replacing that day's rows); audited as
+    ``snapshot_taken`` by ``actor``.
+
+    Taken by the ministry (``vaxtrust report snapshot``), or by whoever just published a run
+    (``after_publish``: a daily run keeps today's snapshot current). Only today's (or
+    yesterday's, for a run just after midnight) counts can be taken: the store keeps no past
+    state of records and review items (``docs/reports.md``, "Daily snapshots").
     """
-    actor.require(Permission.CAMPAIGNS)
+    if not after_publish:
+        actor.require(Permission.CAMPAIGNS)
     now_day = today or today_vn()
     if day > now_day or day < now_day - dt.timedelta(days=1):
         raise ConfigError(f"a snapshot of {day.isoformat()} cannot be taken on "
@@ -296,7 +305,7 @@ def take(session: Session, actor: Actor, day: dt.date, *,
     s = ProgressSnapshot
     replaced = session.execute(delete(s).where(s.snapshot_date == day.isoformat())
                                .execution_options(synchronize_session=False))
-    query = figures_query(session, actor, day).subquery("figures")
+    query = figures_query(session, WHOLE_STORE, day).subquery("figures")
     columns = ["snapshot_date", *KEYS, *COUNTS, "review_oldest_at", "taken_at"]
     source = select(literal(day.isoformat()), *(query.c[name] for name in KEYS),
                     *(query.c[name] for name in COUNTS), query.c.review_oldest_at,

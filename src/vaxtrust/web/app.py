@@ -158,7 +158,16 @@ def app_from_environment() -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from vaxtrust.web.routes import api, citizens, complaints, officers, pages, reports, verifiers
+    from vaxtrust.web.routes import (
+        api,
+        api_reports,
+        citizens,
+        complaints,
+        officers,
+        pages,
+        reports,
+        verifiers,
+    )
 
     app.include_router(pages.router)
     app.include_router(verifiers.router)
@@ -167,6 +176,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(officers.router)
     app.include_router(reports.router)
     app.include_router(api.router, prefix=API_PREFIX)
+    app.include_router(api_reports.router, prefix=API_PREFIX)
 
 
 def error_body(status: int, message: str, errors: list[str] | None = None) -> dict[str, Any]:

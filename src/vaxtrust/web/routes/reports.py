@@ -16,7 +16,7 @@ from vaxtrust.app import reports
 from vaxtrust.errors import ConfigError
 from vaxtrust.reports.campaign import parse_date
 from vaxtrust.reports.columns import FIGURE_COLUMNS, LEVEL_SHEETS
-from vaxtrust.reports.progress import LEVELS
+from vaxtrust.reports.progress import LEVELS, ProgressReport
 from vaxtrust.web.deps import require_officer, store_of
 from vaxtrust.web.routes.officers import page
 
@@ -59,7 +59,11 @@ def download(request: Request, format: str = "xlsx", date: str = "") -> Response
     _info, actor = require_officer(request)
     if format not in MEDIA:
         raise ConfigError(f"format {format}: use {', '.join(MEDIA)}")
-    report = reports.progress(store_of(request), actor, day=_day(date))
+    return report_file(reports.progress(store_of(request), actor, day=_day(date)), format)
+
+
+def report_file(report: ProgressReport, format: str) -> Response:
+    """The report written as ``format`` (json, xlsx, pdf), as a download."""
     with tempfile.TemporaryDirectory() as folder:
         path = reports.write_progress(report, Path(folder) / f"report.{format}", format)
         body = path.read_bytes()
