@@ -5,8 +5,8 @@ Targets on 2 cores: citizen look-up p95 <= 100 ms at 50 concurrent clients, veri
 
 1. Builds the store once (kept for later runs with ``--reuse``): ``bench_publish.py``'s synthetic
    run (1 M records, 500 k register persons, 80 k review items) published into the database
-   ``bench_web2`` through the ordinary publish path (55-115 s at 1 M); keys, a trust list and a
-   certificate for the verifier; an audit key file. Everything lives in ``--data``.
+   ``vaxtrust_web_bench`` through the ordinary publish path (55-115 s at 1 M); keys, a trust
+   list and a certificate for the verifier; an audit key file. Everything lives in ``--data``.
 2. Starts ``vaxtrust serve --workers N --no-access-log`` on a free loopback port.
 3. Drives it from a second process, ``wrk`` (Debian's; Lua scripts written here), one phase
    after the other: citizen look-ups (three in four of people in the register with the right
@@ -48,8 +48,8 @@ from vaxtrust.store.users import add_user  # noqa: E402
 from vaxtrust.web.sessions import create_session  # noqa: E402
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DATABASE = "bench_web2"
-DATA = Path("/work/bench-data/web2")
+DATABASE = "vaxtrust_web_bench"
+DATA = Path("/work/bench-data/web")
 MINISTRY = "bench-ministry"
 PASSPHRASE = "bench only, never for real keys"
 PERSONS_PER_RECORD = 2      # bench_publish: person p has records 2p and 2p+1

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.store.conftest import snapshot, table_counts
 from tests.store.factory import PEOPLE, baseline, comparison, result
@@ -242,3 +242,34 @@ def test_a_facilities_file_places_facilities_in_their_province(
         facility = session.get(Facility, "HN-02")
         assert facility is not None
         assert (facility.name, facility.province_code) == ("Trạm Y tế Phường 4", "01")
+
+
+def test_a_large_publish_on_postgresql_refreshes_the_planner_statistics(
+    store: Store, actors: dict[str, Actor], run1: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vaxtrust.store import publish
+
+    def analysed() -> set[str]:
+        with store.transaction() as session:
+            return set(session.scalars(text(
+                "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema() "
+                "AND tablename IN ('vaccination_record', 'review_item', 'person')")))
+
+    if store.engine.dialect.name != "postgresql":
+        with store.transaction() as session:
+            assert not publish.refresh_statistics(session.connection())
+        return
+    assert analysed() == set()
+    monkeypatch.setattr(publish, "ANALYZE_AFTER", 8)     # the baseline run has 8 records
+    _publish(store, actors["minh"], run1)
+    assert analysed() == {"vaccination_record", "review_item", "person"}
+
+
+def test_a_small_publish_leaves_the_statistics_to_autovacuum(
+    store: Store, actors: dict[str, Actor], run1: Path
+) -> None:
+    _publish(store, actors["minh"], run1)
+    if store.engine.dialect.name == "postgresql":
+        with store.transaction() as session:
+            assert session.scalar(text(
+                "SELECT count(*) FROM pg_stats WHERE tablename = 'vaccination_record'")) == 0

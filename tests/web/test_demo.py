@@ -53,7 +53,7 @@ def test_serve_demo_has_a_citizen_with_a_certificate_and_signs_from_the_page(
         with store.transaction() as session:
             current = signing.current_certificate(session, prepared.citizen.id_number)
         minister = actor_named(store, DEMO_OFFICER)
-        started = start_batch(store, minister, plan, runner=lambda job: job())
+        started = start_batch(store, minister, plan, runner=lambda job: job(lambda: False))
         finished = batch(store, minister, started.id)
     finally:
         store.close()

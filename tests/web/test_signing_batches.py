@@ -4,6 +4,8 @@ other role can start one."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,31 +18,37 @@ from tests.web.fixtures import AN, PASSPHRASE, Keys, sign_in_as
 from vaxtrust.signing import queue as signing
 from vaxtrust.store.db import Store
 from vaxtrust.store.tables import SigningBatch, SigningTask
-from vaxtrust.web.batches import BatchPlan
+from vaxtrust.passport.keystore import KeyStore
+from vaxtrust.signing.batch import CLAIM
+from vaxtrust.signing.signers import Signers
+from vaxtrust.web.batches import BatchPlan, BatchThreads, Job
 from vaxtrust.web.certificates import qr_text_of
 from vaxtrust.web.sessions import store_time
 
 OTHER_ROLES = ["hanoi", "hcm", "hn01", "hn02", "hcm01", "police4", "police26734"]
 
 
-def plan_of(keys: Keys, out: Path, *, passphrase: str = PASSPHRASE) -> BatchPlan:
-    return BatchPlan(keystore=keys.csca.parent.parent, out=out, signer="national",
-                     passphrase=passphrase, pin=None, validity=timedelta(days=365),
-                     audit_key_file=None, audit_head_dir=None)
+def plan_of(keys: Keys, out: Path, *, passphrase: str = PASSPHRASE, claim: int = CLAIM) -> BatchPlan:
+    keystore = keys.csca.parent.parent
+    return BatchPlan(keystore=keystore, out=out,
+                     signers=lambda: Signers(KeyStore.open(keystore), passphrase=passphrase,
+                                             fixed="national"),
+                     validity=timedelta(days=365), audit_key_file=None, audit_head_dir=None,
+                     claim=claim)
 
 
 class Jobs:
     """A runner that keeps the batch's job until the test runs it (the thread, made visible)."""
 
     def __init__(self) -> None:
-        self.waiting: list[Callable[[], None]] = []
+        self.waiting: list[Job] = []
 
-    def __call__(self, job: Callable[[], None]) -> None:
+    def __call__(self, job: Job) -> None:
         self.waiting.append(job)
 
-    def run(self) -> None:
+    def run(self, should_stop: Callable[[], bool] = lambda: False) -> None:
         while self.waiting:
-            self.waiting.pop(0)()
+            self.waiting.pop(0)(should_stop)
 
 
 @pytest.fixture
@@ -168,3 +176,59 @@ def test_a_batch_whose_server_stopped_gives_way_to_the_next(
     stopped, started = batches(web_store)
     assert stopped.state == "failed" and "interrupted" in (stopped.error or "")
     assert started.state == "running"
+
+
+def test_a_batch_stopped_with_its_server_says_so_and_the_next_one_finishes(
+        client: TestClient, web_store: Store, keys: Keys, tmp_path: Path) -> None:
+    runner = Jobs()
+    client.app.state.batch_plan = plan_of(keys, tmp_path / "signed",  # type: ignore[attr-defined]
+                                          claim=1)
+    client.app.state.batch_runner = runner                            # type: ignore[attr-defined]
+    waiting = pending(web_store)
+    assert waiting >= 2
+    token = sign_in_as(client, web_store, "minh")
+    first = client.post("/api/v1/signing/batches", headers={"X-CSRF-Token": token}).json()
+    runner.run(should_stop=lambda: True)         # the server stops during the first chunk
+    stopped = client.get(f"/api/v1/signing/batches/{first['id']}").json()
+    assert stopped["state"] == "failed" and stopped["processed"] == 1
+    assert "stopped with its server after 1 people" in stopped["error"]
+    assert pending(web_store) == waiting - 1     # the others still wait, none half signed
+    second = client.post("/api/v1/signing/batches", headers={"X-CSRF-Token": token}).json()
+    runner.run()
+    assert client.get(f"/api/v1/signing/batches/{second['id']}").json()["state"] == "done"
+    assert pending(web_store) == 0
+
+
+def test_a_running_batch_whose_worker_died_shows_as_interrupted(
+        client: TestClient, web_store: Store) -> None:
+    long_ago = store_time(datetime.now(UTC) - timedelta(hours=1))
+    with web_store.transaction() as session:
+        session.add(SigningBatch(started_by="minh", state="running", started_at=long_ago,
+                                 beat_at=long_ago, processed=3))
+    sign_in_as(client, web_store, "minh")
+    [shown] = client.get("/api/v1/signing/batches").json()["batches"]
+    assert shown["state"] == "failed" and "interrupted" in shown["error"]
+
+
+def test_stopping_the_threads_ends_their_batches_between_chunks() -> None:
+    threads, chunks = BatchThreads(), []
+
+    def job(should_stop: Callable[[], bool]) -> None:
+        while not should_stop():
+            chunks.append(1)
+            time.sleep(0.01)
+
+    threads(job)
+    while not chunks:
+        time.sleep(0.01)
+    assert threads.stop(timeout=10)
+    done = len(chunks)
+    time.sleep(0.05)
+    assert len(chunks) == done
+
+
+def test_threads_that_do_not_stop_in_time_are_reported() -> None:
+    threads, release = BatchThreads(), threading.Event()
+    threads(lambda should_stop: release.wait(10))
+    assert not threads.stop(timeout=0.05)
+    release.set()

@@ -7,6 +7,7 @@ same store operations the CLI calls; authorisation is the store's scope layer.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -26,7 +27,7 @@ from vaxtrust.config import Settings, WebSettings, load_settings
 from vaxtrust.errors import VaxtrustError
 from vaxtrust.store.db import Store
 from vaxtrust.web import i18n, labels
-from vaxtrust.web.batches import BatchPlan, in_thread
+from vaxtrust.web.batches import BatchPlan, BatchThreads
 from vaxtrust.web.codes import CodeSender, sender_from_setting
 from vaxtrust.web.ratelimit import Limit, RateLimits
 from vaxtrust.web.security import SecurityHeaders, status_and_message
@@ -100,6 +101,9 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
         app.state.store = store or all_settings.open_store()
         app.state.limits = RateLimits(app.state.store, limits)
         yield
+        if not await asyncio.to_thread(batch_threads.stop):
+            logger.warning("a signing batch was still signing when the server stopped; the next "
+                           "batch recovers its journal")
         if owned:
             app.state.store.close()
 
@@ -111,7 +115,7 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     app.state.sender = sender or sender_from_setting(settings.code_sender)
     app.state.templates = templates()
     app.state.batch_plan = BatchPlan.from_settings(all_settings)
-    app.state.batch_runner = in_thread
+    batch_threads = app.state.batch_runner = BatchThreads()
     app.state.queue_counts = RecentCounts()
     window = settings.rate_window_minutes * 60
     limits = [Limit("address", settings.lookups_per_address, window),

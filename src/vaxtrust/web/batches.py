@@ -2,11 +2,16 @@
 
 A ministry officer starts a batch; the request returns at once and the batch runs in a thread of
 the worker that took it, through :func:`vaxtrust.app.signing.sign` as the officer (the same path,
-scope checks and audit trail as ``vaxtrust passport sign-batch --db URL --as USER``). Its progress
-and result live in the store (``signing_batch``), so the page the officer polls may be served by
-any worker. One batch runs at a time (a partial unique index); a batch whose worker stopped
-beating for ``STALE_AFTER`` is marked failed by the next start, whose journal recovery then
-finishes what it left half done.
+scope checks and audit trail as ``vaxtrust passport sign-batch --db URL --as USER``), with the
+signers of the server's settings (:meth:`vaxtrust.config.Settings.signers`). Its progress and
+result live in the store (``signing_batch``), so the page the officer polls may be served by any
+worker. One batch runs at a time (a partial unique index).
+
+A stopping server tells its batch to stop after the chunk it is signing (:class:`BatchThreads`):
+the batch is then recorded as stopped with how many people it did, and the people it did not
+reach stay in the queue for the next batch. A batch whose worker died without stopping it (its
+heartbeat older than ``STALE_AFTER``) is shown as interrupted and marked so by the next start,
+whose journal recovery finishes what it left half done.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +32,8 @@ from sqlalchemy.exc import IntegrityError
 from vaxtrust.app._store import acting
 from vaxtrust.config import Settings
 from vaxtrust.errors import AlreadyRunning, ConfigError, PermissionDenied, VaxtrustError
-from vaxtrust.signing.batch import STAGE, BatchOptions, BatchSummary
+from vaxtrust.signing.batch import CLAIM, STAGE, BatchOptions, BatchSummary
+from vaxtrust.signing.signers import Signers
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor, Role
 from vaxtrust.store.tables import SigningBatch, SigningTask
@@ -35,20 +42,22 @@ from vaxtrust.web.sessions import store_time
 logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=10)
 BEAT_EVERY = timedelta(seconds=2)
+STOP_WAIT_SECONDS = 60.0   # how long a stopping server waits for its batch's chunk to end
+INTERRUPTED = "interrupted: its server stopped; the next batch recovers its journal"
 
 
 @dataclass(frozen=True)
 class BatchPlan:
-    """What a batch needs besides the officer: the key store, where its journal goes, secrets."""
+    """What a batch needs besides the officer: the key store, its signers (each batch loads its
+    own), where its journal goes."""
 
     keystore: Path
     out: Path
-    signer: str | None
-    passphrase: str | None
-    pin: str | None
+    signers: Callable[[], Signers]
     validity: timedelta
     audit_key_file: Path | None
     audit_head_dir: Path | None
+    claim: int = CLAIM
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BatchPlan | None:
@@ -57,8 +66,7 @@ class BatchPlan:
         passport = settings.passport
         if passport.keystore is None or settings.web.signing_out is None:
             return None
-        return cls(passport.keystore, settings.web.signing_out, passport.signer,
-                   passport.secret("key"), passport.secret("pin"),
+        return cls(passport.keystore, settings.web.signing_out, settings.signers,
                    timedelta(days=passport.validity_days), settings.store.audit_key_file,
                    settings.store.audit_head_dir)
 
@@ -76,21 +84,50 @@ class BatchView:
     error: str | None
 
     @classmethod
-    def of(cls, row: SigningBatch) -> BatchView:
-        return cls(row.id, row.started_by, row.state, row.started_at, row.finished_at, row.total,
-                   row.processed, json.loads(row.summary) if row.summary else None, row.error)
+    def of(cls, row: SigningBatch, now: datetime | None = None) -> BatchView:
+        """The batch as it is: a running one whose worker stopped beating is interrupted."""
+        state, error = row.state, row.error
+        if state == "running" and row.beat_at < store_time((now or datetime.now(UTC))
+                                                             - STALE_AFTER):
+            state, error = "failed", INTERRUPTED
+        return cls(row.id, row.started_by, state, row.started_at, row.finished_at, row.total,
+                   row.processed, json.loads(row.summary) if row.summary else None, error)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-Runner = Callable[[Callable[[], None]], None]
+Job = Callable[[Callable[[], bool]], None]
+"""A batch to run; it calls its argument between chunks and stops when that answers True."""
+Runner = Callable[[Job], None]
 
 
-def in_thread(job: Callable[[], None]) -> None:
-    """Run ``job`` beside the requests (a daemon thread: a stopping server drops it, and the
-    next batch's journal recovery settles what it left)."""
-    threading.Thread(target=job, name="vaxtrust-signing-batch", daemon=True).start()
+class BatchStopped(Exception):
+    """Raised between two chunks when the server stops: the batch ends there, nothing half done."""
+
+
+class BatchThreads:
+    """Runs each batch in a thread beside the requests; :meth:`stop` (the server stopping) tells
+    them to stop after their current chunk and waits for them."""
+
+    def __init__(self) -> None:
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def __call__(self, job: Job) -> None:
+        thread = threading.Thread(target=job, args=(self._stopping.is_set,),
+                                  name="vaxtrust-signing-batch", daemon=True)
+        self._threads = [*(t for t in self._threads if t.is_alive()), thread]
+        thread.start()
+
+    def stop(self, timeout: float = STOP_WAIT_SECONDS) -> bool:
+        """Stop every batch; True when all ended within ``timeout`` seconds (a daemon thread
+        still signing then dies with the process, and is shown as interrupted)."""
+        self._stopping.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
 
 def _ministry_only(actor: Actor) -> None:
@@ -99,7 +136,7 @@ def _ministry_only(actor: Actor) -> None:
 
 
 def start_batch(store: Store, actor: Actor, plan: BatchPlan | None, *,
-                runner: Runner = in_thread) -> BatchView:
+                runner: Runner) -> BatchView:
     """Record a running batch for ``actor`` (ministry only) and hand it to ``runner``."""
     now = datetime.now(UTC)
     with acting(store, actor, subject="signing-batch") as (session, by):
@@ -110,8 +147,7 @@ def start_batch(store: Store, actor: Actor, plan: BatchPlan | None, *,
         session.execute(update(SigningBatch).where(
             SigningBatch.state == "running",
             SigningBatch.beat_at < store_time(now - STALE_AFTER)).values(
-            state="failed", finished_at=store_time(now),
-            error="interrupted: its server stopped; the next batch recovers its journal"))
+            state="failed", finished_at=store_time(now), error=INTERRUPTED))
         session.flush()
         total = session.scalar(select(func.count()).select_from(SigningTask).where(
             SigningTask.state == "pending"))
@@ -124,25 +160,28 @@ def start_batch(store: Store, actor: Actor, plan: BatchPlan | None, *,
             raise AlreadyRunning(
                 "a signing batch is running already; wait for it to finish") from None
         view = BatchView.of(row)
-    runner(lambda: run_batch(store, actor, plan, view.id))
+    runner(lambda should_stop: run_batch(store, actor, plan, view.id, should_stop))
     return view
 
 
-def run_batch(store: Store, actor: Actor, plan: BatchPlan, batch_id: int) -> None:
+def run_batch(store: Store, actor: Actor, plan: BatchPlan, batch_id: int,
+              should_stop: Callable[[], bool] = lambda: False) -> None:
     """Sign the queue as ``actor`` through the one signing path; record how it ended."""
     from vaxtrust.app.signing import SignRequest, StoreChoice, sign
     from vaxtrust.app.users import actor_named
 
     url = store.engine.url.render_as_string(hide_password=False)
-    request = SignRequest(
-        store=StoreChoice(keystore=plan.keystore, database_url=url,
-                          sign_in=lambda opened: actor_named(opened, actor.username),
-                          audit_key_file=plan.audit_key_file,
-                          audit_head_dir=plan.audit_head_dir),
-        out=plan.out, signer=plan.signer, passphrase=plan.passphrase, pin=plan.pin,
-        options=BatchOptions(validity=plan.validity))
+    choice = StoreChoice(keystore=plan.keystore, database_url=url,
+                         sign_in=lambda opened: actor_named(opened, actor.username),
+                         audit_key_file=plan.audit_key_file, audit_head_dir=plan.audit_head_dir)
+    progress = Progress(store, batch_id, should_stop)
     try:
-        result = sign(request, console=Progress(store, batch_id))
+        result = sign(SignRequest(
+            store=choice, out=plan.out, signers=plan.signers(),
+            options=BatchOptions(validity=plan.validity, claim=plan.claim)), console=progress)
+    except BatchStopped:
+        _finish(store, batch_id, error=f"stopped with its server after {progress.processed} "
+                "people; the others wait for the next batch")
     except VaxtrustError as error:
         _finish(store, batch_id, error=str(error))
     except Exception:
@@ -163,10 +202,12 @@ def _finish(store: Store, batch_id: int, *, summary: BatchSummary | None = None,
 
 
 class Progress:
-    """The batch's console: people processed so far, written to its row (with a heartbeat)."""
+    """The batch's console: people processed so far, written to its row (with a heartbeat);
+    between chunks, where the batch may end cleanly, it stops the batch if asked."""
 
-    def __init__(self, store: Store, batch_id: int) -> None:
-        self.store, self.batch_id = store, batch_id
+    def __init__(self, store: Store, batch_id: int,
+                 should_stop: Callable[[], bool] = lambda: False) -> None:
+        self.store, self.batch_id, self.should_stop = store, batch_id, should_stop
         self.processed = 0
         self._written = datetime.now(UTC)
 
@@ -178,8 +219,11 @@ class Progress:
             return
         self.processed += rows
         now = datetime.now(UTC)
-        if now - self._written >= BEAT_EVERY:
+        stopping = self.should_stop()
+        if stopping or now - self._written >= BEAT_EVERY:
             self._write(now)
+        if stopping:
+            raise BatchStopped
 
     def stage_finished(self, stage: str, rows: int | None = None) -> None:
         if stage == STAGE:

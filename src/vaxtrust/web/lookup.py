@@ -14,13 +14,13 @@ import random
 import secrets
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, or_, select
 
 from vaxtrust.store.db import Store
 from vaxtrust.store.tables import LookupChallenge, Person, VaccinationRecord
 from vaxtrust.vn import ids, phones
 from vaxtrust.web.codes import new_code
+from vaxtrust.web.ratelimit import RateLimits
 from vaxtrust.web.sessions import store_time, token_hash
 
 SWEEP_CHANCE = 0.05   # share of look-ups that also delete every expired challenge
@@ -47,49 +47,56 @@ def _code_hash(token: str, code: str) -> str:
     return hashlib.sha256(f"{token}:{code}".encode()).hexdigest()
 
 
-def find_person(session: Session, id_number: str, dob: str | None, phone: str | None) -> \
+def find_person(store: Store, number: str, dob: str | None, phone: str | None) -> \
         tuple[str, str] | None:
-    """(person_id, phone) when the three agree with the register and a dose record."""
-    number = normalise_id(id_number)
+    """(person_id, phone) when the three agree with the register and a dose record.
+
+    One read, whoever it is: the person (by ID or old ID) with the phones of their records."""
     if not number or dob is None or phone is None:
         return None
-    person = session.execute(select(Person.person_id, Person.dob).where(
-        or_(Person.person_id == number, Person.old_id == number)).limit(1)).first()
-    person_id = person[0] if person is not None and person[1] == dob else ""
-    # Asked even when nobody matched, so both answers cost the same queries.
-    used = session.scalars(select(VaccinationRecord.original_phone).where(
-        VaccinationRecord.person_id == person_id)).all()
-    if person_id and any(phones.parse(value).number == phone for value in used if value):
+    statement = (select(Person.person_id, Person.dob, VaccinationRecord.original_phone)
+                 .outerjoin(VaccinationRecord, VaccinationRecord.person_id == Person.person_id)
+                 .where(or_(Person.person_id == number, Person.old_id == number)))
+    with store.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")  # no BEGIN, no ROLLBACK
+        rows = connection.execute(statement).all()
+    if not rows or rows[0].dob != dob:
+        return None
+    person_id = rows[0].person_id
+    used = (row.original_phone for row in rows if row.person_id == person_id)
+    if any(phones.parse(value).number == phone for value in used if value):
         return person_id, phone
     return None
 
 
-def ephemeral(session: Session) -> None:
-    """Commit this transaction without waiting for the disk (PostgreSQL): it writes only rows
-    that live minutes (look-up counts, challenges), and a crash that loses its last fraction of
-    a second of them costs nothing. Never for records, decisions or the audit trail."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+def start_lookup(store: Store, limits: RateLimits, *, address: str, id_number: str,
+                 dob_text: str, phone_text: str, minutes: int, tries: int) -> \
+        tuple[str, tuple[str, str] | None] | None:
+    """A challenge for this look-up, counted by the limits per client address and per ID
+    number; returns its token and, when somebody matched, (phone, code) to send, or None when
+    a limit refused the look-up.
 
-
-def start_lookup(session: Session, *, id_number: str, dob_text: str, phone_text: str,
-                 minutes: int, tries: int) -> tuple[str, tuple[str, str] | None]:
-    """Create a challenge (in the caller's transaction); returns its token and, when somebody
-    matched, (phone, code) to send.
-
-    The caller sends the code after answering, so the answer's timing does not depend on it.
+    Two round trips on PostgreSQL whoever it is: the person's read, then the counts and the
+    challenge in one statement. The caller sends the code after answering, so the answer's
+    timing does not depend on it.
     """
+    number = normalise_id(id_number)
     phone = phones.parse(phone_text).number
-    match = find_person(session, id_number, normalise_dob(dob_text), phone)
+    match = find_person(store, number, normalise_dob(dob_text), phone)
     token, code = secrets.token_urlsafe(32), new_code()
     now = datetime.now(UTC)
+    challenge = {"token_hash": token_hash(token), "person_id": match[0] if match else None,
+                 "code_hash": _code_hash(token, code), "tries_left": tries,
+                 "created_at": store_time(now),
+                 "expires_at": store_time(now + timedelta(minutes=minutes))}
+    if not limits.admit({"address": address, "id": number or id_number},
+                        (LookupChallenge.__tablename__, challenge)):
+        return None
     if random.random() < SWEEP_CHANCE:    # noqa: S311 - not a secret, only a chore's turn
-        session.execute(delete(LookupChallenge).where(
-            LookupChallenge.expires_at < store_time(now)))
-    session.add(LookupChallenge(
-        token_hash=token_hash(token), person_id=match[0] if match else None,
-        code_hash=_code_hash(token, code), tries_left=tries, created_at=store_time(now),
-        expires_at=store_time(now + timedelta(minutes=minutes))))
+        with store.transaction() as session:
+            session.execute(delete(LookupChallenge).where(
+                LookupChallenge.expires_at < store_time(now)))
     return token, (match[1], code) if match else None
 
 

@@ -70,6 +70,24 @@ def _tune_postgres(connection: Connection) -> None:
         connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
 
 
+ANALYZE_AFTER = 10_000   # records: from this size a publish changes the tables' statistics
+WRITTEN_TABLES = ("person", "vaccination_record", "correction", "dose_history", "review_item",
+                  "review_item_reason", "review_candidate", "signing_queue")
+
+
+def refresh_statistics(connection: Connection) -> bool:
+    """``ANALYZE`` the tables a publish writes (PostgreSQL; False elsewhere), inside its
+    transaction so the statistics commit with the rows.
+
+    Without it the planner keeps the picture of the tables before the load until autovacuum's
+    next pass: right after a first publish of a million records it took ``review_item`` for
+    empty and sorted all its items for the queue's first page (benchmarks/README.md)."""
+    if connection.dialect.name != "postgresql":
+        return False
+    connection.exec_driver_sql(f"ANALYZE {', '.join(WRITTEN_TABLES)}")
+    return True
+
+
 def _load_and_check(session: Session, run: RunFolder, console: Console) -> int:
     """Stream the run into staging tables and check them; returns the records staged."""
     connection = session.connection()
@@ -137,6 +155,8 @@ def publish_run(session: Session, actor: Actor, run: RunFolder, *,
     console.stage_started("publish: apply")
     applied = _apply(session, actor, run_id, now)
     console.stage_finished("publish: apply", staged)
+    if staged >= ANALYZE_AFTER and refresh_statistics(session.connection()):
+        console.message("publish: planner statistics refreshed (ANALYZE)")
     _record_run(session, row, actor, applied)
     return PublishReport(
         run_id=run_id, content_hash=digest, already_published=False, records=staged,

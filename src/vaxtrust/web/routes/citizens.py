@@ -26,7 +26,6 @@ from vaxtrust.web.deps import (
     settings_of,
     store_of,
 )
-from vaxtrust.web.ratelimit import RateLimits
 from vaxtrust.web.sessions import create_session, end_session
 
 router = APIRouter(include_in_schema=False)
@@ -38,18 +37,12 @@ def client_address(request: Request) -> str:
 
 def begin_lookup(request: Request, background: BackgroundTasks, *, id_number: str, dob: str,
                  phone: str) -> str:
-    """Start a look-up (same answer whoever it is); the code is sent after the answer.
-
-    The limits are counted and the challenge made in one transaction: one commit a look-up."""
+    """Start a look-up (same answer whoever it is); the code is sent after the answer."""
     settings = settings_of(request)
-    limits: RateLimits = request.app.state.limits
-    with store_of(request).transaction() as session:
-        lookup.ephemeral(session)
-        allowed = limits.count(session, {"address": client_address(request),
-                                         "id": lookup.normalise_id(id_number) or id_number})
-        started = lookup.start_lookup(
-            session, id_number=id_number, dob_text=dob, phone_text=phone,
-            minutes=settings.code_minutes, tries=settings.code_tries) if allowed else None
+    started = lookup.start_lookup(
+        store_of(request), request.app.state.limits, address=client_address(request),
+        id_number=id_number, dob_text=dob, phone_text=phone, minutes=settings.code_minutes,
+        tries=settings.code_tries)
     if started is None:
         raise HTTPException(429, "too many look-ups; try again later")
     token, to_send = started
