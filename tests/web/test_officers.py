@@ -3,6 +3,8 @@ next item opens; record, person, signing and users pages; sessions and CSRF."""
 
 from __future__ import annotations
 
+import json
+
 import re
 
 from fastapi.testclient import TestClient
@@ -195,9 +197,13 @@ def test_wrong_passwords_give_one_answer_and_lock_the_account(client: TestClient
         login(client, "hanoi", "not the password at all")
     assert login(client, "hanoi", PASSWORD).status_code == 401      # locked out for a while
     with web_store.transaction() as session:
-        failed = session.scalars(select(AuditEventRow.event_type).where(
-            AuditEventRow.event_type == "login_failed")).all()
+        failed = [json.loads(payload) for payload in session.scalars(
+            select(AuditEventRow.payload).where(AuditEventRow.event_type == "login_failed")
+            .order_by(AuditEventRow.seq))]
     assert len(failed) >= 7
+    # the reason is in the audit trail only: the last attempts met the lock-out
+    assert failed[0]["reason"] == "unknown_user" and failed[1]["reason"] == "bad_password"
+    assert failed[-1]["reason"] == "locked" and failed[-1]["client"].startswith("web:")
 
 
 def test_the_login_goes_only_to_pages_of_this_site(client: TestClient,
