@@ -10,8 +10,9 @@ Targets on 2 cores: citizen look-up p95 <= 100 ms at 50 concurrent clients, veri
 2. Starts ``vaxtrust serve --workers N --no-access-log`` on a free loopback port.
 3. Drives it from a second process, ``wrk`` (Debian's; Lua scripts written here), one phase
    after the other: citizen look-ups (three in four of people in the register with the right
-   details, one in four unknown), a citizen's record page (API), verifier checks of ``HC1:``
-   text, and the review queue page as the ministry (first page, and pages 1-100).
+   details, one in four unknown; then each kind apart with ``--officers`` clients, to compare
+   their timing), a citizen's record page (API), verifier checks of ``HC1:`` text, and the review
+   queue page as the ministry (first page, and pages 1-100).
 
 Run it under the heavy lock:
 
@@ -233,7 +234,7 @@ def wrk(name: str, script: str, url: str, *, connections: int, seconds: int,
 def phases(built: Built, store: Store, persons: int, think_ms: int) -> dict[str, str]:
     """The Lua script of each phase."""
     json_headers = {"Content-Type": "application/json"}
-    lookups = []
+    lookups, known, unknown = [], [], []
     for n in range(4000):
         p = (n * 7919) % persons
         id_number, dob = person(p)
@@ -241,6 +242,7 @@ def phases(built: Built, store: Store, persons: int, think_ms: int) -> dict[str,
             id_number = f"079{p:09d}"           # nobody: the same answer shape
         body = json.dumps({"id_number": id_number, "dob": dob, "phone": PHONE})
         lookups.append(("POST", "/api/v1/citizen/lookup", json_headers, body))
+        (unknown if n % 4 == 3 else known).append(lookups[-1])
     records = []
     for n in range(200):
         token = create_session(store, minutes=600, person_id=person((n * 104729) % persons)[0])
@@ -253,6 +255,9 @@ def phases(built: Built, store: Store, persons: int, think_ms: int) -> dict[str,
     pages = [("GET", f"/officer/review?page_number={(n * 37) % 100 + 1}", cookie, None)
              for n in range(100)]
     return {"citizen-lookup": lua_cycle(lookups, think_ms),
+            # the same look-ups apart: people in the register versus nobody (similar timing)
+            "lookup-registered": lua_cycle(known, think_ms),
+            "lookup-nobody": lua_cycle(unknown, think_ms),
             "citizen-record": lua_cycle(records, think_ms), "verify": lua_cycle(verify),
             "review-page-1": lua_cycle(first_page, think_ms),
             "review-pages-1-100": lua_cycle(pages, think_ms)}
@@ -302,7 +307,8 @@ def main() -> None:
         for name, script in scripts.items():
             if args.only and name not in args.only:
                 continue
-            clients = args.officers if name.startswith("review") else args.connections
+            clients = args.officers if name.startswith(("review", "lookup-")) else \
+                args.connections
             wrk(name + "-warm", script, base, connections=clients, seconds=3, data=data)
             load = os.getloadavg()[0]
             result = wrk(name, script, base, connections=clients, seconds=args.seconds,

@@ -4,7 +4,6 @@ next item opens; record, person, signing and users pages; sessions and CSRF."""
 from __future__ import annotations
 
 import json
-
 import re
 
 from fastapi.testclient import TestClient

@@ -15,12 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.web.fixtures import AN, PASSPHRASE, Keys, sign_in_as
-from vaxtrust.signing import queue as signing
-from vaxtrust.store.db import Store
-from vaxtrust.store.tables import SigningBatch, SigningTask
+from vaxtrust.config import Settings
 from vaxtrust.passport.keystore import KeyStore
+from vaxtrust.signing import queue as signing
 from vaxtrust.signing.batch import CLAIM
 from vaxtrust.signing.signers import Signers
+from vaxtrust.store.db import Store
+from vaxtrust.store.tables import SigningBatch, SigningTask
+from vaxtrust.web import create_app
 from vaxtrust.web.batches import BatchPlan, BatchThreads, Job
 from vaxtrust.web.certificates import qr_text_of
 from vaxtrust.web.sessions import store_time
@@ -232,3 +234,24 @@ def test_threads_that_do_not_stop_in_time_are_reported() -> None:
     threads(lambda should_stop: release.wait(10))
     assert not threads.stop(timeout=0.05)
     release.set()
+
+
+def test_a_server_stopping_while_its_batch_still_signs_records_it_as_interrupted(
+        web_store: Store, settings: Settings, keys: Keys, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaxtrust.web import batches as web_batches
+
+    release = threading.Event()
+    monkeypatch.setattr(web_batches, "run_batch", lambda *args: release.wait(30))  # a long chunk
+    monkeypatch.setattr(web_batches, "STOP_WAIT_SECONDS", 0.1)
+    app = create_app(settings, store=web_store)
+    app.state.batch_plan = plan_of(keys, tmp_path / "signed")
+    try:
+        with TestClient(app) as client:
+            token = sign_in_as(client, web_store, "minh")
+            started = client.post("/api/v1/signing/batches", headers={"X-CSRF-Token": token})
+            assert started.status_code == 202
+        [batch] = batches(web_store)        # the server has stopped
+        assert batch.state == "failed" and "interrupted" in (batch.error or "")
+    finally:
+        release.set()

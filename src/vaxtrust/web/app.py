@@ -21,13 +21,14 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vaxtrust import __version__
 from vaxtrust.config import Settings, WebSettings, load_settings
 from vaxtrust.errors import VaxtrustError
 from vaxtrust.store.db import Store
 from vaxtrust.web import i18n, labels
-from vaxtrust.web.batches import BatchPlan, BatchThreads
+from vaxtrust.web.batches import BatchPlan, BatchThreads, interrupt_running
 from vaxtrust.web.codes import CodeSender, sender_from_setting
 from vaxtrust.web.ratelimit import Limit, RateLimits
 from vaxtrust.web.security import SecurityHeaders, status_and_message
@@ -104,6 +105,7 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
         if not await asyncio.to_thread(batch_threads.stop):
             logger.warning("a signing batch was still signing when the server stopped; the next "
                            "batch recovers its journal")
+            interrupt_running(app.state.store)
         if owned:
             app.state.store.close()
 
@@ -123,21 +125,44 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     if store is not None:
         app.state.store = store
 
-    @app.middleware("http")
-    async def language(request: Request, call_next: Any) -> Response:
-        chosen = request.query_params.get("lang")
-        i18n.set_language(i18n.pick_language(chosen, request.cookies.get(LANG_COOKIE), None))
-        response: Response = await call_next(request)
-        if chosen in i18n.LANGUAGES:
-            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax",
-                                secure=settings.secure_cookies, httponly=True)
-        return response
-
+    app.add_middleware(LanguageOfRequest, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
     _include_routers(app)
     return app
+
+
+class LanguageOfRequest:
+    """Sets the request's language (``?lang=``, else the cookie, else Vietnamese) and keeps a
+    chosen one in the cookie. Plain ASGI: Starlette's ``BaseHTTPMiddleware`` would cost every
+    request a task and a stream."""
+
+    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
+        self.app, self.secure = app, secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        chosen = request.query_params.get("lang")
+        i18n.set_language(i18n.pick_language(chosen, request.cookies.get(LANG_COOKIE), None))
+        if chosen not in i18n.LANGUAGES:
+            await self.app(scope, receive, send)
+            return
+        keep = Response()
+        keep.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax",
+                        secure=self.secure, httponly=True)
+
+        async def with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      *(item for item in keep.raw_headers
+                                        if item[0] == b"set-cookie")]
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
 
 
 def _with_signing_journal(settings: WebSettings) -> WebSettings:

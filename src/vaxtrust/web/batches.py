@@ -8,10 +8,11 @@ result live in the store (``signing_batch``), so the page the officer polls may 
 worker. One batch runs at a time (a partial unique index).
 
 A stopping server tells its batch to stop after the chunk it is signing (:class:`BatchThreads`):
-the batch is then recorded as stopped with how many people it did, and the people it did not
-reach stay in the queue for the next batch. A batch whose worker died without stopping it (its
-heartbeat older than ``STALE_AFTER``) is shown as interrupted and marked so by the next start,
-whose journal recovery finishes what it left half done.
+the batch is then recorded as failed, "stopped with its server after N people", and the people
+it did not reach stay in the queue for the next batch; one still signing when the wait is over
+is recorded as interrupted. A batch whose worker died without a word (its heartbeat older than
+``STALE_AFTER``) is shown as interrupted and marked so by the next start. Either way the next
+batch's journal recovery finishes what was left half done.
 """
 
 from __future__ import annotations
@@ -120,14 +121,22 @@ class BatchThreads:
         self._threads = [*(t for t in self._threads if t.is_alive()), thread]
         thread.start()
 
-    def stop(self, timeout: float = STOP_WAIT_SECONDS) -> bool:
-        """Stop every batch; True when all ended within ``timeout`` seconds (a daemon thread
-        still signing then dies with the process, and is shown as interrupted)."""
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop every batch; True when all ended within ``timeout`` seconds (default
+        ``STOP_WAIT_SECONDS``; a daemon thread still signing then dies with the process)."""
         self._stopping.set()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (STOP_WAIT_SECONDS if timeout is None else timeout)
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         return not any(thread.is_alive() for thread in self._threads)
+
+
+def interrupt_running(store: Store) -> None:
+    """Record the running batch as interrupted: its worker is stopping before it could end
+    cleanly (one batch runs at a time, so the running one is that worker's)."""
+    with store.transaction() as session:
+        session.execute(update(SigningBatch).where(SigningBatch.state == "running").values(
+            state="failed", finished_at=store_time(datetime.now(UTC)), error=INTERRUPTED))
 
 
 def _ministry_only(actor: Actor) -> None:
