@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from vaxtrust.engine import Engine
     from vaxtrust.ingest.mapping import ColumnMapping
     from vaxtrust.passport.keystore import KeyStore
+    from vaxtrust.passport.pki import Passphrase
     from vaxtrust.pipeline.match.settings import MatchSettings
     from vaxtrust.pipeline.settings import CleanSettings
     from vaxtrust.signing.signers import Signers
@@ -224,7 +225,11 @@ class PassportSettings(_Section):
     passphrase_env: str = "VAXTRUST_KEY_PASSPHRASE"
     """Environment variable holding the signers' key passphrase (secrets never go in files)."""
     csca_passphrase_env: str = "VAXTRUST_CSCA_PASSPHRASE"
-    """Environment variable holding the CSCA key passphrase."""
+    """Environment variable holding the CSCA key passphrase (a CSCA key in a file)."""
+    csca_pin_env: str = "VAXTRUST_CSCA_PIN"
+    """Environment variable holding the user PIN of the token that holds the CSCA key."""
+    csca_pin_file: Path | None = None
+    """File holding that PIN instead (one line, readable by its owner only); wins over the variable."""
     pin_env: str = "VAXTRUST_PKCS11_PIN"
     """Environment variable holding the PKCS#11 token PIN."""
     validity_days: int = Field(default=365, ge=1, le=3650)
@@ -249,11 +254,33 @@ class PassportSettings(_Section):
         return Signers(self.open_keystore(), passphrase=self.secret("key"), pin=self.secret("pin"),
                        fixed=self.signer, **({"now": now} if now is not None else {}))
 
+    def csca_secret(self, backend: Literal["file", "pkcs11"]) -> Passphrase:
+        """What unlocks a CSCA key: its file's passphrase, or (``pkcs11``) its token's PIN from
+        ``csca_pin_file`` or ``csca_pin_env``; a ConfigError says where to put it."""
+        from vaxtrust.passport.pki import Passphrase
+
+        if backend == "pkcs11":
+            if self.csca_pin_file is not None:
+                from vaxtrust.files import read_secret_file
+
+                return Passphrase.of(read_secret_file(self.csca_pin_file, "the CSCA token's PIN"))
+            where = f"${self.csca_pin_env} or passport.csca_pin_file (--csca-pin-file)"
+            return Passphrase.of(_required(os.environ.get(self.csca_pin_env),
+                                           f"the CSCA token's PIN: set {where}"))
+        return Passphrase.of(_required(os.environ.get(self.csca_passphrase_env),
+                                       f"the CSCA key passphrase: set ${self.csca_passphrase_env}"))
+
     def secret(self, which: Literal["key", "csca", "pin"]) -> str | None:
         """The passphrase or PIN from the environment variable this section names."""
         env = {"key": self.passphrase_env, "csca": self.csca_passphrase_env,
                "pin": self.pin_env}[which]
         return os.environ.get(env) or None
+
+
+def _required(value: str | None, what: str) -> str:
+    if not value:
+        raise ConfigError(what)
+    return value
 
 
 class WebSettings(_Section):

@@ -58,3 +58,20 @@ def write_private(path: Path, content: str | bytes, *, exclusive: bool = False) 
     os.fchmod(descriptor, FILE_MODE)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
+
+
+def read_secret_file(path: Path, what: str) -> str:
+    """The first line of a file holding a secret (a PIN, a password); refuses a file that other
+    accounts may read, since the secret then is not the owner's alone."""
+    from vaxtrust.errors import ConfigError
+
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(f"{path} ({what}) is open to other accounts (mode {mode:o}): chmod 600 it")
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ConfigError(f"cannot read {path} ({what}): {error.strerror}") from None
+    if not lines or not lines[0].strip():
+        raise ConfigError(f"{path} ({what}) is empty")
+    return lines[0].strip()

@@ -132,3 +132,29 @@ def test_the_docs_list_every_setting_and_nothing_else() -> None:
     for key, env in rows:
         section, name = key.split(".")
         assert env == f"VAXTRUST__{section.upper()}__{name.upper()}"
+
+
+def test_the_csca_secret_comes_from_its_variable_or_an_owner_only_pin_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vaxtrust.config import PassportSettings
+
+    monkeypatch.setenv("VAXTRUST_CSCA_PASSPHRASE", "file key passphrase")
+    monkeypatch.setenv("VAXTRUST_CSCA_PIN", "1234-5678")
+    settings = PassportSettings()
+    assert settings.csca_secret("file").value == b"file key passphrase"
+    assert settings.csca_secret("pkcs11").value == b"1234-5678"
+    pin_file = tmp_path / "csca.pin"
+    pin_file.write_text("8765-4321\n")
+    pin_file.chmod(0o600)
+    assert PassportSettings(csca_pin_file=pin_file).csca_secret("pkcs11").value == b"8765-4321"
+    pin_file.chmod(0o640)
+    with pytest.raises(ConfigError, match="open to other accounts .*chmod 600"):
+        PassportSettings(csca_pin_file=pin_file).csca_secret("pkcs11")
+    pin_file.write_text("\n")
+    pin_file.chmod(0o600)
+    with pytest.raises(ConfigError, match="is empty"):
+        PassportSettings(csca_pin_file=pin_file).csca_secret("pkcs11")
+    monkeypatch.delenv("VAXTRUST_CSCA_PIN")
+    with pytest.raises(ConfigError, match=r"\$VAXTRUST_CSCA_PIN or passport.csca_pin_file"):
+        settings.csca_secret("pkcs11")

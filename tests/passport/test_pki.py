@@ -219,3 +219,39 @@ def test_draft_eku_oid_is_understood_and_no_dcc_eku_means_any_type(keystore: Key
 def test_a_csca_is_not_a_document_signer(keystore: KeyStore) -> None:
     with pytest.raises(UntrustedSigner, match="is a CA"):
         pki.check_document_signer(keystore.csca_certificate, now=KEYS_NOW)
+
+
+@pytest.mark.parametrize("key_type", ["ec", "rsa"])
+def test_a_certificate_signed_outside_cryptography_verifies(key_type: str) -> None:
+    """The path a token CSCA takes: the TBS is signed by a key ``cryptography`` does not hold
+    (here a local key behind a plain function); the certificate must verify and keep its fields."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = pki.new_private_key(key_type)  # type: ignore[arg-type]
+
+    def sign_tbs(tbs: bytes) -> bytes:
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+        return key.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
+
+    class Elsewhere(pki.FileCaKey):
+        def sign_certificate(self, builder: x509.CertificateBuilder) -> x509.Certificate:
+            return pki.sign_certificate_elsewhere(builder, key.public_key(), sign_tbs)
+
+    csca = pki.csca_certificate(Elsewhere(key), country="VN", common_name="VN CSCA", now=KEYS_NOW)
+    csca.verify_directly_issued_by(csca)
+    signer_key = ec.generate_private_key(ec.SECP256R1())
+    dsc = pki.new_document_signer(csca_key=Elsewhere(key), csca_certificate=csca,
+                                  public_key=signer_key.public_key(), common_name="VN DSC", now=KEYS_NOW)
+    dsc.verify_directly_issued_by(csca)
+    assert keyusage.allows(dsc, "v") and dsc.not_valid_after_utc <= csca.not_valid_after_utc
+
+    def wrong_key(tbs: bytes) -> bytes:
+        return sign_tbs(tbs[:-1] + b"\0")  # a token that signs something else
+
+    builder = (x509.CertificateBuilder().subject_name(csca.subject).issuer_name(csca.subject)
+               .public_key(key.public_key()).serial_number(7)
+               .not_valid_before(KEYS_NOW).not_valid_after(KEYS_NOW + timedelta(days=1)))
+    with pytest.raises(SigningKeyError, match="does not verify"):
+        pki.sign_certificate_elsewhere(builder, key.public_key(), wrong_key)

@@ -111,8 +111,10 @@ def test_every_key_command_and_secret_variable_is_documented() -> None:
                 "passport revoke", "revocation-list export", "sign-batch"]
     for command in commands:
         assert command in docs, command
-    for variable in ("VAXTRUST_CSCA_PASSPHRASE", "VAXTRUST_KEY_PASSPHRASE", "VAXTRUST_PKCS11_PIN"):
+    for variable in ("VAXTRUST_CSCA_PASSPHRASE", "VAXTRUST_CSCA_PIN", "VAXTRUST_KEY_PASSPHRASE",
+                     "VAXTRUST_PKCS11_PIN"):
         assert variable in docs, variable
-    for option in ("--province", "--facility", "--replaces", "--token", "--hash-type", "--block",
+    for option in ("--province", "--facility", "--replaces", "--token", "--csca-token", "--csca-pin-file",
+                   "--hash-type", "--block",
                    "--allow-flagged", "--db", "--reclaim-after", "--unsigned"):
         assert option in docs, option

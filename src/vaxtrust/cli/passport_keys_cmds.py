@@ -1,7 +1,8 @@
 """``vaxtrust passport keys|trust-list``: signing keys and the trust list.
 
 Secrets never go on the command line: passphrases and PINs are read from environment variables
-(named by ``--*-env`` options), so they stay out of shell history and ``ps``.
+(named by ``--*-env`` options) or, for the CSCA token's PIN, an owner-only file, so they stay out of
+shell history and ``ps``.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vaxtrust.cli.settings import cli_settings
 from vaxtrust.errors import ConfigError
 
-CSCA_PASSPHRASE_ENV = "VAXTRUST_CSCA_PASSPHRASE"
+if TYPE_CHECKING:
+    from vaxtrust.config import PassportSettings
+
 KEY_PASSPHRASE_ENV = "VAXTRUST_KEY_PASSPHRASE"
 PIN_ENV = "VAXTRUST_PKCS11_PIN"
 
@@ -42,6 +46,22 @@ def _passphrase(env: str, what: str) -> Any:
     return Passphrase.of(_secret(env, what))
 
 
+CscaPassphraseEnv = Annotated[str | None, typer.Option(
+    "--csca-passphrase-env", help="Environment variable holding the CSCA key file's passphrase "
+    "(default $VAXTRUST_CSCA_PASSPHRASE).")]
+CscaPinEnv = Annotated[str | None, typer.Option(
+    "--csca-pin-env", help="Environment variable holding the PIN of the CSCA's token "
+    "(default $VAXTRUST_CSCA_PIN).")]
+CscaPinFile = Annotated[Path | None, typer.Option(
+    "--csca-pin-file", help="Owner-only file holding the PIN of the CSCA's token.")]
+
+
+def csca_settings(passphrase_env: str | None, pin_env: str | None, pin_file: Path | None) -> PassportSettings:
+    """The passport settings (config file, environment) with this command's CSCA secret options."""
+    return cli_settings(passport={"csca_passphrase_env": passphrase_env, "csca_pin_env": pin_env,
+                                  "csca_pin_file": pin_file}).passport
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -60,20 +80,39 @@ def init_csca_command(
     organization: Annotated[str, typer.Option("--organization")] = "Ministry of Health",
     key_type: Annotated[str, typer.Option("--key-type", help="ec (P-256) or rsa.")] = "ec",
     validity_days: Annotated[int, typer.Option("--validity-days", min=1, max=365 * 30)] = 3650,
-    passphrase_env: Annotated[str, typer.Option(
-        "--csca-passphrase-env", help="Environment variable holding the CSCA key passphrase.")] = CSCA_PASSPHRASE_ENV,
+    csca_token: Annotated[str | None, typer.Option(
+        "--csca-token", help="Token label: generate the CSCA key in this PKCS#11 token "
+        "(non-extractable) instead of an encrypted file.")] = None,
+    pkcs11_module: Annotated[Path | None, typer.Option(
+        "--pkcs11-module", help="PKCS#11 library (default SoftHSM2's) with --csca-token.")] = None,
+    key_label: Annotated[str | None, typer.Option(
+        "--key-label", help="The CSCA key's label in the token (default: csca).")] = None,
+    passphrase_env: CscaPassphraseEnv = None,
+    pin_env: CscaPinEnv = None,
+    pin_file: CscaPinFile = None,
 ) -> None:
-    """Create a key store with a new Country Signing CA (its key encrypted with a passphrase)."""
-    from vaxtrust.passport.keystore import KeyStore
+    """Create a key store with a new Country Signing CA (its key in an encrypted file, or in a token)."""
+    from vaxtrust.passport.keystore import KeyStore, TokenKey
+    from vaxtrust.passport.pkcs11 import DEFAULT_MODULE
 
+    settings = csca_settings(passphrase_env, pin_env, pin_file)
+    passphrase, token = None, None
+    if csca_token is not None:
+        pin = settings.csca_secret("pkcs11").value.decode("utf-8")
+        token = TokenKey(pkcs11_module or DEFAULT_MODULE, csca_token, pin, key_label)
+    elif pkcs11_module is not None or key_label is not None:
+        raise ConfigError("--pkcs11-module and --key-label go with --csca-token (the token label)")
+    else:
+        passphrase = settings.csca_secret("file")
     store = KeyStore.create(
         keystore, country=country, common_name=name, organization=organization,
-        passphrase=_passphrase(passphrase_env, "CSCA key passphrase"), now=_now(),
+        passphrase=passphrase, token=token, now=_now(),
         key_type=_key_type(key_type), validity=timedelta(days=validity_days),
     )
     certificate = store.csca_certificate
+    where = f"key in token {csca_token!r}" if csca_token else "key in csca/csca.key.p8"
     typer.echo(f"CSCA {certificate.subject.rfc4514_string()} valid to "
-               f"{certificate.not_valid_after_utc:%Y-%m-%d} → {keystore}")
+               f"{certificate.not_valid_after_utc:%Y-%m-%d} ({where}) → {keystore}")
 
 
 @keys_app.command("new-signer")
@@ -92,7 +131,9 @@ def new_signer_command(
         "--token", help="Token label: the key is generated in this PKCS#11 token.")] = None,
     key_label: Annotated[str | None, typer.Option(
         "--key-label", help="Key label in the token (default: the signer name).")] = None,
-    csca_passphrase_env: Annotated[str, typer.Option("--csca-passphrase-env")] = CSCA_PASSPHRASE_ENV,
+    csca_passphrase_env: CscaPassphraseEnv = None,
+    csca_pin_env: CscaPinEnv = None,
+    csca_pin_file: CscaPinFile = None,
     passphrase_env: Annotated[str, typer.Option(
         "--passphrase-env", help="Environment variable holding the new key file's passphrase.")] = KEY_PASSPHRASE_ENV,
     pin_env: Annotated[str, typer.Option(
@@ -111,8 +152,9 @@ def new_signer_command(
         token_key = TokenKey(pkcs11_module or DEFAULT_MODULE, token, _secret(pin_env, "token PIN"), key_label)
     else:
         key_passphrase = _passphrase(passphrase_env, "signer key passphrase")
+    csca_secret = csca_settings(csca_passphrase_env, csca_pin_env, csca_pin_file).csca_secret(store.csca.backend)
     entry = store.new_signer(
-        name, csca_passphrase=_passphrase(csca_passphrase_env, "CSCA key passphrase"), now=_now(),
+        name, csca_passphrase=csca_secret, now=_now(),
         key_passphrase=key_passphrase, token=token_key, key_type=_key_type(key_type),
         province=province, facility=facility, replaces=replaces,
         validity=timedelta(days=validity_days),
@@ -166,13 +208,16 @@ def trust_list_export_command(
     out: OutFile,
     unsigned: Annotated[bool, typer.Option(
         "--unsigned", help="Do not sign the list with the CSCA key (verifiers that pin the CSCA refuse it).")] = False,
-    csca_passphrase_env: Annotated[str, typer.Option("--csca-passphrase-env")] = CSCA_PASSPHRASE_ENV,
+    csca_passphrase_env: CscaPassphraseEnv = None,
+    csca_pin_env: CscaPinEnv = None,
+    csca_pin_file: CscaPinFile = None,
 ) -> None:
     """Export the signers verifiers should trust now (active and retired; not withdrawn or expired)."""
     from vaxtrust.passport.keystore import KeyStore
     from vaxtrust.passport.trustlist import export_trust_list
 
-    passphrase = None if unsigned else _passphrase(csca_passphrase_env, "CSCA key passphrase (or --unsigned)")
-    trust = export_trust_list(KeyStore.open(keystore), out, now=_now(), csca_passphrase=passphrase)
+    store = KeyStore.open(keystore)
+    secret = None if unsigned else csca_settings(csca_passphrase_env, csca_pin_env, csca_pin_file).csca_secret(store.csca.backend)
+    trust = export_trust_list(store, out, now=_now(), csca_passphrase=secret)
     signed = "unsigned" if unsigned else "signed with the CSCA key"
     typer.echo(f"trust list with {len(trust)} signer(s), {signed} → {out}")

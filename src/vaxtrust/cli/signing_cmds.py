@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vaxtrust.cli.passport_keys_cmds import OutFile, _passphrase
+from vaxtrust.cli.passport_keys_cmds import CscaPassphraseEnv, CscaPinEnv, CscaPinFile, OutFile
 from vaxtrust.cli.settings import cli_settings
 from vaxtrust.errors import ConfigError
 from vaxtrust.signing import CLAIM
@@ -148,7 +148,9 @@ def revocation_list_export_command(
         "SIGNATURE, UCI, COUNTRYCODEUCI.")] = None,
     unsigned: Annotated[bool, typer.Option(
         "--unsigned", help="Do not sign the list with the CSCA key (verifiers that pin the CSCA refuse it).")] = False,
-    csca_passphrase_env: Annotated[str | None, typer.Option("--csca-passphrase-env")] = None,
+    csca_passphrase_env: CscaPassphraseEnv = None,
+    csca_pin_env: CscaPinEnv = None,
+    csca_pin_file: CscaPinFile = None,
 ) -> None:
     """Export the certificates the store revoked as hash batches for verifiers."""
     from vaxtrust.app.signing import revocations
@@ -158,12 +160,13 @@ def revocation_list_export_command(
     unknown = sorted(set(hash_type) - set(HASH_TYPES))
     if unknown:
         raise ConfigError(f"--hash-type {', '.join(unknown)} is not one of {', '.join(HASH_TYPES)}")
-    settings = _settings(db, keystore, csca_passphrase_env=csca_passphrase_env)
+    settings = _settings(db, keystore, csca_passphrase_env=csca_passphrase_env,
+                         csca_pin_env=csca_pin_env, csca_pin_file=csca_pin_file)
     choice = _choice(settings, actor_name)
     signing_key = None
     if not unsigned:
-        signing_key = settings.open_keystore().csca_key(_passphrase(
-            settings.passport.csca_passphrase_env, "CSCA key passphrase (or --unsigned)"))
+        keys = settings.open_keystore()
+        signing_key = keys.csca_key(settings.passport.csca_secret(keys.csca.backend))
     batches = export_revocation_list(
         revocations(choice, country=country), out, country=country, now=datetime.now(UTC),
         hash_types=[kind for kind in HASH_TYPES if kind in hash_type], signing_key=signing_key,

@@ -4,7 +4,7 @@ Layout::
 
     keystore.json            the manifest (signers, scopes, status); no secrets
     csca/csca.pem            CSCA certificate
-    csca/csca.key.p8         CSCA key, encrypted PKCS#8
+    csca/csca.key.p8         CSCA key, encrypted PKCS#8 (none when it lives in a PKCS#11 token)
     signers/<name>.pem       signer certificates
     signers/<name>.key.p8    signer keys in files (token-held keys have no file)
 
@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cryptography import x509
 
@@ -32,6 +32,7 @@ from vaxtrust.passport.signer import LocalKeySigner, Signer, kid_of
 
 MANIFEST = "keystore.json"
 MANIFEST_FORMAT = "vaxtrust-keystore/1"
+CSCA_KEY_LABEL = "csca"  # the CSCA key's label in a token, unless init-csca names another
 SignerStatus = Literal["active", "retired", "withdrawn"]
 Backend = Literal["file", "pkcs11"]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -76,32 +77,57 @@ class TokenKey:
     key_label: str | None = None  # defaults to the signer name
 
 
+@dataclass(frozen=True)
+class CscaEntry:
+    """Where the CSCA key lives, as the manifest records it (no entry: in ``csca/csca.key.p8``)."""
+
+    backend: Backend = "file"
+    pkcs11_module: str | None = None
+    token_label: str | None = None
+    key_label: str | None = None
+
+
 class KeyStore:
     """The key store in ``directory``; open with :meth:`open`, make with :meth:`create`."""
 
-    def __init__(self, directory: Path, country: str, signers: list[SignerEntry]) -> None:
+    def __init__(
+        self, directory: Path, country: str, signers: list[SignerEntry], csca: CscaEntry | None = None,
+    ) -> None:
         self.directory = directory
         self.country = country
         self._signers = signers
+        self.csca = csca or CscaEntry()
 
     # --- creating and opening -------------------------------------------------------------------
 
     @classmethod
     def create(
-        cls, directory: Path, *, country: str, common_name: str, passphrase: pki.Passphrase,
-        now: datetime, key_type: pki.KeyType = "ec", organization: str | None = None,
+        cls, directory: Path, *, country: str, common_name: str, now: datetime,
+        passphrase: pki.Passphrase | None = None, token: TokenKey | None = None,
+        key_type: pki.KeyType = "ec", organization: str | None = None,
         validity: timedelta = pki.CSCA_VALIDITY,
     ) -> KeyStore:
-        """Make a new key store with a fresh CSCA; refuses a directory that already has one."""
+        """Make a new key store with a fresh CSCA; refuses a directory that already has one.
+
+        The CSCA key goes to an encrypted file (``passphrase``) or is generated, non-extractable,
+        in a PKCS#11 token (``token``; key label ``csca`` unless it names one).
+        """
         if (directory / MANIFEST).exists():
             raise ConfigError(f"{directory} already holds a key store; refusing to replace its CSCA")
-        key, certificate = pki.new_csca(
-            country=country, common_name=common_name, now=now, key_type=key_type,
-            organization=organization, validity=validity,
+        if (passphrase is None) == (token is None):
+            raise ConfigError("give exactly one of a CSCA passphrase (file key) or a PKCS#11 token")
+        if token is not None:
+            csca, key = _token_csca(token, key_type)
+        else:
+            csca, key = CscaEntry(), pki.FileCaKey(pki.new_private_key(key_type))
+        certificate = pki.csca_certificate(
+            key, country=country, common_name=common_name, now=now, organization=organization,
+            validity=validity,
         )
-        pki.write_private_key(directory / "csca" / "csca.key.p8", key, passphrase)
+        if isinstance(key, pki.FileCaKey) and passphrase is not None:
+            pki.write_private_key(directory / "csca" / "csca.key.p8", key.private_key, passphrase)
         pki.write_certificate(directory / "csca" / "csca.pem", certificate)
-        store = cls(directory, country, [])
+        store = cls(directory, country, [], csca)
         store._save()
         return store
 
@@ -118,16 +144,19 @@ class KeyStore:
             raise ConfigError(f"{path} is not a vaxtrust key store manifest ({MANIFEST_FORMAT})")
         try:
             signers = [SignerEntry(**entry) for entry in manifest["signers"]]
-            return cls(directory, str(manifest["country"]), signers)
+            csca = CscaEntry(**manifest.get("csca", {}))
+            return cls(directory, str(manifest["country"]), signers, csca)
         except (KeyError, TypeError) as error:
             raise ConfigError(f"key store manifest {path} is damaged: {error}") from None
 
     def _save(self) -> None:
-        manifest = {
+        manifest: dict[str, Any] = {
             "format": MANIFEST_FORMAT,
             "country": self.country,
             "signers": [asdict(entry) for entry in self._signers],
         }
+        if self.csca.backend != "file":
+            manifest["csca"] = asdict(self.csca)
         _write_atomically(self.directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
     # --- the CSCA -------------------------------------------------------------------------------
@@ -136,10 +165,22 @@ class KeyStore:
     def csca_certificate(self) -> x509.Certificate:
         return pki.load_certificate(self.directory / "csca" / "csca.pem")
 
-    def csca_key(self, passphrase: pki.Passphrase) -> pki.PrivateKey:
-        key = pki.load_private_key(self.directory / "csca" / "csca.key.p8", passphrase)
-        pki.check_key_matches(key, self.csca_certificate, what="the CSCA")
-        return key
+    def csca_key(self, secret: pki.Passphrase) -> pki.CaKey:
+        """The CSCA key, unlocked by ``secret``: its file's passphrase, or its token's PIN."""
+        if self.csca.backend == "pkcs11":
+            from vaxtrust.passport.pkcs11 import TokenCaKey
+
+            key: pki.CaKey = TokenCaKey(
+                module=Path(self.csca.pkcs11_module or ""), token_label=self.csca.token_label or "",
+                key_label=self.csca.key_label or CSCA_KEY_LABEL, pin=secret.value.decode("utf-8"),
+            )
+            if not pki.same_public_key(key.public_key(), self.csca_certificate.public_key()):
+                raise SigningKeyError(f"the key {self.csca.key_label!r} in token "
+                                      f"{self.csca.token_label!r} does not belong to the CSCA certificate")
+            return key
+        private = pki.load_private_key(self.directory / "csca" / "csca.key.p8", secret)
+        pki.check_key_matches(private, self.csca_certificate, what="the CSCA")
+        return pki.FileCaKey(private)
 
     # --- signers --------------------------------------------------------------------------------
 
@@ -165,6 +206,7 @@ class KeyStore:
         """Certify a new document signer for a scope; with ``replaces`` the old one is retired (rotation).
 
         Its key goes to an encrypted file (``key_passphrase``) or is generated in a token (``token``).
+        ``csca_passphrase`` unlocks the CSCA key: its file's passphrase or its token's PIN.
         """
         self._check_new_name(name)
         replaced = self._check_scope_free(province, facility, replaces)
@@ -291,6 +333,18 @@ class KeyStore:
         key = pki.load_private_key(self.directory / "signers" / f"{name}.key.p8", passphrase)
         pki.check_key_matches(key, certificate, what=f"signer {name!r}")
         return LocalKeySigner(key, certificate)
+
+
+def _token_csca(token: TokenKey, key_type: pki.KeyType) -> tuple[CscaEntry, pki.CaKey]:
+    """Generate the CSCA key pair in the token; the entry the manifest keeps and the key."""
+    from vaxtrust.passport.pkcs11 import TokenCaKey, generate_token_key
+
+    label = token.key_label or CSCA_KEY_LABEL
+    generate_token_key(module=token.module, token_label=token.token_label, pin=token.pin,
+                       key_label=label, key_type=key_type)
+    entry = CscaEntry("pkcs11", str(token.module), token.token_label, label)
+    return entry, TokenCaKey(module=token.module, token_label=token.token_label, key_label=label,
+                             pin=token.pin)
 
 
 def _write_atomically(path: Path, text: str) -> None:

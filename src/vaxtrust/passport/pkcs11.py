@@ -4,6 +4,9 @@ The key pair is generated inside the token as sensitive and non-extractable; thi
 sees the public key and the signatures. ECDSA is done as ``CKM_ECDSA`` over a SHA-256 digest we
 compute (SoftHSM2 2.6 has no ``CKM_ECDSA_SHA256``), RSA as ``CKM_SHA256_RSA_PKCS_PSS`` with
 MGF1-SHA-256 and a 32-byte salt, as the DCC's PS256 requires.
+
+The CSCA key may live in a token too (:class:`TokenCaKey`): it signs the certificates it issues
+(their TBS bytes; RSA as ``CKM_SHA256_RSA_PKCS``, as X.509 CAs do) and the trust and revocation lists.
 """
 
 from __future__ import annotations
@@ -19,12 +22,19 @@ from typing import Any
 import pkcs11
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pkcs11 import MGF, Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 from pkcs11.util.rsa import encode_rsa_public_key
 
 from vaxtrust.errors import SigningKeyError
-from vaxtrust.passport.pki import RSA_KEY_BITS, PublicKey, check_signing_key, same_public_key
+from vaxtrust.passport.pki import (
+    RSA_KEY_BITS,
+    PublicKey,
+    check_signing_key,
+    same_public_key,
+    sign_certificate_elsewhere,
+)
 from vaxtrust.passport.pki import KeyType as PkiKeyType
 from vaxtrust.passport.signer import COSE_ES256, COSE_PS256, kid_of
 
@@ -129,6 +139,21 @@ def _public_key(token_key: Any) -> PublicKey:
     return key  # type: ignore[return-value]
 
 
+def sealed_key_pair(session: Any, token_label: str, key_label: str) -> tuple[Any, PublicKey]:
+    """The private key labelled ``key_label`` and its public key; refuses a key that could leave
+    the token (extractable or not sensitive)."""
+    private = _find(session, ObjectClass.PRIVATE_KEY, key_label)
+    public = _find(session, ObjectClass.PUBLIC_KEY, key_label)
+    if private is None or public is None:
+        raise SigningKeyError(f"token {token_label!r} has no key pair labelled {key_label!r}")
+    if private[Attribute.EXTRACTABLE] or not private[Attribute.SENSITIVE]:
+        raise SigningKeyError(
+            f"key {key_label!r} in token {token_label!r} is extractable; signing keys must be "
+            "keys that cannot leave the token"
+        )
+    return private, _public_key(public)
+
+
 class Pkcs11Signer:
     """A :class:`~vaxtrust.passport.signer.Signer` whose private key never leaves its token.
 
@@ -150,16 +175,8 @@ class Pkcs11Signer:
             raise
 
     def _bind_key(self, token_label: str, key_label: str) -> Any:
-        private = _find(self._session, ObjectClass.PRIVATE_KEY, key_label)
-        public = _find(self._session, ObjectClass.PUBLIC_KEY, key_label)
-        if private is None or public is None:
-            raise SigningKeyError(f"token {token_label!r} has no key pair labelled {key_label!r}")
-        if private[Attribute.EXTRACTABLE] or not private[Attribute.SENSITIVE]:
-            raise SigningKeyError(
-                f"key {key_label!r} in token {token_label!r} is extractable; signers need a "
-                "key that cannot leave the token"
-            )
-        if not same_public_key(_public_key(public), self._certificate.public_key()):
+        private, public = sealed_key_pair(self._session, token_label, key_label)
+        if not same_public_key(public, self._certificate.public_key()):
             raise SigningKeyError(
                 f"key {key_label!r} in token {token_label!r} does not belong to the signer certificate"
             )
@@ -199,3 +216,46 @@ class Pkcs11Signer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class TokenCaKey:
+    """A CSCA key in a PKCS#11 token (:class:`~vaxtrust.passport.pki.CaKey`).
+
+    The CSCA signs a handful of things per day (a signer certificate, a trust or revocation list),
+    so each signature opens and closes its own session: nothing stays logged in between.
+    """
+
+    def __init__(self, *, module: Path, token_label: str, key_label: str, pin: str | None) -> None:
+        self._where = (module, token_label, key_label)
+        self._pin = pin
+        with token_session(module, token_label, pin) as session:
+            private, self._public = sealed_key_pair(session, token_label, key_label)
+            self._is_ec = private.key_type == KeyType.EC
+
+    def public_key(self) -> PublicKey:
+        return self._public
+
+    def sign_certificate(self, builder: x509.CertificateBuilder) -> x509.Certificate:
+        if self._is_ec:
+            return sign_certificate_elsewhere(builder, self._public, self.sign_document)
+        return sign_certificate_elsewhere(
+            builder, self._public, lambda tbs: self._sign(tbs, Mechanism.SHA256_RSA_PKCS)
+        )
+
+    def sign_document(self, message: bytes) -> bytes:
+        """ECDSA as DER (what X.509 and the lists carry), RSA as PSS-SHA256."""
+        if self._is_ec:
+            raw = self._sign(hashlib.sha256(message).digest(), Mechanism.ECDSA)
+            return encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+        return self._sign(message, Mechanism.SHA256_RSA_PKCS_PSS, _PSS_SHA256)
+
+    def _sign(self, data: bytes, mechanism: Mechanism, parameter: Any = None) -> bytes:
+        module, token_label, key_label = self._where
+        with token_session(module, token_label, self._pin) as session:
+            private, _ = sealed_key_pair(session, token_label, key_label)
+            try:
+                return bytes(private.sign(data, mechanism=mechanism, mechanism_param=parameter))
+            except pkcs11.PKCS11Error as error:
+                raise SigningKeyError(
+                    f"token {token_label!r} refused to sign with the CSCA key: {type(error).__name__}"
+                ) from None

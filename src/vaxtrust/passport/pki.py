@@ -3,22 +3,25 @@
 The profile follows hcert Appendix A: a self-signed CSCA with a country in its subject and a unique
 SKI; each DSC is signed by it, carries AKI = CSCA SKI, its own SKI and the DCC extended key usage
 for vaccination. Private keys live in encrypted PKCS#8 files (this module) or in a PKCS#11 token
-(:mod:`vaxtrust.passport.pkcs11`); certificates are PEM files.
+(:mod:`vaxtrust.passport.pkcs11`); certificates are PEM files. The CSCA signs through :class:`CaKey`,
+so its key may stay in a token too.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from vaxtrust.errors import CertificateExpired, SigningKeyError, UntrustedSigner
@@ -64,33 +67,90 @@ def _random_serial() -> int:
     return secrets.randbits(159) | 1
 
 
+class CaKey(Protocol):
+    """The CSCA's private key wherever it lives (a key file, a PKCS#11 token): it signs, and only
+    its public key ever leaves it."""
+
+    def public_key(self) -> PublicKey: ...
+
+    def sign_certificate(self, builder: x509.CertificateBuilder) -> x509.Certificate:
+        """``builder`` signed with SHA-256 (ECDSA, or RSA PKCS#1 v1.5 as X.509 CAs do)."""
+        ...
+
+    def sign_document(self, message: bytes) -> bytes:
+        """ES256 as a DER ECDSA signature, or PS256 (RSA-PSS, MGF1-SHA-256, salt 32)."""
+        ...
+
+
+DOCUMENT_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+
+
+@dataclass(frozen=True)
+class FileCaKey:
+    """A CSCA key held in this process (read from its encrypted file, or freshly made)."""
+
+    private_key: PrivateKey
+
+    def public_key(self) -> PublicKey:
+        return self.private_key.public_key()
+
+    def sign_certificate(self, builder: x509.CertificateBuilder) -> x509.Certificate:
+        return builder.sign(self.private_key, hashes.SHA256())
+
+    def sign_document(self, message: bytes) -> bytes:
+        if isinstance(self.private_key, ec.EllipticCurvePrivateKey):
+            return self.private_key.sign(message, ec.ECDSA(hashes.SHA256()))
+        return self.private_key.sign(message, DOCUMENT_PSS, hashes.SHA256())
+
+
+def as_ca_key(key: PrivateKey | CaKey) -> CaKey:
+    """``key`` as a :class:`CaKey` (a bare ``cryptography`` private key is a key in a file)."""
+    if isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        return FileCaKey(key)
+    return key
+
+
 def new_csca(
     *, country: str, common_name: str, now: datetime, key_type: KeyType = "ec",
     organization: str | None = None, validity: timedelta = CSCA_VALIDITY,
 ) -> tuple[PrivateKey, x509.Certificate]:
-    """A self-signed Country Signing CA that may certify document signers (path length 0)."""
+    """A fresh CSCA key and its self-signed certificate (see :func:`csca_certificate`)."""
+    key = new_private_key(key_type)
+    certificate = csca_certificate(
+        FileCaKey(key), country=country, common_name=common_name, now=now,
+        organization=organization, validity=validity,
+    )
+    return key, certificate
+
+
+def csca_certificate(
+    key: CaKey, *, country: str, common_name: str, now: datetime, organization: str | None = None,
+    validity: timedelta = CSCA_VALIDITY,
+) -> x509.Certificate:
+    """The self-signed certificate of a Country Signing CA that may certify document signers
+    (path length 0), signed by ``key`` itself (a file key or a token key)."""
     if len(country) != 2 or not country.isalpha() or not country.isupper():
         raise SigningKeyError(f"country must be an ISO 3166-1 alpha-2 code like 'VN', got {country!r}")
-    key = new_private_key(key_type)
+    public_key = key.public_key()
+    check_signing_key(public_key)
     name = _name(country, common_name, organization)
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(_random_serial())
         .not_valid_before(now)
         .not_valid_after(now + validity)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(ca=True), critical=True)
-        .add_extension(ski, critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
-    return key, builder.sign(key, hashes.SHA256())
+    return key.sign_certificate(builder)
 
 
 def new_document_signer(
-    *, csca_key: PrivateKey, csca_certificate: x509.Certificate, public_key: PublicKey,
+    *, csca_key: PrivateKey | CaKey, csca_certificate: x509.Certificate, public_key: PublicKey,
     common_name: str, now: datetime, organization: str | None = None,
     validity: timedelta = SIGNER_VALIDITY,
 ) -> x509.Certificate:
@@ -99,7 +159,8 @@ def new_document_signer(
     The signer may not outlive its CSCA: its validity is cut at the CSCA's end.
     """
     check_signing_key(public_key)
-    _check_csca(csca_key, csca_certificate, now)
+    ca_key = as_ca_key(csca_key)
+    _check_csca(ca_key, csca_certificate, now)
     country = csca_certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value
     not_after = min(now + validity, csca_certificate.not_valid_after_utc)
     csca_ski = csca_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -119,7 +180,52 @@ def new_document_signer(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(csca_ski), critical=False
         )
     )
-    return builder.sign(csca_key, hashes.SHA256())
+    return ca_key.sign_certificate(builder)
+
+
+def sign_certificate_elsewhere(
+    builder: x509.CertificateBuilder, public_key: PublicKey, sign_tbs: Callable[[bytes], bytes],
+) -> x509.Certificate:
+    """``builder`` signed by a key this process cannot hold (a token's): ``sign_tbs`` signs the
+    to-be-signed bytes (ECDSA-SHA256 as DER, or RSA PKCS#1 v1.5 SHA-256) with the key whose public
+    half is ``public_key``.
+
+    ``cryptography`` signs certificates only with keys it holds, so the certificate is drafted with a
+    throw-away key of the same type (which fixes the signature algorithm written inside the TBS), and
+    the draft's signature is replaced by the real one. The result is checked against ``public_key``.
+    """
+    draft = builder.sign(_draft_key(isinstance(public_key, ec.EllipticCurvePublicKey)), hashes.SHA256())
+    tbs = draft.tbs_certificate_bytes
+    der = draft.public_bytes(serialization.Encoding.DER)
+    start = der.index(tbs) + len(tbs)
+    algorithm = der[start:_tlv_end(der, start)]  # AlgorithmIdentifier, as the TBS names it
+    signature = sign_tbs(tbs)
+    certificate = x509.load_der_x509_certificate(_der(0x30, tbs + algorithm + _der(0x03, b"\0" + signature)))
+    try:
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(certificate.signature, tbs, ec.ECDSA(hashes.SHA256()))
+        else:
+            public_key.verify(certificate.signature, tbs, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise SigningKeyError("the CA key's signature does not verify with its public key") from None
+    return certificate
+
+
+@cache
+def _draft_key(elliptic: bool) -> PrivateKey:
+    # Only its type matters (it names the signature algorithm); its signature is thrown away.
+    if elliptic:
+        return ec.generate_private_key(ec.SECP256R1())
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _tlv_end(der: bytes, start: int) -> int:
+    """The offset just past the DER element that starts at ``start``."""
+    first = der[start + 1]
+    if first < 0x80:
+        return start + 2 + first
+    size = first & 0x7F
+    return start + 2 + size + int.from_bytes(der[start + 2:start + 2 + size], "big")
 
 
 def _name(country: str, common_name: str, organization: str | None) -> x509.Name:
@@ -138,7 +244,7 @@ def _key_usage(*, ca: bool) -> x509.KeyUsage:
     )
 
 
-def _check_csca(csca_key: PrivateKey, csca_certificate: x509.Certificate, now: datetime) -> None:
+def _check_csca(csca_key: CaKey, csca_certificate: x509.Certificate, now: datetime) -> None:
     if not same_public_key(csca_key.public_key(), csca_certificate.public_key()):
         raise SigningKeyError("the CSCA key does not belong to the CSCA certificate")
     if not (csca_certificate.not_valid_before_utc <= now <= csca_certificate.not_valid_after_utc):

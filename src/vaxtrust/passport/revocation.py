@@ -29,7 +29,7 @@ from typing import Any, Literal
 from cryptography import x509
 
 from vaxtrust.errors import InputError
-from vaxtrust.passport.pki import PrivateKey
+from vaxtrust.passport.pki import CaKey, PrivateKey
 
 REVOCATION_LIST_FORMAT = "vaxtrust-revocation-list/1"
 HashType = Literal["SIGNATURE", "UCI", "COUNTRYCODEUCI"]
@@ -107,7 +107,7 @@ def revocation_document(
 
 def export_revocation_list(
     revocations: Iterable[Revocation], path: Path, *, country: str, now: datetime,
-    hash_types: Iterable[HashType] = HASH_TYPES, signing_key: PrivateKey | None = None,
+    hash_types: Iterable[HashType] = HASH_TYPES, signing_key: PrivateKey | CaKey | None = None,
 ) -> int:
     """Write the list to ``path`` (signed when a CSCA ``signing_key`` is given); returns the number
     of batches."""

@@ -32,7 +32,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from vaxtrust.errors import InputError, UntrustedSigner
@@ -183,17 +183,13 @@ def read_json_list(path: Path, what: str) -> Any:
         raise InputError(f"not a readable JSON {what} ({error})", path=str(path)) from None
 
 
-def sign_document(document: dict[str, Any], key: pki.PrivateKey) -> dict[str, Any]:
-    """The document with a signature by ``key`` (ES256 as DER ECDSA, or PS256)."""
-    message = canonical_bytes(document)
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        algorithm, value = "ES256", key.sign(message, ec.ECDSA(hashes.SHA256()))
-    else:
-        algorithm, value = "PS256", key.sign(message, _PSS, hashes.SHA256())
+def sign_document(document: dict[str, Any], key: pki.PrivateKey | pki.CaKey) -> dict[str, Any]:
+    """The document with a signature by the CSCA ``key`` (ES256 as DER ECDSA, or PS256), in a file
+    or a token."""
+    ca_key = pki.as_ca_key(key)
+    algorithm = "ES256" if isinstance(ca_key.public_key(), ec.EllipticCurvePublicKey) else "PS256"
+    value = ca_key.sign_document(canonical_bytes(document))
     return document | {"signature": {"alg": algorithm, "value": base64.b64encode(value).decode("ascii")}}
-
-
-_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
 
 def check_list_signature(
@@ -221,7 +217,7 @@ def _verifies(csca: x509.Certificate, algorithm: str, value: bytes, message: byt
         if algorithm == "ES256" and isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(value, message, ec.ECDSA(hashes.SHA256()))
         elif algorithm == "PS256" and isinstance(key, rsa.RSAPublicKey):
-            key.verify(value, message, _PSS, hashes.SHA256())
+            key.verify(value, message, pki.DOCUMENT_PSS, hashes.SHA256())
         else:
             return False
     except InvalidSignature:
