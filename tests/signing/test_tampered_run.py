@@ -167,10 +167,12 @@ def test_a_keyed_manifest_verifies_with_its_key_only(tmp_path: Path) -> None:
     key = AuditKey(secrets.token_bytes(32), "test")
     write_contents(run, key)
     check_contents(run, key)
-    with pytest.raises(InputError, match="not made with this store's audit key"):
-        check_contents(run, AuditKey(secrets.token_bytes(32), "another"))
+    another = AuditKey(secrets.token_bytes(32), "another")
+    with pytest.raises(InputError, match=f"cleaning used key {key.key_id}, this store's is "
+                                         f"{another.key_id}; configure the same key"):
+        check_contents(run, another)
     body = json.loads((run / RUN_CONTENTS).read_text(encoding="utf-8"))
     body["sha256"]["results.parquet"] = "0" * 64   # edit the manifest, keep its MAC
     (run / RUN_CONTENTS).write_text(json.dumps(body), encoding="utf-8")
-    with pytest.raises(InputError, match="not made with this store's audit key"):
+    with pytest.raises(InputError, match=f"edited after cleaning .*audit key {key.key_id}"):
         check_contents(run, key)

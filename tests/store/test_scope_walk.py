@@ -2,7 +2,9 @@
 Ho Chi Minh City (province 79): nothing of province 79 is shown, and nothing is written but the
 audit trail (sign-ins and refusals).
 
-Each command names province 79's objects (its items, records, people, facility, users) or none.
+Each command names province 79's objects (its items, records, people, facility, users) or none,
+or reads a file about them (a facility's day, register changes, officers, complaints); echoing
+what the officer handed in is no leak. A command may be refused, never crash.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import select
 from tests.store.cli import invoke
 from tests.store.conftest import snapshot
 from tests.store.factory import PEOPLE, with_second_dose_under_review
-from vaxtrust.errors import NotFound, PermissionDenied
+from vaxtrust.errors import NotFound, PermissionDenied, VaxtrustError
 from vaxtrust.passport.keystore import KeyStore
 from vaxtrust.passport.pki import Passphrase
 from vaxtrust.pipeline.outputs import write_contents
@@ -33,7 +35,8 @@ HANOI_ROLES = ["hanoi", "an", *(pytest.param(name, marks=pytest.mark.slow)
                                 for name in ("hn01", "hn02", "police4"))]
 # Whatever names or identifies province 79's people, records, facility and users.
 OUTSIDE = [*(value for person in PEOPLE[3:] for value in person[:2]), "Đỗ Văn Giang",
-           "Hoang Thi Em", "79188000005", "HCM-01", "R4", "R5", "R6", "hcm01", "police26734"]
+           "Hoang Thi Em", "79188000005", "HCM-01", "R4", "R5", "R6", "hcm01", "police26734",
+           "Phạm Thị Lan", "Trương Văn Bảy"]
 # What a 2262 list export keeps of the list it wrote (to match the police's answers later).
 EXPORT_LOGS = ("police_list", "police_list_row")
 # Written by any command: its sign-in, and the audit trail of what it did or was refused.
@@ -72,6 +75,63 @@ def _complaints(store: Store, minh: Actor) -> tuple[str, str]:
         ids = workflow.file_complaints(session, minh, [claim(3, "HCM-01"), claim(0, "HN-01")],
                                        channel="import", rule=DeadlineRule()).ids
     return str(ids[0]), str(ids[1])
+
+
+def _intake_commands(files: Path) -> list[list[str]]:
+    """Commands that bring files of province 79 in (a facility's day, register changes, officers,
+    complaints), revoke one of its people, or export what the whole country shares."""
+    keys = str(files / "keys")
+    return [
+        ["daily", "--register", str(files / "register.csv"), "--runs", "{out}/runs",
+         str(files / "day-79.csv")],
+        ["register-changes", str(files / "register-79.csv"), "--runs", "{out}/runs"],
+        ["officers", "import", str(files / "officers-79.xlsx")],
+        ["complaints", "import", str(files / "complaints-79.csv"), "--rejects",
+         "{out}/complaint-rejects.csv"],
+        ["passport", "revoke", "--keystore", keys, "--person-id", PEOPLE[4][0], "--reason", "r"],
+        ["passport", "revocation-list", "export", "--keystore", keys, "--unsigned",
+         "--out", "{out}/revocations.json"],
+        ["audit", "export-head"],
+    ]
+
+
+def _intake_files(folder: Path) -> None:
+    """The files :func:`_intake_commands` reads, all about province 79."""
+    import csv
+
+    import xlsxwriter
+
+    from tests.store.test_complaints_cli import HEADER as COMPLAINT_HEADER
+    from tests.store.test_complaints_cli import person_row
+
+    def write_csv(name: str, header: list[str], rows: list[list[str]]) -> None:
+        with (folder / name).open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([header, *rows])
+
+    register = ["person_id", "full_name", "dob", "gender", "phone", "province", "commune"]
+    write_csv("register.csv", register, [[pid, name, dob, "Nam" if gender == "M" else "Nữ",
+                                          "0912345678", province, commune]
+                                         for pid, name, dob, gender, province, commune in PEOPLE])
+    pid, name, dob, _, province, commune = PEOPLE[3]
+    write_csv("register-79.csv", register, [[pid, "Phạm Văn Dũng Mới", dob, "Nam", "0912345678",
+                                             province, commune]])
+    pid, name, dob, *_ = PEOPLE[4]
+    write_csv("day-79.csv", ["record_id", "full_name", "dob", "gender", "id_number", "phone",
+                             "dose_number", "vaccine", "vaccinated_on", "facility_id", "province"],
+              [["D79", name, dob, "Nữ", pid, "0912345678", "2", "Comirnaty", "2021-10-01",
+                "HCM-01", "79"]])
+    write_csv("complaints-79.csv", COMPLAINT_HEADER, [
+        person_row("PA-79", 4, **{"Cơ sở tiêm": "HCM-01", "Tỉnh": "Hồ Chí Minh"})])
+    book = xlsxwriter.Workbook(str(folder / "officers-79.xlsx"))
+    sheet = book.add_worksheet()
+    for r, row in enumerate([
+        ["Tỉnh", "Đơn vị", "Mã cơ sở tiêm chủng", "Họ và tên", "Chức vụ", "Điện thoại", "Email"],
+        ["79", "Cơ sở tiêm chủng", "HCM-01", "Phạm Thị Lan", "Giám đốc", "0903123456", ""],
+        ["79", "Sở Y tế", "", "Trương Văn Bảy", "Phó Giám đốc", "0903123457", ""],
+    ]):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    book.close()
 
 
 def _commands(hcm_item: int, hanoi_item: int, files: Path) -> list[list[str]]:
@@ -115,6 +175,7 @@ def _commands(hcm_item: int, hanoi_item: int, files: Path) -> list[list[str]]:
         ["officers", "export", "--out", "{out}/officers.xlsx"],
         ["lists", "export", "--out", "{out}/lists"],
         ["lists", "export", "--commune", "26734", "--out", "{out}/lists79"],
+        *_intake_commands(files),
     ]
 
 
@@ -122,9 +183,19 @@ def _written(command: list[str]) -> str:
     """What a command wrote to its --out file (a workbook's cells as text)."""
     if "--out" not in command:
         return ""
-    path = Path(command[command.index("--out") + 1])
+    return _text_of(Path(command[command.index("--out") + 1]))
+
+
+def _given(command: list[str], files: Path) -> str:
+    """What the officer handed the command: its words and the files it reads (echoing those is
+    no leak)."""
+    inputs = [Path(part) for part in command if part.startswith(str(files)) and Path(part).is_file()]
+    return " ".join([*command, *(_text_of(path) for path in inputs)])
+
+
+def _text_of(path: Path) -> str:
     if path.is_dir():
-        return "\n".join(_written(["--out", str(file)]) for file in sorted(path.iterdir()))
+        return "\n".join(_text_of(file) for file in sorted(path.iterdir()))
     if not path.exists():
         return ""
     if path.suffix == ".xlsx":
@@ -169,6 +240,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            passphrase=Passphrase.of(SECRET))
     keys.new_signer("vn-national", csca_passphrase=Passphrase.of(SECRET), now=now,
                     key_passphrase=Passphrase.of(SECRET))
+    _intake_files(folder)
     return folder
 
 
@@ -185,7 +257,10 @@ def test_every_command_keeps_province_79_out_of_reach(
         result = invoke([*command, "--as", username, "--db", store_url], KEY_ENV)
         said = f"{result.output}\n{result.exception or ''}\n{_written(command)}"
         typed = " ".join(command)
-        shown = [value for value in OUTSIDE if value in said and value not in typed]
+        assert result.exception is None or isinstance(result.exception, VaxtrustError | SystemExit), \
+            f"{username} {typed} crashed: {result.exception!r}"
+        given = _given(command, files)
+        shown = [value for value in OUTSIDE if value in said and value not in given]
         assert not shown, f"{username} {typed} showed {shown}: {said}"
         assert _without_audit(snapshot(published)) == _without_audit(before), \
             f"{username} {typed} wrote outside the audit trail"
@@ -250,7 +325,10 @@ def test_sign_batch_run_is_the_ministrys(published: Store, store_url: str,
     assert _without_audit(snapshot(published)) == _without_audit(before)
     assert _refusals(published) == refusals + 1
     write_contents(files / "run-2")  # as its cleaning would have: the run's content manifest
+    # A password in the URL (PostgreSQL's trust authentication ignores it) is never printed.
+    with_password = store_url.replace("postgres@", "postgres:walk-Pa55word@")
     signed = invoke([*command, "--out", str(tmp_path / "minh"), "--as", "minh", "--db",
-                     store_url], KEY_ENV)
+                     with_password], KEY_ENV)
     assert signed.exit_code == 0, f"{signed.output}\n{signed.exception}"
     assert "published run run-2" in signed.output
+    assert "walk-Pa55word" not in signed.output

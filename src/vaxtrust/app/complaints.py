@@ -68,7 +68,8 @@ def import_file(settings: Settings, store: Store, actor: Actor, path: Path, *,
 
     With ``settle`` the complaints whose proposal is certain are then settled by the system
     (:mod:`vaxtrust.complaints.settle`), in the same transaction."""
-    actor.require(Permission.REVIEW)
+    with acting(store, actor, subject=f"file:{path.name}") as (_, by):
+        by.require(Permission.REVIEW)   # before reading the file; refused, it is audited
     spill = Path(tempfile.mkdtemp(prefix=".complaints-import-"))
     try:
         with settings.create_engine(spill) as engine:

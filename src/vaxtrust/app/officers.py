@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vaxtrust.app._store import acting
+from vaxtrust.files import private_dir
 from vaxtrust.reports import officers
 from vaxtrust.reports.officers import ImportResult, OfficerView
 from vaxtrust.store.db import Store
@@ -32,5 +33,6 @@ def export_officers(store: Store, actor: Actor, out: Path, *,
     from vaxtrust.reports.xlsx import write_sheets
 
     found = list_officers(store, actor, province_code=province_code)
+    private_dir(out.parent)
     write_sheets(out, [(officers.SHEET, officers.COLUMNS, [o.to_row() for o in found])])
     return len(found)

@@ -38,7 +38,7 @@ from vaxtrust.console import Console, NoopConsole
 from vaxtrust.schema import REGISTER_COLUMNS, RUN_RECORDS, RUN_RESULTS
 from vaxtrust.store.db import Store
 from vaxtrust.store.publish import PublishReport, RunFolder, publish_run
-from vaxtrust.store.scope import Actor, Permission, load_actor
+from vaxtrust.store.scope import Actor, Permission
 from vaxtrust.store.tables import DailyFile, Person, utc_now_text
 
 if TYPE_CHECKING:
@@ -157,14 +157,13 @@ def register_changes(settings: Settings, store: Store, actor: Actor, changes: Pa
     from vaxtrust.pipeline.run import clean
 
     console = console or NoopConsole()
-    actor.require(Permission.PUBLISH)
     hashes = file_hashes([changes])
+    # Refusals inside acting(): they are kept in the audit trail (action_refused).
+    with acting(store, actor, subject=f"register:{changes.name}"[:80]) as (session, by):
+        by.require(Permission.PUBLISH)
+        refuse_processed(session, hashes)
     work = Path(tempfile.mkdtemp(prefix=".register-"))
     try:
-        with store.transaction() as session:
-            (actor if actor.is_administrator else load_actor(
-                session, actor.username)).require(Permission.PUBLISH)
-            refuse_processed(session, hashes)
         rows = _read_register(settings, changes, work / "spill-read")
         with store.transaction() as session:
             changed, vanished = _touched(session, rows, snapshot=snapshot)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from vaxtrust.app._store import acting
 from vaxtrust.errors import ConfigError
+from vaxtrust.files import private_dir
 from vaxtrust.reports import accountability, officers, snapshot
 from vaxtrust.reports import campaign as campaigns
 from vaxtrust.reports import progress as progress_report
@@ -59,6 +60,7 @@ def facility_accountability(store: Store, actor: Actor, *, day: dt.date | None =
 
 
 def write_accountability(ranked: Sequence[FacilityAccount], out: Path, fmt: str) -> Path:
+    private_dir(out.parent)    # --out reports/x.xlsx: the folder is made, private
     if fmt == "json":
         out.write_text(json.dumps([a.to_row() for a in ranked], ensure_ascii=False, indent=1),
                        encoding="utf-8")
@@ -109,6 +111,7 @@ def write_progress(report: ProgressReport, out: Path, fmt: str) -> Path:
     """Write the report as json, xlsx or pdf."""
     if fmt not in FORMATS:
         raise ConfigError(f"report format {fmt}: use {', '.join(FORMATS)}")
+    private_dir(out.parent)
     if fmt == "json":
         out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1),
                        encoding="utf-8")

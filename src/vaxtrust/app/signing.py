@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vaxtrust.app._store import acting
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.errors import ConfigError, InputError, PermissionDenied
 from vaxtrust.schema import RUN_RESULTS
@@ -129,7 +130,6 @@ def publish_for_signing(store: Store, actor: Actor, run: Path, console: Console)
     scoped, and signs its queue with ``sign-batch --db``). The key store's embedded store acts
     in administrator mode, which holds the ministry's rights and is audited as ``os:ACCOUNT``.
     """
-    from vaxtrust.app._store import acting
     from vaxtrust.app.publish import publish
     from vaxtrust.pipeline.outputs import check_contents
     from vaxtrust.store.scope import Role
@@ -154,16 +154,18 @@ def revoke(choice: StoreChoice, *, reason: str, person_id: str | None = None, uv
     """Revoke a current certificate in the store (the next revocation list carries it)."""
     from vaxtrust.signing import queue
 
-    with _open_store(choice, create=False) as (store, actor), store.transaction() as session:
-        return queue.revoke(session, actor, reason=reason, person_id=person_id, uvci=uvci, block=block)
+    subject = f"person:{person_id}" if person_id else f"certificate:{uvci}"
+    with _open_store(choice, create=False) as (store, actor), \
+            acting(store, actor, subject=subject[:80]) as (session, by):
+        return queue.revoke(session, by, reason=reason, person_id=person_id, uvci=uvci, block=block)
 
 
 def revocations(choice: StoreChoice, *, country: str) -> list[Revocation]:
     """Every certificate the store revoked, for the revocation list."""
     from vaxtrust.signing import queue
 
-    with _open_store(choice, create=False) as (store, actor), store.transaction() as session:
-        return list(queue.revocations(session, actor, country=country))
+    with _open_store(choice, create=False) as (store, actor), acting(store, actor) as (session, by):
+        return list(queue.revocations(session, by, country=country))
 
 
 @contextmanager

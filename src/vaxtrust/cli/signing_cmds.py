@@ -17,6 +17,7 @@ import typer
 from vaxtrust.cli.passport_keys_cmds import CscaPassphraseEnv, CscaPinEnv, CscaPinFile, OutFile
 from vaxtrust.cli.settings import cli_settings
 from vaxtrust.errors import ConfigError
+from vaxtrust.redact import safe_url
 from vaxtrust.signing import CLAIM
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def sign_batch_command(
         result = sign(request, console=console)
     summary = result.summary
     if result.published is not None and not result.published.already_published:
-        typer.echo(f"published run {result.published.run_id} into {result.database_url}: "
+        typer.echo(f"published run {result.published.run_id} into {safe_url(result.database_url)}: "
                    f"{result.published.signing_queued:,} people queued for signing")
     skipped_text = ", ".join(f"{reason} {count}" for reason, count in sorted(summary.skipped.items()))
     recovered = f", recovered {summary.recovered}" if summary.recovered else ""

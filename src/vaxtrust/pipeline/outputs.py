@@ -120,11 +120,19 @@ def _check_mac(folder: Path, body: dict[str, object], recorded: dict[str, str],
         raise InputError(f"{RUN_CONTENTS} is not keyed: clean the inputs with the store's audit "
                          "key configured (store.audit_key_file or $VAXTRUST_AUDIT_KEY)",
                          path=str(folder))
-    if body.get("key_id") != key.key_id or not hmac.compare_digest(
-            mac, key.mac(_manifest_material(recorded))):
-        raise InputError(f"{RUN_CONTENTS} was not made with this store's audit key (another "
-                         "key, or the manifest was edited): refusing to use the run; clean the "
-                         "inputs again with this store's key", path=str(folder))
+    made_with = body.get("key_id")
+    if made_with != key.key_id:
+        # The usual cause is no attack: cleaning and signing configured different keys (a
+        # SQLite store's key beside it, a key store's embedded store's key beside that).
+        raise InputError(f"{RUN_CONTENTS} was not made with this store's audit key: cleaning "
+                         f"used key {str(made_with)[:32]}, this store's is {key.key_id}; "
+                         "configure the same key for cleaning and signing (store.audit_key_file "
+                         "or $VAXTRUST_AUDIT_KEY), or clean the inputs again with this store's key",
+                         path=str(folder))
+    if not hmac.compare_digest(mac, key.mac(_manifest_material(recorded))):
+        raise InputError(f"{RUN_CONTENTS} was edited after cleaning (its MAC does not verify "
+                         f"with audit key {key.key_id}): refusing to use the run; clean the "
+                         "inputs again", path=str(folder))
 
 
 def _content_files(folder: Path) -> list[str]:
