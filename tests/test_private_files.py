@@ -10,6 +10,7 @@ police lists, complaint rejects, and signing (issuance journal, certificates).
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import stat
 import subprocess
@@ -86,3 +87,17 @@ def test_every_file_the_commands_write_is_private_under_umask_022(tmp_path: Path
     assert (tmp_path / "daily-runs" / ".register-cache").is_dir()
     assert (tmp_path / "signed" / "issuance.sqlite").is_file()
     assert _loose(tmp_path, given) == []
+
+
+def test_complaint_attachments_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    """The web server sets its umask; a library use of the attachment store may not."""
+    from vaxtrust.complaints.attachments import FolderStore, Prepared
+
+    old = os.umask(0o022)
+    try:
+        files = FolderStore(tmp_path / "attachments")   # the folder does not exist yet
+        data = b"a photo of a vaccination card"
+        files.put(Prepared(data, "image/png", hashlib.sha256(data).hexdigest()))
+    finally:
+        os.umask(old)
+    assert _loose(tmp_path, tmp_path / "none") == []

@@ -152,7 +152,8 @@ def new_signer_command(
         token_key = TokenKey(pkcs11_module or DEFAULT_MODULE, token, _secret(pin_env, "token PIN"), key_label)
     else:
         key_passphrase = _passphrase(passphrase_env, "signer key passphrase")
-    csca_secret = csca_settings(csca_passphrase_env, csca_pin_env, csca_pin_file).csca_secret(store.csca.backend)
+    settings = csca_settings(csca_passphrase_env, csca_pin_env, csca_pin_file)
+    csca_secret = settings.csca_secret(store.csca.backend)
     entry = store.new_signer(
         name, csca_passphrase=csca_secret, now=_now(),
         key_passphrase=key_passphrase, token=token_key, key_type=_key_type(key_type),
@@ -217,7 +218,10 @@ def trust_list_export_command(
     from vaxtrust.passport.trustlist import export_trust_list
 
     store = KeyStore.open(keystore)
-    secret = None if unsigned else csca_settings(csca_passphrase_env, csca_pin_env, csca_pin_file).csca_secret(store.csca.backend)
+    secret = None
+    if not unsigned:
+        settings = csca_settings(csca_passphrase_env, csca_pin_env, csca_pin_file)
+        secret = settings.csca_secret(store.csca.backend)
     trust = export_trust_list(store, out, now=_now(), csca_passphrase=secret)
     signed = "unsigned" if unsigned else "signed with the CSCA key"
     typer.echo(f"trust list with {len(trust)} signer(s), {signed} → {out}")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final, Protocol
 
 from vaxtrust.errors import InputError, NotFound
+from vaxtrust.files import private_dir
 
 ALLOWED: Final = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MAX_PIXELS: Final = 40_000_000   # a 40-megapixel photo; larger is refused unopened
@@ -87,7 +88,7 @@ class FolderStore:
         path = self._path(prepared.sha256)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(path.parent)   # the root too, whatever the process's umask
         partial = path.with_suffix(f".{os.getpid()}.part")
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
