@@ -101,11 +101,11 @@ def codes_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(keys: Keys, codes_file: Path) -> Settings:
+def settings(keys: Keys, codes_file: Path, tmp_path: Path) -> Settings:
     return load_settings(None, web={
         "trust_list": keys.trust_list, "revocation_list": keys.revocation_list,
         "csca": [keys.csca], "journals": [keys.journal], "code_sender": f"file:{codes_file}",
-        "secure_cookies": False})
+        "secure_cookies": False}, complaints={"attachments_dir": tmp_path / "attachments"})
 
 
 @pytest.fixture
@@ -145,3 +145,52 @@ def csrf_of(client: TestClient) -> str:
     token = client.cookies.get("vt_csrf")
     assert token
     return token
+
+
+def photo(size: tuple[int, int] = (64, 48), kind: str = "PNG", noise: bool = False) -> bytes:
+    """A small synthetic "photo of the certificate" (noise: incompressible, for size limits)."""
+    import io
+    import os
+
+    from PIL import Image
+
+    image = (Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)) if noise
+             else Image.new("RGB", size, (200, 210, 190)))
+    out = io.BytesIO()
+    image.save(out, format=kind)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Filed:
+    hanoi: int      # Lê Thị Cúc's missing dose at HN-01: proposal "link R3" (under review)
+    hcm: int        # Phạm Văn Dũng's dose at HCM-01 (province 79)
+    sha256: str     # the photo attached to both
+
+
+def file_complaints(store: Store, settings: Settings) -> Filed:
+    """Two complaints filed as the ministry (as an import would), each with the same photo."""
+    from tests.store.factory import PEOPLE
+    from vaxtrust.app.complaints import attachment_store
+    from vaxtrust.complaints import workflow
+    from vaxtrust.complaints.attachments import prepare
+    from vaxtrust.complaints.standardise import ComplaintInput
+    from vaxtrust.store.scope import load_actor
+    from vaxtrust.store.tables import ComplaintAttachment, utc_now_text
+
+    def claim(person: int, facility: str) -> ComplaintInput:
+        pid, name, dob, *_ = PEOPLE[person]
+        return ComplaintInput("missing_dose", name, dob, "0912345678", pid, dose_number=1,
+                              vaccinated_on="2021-09-01", claimed_facility_id=facility)
+
+    prepared = prepare(photo(), max_bytes=settings.complaints.max_attachment_bytes)
+    attachment_store(settings).put(prepared)
+    with store.transaction() as session:
+        ids = workflow.file_complaints(session, load_actor(session, "minh"),
+                                       [claim(2, "HN-01"), claim(3, "HCM-01")],
+                                       channel="import",
+                                       rule=settings.complaints.deadline_rule()).ids
+        session.add_all([ComplaintAttachment(
+            complaint_id=number, sha256=prepared.sha256, content_type=prepared.content_type,
+            size=len(prepared.data), added_at=utc_now_text()) for number in ids])
+    return Filed(ids[0], ids[1], prepared.sha256)

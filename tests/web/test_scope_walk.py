@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.store.test_scope import EXPECTED_RECORDS
-from tests.web.fixtures import sign_in_as
+from tests.web.fixtures import Filed, file_complaints, sign_in_as
+from vaxtrust.config import Settings
 from vaxtrust.store.db import Store
 from vaxtrust.store.tables import ReviewItem
 from vaxtrust.web.routes.reports import MEDIA
@@ -29,6 +30,8 @@ VISIBLE_PERSONS = {
 }
 REVIEWERS = {"minh", "hanoi", "hcm", "hn01", "hn02", "hcm01"}
 ITEM_SCOPE = {"R3": {"minh", "hanoi", "hn01"}, "R6": {"minh", "hcm", "hcm01"}}
+# Issue 15: who sees the complaint routed to HN-01 (province 01), and the one to HCM-01 (79).
+COMPLAINT_SCOPE = {"01": {"minh", "hanoi", "hn01"}, "79": {"minh", "hcm", "hcm01"}}
 PROVINCE = {"hanoi": "01", "hn01": "01", "hn02": "01", "hcm": "79", "hcm01": "79"}
 # What only the other province's pages may show (names and record ids of its records).
 SHOWN_ONLY_IN = {
@@ -53,6 +56,20 @@ def _item_ids(store: Store) -> dict[str, int]:
     with store.transaction() as session:
         return {record: item for item, record in session.execute(
             select(ReviewItem.id, ReviewItem.record_id))}
+
+
+def _complaint_routes(filed: Filed) -> list[tuple[str, str, dict[str, int | str]]]:
+    """The inbox, each complaint and its photo, as a page and in the API."""
+    routes: list[tuple[str, str, dict[str, int | str]]] = []
+    for prefix in ("/officer", "/api/v1"):
+        routes.append((prefix + "/complaints", "reviewer", {}))
+        routes += [(prefix + "/complaints?overdue=" + ("1" if prefix == "/officer" else "true"),
+                    "reviewer", {})]
+        for province, number in (("01", filed.hanoi), ("79", filed.hcm)):
+            routes += [(f"{prefix}/complaints/{number}{tail}", "complaint",
+                        {"province": province})
+                       for tail in ("", f"/attachments/{filed.sha256}")]
+    return routes
 
 
 def _routes(items: dict[str, int]) -> list[tuple[str, str, dict[str, int | str]]]:
@@ -102,19 +119,22 @@ def expected_status(role: str, path: str, rule: str, params: dict[str, int | str
         "record": params.get("record") in EXPECTED_RECORDS[role],
         "person": params.get("person") in VISIBLE_PERSONS[role],
         "item": role in ITEM_SCOPE.get(str(params.get("record")), set()),
+        "complaint": role in COMPLAINT_SCOPE.get(str(params.get("province")), set()),
     }[rule]
     if allowed:
         return 200
     if rule == "ministry-missing":
         return 404 if role == "minh" else 403
-    if rule in ("reviewer", "signer", "manager", "ministry") or (rule == "item" and role not in REVIEWERS):
+    if rule in ("reviewer", "signer", "manager", "ministry") or (
+            rule in ("item", "complaint") and role not in REVIEWERS):
         return 403
     return 404
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_answers_as_the_scope_allows(client: TestClient, web_store: Store,
-                                                 role: str) -> None:
+                                                 settings: Settings, role: str) -> None:
+    complaints = _complaint_routes(file_complaints(web_store, settings))
     if role != "anonymous":
         sign_in_as(client, web_store, role)
     forbidden: list[str] = []
@@ -122,7 +142,7 @@ def test_every_route_answers_as_the_scope_allows(client: TestClient, web_store: 
         other = "79" if PROVINCE[role] == "01" else "01"
         forbidden = SHOWN_ONLY_IN[other]
     wrong = []
-    for path, rule, params in _routes(_item_ids(web_store)):
+    for path, rule, params in _routes(_item_ids(web_store)) + complaints:
         answer = client.get(path, follow_redirects=False)
         expected = expected_status(role, path, rule, params)
         if answer.status_code != expected:
@@ -163,6 +183,29 @@ def test_an_officer_cannot_decide_an_item_of_the_other_province(
                       json={"action": "accept", "rank": 1, "note": "x"},
                       headers={"X-CSRF-Token": token})
     assert page.status_code == 404 and api.status_code == 404
+    after = {name: rows for name, rows in snapshot(web_store).items()
+             if name not in ("web_session", "audit_event")}
+    assert after == before
+
+
+def test_an_officer_cannot_act_on_a_complaint_of_the_other_province(
+        client: TestClient, web_store: Store, settings: Settings) -> None:
+    from tests.store.conftest import snapshot
+
+    filed = file_complaints(web_store, settings)
+    before = {name: rows for name, rows in snapshot(web_store).items()
+              if name not in ("web_session", "audit_event")}
+    for officer, other in (("hcm", filed.hanoi), ("hcm01", filed.hanoi), ("hanoi", filed.hcm),
+                           ("hn02", filed.hanoi)):
+        token = sign_in_as(client, web_store, officer)
+        for action, data in (("resolve", {"note": "n"}), ("refuse", {"ground": "8", "note": "n"}),
+                             ("assign", {"reason": "r"}), ("escalate", {"reason": "r"})):
+            page = client.post(f"/officer/complaints/{other}/{action}",
+                               data={**data, "csrf_token": token})
+            api = client.post(f"/api/v1/complaints/{other}/{action}", json=data,
+                              headers={"X-CSRF-Token": token})
+            assert (page.status_code, api.status_code) == (404, 404), (officer, action)
+            assert "Lê Thị Cúc" not in page.text + api.text
     after = {name: rows for name, rows in snapshot(web_store).items()
              if name not in ("web_session", "audit_event")}
     assert after == before

@@ -25,7 +25,8 @@ def acting(store: Store, actor: Actor, *,
            subject: str | None = None) -> Iterator[tuple[Session, Actor]]:
     """A transaction in which ``actor`` is re-read: a user deactivated meanwhile is refused.
 
-    The administrator (``vaxtrust.store.auth.administrator``) has no user row to re-read. When
+    The administrator (``vaxtrust.store.auth.administrator``) and a citizen of the web's
+    one-time code (``Actor.is_code_citizen``) have no user row to re-read. When
     the operation fails (out of scope, not found, refused, a bad input), its work is rolled
     back and the refusal is kept in the audit trail (``action_refused``) in a transaction of
     its own, so probing what lies outside one's scope leaves a trace; ``subject`` names what
@@ -34,7 +35,8 @@ def acting(store: Store, actor: Actor, *,
     operation = _operation_name()
     try:
         with store.transaction() as session:
-            yield session, actor if actor.is_administrator else load_actor(session, actor.username)
+            fixed = actor.is_administrator or actor.is_code_citizen
+            yield session, actor if fixed else load_actor(session, actor.username)
     except VaxtrustError as error:
         _audit_refusal(store, actor, operation, error, subject or f"user:{actor.username}")
         raise

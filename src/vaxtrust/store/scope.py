@@ -56,6 +56,8 @@ _PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 # Administrator mode's actors are named os:ACCOUNT (no username can hold a ':').
 ADMIN_PREFIX = "os:"
+# A citizen who proved the web's one-time code acts as citizen:PERSON_ID (no user row either).
+CITIZEN_PREFIX = "citizen:"
 
 # Records that still need authentication against the population register.
 AUTHENTICATION_STATUSES = ("review", "unmatched")
@@ -84,6 +86,13 @@ class Actor:
     def is_administrator(self) -> bool:
         """The deployment owner's account in administrator mode (no user row behind it)."""
         return self.username.startswith(ADMIN_PREFIX)
+
+    @property
+    def is_code_citizen(self) -> bool:
+        """A citizen of the web's one-time code (``vaxtrust.web.deps.citizen_actor``): no user
+        row behind it, limited to the one person the code proved."""
+        return (self.role is Role.CITIZEN and self.person_id is not None
+                and self.username == CITIZEN_PREFIX + self.person_id)
 
     def require(self, permission: Permission) -> None:
         if permission not in _PERMISSIONS[self.role]:
@@ -135,7 +144,7 @@ class Actor:
                 return complaint.facility_id == self.facility_id
             case Role.CITIZEN:
                 return or_(complaint.person_id == self.person_id,
-                           complaint.filed_by == f"citizen:{self.person_id}")
+                           complaint.filed_by == f"{CITIZEN_PREFIX}{self.person_id}")
             case _:
                 return false()
 

@@ -53,7 +53,7 @@ def templates() -> Jinja2Templates:
     env.filters["vaccine"] = _vaccine
     env.filters["day"] = _day
     env.filters["status_pair"] = lambda pair: (labels.label(pair[0]), pair[1])
-    env.globals.update(label=labels.label, languages=i18n.LANGUAGE_NAMES,
+    env.globals.update(label=labels.label, clabel=labels.complaint_label, languages=i18n.LANGUAGE_NAMES,
                        current_language=i18n.current_language, version=__version__,
                        fields=labels.FIELDS)
     return engine
@@ -113,6 +113,7 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
                   docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json",
                   description="Cổng thông tin tiêm chủng COVID-19 / COVID-19 vaccination portal.")
     app.state.settings = settings
+    app.state.all_settings = all_settings    # the complaints' section: attachments, deadlines
     app.state.verifier = verifier
     app.state.sender = sender or sender_from_setting(settings.code_sender)
     app.state.templates = templates()
@@ -192,6 +193,7 @@ def _include_routers(app: FastAPI) -> None:
         api_reports,
         citizens,
         complaints,
+        complaints_api,
         officers,
         pages,
         reports,
@@ -206,6 +208,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(reports.router)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(api_reports.router, prefix=API_PREFIX)
+    app.include_router(complaints_api.router, prefix=API_PREFIX)
 
 
 def error_body(status: int, message: str, errors: list[str] | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from vaxtrust.config import WebSettings
 from vaxtrust.errors import InputError, PermissionDenied
 from vaxtrust.store.db import Store
-from vaxtrust.store.scope import Actor, Role, load_actor
+from vaxtrust.store.scope import CITIZEN_PREFIX, Actor, Role, load_actor
 from vaxtrust.web.security import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, new_token, tokens_match
 from vaxtrust.web.sessions import SessionInfo, load_session
 
@@ -72,7 +72,7 @@ def require_officer(request: Request) -> tuple[SessionInfo, Actor]:
 def citizen_actor(info: SessionInfo) -> Actor:
     """A citizen who proved the one-time code: the store's citizen scope, their person only."""
     assert info.person_id is not None
-    return Actor(username=f"citizen:{info.person_id}", role=Role.CITIZEN,
+    return Actor(username=f"{CITIZEN_PREFIX}{info.person_id}", role=Role.CITIZEN,
                  person_id=info.person_id)
 
 

@@ -153,6 +153,99 @@ FIELDS: dict[str, str] = {
     "phone": N_("Phone"),
     "status": N_("Status"),
     "person_id": N_("Register person"),
+    "address": N_("Address"),
+    "district": N_("District"),
+    "category": N_("Complaint type"),
+    "dose_number": N_("Dose number"),
+    "vaccine": N_("Vaccine"),
+    "vaccinated_on": N_("Vaccination date"),
+    "facility_id": N_("Facility"),
+    "description": N_("What is wrong"),
+    "attachment": N_("Photo of the vaccination certificate"),
+}
+
+# Complaints (docs/complaints.md): the states, in vaxtrust.complaints.model's words.
+COMPLAINT_STATES: dict[str, str] = {
+    "received": N_("Received"),
+    "assigned": N_("Assigned"),
+    "in_progress": N_("In progress"),
+    "resolved": N_("Resolved"),
+    "refused": N_("Refused"),
+    "escalated": N_("Escalated to the province"),
+}
+# The complaint types of the national form.
+COMPLAINT_CATEGORIES: dict[str, str] = {
+    "missing_dose": N_("A dose is missing"),
+    "wrong_personal_info": N_("Wrong personal information"),
+    "wrong_dose_info": N_("Wrong dose information"),
+    "duplicate_dose": N_("A dose recorded twice"),
+    "no_certificate": N_("No certificate can be issued"),
+}
+# The 13 refusal grounds of 9458/BYT-CNTT (vaxtrust.complaints.grounds).
+REFUSAL_GROUNDS: dict[str, str] = {
+    "photo_lacks_dose_details": N_("The photo shows the screening form without vaccination date, dose and vaccine"),
+    "name_contradicts_certificate": N_("The name in the complaint contradicts the name on the vaccination certificate"),
+    "personal_photo_only": N_("Only a personal photo is attached, not the certificate"),
+    "dose_differs_from_certificate": N_("The dose declared differs from the dose on the certificate"),
+    "dob_differs_from_system": N_("The date of birth on the certificate does not match the system's"),
+    "photo_lacks_identity": N_("The certificate photo lacks name, gender, time of vaccination or vaccine"),
+    "photo_partly_hidden": N_("The certificate photo hides part of the personal information"),
+    "photo_unreadable": N_("The photo is blurred and unreadable"),
+    "date_differs_from_certificate": N_("The vaccination date declared differs from the certificate's"),
+    "nothing_matches_certificate": N_("Nothing on the certificate matches what was declared"),
+    "name_without_diacritics": N_("The name declared is incomplete or written without diacritics"),
+    "vaccine_differs_from_certificate": N_("The vaccine declared is not the vaccine on the certificate"),
+    "form_altered_by_hand": N_("Personal information was altered by hand on the paper form"),
+}
+# Why a complaint was not accepted (vaxtrust.complaints.standardise.MESSAGES).
+COMPLAINT_PROBLEMS: dict[str, str] = {
+    "missing_value": N_("A required value is missing"),
+    "missing_complaint_id": N_("The complaint number is missing"),
+    "duplicate_complaint_id": N_("Another row has the same complaint number"),
+    "value_too_long": N_("The value is too long"),
+    "control_character": N_("The value holds a control character"),
+    "date_out_of_range": N_("The date is before 1900 or after today"),
+    "dose_number_not_a_number": N_("The dose number is not a number"),
+    "dose_number_out_of_range": N_("The dose number is not 1 to 10"),
+    "name_missing": N_("The full name is missing"),
+    "dob_invalid": N_("The date of birth cannot be read; write dd/mm/yyyy"),
+    "dob_incomplete": N_("The date of birth needs day, month and year"),
+    "dob_in_future": N_("The date of birth is in the future"),
+    "phone_missing": N_("The phone number is missing"),
+    "phone_not_vietnamese": N_("The phone number is not a Vietnamese number (e.g. 0912345678)"),
+    "id_missing": N_("The CCCD/CMND number is missing"),
+    "id_unparseable": N_("The CCCD/CMND number is not valid: a CCCD has 12 digits, a CMND 9"),
+    "category_unknown": N_("Unknown complaint type"),
+    "gender_unknown": N_("Unknown gender (Nam / Nữ)"),
+    "vaccine_unknown": N_("Unknown vaccine"),
+    "vaccinated_on_invalid": N_("The vaccination date cannot be read; write dd/mm/yyyy"),
+    "vaccinated_on_in_future": N_("The vaccination date is in the future"),
+    "vaccinated_on_before_campaign": N_("The vaccination date is before the campaign started"),
+    "attachment_not_an_image": N_("The attachment is not an image (JPEG, PNG or WebP)"),
+    "attachment_too_large": N_("The attachment is too large"),
+    "outside_scope": N_("The complaint belongs to another facility or province: they import it"),
+    "received_at_invalid": N_("The time the complaint was received cannot be read"),
+}
+# What triage proposes (vaxtrust.complaints.triage.PROPOSALS), in short.
+PROPOSAL_KINDS: dict[str, str] = {
+    "link_record": N_("Link a record to the person"),
+    "correct_to_register": N_("Correct a record to the register"),
+    "dose_exists": N_("The dose exists already"),
+    "duplicate": N_("The dose is recorded twice"),
+    "refuse": N_("Refuse"),
+}
+# Who a complaint went to (vaxtrust.complaints.routing, 9458's routing).
+ROUTINGS: dict[str, str] = {
+    "facility": N_("The facility that gave the dose"),
+    "province": N_("The province's Department of Health / CDC"),
+    "district": N_("The province (may delegate to the district)"),
+    "pickup": N_("Daily pick-up queue"),
+}
+# Complaint labels by kind: their codes overlap the cleaning's ("duplicate_dose",
+# "missing_value"), so they are looked up apart from ALL_CODES.
+COMPLAINT_LABELS: dict[str, dict[str, str]] = {
+    "state": COMPLAINT_STATES, "category": COMPLAINT_CATEGORIES, "ground": REFUSAL_GROUNDS,
+    "problem": COMPLAINT_PROBLEMS, "proposal": PROPOSAL_KINDS, "routing": ROUTINGS,
 }
 
 ALL_CODES: dict[str, str] = {
@@ -167,4 +260,13 @@ def label(code: str | None) -> str:
     if not code:
         return ""
     text = ALL_CODES.get(code)
+    return gettext(text) if text else code
+
+
+def complaint_label(kind: str, code: str | None) -> str:
+    """A complaint code's label (``kind``: state, category, ground, problem, proposal,
+    routing) in the request's language; an unknown code is shown as it is."""
+    if not code:
+        return ""
+    text = COMPLAINT_LABELS[kind].get(code)
     return gettext(text) if text else code

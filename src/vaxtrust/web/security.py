@@ -57,9 +57,12 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in HEADERS]
-                headers += list(HEADERS.items())
+                given = message.get("headers", [])
+                # A route may set a stricter policy of its own (an attachment: sandbox).
+                own = [(k, v) for k, v in given if k.lower() == b"content-security-policy"]
+                headers = [(k, v) for k, v in given if k.lower() not in HEADERS] + own
+                headers += [(k, v) for k, v in HEADERS.items()
+                            if not (own and k == b"content-security-policy")]
                 if not static:
                     headers.append((b"cache-control", b"no-store"))
                 if self.hsts:

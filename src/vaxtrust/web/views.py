@@ -14,15 +14,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from vaxtrust.complaints.deadlines import time_text
 from vaxtrust.review import queue
 from vaxtrust.signing import queue as signing
 from vaxtrust.store import audit, records
 from vaxtrust.store.scope import Actor, Permission, Role
 from vaxtrust.store.tables import (
+    COMPLAINT_OPEN_SQL,
     Certificate,
+    Complaint,
     DoseHistory,
     ReviewItem,
     SigningTask,
@@ -43,13 +46,16 @@ class Dashboard:
     reissued: int
     waiting: int
     refused: int
+    complaints_open: int = 0
+    complaints_overdue: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {"records_by_status": self.by_status, "review_backlog": self.backlog,
                 "review_backlog_by_age_days": dict(self.backlog_by_age),
                 "people_signed": self.signed, "certificates_revoked": self.revoked,
                 "certificates_reissued": self.reissued, "signing_waiting": self.waiting,
-                "signing_refused": self.refused}
+                "signing_refused": self.refused, "complaints_open": self.complaints_open,
+                "complaints_overdue": self.complaints_overdue}
 
 
 def dashboard(session: Session, actor: Actor, *, now: datetime | None = None) -> Dashboard:
@@ -85,7 +91,17 @@ def dashboard(session: Session, actor: Actor, *, now: datetime | None = None) ->
     return Dashboard(
         by_status, backlog, ages, certificates("issued"), certificates("revoked"),
         tasks(SigningTask.action == "revoke_and_reissue", SigningTask.state == "done"),
-        tasks(SigningTask.state == "pending"), tasks(SigningTask.state == "failed"))
+        tasks(SigningTask.state == "pending"), tasks(SigningTask.state == "failed"),
+        *(_complaint_counts(session, actor, moment) if reviewing else (0, 0)))
+
+
+def _complaint_counts(session: Session, actor: Actor, moment: datetime) -> tuple[int, int]:
+    """Open and overdue complaints in the officer's complaint scope (the inbox's own filter:
+    the partial indexes' predicate, so the counts use them)."""
+    open_ = (actor.complaints_filter(), text(COMPLAINT_OPEN_SQL))
+    count = select(func.count()).select_from(Complaint).where(*open_)
+    overdue = count.where(Complaint.deadline_at < time_text(moment))
+    return session.scalar(count) or 0, session.scalar(overdue) or 0
 
 
 @dataclass(frozen=True)
