@@ -10,7 +10,7 @@ what the officer handed in is no leak. A command may be refused, never crash.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from tests.store.cli import invoke
 from tests.store.conftest import snapshot
 from tests.store.factory import PEOPLE, with_second_dose_under_review
-from vaxtrust.app import police_lists
+from vaxtrust.app import police_lists, users
 from vaxtrust.errors import NotFound, PermissionDenied, VaxtrustError
 from vaxtrust.passport.keystore import KeyStore
 from vaxtrust.passport.pki import Passphrase
@@ -254,7 +254,9 @@ def test_every_command_keeps_province_79_out_of_reach(
     complaints = _complaint_commands(*_complaints(published, actors["minh"]))
     (police_list,) = police_lists.export_lists(published, actors["minh"], tmp_path / "given",
                                               commune="26734")   # as the police send it back
-    answered = [["lists", "import", str(police_list.path)]]
+    token = users.issue_token(published, actors["hcm01"], "script", timedelta(days=1))
+    answered = [["lists", "import", str(police_list.path)],
+                ["users", "token", "revoke", str(token.id)]]   # hcm01's token
     for template in _commands(hcm_item, hanoi_item, files) + complaints + answered:
         command = [part.replace("{out}", str(tmp_path)) for part in template]
         before, refusals = snapshot(published), _refusals(published)
