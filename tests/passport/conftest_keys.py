@@ -100,6 +100,20 @@ def soft_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftToken]:
         os.environ["SOFTHSM2_CONF"] = previous
 
 
+def assert_sealed_in_token(token: SoftToken, key_label: str) -> None:
+    """The private key ``key_label`` is sensitive and non-extractable: its value cannot be read."""
+    import pkcs11
+
+    from vaxtrust.passport.pkcs11 import token_session
+
+    with token_session(token.module, token.label, token.pin) as session:
+        key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label=key_label)
+        assert key[pkcs11.Attribute.EXTRACTABLE] is False
+        assert key[pkcs11.Attribute.SENSITIVE] is True
+        with pytest.raises(pkcs11.AttributeSensitive):
+            key[pkcs11.Attribute.VALUE]
+
+
 def odd_signer_certificate(
     store: KeyStore, *, eku: list[str] | None, valid_from: datetime = KEYS_NOW,
     valid_for: timedelta = timedelta(days=365), key: pki.PrivateKey | None = None,

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pkcs11
 import pytest
 
 from tests.passport.conftest_keys import (
     CSCA_PASSPHRASE,
     KEYS_NOW,
     SoftToken,
+    assert_sealed_in_token,
     passphrase,
     verify_cose_signature,
 )
 from vaxtrust.errors import SigningKeyError
 from vaxtrust.passport.keystore import KeyStore, TokenKey
-from vaxtrust.passport.pkcs11 import Pkcs11Signer, generate_token_key, token_session
+from vaxtrust.passport.pkcs11 import Pkcs11Signer, generate_token_key
 from vaxtrust.passport.signer import COSE_ES256, COSE_PS256
 
 pytestmark = pytest.mark.hsm
@@ -53,12 +53,7 @@ def test_ps256_signer_in_the_token(keystore: KeyStore, soft_token: SoftToken) ->
 
 def test_the_private_key_cannot_be_read_out_of_the_token(keystore: KeyStore, soft_token: SoftToken) -> None:
     _token_signer(keystore, soft_token, "hsm-sealed")
-    with token_session(soft_token.module, soft_token.label, soft_token.pin) as session:
-        key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label="hsm-sealed")
-        assert key[pkcs11.Attribute.EXTRACTABLE] is False
-        assert key[pkcs11.Attribute.SENSITIVE] is True
-        with pytest.raises(pkcs11.AttributeSensitive):
-            key[pkcs11.Attribute.VALUE]
+    assert_sealed_in_token(soft_token, "hsm-sealed")
 
 
 def test_a_key_label_is_never_generated_twice(soft_token: SoftToken) -> None:

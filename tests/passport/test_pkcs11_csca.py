@@ -9,17 +9,21 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pkcs11
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from typer.testing import CliRunner
 
-from tests.passport.conftest_keys import KEY_PASSPHRASE, KEYS_NOW, SoftToken, passphrase
+from tests.passport.conftest_keys import (
+    KEY_PASSPHRASE,
+    KEYS_NOW,
+    SoftToken,
+    assert_sealed_in_token,
+    passphrase,
+)
 from vaxtrust.cli import app
 from vaxtrust.errors import ConfigError, SigningKeyError
 from vaxtrust.passport import Dose, Holder, issue_certificate, pki
 from vaxtrust.passport.keystore import KeyStore, TokenKey
-from vaxtrust.passport.pkcs11 import token_session
 from vaxtrust.passport.revocation import Revocation, RevocationList, export_revocation_list
 from vaxtrust.passport.trustlist import TrustList, export_trust_list
 
@@ -58,12 +62,7 @@ def test_a_signer_certified_by_the_token_csca_verifies_with_cryptography(
 
 def test_the_token_csca_key_cannot_leave_the_token(tmp_path: Path, soft_token: SoftToken) -> None:
     _token_keystore(tmp_path, soft_token, "csca-sealed")
-    with token_session(soft_token.module, soft_token.label, soft_token.pin) as session:
-        key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label="csca-sealed")
-        assert key[pkcs11.Attribute.EXTRACTABLE] is False
-        assert key[pkcs11.Attribute.SENSITIVE] is True
-        with pytest.raises(pkcs11.AttributeSensitive):
-            key[pkcs11.Attribute.VALUE]
+    assert_sealed_in_token(soft_token, "csca-sealed")
 
 
 def test_lists_signed_in_the_token_pass_a_verifier_pinned_to_that_csca(
