@@ -53,6 +53,9 @@ def main() -> None:
         record = page.locator("main p a").first.get_attribute("href")
         page.goto(str(record))
         shot("record", full=True)
+        page.set_viewport_size({"width": 1280, "height": 1800})  # figures, deadlines, charts
+        page.goto("/officer/reports?level=district")
+        shot("officer-reports")
         desktop.close()
 
         phone = browser.new_context(base_url=args.url, viewport={"width": 390, "height": 844},

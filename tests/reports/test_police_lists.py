@@ -116,7 +116,16 @@ def test_answers_become_verified_decisions_with_the_list_as_source(
     before = snapshot(published)
     again = police_lists.import_list(published, actors["hcm01"], answered)
     assert (again.applied, again.already_applied, again.rejected) == (0, 2, [])
-    assert snapshot(published) == before                    # the same file twice: nothing
+    # The same file twice changes nothing but the log of uploads, which keeps both outcomes.
+    after = snapshot(published)
+    imports = after.pop("police_list_import")
+    assert len(imports) == len(before.pop("police_list_import")) + 1 == 2
+    assert after == before
+    kept = police_lists.import_outcome(published, actors["hcm01"], again.import_id or 0)
+    assert (kept.applied, kept.already_applied, kept.file_name) == (0, 2, "answered.xlsx")
+    with pytest.raises(NotFound):               # another officer's import: as if none
+        police_lists.import_outcome(published, actors["hcm"], again.import_id or 0)
+    assert police_lists.import_outcome(published, actors["minh"], again.import_id or 0)
 
 
 def test_rows_that_do_not_match_the_export_are_refused_with_reasons(
@@ -131,6 +140,8 @@ def test_rows_that_do_not_match_the_export_are_refused_with_reasons(
     assert result.applied == 0
     assert "does not match register person" in reasons["R6"] and "dob" in reasons["R6"]
     assert "Đúng or Sai" in reasons["R4"]
+    kept = police_lists.import_outcome(published, actors["hcm"], result.import_id or 0)
+    assert kept.rejected == result.rejected             # every refused row, with its reason
     tampered = _answer(made.path, {"R6": {"verdict": "Đúng", "new_id_number": "079188000005"}},
                        tmp_path / "tampered.xlsx",
                        edit_listed={"R6": {"full_name": "Hoàng Thị Em"},

@@ -146,7 +146,10 @@ def test_pages_work_under_the_content_security_policy(page: Any, live: LiveServe
 
 PAGES = ["/", "/verify", "/citizen", "/officer/login", "/no-such-page"]
 OFFICER_PAGES = ["/officer", "/officer/review", "/officer/records/R2",
-                 "/officer/persons/001085000002", "/officer/signing", "/officer/users"]
+                 "/officer/persons/001085000002", "/officer/signing", "/officer/users",
+                 "/officer/reports", "/officer/reports?level=facility",
+                 "/officer/reports/accountability", "/officer/reports/officers",
+                 "/officer/lists"]
 
 
 @sqlite_only
@@ -195,8 +198,27 @@ def test_no_serious_accessibility_violation_on_any_page(
     page.goto("/officer/review")
     page.goto(item_links(page)[0])
     check("review item")
+    page.goto("/officer/lists")
+    page.set_input_files("#file", str(_answered_list(web_store, tmp_path)))
+    page.click("form[action='/officer/lists/import'] button[type=submit]")
+    page.wait_for_url("**/officer/lists/imports/*")
+    check("2262 list applied, with a rejected row")
     context.close()
     assert found == {}
+
+
+def _answered_list(store: Store, folder: Path) -> Path:
+    """A commune's 2262 list with one answer the import refuses (neither Đúng nor Sai)."""
+    import openpyxl
+
+    from vaxtrust.app.police_lists import export_lists
+    from vaxtrust.store.scope import Actor, Role
+
+    made = export_lists(store, Actor("minh", Role.MINISTRY), folder, commune="26734")[0]
+    book = openpyxl.load_workbook(made.path)
+    book.active.cell(2, 11).value = "Có lẽ"  # type: ignore[union-attr]
+    book.save(made.path)
+    return made.path
 
 
 def test_the_accessibility_check_finds_what_it_should(browser: Any) -> None:

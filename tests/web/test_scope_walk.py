@@ -92,7 +92,7 @@ def _routes(items: dict[str, int]) -> list[tuple[str, str, dict[str, int | str]]
     routes += [(path, "reviewer", {}) for path in (
         "/officer/reports", "/officer/reports?level=facility", "/officer/reports?level=commune",
         "/officer/reports?level=district", "/officer/reports/download?format=json",
-        "/officer/reports/accountability", "/officer/reports/officers",
+        "/officer/reports/accountability", "/officer/reports/officers", "/officer/lists",
         "/api/v1/reports/progress", "/api/v1/reports/progress?level=facility",
         "/api/v1/reports/progress?level=commune&live=true", "/api/v1/reports/accountability",
         "/api/v1/reports/officers", "/api/v1/reports/progress/download?format=xlsx")]

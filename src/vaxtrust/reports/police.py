@@ -18,13 +18,14 @@ changes nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from vaxtrust.engine.base import ROW_NUMBER_COLUMN
@@ -35,9 +36,10 @@ from vaxtrust.reports.progress import admin_names
 from vaxtrust.review import queue
 from vaxtrust.store import audit
 from vaxtrust.store.records import log_access
-from vaxtrust.store.scope import AUTHENTICATION_STATUSES, Actor, Permission
+from vaxtrust.store.scope import AUTHENTICATION_STATUSES, Actor, Permission, Role
 from vaxtrust.store.tables import (
     PoliceList,
+    PoliceListImport,
     PoliceListRow,
     ReviewItem,
     ReviewItemReason,
@@ -149,8 +151,6 @@ def export_list(session: Session, actor: Actor, commune: str, out: Path) -> Expo
 
 
 def _reasons(record: VaccinationRecord) -> list[str]:
-    import json
-
     try:
         found = json.loads(record.reasons or "[]")
     except ValueError:
@@ -175,6 +175,18 @@ class ImportResult:
     unanswered: int = 0
     rejected: list[RejectedAnswer] = field(default_factory=list)
     signing_queued: list[str] = field(default_factory=list)
+    import_id: int | None = None
+    """The ``police_list_import`` row that keeps this outcome."""
+    file_name: str = ""
+    imported_at: str = ""
+    imported_by: str = ""
+
+
+REJECT_COLUMNS = (
+    Column("row_number", "Dòng", "Row", "count"),
+    Column("record_id", "Mã bản ghi", "Record id", "text"),
+    Column("reason", "Lý do từ chối", "Why it was refused", "text"),
+)
 
 
 def _cells(path: Path) -> tuple[list[dict[str, str | None]], list[RejectedAnswer]]:
@@ -293,8 +305,10 @@ def _apply_row(session: Session, actor: Actor, cell: dict[str, str | None], dige
     result.signing_queued.extend(decided.signing_queued)
 
 
-def import_answers(session: Session, actor: Actor, path: Path) -> ImportResult:
-    """Apply the commune police's answered list (see the module's docstring)."""
+def import_answers(session: Session, actor: Actor, path: Path,
+                   file_name: str | None = None) -> ImportResult:
+    """Apply the commune police's answered list (see the module's docstring); the outcome is
+    kept (``police_list_import``) under ``file_name`` (default the path's)."""
     actor.require(Permission.POLICE_LISTS)
     actor.require(Permission.REVIEW)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -304,12 +318,57 @@ def import_answers(session: Session, actor: Actor, path: Path) -> ImportResult:
     for cell in rows:
         _apply_row(session, actor, cell, digest, result)
     result.rejected.sort(key=lambda r: r.row_number)
+    _keep_outcome(session, actor, file_name or path.name, digest, result)
     if result.applied:
         audit.append(session, [audit.PoliceListImported(
             actor=actor.username, subject_id=f"police_list:{list_id}"[:80], list_id=list_id,
             file_sha256=digest, applied=result.applied, rejected=len(result.rejected))
             for list_id in result.list_ids])
     return result
+
+
+def _keep_outcome(session: Session, actor: Actor, file_name: str, digest: str,
+                  result: ImportResult) -> None:
+    row = PoliceListImport(
+        file_name=file_name[:255], file_sha256=digest, list_ids=json.dumps(result.list_ids),
+        imported_at=utc_now_text(), imported_by=actor.username, applied=result.applied,
+        already_applied=result.already_applied, unanswered=result.unanswered,
+        rejected=json.dumps([asdict(r) for r in result.rejected], ensure_ascii=False))
+    session.add(row)
+    session.flush()
+    result.import_id, result.file_name = row.id, row.file_name
+    result.imported_at, result.imported_by = row.imported_at, row.imported_by
+
+
+def _outcome(row: PoliceListImport) -> ImportResult:
+    return ImportResult(
+        list_ids=json.loads(row.list_ids), applied=row.applied,
+        already_applied=row.already_applied, unanswered=row.unanswered,
+        rejected=[RejectedAnswer(**r) for r in json.loads(row.rejected)], import_id=row.id,
+        file_name=row.file_name, imported_at=row.imported_at, imported_by=row.imported_by)
+
+
+def _imports_visible(actor: Actor) -> ColumnElement[bool]:
+    """The ministry sees every import; others the ones they made."""
+    return true() if actor.role is Role.MINISTRY else \
+        PoliceListImport.imported_by == actor.username
+
+
+def import_outcome(session: Session, actor: Actor, import_id: int) -> ImportResult:
+    """A kept import's outcome; NotFound outside what the actor may see."""
+    actor.require(Permission.POLICE_LISTS)
+    row = session.scalar(select(PoliceListImport).where(PoliceListImport.id == import_id,
+                                                        _imports_visible(actor)))
+    if row is None:
+        raise NotFound(f"no list import {import_id}")
+    return _outcome(row)
+
+
+def recent_imports(session: Session, actor: Actor, limit: int = 20) -> list[ImportResult]:
+    actor.require(Permission.POLICE_LISTS)
+    return [_outcome(row) for row in session.scalars(
+        select(PoliceListImport).where(_imports_visible(actor))
+        .order_by(PoliceListImport.id.desc()).limit(limit))]
 
 
 def lists_of(session: Session, actor: Actor, commune: str | None = None

@@ -607,6 +607,25 @@ class PoliceListRow(Base):
     answered_at: Mapped[str | None] = mapped_column(String(32))
 
 
+class PoliceListImport(Base):
+    """One answered list applied (``vaxtrust lists import`` or the lists page): its outcome and
+    every refused row with its reason (a JSON list of ``{row_number, record_id, reason}``), so
+    the rejects can be read and downloaded later."""
+
+    __tablename__ = "police_list_import"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    list_ids: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[str] = mapped_column(String(32))
+    imported_by: Mapped[str] = mapped_column(String(64), index=True)
+    applied: Mapped[int] = mapped_column(Integer)
+    already_applied: Mapped[int] = mapped_column(Integer)
+    unanswered: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[str] = mapped_column(Text)
+
+
 def _open_complaints() -> dict[str, Any]:
     where = text(COMPLAINT_OPEN_SQL)
     return {"sqlite_where": where, "postgresql_where": where}

@@ -196,6 +196,7 @@ def _include_routers(app: FastAPI) -> None:
         complaints_api,
         officers,
         pages,
+        police_lists,
         reports,
         verifiers,
     )
@@ -206,6 +207,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(complaints.router)
     app.include_router(officers.router)
     app.include_router(reports.router)
+    app.include_router(police_lists.router)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(api_reports.router, prefix=API_PREFIX)
     app.include_router(complaints_api.router, prefix=API_PREFIX)
