@@ -38,8 +38,9 @@ HANOI_ROLES = ["hanoi", "an", *(pytest.param(name, marks=pytest.mark.slow)
 OUTSIDE = [*(value for person in PEOPLE[3:] for value in person[:2]), "Đỗ Văn Giang",
            "Hoang Thi Em", "79188000005", "HCM-01", "R4", "R5", "R6", "hcm01", "police26734",
            "Phạm Thị Lan", "Trương Văn Bảy"]
-# What a 2262 list export keeps of the list it wrote (to match the police's answers later).
-EXPORT_LOGS = ("police_list", "police_list_row")
+# What a 2262 list export keeps of the list it wrote (to match the police's answers later), and
+# an import of the outcome of the file given (its rows refused with their reasons included).
+EXPORT_LOGS = ("police_list", "police_list_row", "police_list_import")
 # Written by any command: its sign-in, and the audit trail of what it did or was refused.
 SIGN_IN_COLUMNS = ("last_login_at", "password_hash")
 SECRET = "walk test key passphrase"
