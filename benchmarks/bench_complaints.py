@@ -137,9 +137,9 @@ def _build(records: int) -> None:
             "  ELSE to_char(CAST(p.dob AS date), 'DD/MM/YYYY') END,"
             " CASE p.gender WHEN 'F' THEN 'Nữ' ELSE 'Nam' END,"
             " CASE WHEN s.status IN ('review', 'unmatched') THEN NULL ELSE p.person_id END,"
-            " CAST(2 - g % 2 AS text), v[1 + ((g + 1) / 2) % 4],"
-            " to_char(DATE '2021-06-01' + CAST(((g + 1) / 2) % 60 + (1 - g % 2) * 90 AS int),"
-            "  'DD/MM/YYYY'),"
+            " CAST(2 - g % 2 AS text), v[1 + (((g + 1) / 2) * 31) % 4],"
+            " to_char(DATE '2021-06-01' + CAST((((g + 1) / 2) * 7927) % 150"
+            "  + (1 - g % 2) * 90 AS int), 'DD/MM/YYYY'),"
             " f.facility_id, p.full_name, p.dob, p.gender, p.person_id, '[]', 'bench', 'bench',"
             " false, 1, :now"
             " FROM generate_series(CAST(1 AS bigint), :n) g"
@@ -147,7 +147,7 @@ def _build(records: int) -> None:
             " JOIN bench_people b ON b.n = (g + 1) / 2"
             " JOIN person p ON p.person_id = b.person_id"
             " JOIN facility f ON f.facility_id = 'F' || p.province_code || '-' ||"
-            "  (1 + ((g + 1) / 2) % :f)"
+            "  (1 + (((g + 1) / 2) * 104729) % :f)"
             " CROSS JOIN parts"), {"n": records, "f": FACILITIES_PER_PROVINCE, "now": NOW})
         # 1 % of people: dose 1 entered twice (linked, counted once by the history).
         c.execute(text(

@@ -135,7 +135,8 @@ class _Found:
     persons: dict[str, RegisterPerson] = field(default_factory=dict)    # by ID and old ID
     linked: dict[str, list[_RecordFacts]] = field(default_factory=dict)  # by person
     candidate_of: dict[str, list[_RecordFacts]] = field(default_factory=dict)
-    unlinked_at: dict[str, list[_RecordFacts]] = field(default_factory=dict)  # by facility
+    # Unlinked records by (facility, day of the dose): a claim names both to look there.
+    unlinked_at: dict[tuple[str, str | None], list[_RecordFacts]] = field(default_factory=dict)
     duplicates: dict[str, dict[str, str]] = field(default_factory=dict)  # person → rec → of
 
 
@@ -209,7 +210,9 @@ def _load(session: Session, claims: Sequence[Claim]) -> _Found:
                 f"SELECT {_columns('r', RECORD_COLUMNS)} FROM vaccination_record r "
                 f"JOIN {keys.facilities} f ON f.facility_id = r.facility_id "
                 f"WHERE r.status IN ({unlinked})"):
-            found.unlinked_at.setdefault(record.facility_id, []).append(_facts(record))
+            facts = _facts(record)
+            found.unlinked_at.setdefault((record.facility_id, facts.vaccinated_on),
+                                         []).append(facts)
     finally:
         keys.drop()
     return found
@@ -292,8 +295,8 @@ def _unlinked_proposal(claim: Claim, person: RegisterPerson, found: _Found) -> P
     if not (claim.vaccinated_on or claim.dose_number or claim.vaccine):
         return None
     pool = list(found.candidate_of.get(person.person_id, []))
-    if claim.claimed_facility_id:
-        pool += found.unlinked_at.get(claim.claimed_facility_id, [])
+    if claim.claimed_facility_id and claim.vaccinated_on:
+        pool += found.unlinked_at.get((claim.claimed_facility_id, claim.vaccinated_on), [])
     seen: set[str] = set()
     proposals: list[Proposal] = []
     for facts in pool:
@@ -326,7 +329,8 @@ def _triage_one(claim: Claim, found: _Found) -> Triage:
     where = next((f.record for f in mine + found.candidate_of.get(person.person_id, [])
                   if proposal and f.record.record_id == proposal.record_id), None)
     if where is None and proposal and proposal.record_id:
-        where = next((f.record for f in found.unlinked_at.get(claim.claimed_facility_id or "", [])
+        named = (claim.claimed_facility_id or "", claim.vaccinated_on)
+        where = next((f.record for f in found.unlinked_at.get(named, [])
                       if f.record.record_id == proposal.record_id), None)
     return Triage(person.person_id, proposal,
                   facility_id=where.facility_id if where else claim.claimed_facility_id,

@@ -74,7 +74,10 @@ def mismatches(values: dict[str, str | None], person: RegisterPerson) -> list[Fi
         if normalise(values.get(field)) is None or \
                 normalise(values.get(field)) != normalise(register_value):
             found.append(FieldMismatch(field, values.get(field), register_value))
-    record_id = normalise_id(values.get("id_number"))
+    written = values.get("id_number")
+    if written == person.person_id:   # the register's own form: nothing to parse
+        return found
+    record_id = normalise_id(written)
     if record_id is not None and record_id not in {person.person_id, normalise_id(person.old_id)}:
         found.append(FieldMismatch("id_number", values.get("id_number"), person.person_id))
     return found

@@ -100,7 +100,7 @@ class ClaimKeys:
 
     def rows(self, sql: str) -> Iterator[Any]:
         """The rows of a read joining these tables (attribute access by column name)."""
-        yield from self.connection.exec_driver_sql(sql)
+        yield from self.connection.exec_driver_sql(sql).all()   # fetchall: one round trip
 
     def drop(self) -> None:
         for table in (self.ids, self.persons, self.facilities):
