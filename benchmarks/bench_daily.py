@@ -2,32 +2,40 @@
 as the national run (issue 17; targets: 1,000 records ≤ 10 s and 100,000 ≤ 60 s against a 10 M
 register and a 20 M-record store; a register change touching 10,000 people ≤ 60 s).
 
-Only generated people. Steps, each timed:
+Only generated people. Three phases, so the large store is built once, in steps, under the lock:
 
-1. a register of ``--persons`` people (Parquet, DuckDB);
-2. the national run: ``--train`` records cleaned against it (trains and saves the model), then
-   published into a fresh PostgreSQL database ``bench_daily`` (or SQLite);
-3. the store grown to ``--store`` records by set-based SQL (``generate_series``), two doses per
-   person, with their persons and dose histories: not by the pipeline;
-4. each ``--day`` size: a file of third doses of stored people (10 % without an ID, half of those
-   typed without diacritics) through ``vaxtrust.app.daily.daily``;
-5. a register change touching ``--touch`` people (new phone numbers; 1 in 10 also a new name)
-   through ``vaxtrust.app.register_changes.register_changes``;
-6. accuracy on the first day's records: the daily run against the truth, beside a national run
-   (training file + the day's file, trained from scratch) on the same records.
+``build`` (call it again until the store is full; each call grows it for ``--budget`` minutes):
+  a register of ``--persons`` people (Parquet, DuckDB); the national run: ``--train`` records of
+  the register's last people cleaned against it (trains and saves the model) and published into
+  PostgreSQL database ``vaxtrust_daily_bench`` (``--db-name``); the store grown by set-based SQL
+  (``generate_series``), two doses for each of the other people, with persons and dose
+  histories: not by the pipeline. ``state.json`` in ``--folder`` remembers how far it got.
 
-    flock /tmp/vaxtrust-heavy.lock uv run python benchmarks/bench_daily.py \\
-        --persons 1000000 --store 2000000 --day 1000 --day 100000 --touch 10000
+``run``: each ``--day`` size, a file of third doses of stored people (10 % without an ID, half of
+  those typed without diacritics; new record ids and people on every call) through
+  ``vaxtrust.app.daily.daily``; a register change touching ``--touch`` people (new phones; one in
+  ten a new name) through ``vaxtrust.app.register_changes.register_changes``; accuracy on the
+  first day's records against the truth, beside a national run (training file + the day's file,
+  trained from scratch) on the same records.
+
+``drop``: the database and the folder.
+
+    flock /tmp/vaxtrust-heavy.lock uv run python benchmarks/bench_daily.py build \\
+        --persons 10000000 --store 20000000          # again, until "store: 20,000,000 records"
+    flock /tmp/vaxtrust-heavy.lock uv run python benchmarks/bench_daily.py run \\
+        --day 1000 --day 100000 --touch 10000 --no-accuracy
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from sqlalchemy import create_engine, text
@@ -42,7 +50,7 @@ from vaxtrust.store.scope import load_actor
 from vaxtrust.store.users import add_user
 
 ADMIN_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-BENCH_DB = "bench_daily"
+BENCH_DB = "vaxtrust_daily_bench"
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
             "Đỗ"]
 MIDDLES = ["Văn", "Thị", "Hữu", "Ngọc", "Minh", "Thanh", "Quốc", "Xuân"]
@@ -104,19 +112,12 @@ def make_doses(path: Path, persons: str, *, prefix: str, dose: int, day: str) ->
     return path
 
 
-def grow_store(url: str, persons: int, store_records: int, run_id: str) -> None:
-    """Two doses per person for the first ``store_records / 2`` people, by set-based SQL."""
-    people = store_records // 2
-    pg = url.startswith("postgresql")
-    cols = person_sql("postgres" if pg else "sqlite")
-    series = (f"generate_series(0, {people - 1}) AS t(p)" if pg else
-              f"(WITH RECURSIVE s(p) AS (SELECT 0 UNION ALL SELECT p + 1 FROM s "
-              f"WHERE p < {people - 1}) SELECT p FROM s) AS t")
+def grow_store(url: str, first: int, last: int, run_id: str) -> None:
+    """Two doses for each person numbered ``first`` to ``last - 1``, by set-based SQL."""
+    cols = person_sql("postgres")
+    series = f"generate_series({first}, {last - 1}) AS t(p)"
     engine = create_engine(url)
     with engine.begin() as connection:
-        run = connection.execute(text(
-            "SELECT count(*) FROM vaccination_record")).scalar()
-        print(f"  store before growing: {run:,} records")
         connection.execute(text(f"""
             INSERT INTO person (person_id, full_name, dob, dob_precision, gender, province_code,
                                 district_code, commune_code)
@@ -148,11 +149,10 @@ def grow_store(url: str, persons: int, store_records: int, run_id: str) -> None:
                 FROM {series} ON CONFLICT DO NOTHING"""))
         connection.execute(text("""
             INSERT INTO facility (facility_id, province_code)
-            SELECT DISTINCT facility_id, '01' FROM vaccination_record
-            WHERE facility_id NOT IN (SELECT facility_id FROM facility)"""))
-    if pg:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE"))
+            SELECT DISTINCT 'F' || (p % 200), '01' FROM generate_series(0, 199) AS t(p)
+            WHERE 'F' || p NOT IN (SELECT facility_id FROM facility)"""))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
     engine.dispose()
 
 
@@ -173,116 +173,161 @@ def score(results: Path, prefix: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("phase", choices=("build", "run", "drop"))
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--store", type=int, default=2_000_000)
     parser.add_argument("--train", type=int, default=50_000)
+    parser.add_argument("--budget", type=float, default=12.0,
+                        help="build: stop growing the store after this many minutes.")
     parser.add_argument("--day", type=int, action="append")
     parser.add_argument("--touch", type=int, default=10_000)
-    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--db-name", default=BENCH_DB, help="PostgreSQL database of the bench.")
     parser.add_argument("--no-accuracy", action="store_true",
                         help="Skip the national run on the day's records (a large register).")
     parser.add_argument("--folder", type=Path, default=Path("/work/bench-data/daily/bench"))
     args = parser.parse_args()
-    days = args.day or [1000]
     os.environ.setdefault("VAXTRUST_AUDIT_KEY", secrets.token_hex(32))
-    folder = args.folder
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    admin = create_engine(ADMIN_PG, isolation_level="AUTOCOMMIT")
-    if args.backend == "postgres":
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB}"))
-            connection.execute(text(f"CREATE DATABASE {BENCH_DB}"))
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DB}"
+    bench = Bench(args.folder, args.db_name)
+    if args.phase == "drop":
+        bench.drop()
+    elif args.phase == "build":
+        bench.build(args.persons, args.store, args.train, args.budget * 60)
     else:
-        url = f"sqlite:///{folder / 'store.db'}"
-    settings = load_settings(None, store={"url": url}, engine={"threads": 2})
-    try:
-        _bench(args, days, folder, settings, url)
-    finally:
-        if args.backend == "postgres":
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        admin.dispose()
+        bench.run(args.day or [1000], args.touch, accuracy=not args.no_accuracy)
 
 
 def _timed(label: str, started: float) -> float:
     seconds = time.perf_counter() - started
-    print(f"{label}: {seconds:.1f} s", flush=True)
+    print(f"{label}: {seconds:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
     return seconds
 
 
-def _bench(args: argparse.Namespace, days: list[int], folder: Path, settings: object,
-           url: str) -> None:
-    from vaxtrust.config import Settings
+class Bench:
+    """The bench's register, national run and store, kept between calls (``state.json``)."""
 
-    assert isinstance(settings, Settings)
-    started = time.perf_counter()
-    register = make_register(folder, args.persons)
-    _timed(f"register of {args.persons:,} people", started)
-    # The national run trains on people beyond the store's (its records are published too).
-    people = args.store // 2
-    train = make_doses(folder / "national.csv",
-                       f"SELECT {people} + range AS p FROM range({args.train})",
+    def __init__(self, folder: Path, db_name: str) -> None:
+        self.folder = folder
+        self.state_path = folder / "state.json"
+        self.db_name = db_name
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{db_name}"
+        self.settings = load_settings(None, store={"url": self.url}, engine={"threads": 2})
+
+    def _state(self) -> dict[str, Any]:
+        if self.state_path.is_file():
+            return dict(json.loads(self.state_path.read_text()))
+        return {}
+
+    def _save(self, state: dict[str, Any]) -> None:
+        self.state_path.write_text(json.dumps(state, indent=1))
+
+    def _admin(self, sql: str) -> None:
+        admin = create_engine(ADMIN_PG, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(sql))
+        admin.dispose()
+
+    def drop(self) -> None:
+        self._admin(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def build(self, persons: int, records: int, train: int, budget: float) -> None:
+        """Make what is missing: the register, the national run (published), then grow the
+        store towards ``records`` in steps of a million people until ``budget`` seconds."""
+        began = time.perf_counter()
+        state = self._state()
+        if not state:
+            self.drop()
+            self.folder.mkdir(parents=True)
+            started = time.perf_counter()
+            make_register(self.folder, persons)
+            _timed(f"register of {persons:,} people", started)
+            # The national run's people are the register's last ones; the store's, the others.
+            make_doses(self.folder / "national.csv",
+                       f"SELECT {persons - train} + range AS p FROM range({train})",
                        prefix="N", dose=1, day="2021-07-01")
-    started = time.perf_counter()
-    national = folder / "national"
-    clean([train], register, national, settings=settings.clean_settings())
-    _timed(f"national run ({args.train:,} records, trains the model)", started)
-    store = Store.open(url)
-    with store.transaction() as session:
-        add_user(session, by=None, username="bench", role="ministry")
-    with store.transaction() as session:
-        actor = load_actor(session, "bench")
-    publish(store, actor, national)
-    run_id = __import__("json").loads((national / "run.json").read_text())["run_id"]
-    started = time.perf_counter()
-    grow_store(url, args.persons, args.store, run_id)
-    _timed(f"store grown to {args.store:,} records by SQL", started)
-    first_day: tuple[Path, Path] | None = None
-    for index, size in enumerate(days):
-        # Third doses of stored people spread over the store (other people each day).
-        day = make_doses(folder / f"day-{index}-{size}.csv",
-                         f"SELECT (range * 7919 + {index * 104729}) % {people} AS p "
-                         f"FROM range({size})",
-                         prefix="D" if index == 0 else f"E{index}-", dose=3, day="2022-03-01")
+            started = time.perf_counter()
+            clean([self.folder / "national.csv"], self.folder / "register.parquet",
+                  self.folder / "national", settings=self.settings.clean_settings())
+            _timed(f"national run ({train:,} records, trains the model)", started)
+            self._admin(f"CREATE DATABASE {self.db_name}")
+            store = Store.open(self.url)
+            with store.transaction() as session:
+                add_user(session, by=None, username="bench", role="ministry")
+            publish(store, self._actor(store), self.folder / "national")
+            store.close()
+            run = json.loads((self.folder / "national" / "run.json").read_text())["run_id"]
+            state = {"persons": persons, "train": train, "people": min(
+                records // 2, persons - train), "grown": 0, "run_id": run}
+            self._save(state)
+        while state["grown"] < state["people"] and time.perf_counter() - began < budget:
+            last = min(state["grown"] + 1_000_000, state["people"])
+            started = time.perf_counter()
+            grow_store(self.url, state["grown"], last, state["run_id"])
+            state["grown"] = last
+            self._save(state)
+            _timed(f"store grown to {2 * last + state['train']:,} records by SQL", started)
+        print(f"store: {2 * state['grown'] + state['train']:,} records "
+              f"({state['grown']:,} of {state['people']:,} people grown)")
+
+    def _actor(self, store: Store) -> Any:
+        with store.transaction() as session:
+            return load_actor(session, "bench")
+
+    def run(self, days: list[int], touch: int, *, accuracy: bool) -> None:
+        state = self._state()
+        people, tag = state["grown"], int(time.time()) % 1_000_000
+        store = Store.open(self.url)
+        actor = self._actor(store)
+        register = self.folder / "register.parquet"
+        with store.transaction() as session:
+            stored = session.execute(text("SELECT count(*) FROM vaccination_record")).scalar()
+        print(f"register {state['persons']:,} people, store {stored:,} records", flush=True)
+        first_day: tuple[Path, Path, str] | None = None
+        for index, size in enumerate(days):
+            # Third doses of stored people spread over the store (other people each day).
+            prefix = f"D{tag}x{index}-"
+            day = make_doses(self.folder / f"day-{tag}-{index}-{size}.csv",
+                             f"SELECT (range * 7919 + {tag * 104729 + index}) % {people} AS p "
+                             f"FROM range({size})", prefix=prefix, dose=3, day="2022-03-01")
+            started = time.perf_counter()
+            report = daily(self.settings, store, actor, [day], register=register,
+                           runs_dir=self.folder / "runs")
+            seconds = _timed(f"daily {size:,} records", started)
+            stages = json.loads((report.run_dir / "summary.json").read_text())
+            print(f"  {size / seconds:,.0f} records/s; statuses {report.by_status}; context "
+                  f"{report.context_records:,}; histories recomputed {report.refreshed_people:,}"
+                  f"; queued {report.publish.signing_queued:,}; clean stages "
+                  f"{stages.get('stage_seconds')}", flush=True)
+            first_day = first_day or (day, report.run_dir, prefix)
+        self._touch(store, actor, people, touch, tag)
+        store.close()
+        if first_day is not None and accuracy:
+            day, run_dir, prefix = first_day
+            print("accuracy, daily run:", score(run_dir / "results.parquet", prefix))
+            started = time.perf_counter()
+            clean([self.folder / "national.csv", day], register,
+                  self.folder / "national-with-day", settings=self.settings.clean_settings())
+            _timed("national run on the training and day files", started)
+            print("accuracy, national run on the same records:",
+                  score(self.folder / "national-with-day" / "results.parquet", prefix))
+
+    def _touch(self, store: Store, actor: Any, people: int, touch: int, tag: int) -> None:
+        touched = self.folder / f"changes-{tag}.parquet"
+        cols = person_sql("duckdb")
+        duckdb.sql(f"""COPY (SELECT {cols['person_id']} AS person_id, NULL::VARCHAR AS old_id,
+            CASE WHEN p % 10 = 0 THEN 'Trịnh Công Sáu' ELSE {cols['full_name']} END
+                AS full_name,
+            {cols['dob']} AS dob, 'day' AS dob_precision, {cols['gender']} AS gender,
+            '01' AS province_code, '001' AS district_code, {cols['commune_code']} AS commune_code,
+            '09' || lpad(CAST(p + {tag} AS VARCHAR), 8, '0') AS phone
+            FROM (SELECT (range * 104729 + {tag}) % {people} AS p FROM range({touch})))
+            TO '{touched}' (FORMAT parquet)""")
         started = time.perf_counter()
-        report = daily(settings, store, actor, [day], register=register,
-                       runs_dir=folder / "runs")
-        seconds = _timed(f"daily {size:,} records"
-                         + (" (reads the register, fills the cache)" if index == 0 else ""),
-                         started)
-        stages = __import__("json").loads((report.run_dir / "summary.json").read_text())
-        print(f"  {size / seconds:,.0f} records/s; statuses {report.by_status}; context "
-              f"{report.context_records:,}; histories recomputed {report.refreshed_people:,}; "
-              f"queued {report.publish.signing_queued:,}; clean stages "
-              f"{stages.get('stage_seconds')}", flush=True)
-        first_day = first_day or (day, report.run_dir)
-    touched = folder / "changes.parquet"
-    cols = person_sql("duckdb")
-    duckdb.sql(f"""COPY (SELECT {cols['person_id']} AS person_id, NULL::VARCHAR AS old_id,
-        CASE WHEN p % 10 = 0 THEN 'Trịnh Công Sáu' ELSE {cols['full_name']} END AS full_name,
-        {cols['dob']} AS dob, 'day' AS dob_precision, {cols['gender']} AS gender,
-        '01' AS province_code, '001' AS district_code, {cols['commune_code']} AS commune_code,
-        '09' || lpad(CAST(p AS VARCHAR), 8, '0') AS phone
-        FROM (SELECT (range * 104729) % {people} AS p FROM range({args.touch})))
-        TO '{touched}' (FORMAT parquet)""")
-    started = time.perf_counter()
-    change = register_changes(settings, store, actor, touched, snapshot=False,
-                              runs_dir=folder / "runs")
-    _timed(f"register change touching {args.touch:,} people", started)
-    print(f"  changed {change.changed_people:,}, records re-verified {change.records:,}, back "
-          f"to review {change.back_to_review:,}", flush=True)
-    store.close()
-    if first_day is not None and not args.no_accuracy:
-        day, run_dir = first_day
-        print("accuracy, daily run:", score(run_dir / "results.parquet", "D"))
-        started = time.perf_counter()
-        clean([train, day], register, folder / "national-with-day",
-              settings=settings.clean_settings())
-        _timed("national run on the training and day files", started)
-        print("accuracy, national run on the same records:",
-              score(folder / "national-with-day" / "results.parquet", "D"))
+        change = register_changes(self.settings, store, actor, touched, snapshot=False,
+                                  runs_dir=self.folder / "runs")
+        _timed(f"register change touching {touch:,} people", started)
+        print(f"  changed {change.changed_people:,}, records re-verified {change.records:,}, "
+              f"back to review {change.back_to_review:,}", flush=True)
 
 
 if __name__ == "__main__":

@@ -181,3 +181,33 @@ def test_a_cached_register_gives_the_same_results(files: Files, tmp_path: Path) 
     other = _write(tmp_path / "register2.csv", REGISTER_HEADER, [_person(i) for i in range(401)])
     clean([files.national], other, tmp_path / "third", settings=SETTINGS, register_cache=cache)
     assert len(list(cache.iterdir())) == 1           # only the newest snapshot is kept
+
+
+def _register_accepted(run: Path) -> int:
+    return int(json.loads((run / "summary.json").read_text())["register"]["accepted"])
+
+
+def test_a_cached_register_is_read_again_when_today_would_judge_its_dates_otherwise(
+        files: Files, tmp_path: Path) -> None:
+    # A person born after the first run's today: rejected then, a person of the register later.
+    born_late = [*_person(400)[:2], "2026-03-01", *_person(400)[3:]]
+    register = _write(tmp_path / "register-late.csv", REGISTER_HEADER,
+                      [*(_person(i) for i in range(400)), born_late])
+    cache = tmp_path / "cache"
+    early = CleanSettings(today=dt.date(2026, 1, 1))
+    later = CleanSettings(today=dt.date(2026, 6, 1))
+    clean([files.national], register, tmp_path / "early", settings=early, register_cache=cache)
+    clean([files.national], register, tmp_path / "later", settings=later, register_cache=cache)
+    assert (_register_accepted(tmp_path / "early"), _register_accepted(tmp_path / "later")) == (
+        400, 401)
+    # Without a date out of range, the cache serves every later day (the run reads no file).
+    clean([files.national], files.register, tmp_path / "a", settings=early, register_cache=cache)
+    files.register.write_bytes(files.register.read_bytes())   # same bytes, same key
+    clean([files.national], files.register, tmp_path / "b", settings=later, register_cache=cache)
+    kept = json.loads(next(cache.iterdir()).joinpath("source.json").read_text())
+    assert kept["dates"] == {"today": "2026-01-01", "latest_dob": "2009-12-24",
+                             "out_of_range": 0}
+    # A run dated before the latest date of birth the cache accepted reads the file again.
+    before = CleanSettings(today=dt.date(2009, 12, 1))
+    clean([files.national], files.register, tmp_path / "c", settings=before, register_cache=cache)
+    assert _register_accepted(tmp_path / "c") < 400

@@ -15,6 +15,7 @@ from vaxtrust.app.daily import daily
 from vaxtrust.app.publish import publish
 from vaxtrust.config import Settings, load_settings
 from vaxtrust.errors import InputError, PermissionDenied
+from vaxtrust.pipeline.outputs import check_contents
 from vaxtrust.pipeline.run import clean
 from vaxtrust.reports.snapshot import today_vn
 from vaxtrust.store.db import Store
@@ -187,15 +188,39 @@ def test_a_file_for_a_facility_outside_the_users_scope_is_refused(
     with pytest.raises(PermissionDenied, match="hcm.csv: records of facility HCM-01 "
                                                r"\(province 79\); user hanoi"):
         _run_daily(store, actors["hanoi"], national, [other], tmp_path)
-    with pytest.raises(PermissionDenied, match="hn01 .* may not publish"):   # the province sends
+    # A facility sends only its own records; police and citizens send nothing.
+    with pytest.raises(PermissionDenied, match=r"records of facility HCM-01 .* user hn01 "
+                                               r"\(facility HN-01\) may not send for it"):
         _run_daily(store, actors["hn01"], national, [other], tmp_path)
+    own_and_neighbour = _write(tmp_path / "hn01.csv", RECORD_HEADER,
+                               [_dose("H3", 3, 2, "2021-09-15", facility="HN-01"),
+                                _dose("H4", 4, 2, "2021-09-15", facility="HN-02")])
+    with pytest.raises(PermissionDenied, match="records of facility HN-02"):
+        _run_daily(store, actors["hn01"], national, [own_and_neighbour], tmp_path)
+    with pytest.raises(PermissionDenied, match="police4 .* may not send the day's dose records"):
+        _run_daily(store, actors["police4"], national, [other], tmp_path)
     assert _counts(store) == before
     with store.transaction() as session:     # probing outside one's scope leaves a trace
         from vaxtrust.store.tables import AuditEventRow
         refused = session.scalars(select(AuditEventRow.actor).where(
             AuditEventRow.event_type == "action_refused")).all()
-    assert sorted(refused) == ["hanoi", "hn01"]
+    assert sorted(refused) == ["hanoi", "hn01", "hn01", "police4"]
     assert not any((tmp_path / "runs").iterdir())
+
+
+@pytest.mark.slow
+def test_a_facility_officer_sends_the_day_of_their_own_facility(
+        store: Store, actors: dict[str, Actor], national: National, tmp_path: Path) -> None:
+    report = _run_daily(store, actors["hn01"], national, [_day(tmp_path)], tmp_path)
+    assert report.publish.new_records == 46
+    with store.transaction() as session:
+        assert session.scalars(select(DailyFile.processed_by)).all() == ["hn01"]
+        records = session.scalars(select(VaccinationRecord).where(
+            VaccinationRecord.run_id == report.run_id)).all()
+    assert {record.facility_id for record in records} == {"HN-01"}
+    # The run folder's manifest is keyed with the store's audit key, as sign-batch checks it.
+    assert store.audit_key is not None
+    check_contents(report.run_dir, store.audit_key)
 
 
 def test_a_file_of_another_schema_is_refused(
@@ -237,6 +262,8 @@ def test_register_changes_reverify_only_the_people_they_touch(
     report = register_changes(national.settings, store, actors["hanoi"], changes,
                               snapshot=False, runs_dir=tmp_path / "runs")
     assert (report.changed_people, report.vanished_people, report.records) == (3, 0, 3)
+    assert report.run_dir is not None and store.audit_key is not None
+    check_contents(report.run_dir, store.audit_key)
     with store.transaction() as session:
         records = {r.record_id: r for r in session.scalars(select(VaccinationRecord).where(
             VaccinationRecord.record_id.in_(["N7", "N8", "N9", "N10"])))}

@@ -166,3 +166,24 @@ def test_recomputed_histories_are_the_runs_on_generated_data(
         refreshed = refresh_dose_history(session, people)
     assert refreshed.written == len(run)
     assert _rows(store) == published
+
+
+def test_a_run_of_another_file_keeps_the_doses_other_runs_published(
+    published: Store, actors: dict[str, Actor], tmp_path: Path
+) -> None:
+    """A run that saw only a person's second dose (another facility's file) must not drop the
+    first dose an earlier run published: the certificate is signed from this history."""
+    from tests.store.factory import RunSpec, dose, record, result
+
+    an = PEOPLE[0]
+    second = record("R20", "HN-02", name=an[1], dob="03/02/1990", gender="Nam", id_number=an[0],
+                    commune="4", dose=2)
+    second.update(vaccine="Moderna", vaccinated_on="15/10/2021")
+    later = dose(an[0], "R20", "HN-02", 1)   # the run's own view: his only dose
+    later.update(vaccine_mp=MODERNA, vaccinated_on=dt.date(2021, 10, 15))
+    spec = RunSpec([second], [result("R20", "verified", an[0])], doses=[later], run_id="run-2")
+    before = _history(published, AN)
+    _publish(published, actors["minh"], spec.write(tmp_path / "run2"))
+    history = _history(published, AN)
+    assert history["R1"] == before["R1"]
+    assert history["R20"][:3] == (2, MODERNA, "2021-10-15")   # recomputed: his second dose

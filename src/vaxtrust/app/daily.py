@@ -13,8 +13,8 @@ in the store. So a daily run
    (the run folder keeps only the day's records; see :func:`_keep_day_records`);
 3. cleans with the saved linkage model (``--model``, else the newest published run's
    ``model.json``), so the day is matched as the national run matched;
-4. publishes the day's records, writes the ledger rows and recomputes the dose history of the
-   day's people who have earlier doses, in one transaction (all or nothing); publish queues the
+4. publishes the day's records and writes the ledger rows in one transaction (all or nothing);
+   publish recomputes the dose history of the day's people who have earlier doses, and queues the
    people it linked for signing: newly verified people to be issued a certificate, people with
    one to have it revoked and re-issued (their history changed).
 """
@@ -40,7 +40,7 @@ from vaxtrust.app.audit import export_head
 from vaxtrust.app.reports import take_snapshot
 from vaxtrust.console import Console, NoopConsole
 from vaxtrust.errors import ConfigError, InputError, PermissionDenied
-from vaxtrust.pipeline.outputs import file_sha256, write_contents
+from vaxtrust.pipeline.outputs import RunKey, file_sha256, write_contents
 from vaxtrust.schema import (
     DOSE_RECORD_COLUMNS,
     ORIGINAL_FIELDS,
@@ -49,7 +49,6 @@ from vaxtrust.schema import (
     RUN_REVIEW_CANDIDATES,
 )
 from vaxtrust.store.db import Store
-from vaxtrust.store.doses import refresh_dose_history
 from vaxtrust.store.publish import PublishReport, RunFolder, publish_run
 from vaxtrust.store.scope import Actor, Permission, Role
 from vaxtrust.store.tables import DailyFile, Facility, Run, utc_now_text
@@ -203,7 +202,7 @@ def _write_context(session: Session, ids: set[str], path: Path) -> int:
 
 # ---------------------------------------------------------------- the run folder
 
-def _keep_day_records(run_dir: Path, context: set[str]) -> None:
+def _keep_day_records(run_dir: Path, context: set[str], key: RunKey | None) -> None:
     """Drop the context records from the tables publish writes records from.
 
     Stored records were published (and maybe decided) before: a daily run uses them as evidence
@@ -220,7 +219,7 @@ def _keep_day_records(run_dir: Path, context: set[str]) -> None:
         table = pq.read_table(path)
         mask = pc.invert(pc.is_in(table.column("record_id"), value_set=keep))
         pq.write_table(table.filter(mask), path)
-    write_contents(run_dir)   # the folder as published: signing checks against it
+    write_contents(run_dir, key)   # the folder as published, keyed as clean keyed it
 
 
 def _statuses(run_dir: Path) -> dict[str, int]:
@@ -250,19 +249,10 @@ def _model(store: Store, model: Path | None) -> SavedModel | None:
 
 # ---------------------------------------------------------------- publish
 
-_UNSEEN_PEOPLE = """
-    SELECT DISTINCT v.person_id FROM vaccination_record v
-    WHERE v.run_id = :run_id AND v.person_id IS NOT NULL
-      AND EXISTS (SELECT 1 FROM vaccination_record o
-                  WHERE o.person_id = v.person_id AND o.status IN ('verified', 'corrected')
-                    AND NOT EXISTS (SELECT 1 FROM dose_history d
-                                    WHERE d.record_id = o.record_id
-                                      AND d.person_id = o.person_id))"""
-
-
 def _publish(session: Session, actor: Actor, run_dir: Path, files: Sequence[DailyFileDone],
-             console: Console) -> tuple[PublishReport, int]:
-    report = publish_run(session, actor, RunFolder.open(run_dir), console=console)
+             console: Console) -> PublishReport:
+    report = publish_run(session, actor, RunFolder.open(run_dir), console=console,
+                         permission=Permission.SEND_DAILY)
     if report.already_published:    # the ledger refused this file before: cannot happen
         raise InputError("this day's run was published before: nothing done", path=str(run_dir))
     now = utc_now_text()
@@ -270,18 +260,14 @@ def _publish(session: Session, actor: Actor, run_dir: Path, files: Sequence[Dail
                               run_id=report.run_id, records=done.records, processed_at=now,
                               processed_by=actor.username) for done in files)
     session.flush()
-    # Publish writes the doses of the day's records only (the context rows are not the run's to
-    # write), so people with earlier doses get their history recomputed from the store, with the
-    # cleaning's own rules: the same history a national run would compute.
-    unseen = session.execute(text(_UNSEEN_PEOPLE), {"run_id": report.run_id}).scalars().all()
-    refreshed = refresh_dose_history(session, list(unseen)).people if unseen else 0
-    return report, refreshed
+    return report
 
 
 def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path], *,
           register: Path, runs_dir: Path, model: Path | None = None,
-          console: Console | None = None) -> DailyReport:
-    """Clean, publish and queue for signing the day's ``files`` (see the module doc).
+          console: Console | None = None, snapshot: bool = True) -> DailyReport:
+    """Clean, publish and queue for signing the day's ``files`` (see the module doc), then take
+    today's progress snapshot (unless ``snapshot`` is False).
 
     The run folder is kept in ``runs_dir`` (signing and dose-history refreshes read it). Every
     refusal (a processed file, another schema, a facility outside the actor's scope, a model of
@@ -297,7 +283,7 @@ def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path],
     subject = f"daily:{files[0].name}"[:80]
     # Refusals inside acting(): they are kept in the audit trail (action_refused).
     with acting(store, actor, subject=subject) as (session, acting_actor):
-        acting_actor.require(Permission.PUBLISH)
+        acting_actor.require(Permission.SEND_DAILY)
         refuse_processed(session, hashes)
     saved = _model(store, model)
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -315,11 +301,11 @@ def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path],
         with settings.create_engine(work / "spill") as engine:
             summary = clean(inputs, register, run_dir, settings=settings.clean_settings(),
                             engine=engine, console=console, model=saved,
-                            register_cache=runs_dir / REGISTER_CACHE)
-        _keep_day_records(run_dir, context_ids)
+                            register_cache=runs_dir / REGISTER_CACHE, run_key=store.audit_key)
+        _keep_day_records(run_dir, context_ids, store.audit_key)
         done = tuple(DailyFileDone(path, hashes[path], keys.rows.get(path.resolve(), 0)) for path in files)
         with acting(store, actor, subject=f"run:{summary.run_id}") as (session, by):
-            report, refreshed = _publish(session, by, run_dir, done, console)
+            report = _publish(session, by, run_dir, done, console)
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
@@ -327,12 +313,14 @@ def daily(settings: Settings, store: Store, actor: Actor, files: Sequence[Path],
         shutil.rmtree(work, ignore_errors=True)
     export_head(store, check=False)
     # Today's progress snapshot, so reports read figures as of this run with no separate job
-    # (a second run the same day replaces it).
-    taken = take_snapshot(store, actor, after_publish=True)
+    # (a second run the same day replaces it). It counts the whole store: a caller sending many
+    # files in a row may take it once after the last (``snapshot=False``).
+    taken = take_snapshot(store, actor, after_publish=True) if snapshot else None
     return DailyReport(
         run_id=report.run_id, run_dir=run_dir, files=done, context_records=context_rows,
         model_run=saved.trained_by_run if saved else None, by_status=_statuses(run_dir),
-        publish=report, refreshed_people=refreshed, snapshot_rows=taken.rows)
+        publish=report, refreshed_people=report.histories_refreshed,
+        snapshot_rows=taken.rows if taken else 0)
 
 
 

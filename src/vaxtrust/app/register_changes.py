@@ -35,6 +35,7 @@ from vaxtrust.app._store import acting
 from vaxtrust.app.audit import export_head
 from vaxtrust.app.daily import CONTEXT_FILE, STORED_RECORD_COLUMNS, file_hashes, refuse_processed
 from vaxtrust.console import Console, NoopConsole
+from vaxtrust.pipeline.outputs import RunKey, write_contents
 from vaxtrust.schema import REGISTER_COLUMNS, RUN_RECORDS, RUN_RESULTS
 from vaxtrust.store.db import Store
 from vaxtrust.store.publish import PublishReport, RunFolder, publish_run
@@ -124,11 +125,9 @@ def _write_records(session: Session, people: set[str], path: Path) -> set[str]:
     return set(table.column("record_id").to_pylist())
 
 
-def _back_to_review(run_dir: Path) -> int:
+def _back_to_review(run_dir: Path, key: RunKey | None) -> int:
     """Records the changed register no longer finds a person for go to review, not unmatched:
     they were linked before; an officer links them again."""
-    from vaxtrust.pipeline.outputs import write_contents
-
     moved = 0
     for name in (RUN_RESULTS, RUN_RECORDS):
         table = pq.read_table(run_dir / name)
@@ -142,7 +141,7 @@ def _back_to_review(run_dir: Path) -> int:
         table = table.set_column(table.schema.get_field_index("status"), "status", status)
         table = table.set_column(table.schema.get_field_index("reasons"), "reasons", reasons)
         pq.write_table(table, run_dir / name)
-    write_contents(run_dir)
+    write_contents(run_dir, key)
     return moved
 
 
@@ -177,9 +176,9 @@ def register_changes(settings: Settings, store: Store, actor: Actor, changes: Pa
         run_dir = runs_dir / f"register-{work.name[-8:]}"
         with settings.create_engine(work / "spill") as engine:
             clean([work / CONTEXT_FILE], changes, run_dir, settings=clean_settings,
-                  engine=engine, console=console)
+                  engine=engine, console=console, run_key=store.audit_key)
         try:
-            moved = _back_to_review(run_dir)
+            moved = _back_to_review(run_dir, store.audit_key)
             with acting(store, actor, subject=f"register:{changes.name}") as (session, by):
                 report = publish_run(session, by, RunFolder.open(run_dir), console=console)
                 session.add(DailyFile(

@@ -105,7 +105,7 @@ def _run(
     today = settings.run_date()
     sources: list[SourceCount] = []
     key = cache_key(model.register_hash, dict(settings.mapping.register))
-    cached = load_register(engine, model.cache, key) if model.cache else None
+    cached = load_register(engine, model.cache, key, today) if model.cache else None
     with clock.time("ingest"):
         if cached is not None:
             sources.append(cached)
@@ -120,7 +120,7 @@ def _run(
     with clock.time("standardise"):
         run_standardise(engine, console, register=cached is None)
     if model.cache is not None and cached is None:
-        save_register(engine, model.cache, key, sources[0])
+        save_register(engine, model.cache, key, sources[0], today)
     with clock.time("match"):
         run_matching(engine, settings.match, console, model.reused)
     with clock.time("decide"):

@@ -34,6 +34,8 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     PUBLISH = "publish runs"
+    # A facility sends its own day (``vaxtrust daily``); publishing whole runs stays above it.
+    SEND_DAILY = "send the day's dose records"
     REVIEW = "review and decide items"
     MANAGE_USERS = "manage users"
     AUDIT = "read and verify the audit trail"
@@ -45,11 +47,11 @@ class Permission(StrEnum):
 
 _PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MINISTRY: frozenset(Permission),
-    Role.PROVINCE: frozenset({Permission.PUBLISH, Permission.REVIEW, Permission.SIGN,
-                              Permission.MANAGE_USERS, Permission.REPORT,
+    Role.PROVINCE: frozenset({Permission.PUBLISH, Permission.SEND_DAILY, Permission.REVIEW,
+                              Permission.SIGN, Permission.MANAGE_USERS, Permission.REPORT,
                               Permission.POLICE_LISTS}),
-    Role.FACILITY: frozenset({Permission.REVIEW, Permission.SIGN, Permission.REPORT,
-                              Permission.POLICE_LISTS}),
+    Role.FACILITY: frozenset({Permission.SEND_DAILY, Permission.REVIEW, Permission.SIGN,
+                              Permission.REPORT, Permission.POLICE_LISTS}),
     Role.COMMUNE_POLICE: frozenset(),
     Role.CITIZEN: frozenset(),
 }

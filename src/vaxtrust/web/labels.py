@@ -47,6 +47,7 @@ MATCH_REASONS: dict[str, str] = {
     "id_invalid": N_("ID number not valid"),
     "ambiguous_candidates": N_("Several register persons are close"),
     "no_candidate": N_("Nobody plausible in the register"),
+    "register_person_changed": N_("The person's register data changed since the link"),
     "foreign_passport": N_("Passport number of a foreigner"),
     "name_unusable": N_("Name not usable"),
     "dob_unusable": N_("Date of birth not usable"),

@@ -60,6 +60,7 @@ class PublishReport:
     superseded_items: int = 0
     corrections: int = 0
     signing_queued: int = 0
+    histories_refreshed: int = 0   # people whose history other runs' doses were added back to
 
 
 def _tune_postgres(connection: Connection) -> None:
@@ -129,14 +130,17 @@ def _record_run(session: Session, run: Run, actor: Actor, applied: Applied) -> N
 
 
 def publish_run(session: Session, actor: Actor, run: RunFolder, *,
-                console: Console | None = None) -> PublishReport:
+                console: Console | None = None,
+                permission: Permission = Permission.PUBLISH) -> PublishReport:
     """Publish one run inside the session's transaction (the caller commits).
 
-    Raises PermissionDenied (:class:`PublishOutsideScope` for records outside the actor's
+    ``permission`` is what the actor needs: a daily run publishes the day of the facilities the
+    actor may send for (:attr:`Permission.SEND_DAILY`); the records' scope is checked the same
+    way for both. Raises PermissionDenied (:class:`PublishOutsideScope` for records outside the actor's
     scope), InputError for a run whose tables contradict each other, StoreError for a run id
     published before with other files.
     """
-    actor.require(Permission.PUBLISH)
+    actor.require(permission)
     console = console or NoopConsole()
     digest = run.content_hash()
     run_id = run.manifest.run_id
@@ -163,5 +167,5 @@ def publish_run(session: Session, actor: Actor, run: RunFolder, *,
         new_records=applied.new_records, updated_records=applied.updated_records,
         kept_decisions=applied.kept_decisions, review_items=applied.review_items,
         superseded_items=applied.superseded_items, corrections=applied.corrections,
-        signing_queued=applied.signing_queued,
+        signing_queued=applied.signing_queued, histories_refreshed=applied.histories_refreshed,
     )

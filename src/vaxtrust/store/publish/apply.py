@@ -193,6 +193,32 @@ def refresh_decided_dose_history(session: Session, run_id: str) -> int:
     return refresh_dose_history(session, list(people)).people
 
 
+# The run's people with a linked dose outside its view (a record another run published that
+# this run neither sent nor consolidated): write_dose_history replaced their history by the run's
+# own view of it, which lacks that dose.
+_PEOPLE_WITH_OTHER_DOSES = """
+    SELECT DISTINCT v.person_id FROM vaccination_record v
+    WHERE v.run_id = :run_id AND v.person_id IS NOT NULL
+      AND EXISTS (SELECT 1 FROM vaccination_record o
+                  WHERE o.person_id = v.person_id AND o.status IN ('verified', 'corrected')
+                    AND NOT EXISTS (SELECT 1 FROM dose_history d
+                                    WHERE d.record_id = o.record_id
+                                      AND d.person_id = o.person_id))"""
+
+
+def refresh_other_runs_dose_history(session: Session, run_id: str) -> int:
+    """Recompute, from every record linked to them, the dose history of the run's people who
+    have doses other runs published (a facility's day, a province's file after another's), so
+    their history (and certificate) keeps every dose. The first run of a store stops at once."""
+    connection = session.connection()
+    others = connection.execute(text("SELECT 1 FROM run WHERE run_id <> :run_id LIMIT 1"),
+                                {"run_id": run_id})
+    if others.first() is None:
+        return 0
+    people = connection.execute(text(_PEOPLE_WITH_OTHER_DOSES), {"run_id": run_id}).scalars()
+    return refresh_dose_history(session, list(people)).people
+
+
 def queue_identity_changes(connection: Connection, run_id: str, now: str) -> int:
     """Queue certificate holders whose register name or date of birth the run changes (before the
     register rows are applied): their certificate no longer says what the register says."""
@@ -251,6 +277,7 @@ class Applied:
     superseded_items: int
     corrections: int
     signing_queued: int
+    histories_refreshed: int = 0
 
 
 def apply_run(session: Session, run_id: str, actor: str, now: str) -> Applied:
@@ -262,6 +289,7 @@ def apply_run(session: Session, run_id: str, actor: str, now: str) -> Applied:
     opened, superseded = write_review_items(connection, run_id, now)
     write_dose_history(connection, run_id)
     refresh_decided_dose_history(session, run_id)
+    refreshed = refresh_other_runs_dose_history(session, run_id)
     queued = queue_signing(connection, run_id, now)
     kept = count(connection, "SELECT count(*) FROM stage_records WHERE action = 'locked'")
-    return Applied(inserted, updated, kept, opened, superseded, corrections, queued)
+    return Applied(inserted, updated, kept, opened, superseded, corrections, queued, refreshed)
