@@ -5,8 +5,9 @@ of a thousand records takes seconds to clean. Daily runs keep ``raw_register``, 
 and ``link_register`` (the register's side of probabilistic linkage: its name parts and blocking
 keys) of the snapshot in a cache folder, keyed by the SHA-256 of the register file, its column
 mapping, the vaxtrust version and the linkage code's digest (anything that changes how it is
-read); the next run on the same snapshot reads them as views instead of reading the file again. Only the newest
-snapshot is kept. The register's rejects are not kept: a cached run reports none.
+read); the next run on the same snapshot reads them as views instead of reading the file
+again. Only the newest snapshot is kept. The register's rejects are not kept: a cached run
+reports none.
 
 Reading depends on the run's "today" in one place: a date of birth after today is rejected. The
 cache is therefore served to a run of another day only when no register date could judge
