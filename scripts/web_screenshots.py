@@ -10,11 +10,50 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def sign_in(page: Any, user: str, password: str) -> None:
+    page.goto("/officer/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/officer")
+
+
+def certificate_photo(path: Path) -> Path:
+    """A synthetic photo of the paper certificate (text on paper; nobody's real data)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (900, 600), (246, 243, 232))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 30)
+    lines = ["GIẤY XÁC NHẬN ĐÃ TIÊM VẮC XIN COVID-19", "", "Mũi 2 · Comirnaty (Pfizer)",
+             "Ngày tiêm: 06/10/2021", "(ảnh minh hoạ, dữ liệu tổng hợp)"]
+    for row, text in enumerate(lines):
+        draw.text((50, 60 + row * 70), text, fill=(30, 30, 30), font=font)
+    image.save(path, format="JPEG", quality=85)
+    return path
+
+
+def file_complaint(page: Any, phone: str, photo: Path) -> None:
+    """The signed-in citizen reports a missing second dose, with the certificate's photo."""
+    page.goto("/citizen/complaints")
+    page.fill("#c-phone", phone)
+    page.select_option("#c-category", "missing_dose")
+    page.select_option("#c-vaccine", "pfizer")
+    page.fill("#c-vaccinated_on", "06/10/2021")
+    page.fill("#c-dose_number", "2")
+    page.fill("#c-description", "Thiếu mũi 2 trên hệ thống")
+    page.set_input_files("#c-attachment", str(certificate_photo(photo)))
+    page.click("#complaint-form button[type=submit]")
+    page.wait_for_url("**/citizen/complaints?filed=*")
+    photo.unlink()
 
 
 def main() -> None:
@@ -39,11 +78,7 @@ def main() -> None:
         page.click("#verify-form button[type=submit]")
         page.locator(".verdict").wait_for()
         shot("verify-valid")
-        page.goto("/officer/login")
-        page.fill("#username", args.user)
-        page.fill("#password", args.password)
-        page.click("main button[type=submit]")
-        page.wait_for_url("**/officer")
+        sign_in(page, args.user, args.password)
         shot("officer-dashboard", full=True)
         page.goto("/officer/review")
         shot("review-queue")
@@ -74,9 +109,20 @@ def main() -> None:
         page.click("main button[type=submit]")
         page.wait_for_url("**/citizen/record")
         shot("citizen-record-phone", full=True)
+        file_complaint(page, number, out / ".certificate-photo.jpg")
+        shot("citizen-complaint-phone", full=True)
         page.goto("/lang/en?next=/verify")
         shot("verify-phone-en")
         phone.close()
+
+        desktop = browser.new_context(base_url=args.url, viewport={"width": 1280, "height": 860})
+        page = desktop.new_page()
+        sign_in(page, args.user, args.password)
+        page.goto("/officer/complaints")
+        shot("complaints-inbox")
+        page.click("table.complaints a")
+        shot("complaint", full=True)
+        desktop.close()
         browser.close()
 
 

@@ -145,7 +145,7 @@ def test_pages_work_under_the_content_security_policy(page: Any, live: LiveServe
 
 
 PAGES = ["/", "/verify", "/citizen", "/officer/login", "/no-such-page"]
-OFFICER_PAGES = ["/officer", "/officer/review", "/officer/records/R2",
+OFFICER_PAGES = ["/officer", "/officer/review", "/officer/complaints", "/officer/records/R2",
                  "/officer/persons/001085000002", "/officer/signing", "/officer/users",
                  "/officer/reports", "/officer/reports?level=facility",
                  "/officer/reports/accountability", "/officer/reports/officers",
@@ -219,6 +219,70 @@ def _answered_list(store: Store, folder: Path) -> Path:
     book.active.cell(2, 11).value = "Có lẽ"  # type: ignore[union-attr]
     book.save(made.path)
     return made.path
+
+
+@sqlite_only
+def test_a_citizen_files_a_complaint_an_officer_resolves_it_and_the_citizen_sees_it(
+        browser: Any, live: LiveServer, web_store: Store, tmp_path: Path) -> None:
+    from tests.web.fixtures import photo
+
+    image = tmp_path / "giay-xac-nhan.jpg"
+    image.write_bytes(photo((400, 300), kind="JPEG"))
+    problems: dict[str, list[str]] = {}
+
+    def context_for(cookie: str, value: str) -> tuple[Any, Any]:
+        context = browser.new_context(base_url=live.url, bypass_csp=True)   # to inject axe
+        context.add_cookies([{"name": "vt_lang", "value": "vi", "url": live.url},
+                             {"name": cookie, "value": value, "url": live.url}])
+        return context, context.new_page()
+
+    def check(page: Any, name: str) -> None:
+        found = serious_violations(page)
+        if found:
+            problems[name] = found
+
+    cuc = create_session(web_store, minutes=30, person_id="001170000003").token
+    citizen, page = context_for("vt_citizen", cuc)
+    page.set_viewport_size({"width": 390, "height": 844})          # a phone
+    page.goto("/citizen/record")
+    page.click("a[href='/citizen/complaints']")
+    assert page.input_value("#c-full_name") == "Lê Thị Cúc"       # from the register
+    page.fill("#c-phone", "0912345678")
+    page.select_option("#c-category", "missing_dose")
+    page.select_option("#c-vaccine", "pfizer")
+    page.fill("#c-vaccinated_on", "01/09/2021")
+    page.fill("#c-dose_number", "1")
+    page.fill("#c-facility_id", "HN-01")
+    page.fill("#c-vaccinated_on", "01/09/2099")                    # first a mistake
+    page.set_input_files("#c-attachment", str(image))
+    page.click("#complaint-form button[type=submit]")
+    assert "Ngày tiêm ở tương lai" in page.locator("[role=alert]").inner_text()
+    check(page, "citizen complaint form with problems")
+    page.fill("#c-vaccinated_on", "01/09/2021")
+    page.set_input_files("#c-attachment", str(image))
+    page.click("#complaint-form button[type=submit]")
+    page.wait_for_url("**/citizen/complaints?filed=*")
+    assert "Đã tiếp nhận" in page.locator("table.complaints").inner_text()
+    check(page, "citizen complaints")
+
+    token = create_session(web_store, minutes=30, username="hn01").token
+    officer, desk = context_for("vt_session", token)
+    desk.goto("/officer")
+    desk.click("nav.officer a[href='/officer/complaints']")
+    check(desk, "complaint inbox")
+    desk.click("table.complaints a")
+    assert "Gắn bản ghi R3 cho người này" in desk.content()
+    assert desk.locator("figure.attachment img").evaluate("img => img.naturalWidth") == 400
+    check(desk, "complaint page")
+    desk.fill("#resolve-note", "Đã đối chiếu giấy xác nhận tiêm")
+    desk.click("#resolve-form button[type=submit]")
+    desk.wait_for_url("**/officer/complaints?settled=*")
+    officer.close()
+
+    page.reload()
+    assert "Đã giải quyết" in page.locator("table.complaints").inner_text()
+    citizen.close()
+    assert problems == {}
 
 
 def test_the_accessibility_check_finds_what_it_should(browser: Any) -> None:

@@ -43,6 +43,8 @@ def test_serve_demo_has_a_citizen_with_a_certificate_and_signs_from_the_page(
 
     prepared = prepare_demo(tmp_path / "demo", persons=400)
     assert prepared.citizen is not None and len(prepared.accounts) == 3
+    photos = Path(prepared.complaints_options()["attachments_dir"])   # the citizens' photos
+    assert photos.parent == (tmp_path / "demo").resolve()
     monkeypatch.setenv("VAXTRUST_KEY_PASSPHRASE", DEMO_PASSPHRASE)
     settings = load_settings(None, store={"url": prepared.database_url},
                              web=prepared.web_options(), passport=prepared.passport_options())

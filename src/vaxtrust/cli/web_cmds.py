@@ -87,6 +87,7 @@ def register(app: typer.Typer) -> None:
             options["store"] = {"url": prepared.database_url}
             options["web"].update(prepared.web_options())
             options["passport"] = prepared.passport_options()
+            options["complaints"] = prepared.complaints_options()
         settings = cli_settings(**options)
         if settings.web.host in LOOPBACK:
             options["web"]["secure_cookies"] = False   # plain http on this machine only

@@ -43,6 +43,10 @@ class PreparedDemo:
                 "journals": [str(self.journal)], "code_sender": f"file:{self.codes}",
                 "signing_out": str(self.journal.parent)}
 
+    def complaints_options(self) -> dict[str, Any]:
+        """The citizens' photos go into the demo's folder, beside its store."""
+        return {"attachments_dir": str(self.codes.parent / "complaint-attachments")}
+
     def passport_options(self) -> dict[str, Any]:
         """The demo's key store and signer: the signing page signs into the demo's journal."""
         from vaxtrust.demo.steps import DEMO_SIGNER
