@@ -52,6 +52,14 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Connections a process keeps open to PostgreSQL, and how many more it may open for a moment.
+# The web server runs up to POOL_SIZE requests at once per worker (``vaxtrust.web.app``): with
+# SQLAlchemy's default of 5 kept, every connection past the fifth was opened and closed again
+# per request (a new PostgreSQL backend each time: one look-up in ten paid for one).
+POOL_SIZE = 16
+POOL_OVERFLOW = 8
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; refuses unknown back-ends with a clear message."""
     try:
@@ -61,8 +69,10 @@ def make_engine(url: str) -> Engine:
                           f"{without_passwords(str(error))}") from error
     if backend not in ("sqlite", "postgresql"):
         raise ConfigError(f"store URL {safe_url(url)!r}: only sqlite and postgresql are supported")
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW} if backend == "postgresql" \
+        else {}
     try:
-        engine = create_engine(url)
+        engine = create_engine(url, **pool)
     except (ArgumentError, ValueError) as error:
         raise ConfigError(f"store URL {safe_url(url)!r} is not usable: "
                           f"{without_passwords(str(error))}") from error

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vaxtrust import __version__
 from vaxtrust.config import Settings, WebSettings, load_settings
 from vaxtrust.errors import VaxtrustError
-from vaxtrust.store.db import Store
+from vaxtrust.store.db import POOL_SIZE, Store
 from vaxtrust.web import i18n, labels
 from vaxtrust.web.batches import BatchPlan, BatchThreads, interrupt_running
 from vaxtrust.web.codes import CodeSender, sender_from_setting
@@ -98,6 +99,9 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in anyio's worker threads: no more at once than the store's pool
+        # keeps connections (more threads on a few cores only contend for the GIL).
+        to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
         owned = store is None
         app.state.store = store or all_settings.open_store()
         app.state.limits = RateLimits(app.state.store, limits)

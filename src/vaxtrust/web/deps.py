@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -17,7 +17,7 @@ from vaxtrust.errors import InputError, PermissionDenied
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import CITIZEN_PREFIX, Actor, Role, load_actor
 from vaxtrust.web.security import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, new_token, tokens_match
-from vaxtrust.web.sessions import SessionInfo, load_session
+from vaxtrust.web.sessions import SessionInfo, end_session, load_session
 
 SESSION_COOKIE = "vt_session"
 CITIZEN_COOKIE = "vt_citizen"
@@ -125,6 +125,17 @@ def render(request: Request, template: str, context: dict[str, Any], *,
         page.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=settings.secure_cookies)
     return page
+
+
+async def sign_out(request: Request, cookie: str, session: SessionInfo | None,
+                   to: str) -> Response:
+    """End the session of ``cookie`` (the form's CSRF token checked) and go to ``to``."""
+    form = await read_form(request)
+    check_csrf(request, form, session)
+    end_session(store_of(request), request.cookies.get(cookie))
+    response = RedirectResponse(to, status_code=303)
+    response.delete_cookie(cookie)
+    return response
 
 
 def form_text(form: FormData, name: str, *, limit: int = 500) -> str:

@@ -24,9 +24,10 @@ from vaxtrust.web.deps import (
     read_form,
     render,
     settings_of,
+    sign_out,
     store_of,
 )
-from vaxtrust.web.sessions import create_session, end_session
+from vaxtrust.web.sessions import create_session
 
 router = APIRouter(include_in_schema=False)
 
@@ -152,10 +153,4 @@ def certificate_pdf(request: Request) -> Response:
 
 @router.post("/citizen/logout")
 async def citizen_logout(request: Request) -> Response:
-    form = await read_form(request)
-    info = citizen_session(request)
-    check_csrf(request, form, info)
-    end_session(store_of(request), request.cookies.get(CITIZEN_COOKIE))
-    response = RedirectResponse("/citizen", status_code=303)
-    response.delete_cookie(CITIZEN_COOKIE)
-    return response
+    return await sign_out(request, CITIZEN_COOKIE, citizen_session(request), "/citizen")

@@ -24,10 +24,11 @@ from vaxtrust.web.deps import (
     render,
     require_officer,
     settings_of,
+    sign_out,
     store_of,
 )
 from vaxtrust.web.login import sign_in
-from vaxtrust.web.sessions import SessionInfo, create_session, end_session
+from vaxtrust.web.sessions import SessionInfo, create_session
 
 router = APIRouter(prefix="/officer", include_in_schema=False)
 
@@ -64,13 +65,7 @@ async def login_submit(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    form = await read_form(request)
-    info = officer_session(request)
-    check_csrf(request, form, info)
-    end_session(store_of(request), request.cookies.get(SESSION_COOKIE))
-    response = RedirectResponse("/officer/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
+    return await sign_out(request, SESSION_COOKIE, officer_session(request), "/officer/login")
 
 
 def page(request: Request, template: str, info: SessionInfo, actor: Actor,
