@@ -18,6 +18,7 @@ MATCH_REASONS: dict[str, str] = {
     "name_middle_added": N_("A middle name added"),
     "name_middle_changed": N_("Middle name differs"),
     "name_partial_match": N_("Name partly equal"),
+    "name_several_slips": N_("Several slips in the name (surname and given name still written)"),
     "phone_agrees": N_("The phone number agrees"),
     "commune_agrees": N_("The commune agrees"),
     "name_order_swapped": N_("Name words in another order"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
 from tests.pipeline.match.std_tables import load, person, record
 from vaxtrust.console import RecordingConsole
 from vaxtrust.engine import Engine
@@ -157,3 +159,24 @@ def test_namesakes_the_evidence_cannot_separate_stay_in_review(engine: Engine) -
     for record_id in ("s1", "s2", "s3"):
         assert result[record_id]["status"] == "review", record_id
         assert "ambiguous_candidates" in result[record_id]["reasons"], record_id
+
+
+def test_splink_links_lower_only_where_every_field_verdict_corroborates(engine: Engine) -> None:
+    settings = MatchSettings(probabilistic_corroborated_link=0.99, probabilistic_auto_link=0.999)
+    rows = [  # path, name, dob, gender, id verdict -> threshold
+        ("probabilistic", "equal", "equal", "equal", "id_missing", 0.99),
+        ("probabilistic", "name_regional_variant", "equal", "gender_missing", "id_missing", 0.99),
+        ("probabilistic", "equal", "equal", "equal", "id_belongs_to_other_person", 0.99),
+        # a person outside the register often carries an ID of their own
+        ("probabilistic", "equal", "equal", "equal", "id_not_in_register", 0.999),
+        ("probabilistic", "name_middle_added", "equal", "equal", "id_missing", 0.999),
+        ("probabilistic", "equal", "dob_placeholder", "equal", "id_missing", 0.999),
+        ("probabilistic", "equal", "equal", "gender_flipped", "id_missing", 0.999),
+        ("id_anchored", "equal", "dob_typo", "equal", "equal", 0.95),
+    ]
+    columns = ("path", "name_verdict", "dob_verdict", "gender_verdict", "id_verdict", "want")
+    engine.register("pairs", pa.table({name: [row[i] for row in rows]
+                                       for i, name in enumerate(columns)}))
+    got = engine.query(f"SELECT want, {settings.auto_link_sql('pairs')} AS threshold "
+                       "FROM pairs").to_pylist()
+    assert [float(row["threshold"]) for row in got] == [row["want"] for row in got]

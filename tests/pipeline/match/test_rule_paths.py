@@ -167,13 +167,66 @@ def test_an_unnamed_name_difference_links_on_overwhelming_evidence(engine: Engin
                      phone="0912345678")
     row = decide(engine, [unnamed])["r1"]
     assert row["status"] == "corrected" and "name_partial_match" in row["reasons"]
-    # without the phone the same record waits for a person
-    alone = record("r1", "Nguyễn Thanh Tâm Hùng", "1980-05-12", "M", "001080000001")
-    assert decide(engine, [alone])["r1"]["status"] == "review"
-    # a slip in the given name too (same first letter, four letters or more)
+    # the ID's own full date of birth with the given name written exactly is evidence enough
+    alone = record("r1", "Nguyễn Thanh Tâm Hùng", "1980-05-12", "M", "001080000001",
+                   commune=None)
+    assert decide(engine, [alone])["r1"]["status"] == "corrected"
+    # a slip in the given name too (same first letter, four letters or more) needs the phone
     slipped = record("r1", "Nguyễn Thanh Tâm Hùnh", "1980-05-12", "M", "001080000001",
                      phone="0912345678")
     assert "name_partial_match" in decide(engine, [slipped])["r1"]["reasons"]
+    slipped_alone = record("r1", "Nguyễn Thanh Tâm Hùnh", "1980-05-12", "M", "001080000001",
+                           commune=None)
+    assert decide(engine, [slipped_alone])["r1"]["status"] == "review"
+    # nor is a full date of birth evidence when only the year is known
+    year_only = record("r1", "Nguyễn Thanh Tâm Hùng", "1980", "M", "001080000001", commune=None)
+    assert decide(engine, [year_only])["r1"]["status"] == "review"
+
+
+@pytest.mark.parametrize("name", [
+    "Nguyễ Văn Minh Hùng",    # a typo in the surname and a middle name added
+    "Nguyễnn Minh Hùng",       # a key struck twice, another middle name
+    "Hùng Nguyễ Văn Minh",     # words moved, a typo and a middle name added
+    "Huỳnh Van Hung",          # not a regional pair of this surname: stays apart (below)
+])
+def test_several_slips_at_once_link_on_the_ids_own_date_of_birth(engine: Engine,
+                                                                 name: str) -> None:
+    row = decide(engine, [record("r1", name, "1980-05-12", "M", "001080000001",
+                                 commune=None)])["r1"]
+    if name.startswith("Huỳnh"):
+        assert row["person_id"] is None and "name_several_slips" not in row["reasons"]
+        return
+    assert row["status"] == "corrected" and row["person_id"] == "001080000001"
+    assert "name_several_slips" in row["reasons"]
+    assert row["corrected_full_name"] == "Nguyễn Văn Hùng"
+
+
+def test_several_slips_never_link_without_a_date_of_birth(engine: Engine) -> None:
+    row = decide(engine, [record("r1", "Nguyễ Văn Minh Hùng", None, "M", "001080000001",
+                                 phone="0912345678")])["r1"]
+    assert row["person_id"] is None and "dob_missing" in row["reasons"]
+
+
+def test_several_slips_keep_short_given_names_apart(engine: Engine) -> None:
+    # Lan / Lam: a short given name is how siblings are told apart, so it must be exact
+    row = decide(engine, [record("r1", "Trần Thị Ngọc Lam", "1992-03-07", "F", LAN["person_id"],
+                                 phone="0900000000")])["r1"]
+    assert row["person_id"] is None
+
+
+def test_a_twin_with_the_siblings_id_and_a_middle_name_added_never_links(engine: Engine) -> None:
+    register = [person("001300000105", "Phạm Thị Hoa", "2000-06-15", "F", phone="0911111111")]
+    row = decide(engine, [record("r1", "Phạm Thị Ngọc Hồng", "2000-06-15", "F", "001300000105",
+                                 phone="0911111111")], register)["r1"]
+    assert row["person_id"] is None
+
+
+def test_full_name_in_other_words_links_without_a_date_of_birth(engine: Engine) -> None:
+    # Hoàng/Huỳnh or the words moved: still the whole name, unlike a father's with the son's
+    register = [person("089074656017", "Huỳnh Văn Phong", "1974-11-23", "M")]
+    for name in ("Hoàng Văn Phong", "Phong Huỳnh Văn"):
+        row = decide(engine, [record("r1", name, None, "M", "089074656017")], register)["r1"]
+        assert row["status"] == "corrected" and row["person_id"] == "089074656017", name
 
 
 def test_a_twins_id_never_links_whatever_agrees(engine: Engine) -> None:

@@ -33,6 +33,7 @@ NAME_FACTORS: Final[Mapping[str, float]] = {
     "name_typo": 0.97,
     "name_middle_changed": 0.9,
     "name_partial_match": 0.8,
+    "name_several_slips": 0.8,
     "name_missing": 0.5,
     "name_different": 0.2,
 }
@@ -59,18 +60,27 @@ UNEXPLAINED_CAP: Final = 0.5
 # when the record's phone or commune (both known) equals the register person's. Neither tells a
 # person from their household (a parent's ID, a twin), so the name and date-of-birth verdicts
 # keep those apart; what the support buys is tolerance for one more entry slip.
-SUPPORT_RATIOS: Final[Mapping[str, float]] = {"phone": 10.0, "commune": 3.0}
+SUPPORT_RATIOS: Final[Mapping[str, float]] = {"phone": 10.0, "commune": 3.0, "birth_date": 10.0}
 # Names essentially equal (a date of birth that differs beyond any slip may then still link,
 # with ID and supporting fields, when the two dates are less than a generation apart).
 SAME_NAME_VERDICTS: Final = (EQUAL, "name_no_diacritics", "name_diacritics_differ")
+# The full name, every word of it, only written another way: enough to tell a person from a
+# relative sharing the household's ID or phone when the date of birth says nothing.
+FULL_NAME_VERDICTS: Final = (*SAME_NAME_VERDICTS, "name_regional_variant", "name_order_swapped")
 # Fewer years apart than this, two people cannot be parent and child.
 GENERATION_GAP_YEARS: Final = 12
 # Name verdicts that can only link with support: their reasons name the supporting fields.
-EVIDENCE_NAME_VERDICTS: Final = ("name_middle_changed", "name_partial_match")
+EVIDENCE_NAME_VERDICTS: Final = ("name_middle_changed", "name_partial_match", "name_several_slips")
 SUPPORTED_PATHS: Final = ("exact", "id_anchored", "id_repair")
 
 # Dates entered when the real one was unknown; they carry no information.
 PLACEHOLDER_DOBS: Final = ("1900-01-01", "1970-01-01")
+
+def _region_sql(word: str) -> str:
+    """A surname word as its region-neutral form (Huỳnh → Hoàng, Võ → Vũ)."""
+    variants = " ".join(f"WHEN '{b}' THEN '{a}'" for a, b in SURNAME_VARIANTS)
+    return f"(CASE {word} {variants} ELSE {word} END)"
+
 
 def name_parts_sql(side: str) -> str:
     """Surname, middle and given name of ``{side}_fold`` by position, and the regional surname.
@@ -79,12 +89,22 @@ def name_parts_sql(side: str) -> str:
     split the same way whatever the standardiser's compound-surname rules decided.
     """
     words = f"string_split({side}_fold, ' ')"
-    variants = " ".join(f"WHEN '{b}' THEN '{a}'" for a, b in SURNAME_VARIANTS)
     return f"""{words}[1] AS {side}_sur,
         CASE WHEN len({words}) > 2 THEN array_to_string(list_slice({words}, 2, -2), ' ')
              ELSE '' END AS {side}_mid,
         CASE WHEN len({words}) > 1 THEN {words}[-1] ELSE '' END AS {side}_giv,
-        CASE {words}[1] {variants} ELSE {words}[1] END AS {side}_sur_region"""
+        {_region_sql(f"{words}[1]")} AS {side}_sur_region"""
+
+
+def _written_sql(word: str, *, region: bool = False) -> str:
+    """A record word that is register word ``word`` with at most one slip: its last letter
+    struck twice (Lêê, Hàà), or one edit keeping the first letter; a short word (Lê/Lý, Lan/Lâm)
+    only exactly. ``region``: a surname may also be written the other region's way."""
+    same = f"{_region_sql('w')} = {_region_sql(word)}" if region else f"w = {word}"
+    return f"""len(list_filter(string_split(r_fold, ' '), lambda w: {same}
+            OR w = {word} || right({word}, 1)
+            OR (length({word}) >= 4 AND left(w, 1) = left({word}, 1)
+                AND damerau_levenshtein(w, {word}) = 1))) > 0"""
 
 
 # On the columns of explain_pairs_sql's ``parts`` step (r_* record side, p_* register side).
@@ -138,6 +158,13 @@ NAME_VERDICT_SQL: Final = f"""CASE
              OR (damerau_levenshtein(r_giv, p_giv) = 1 AND length(p_giv) >= 4
                  AND left(r_giv, 1) = left(p_giv, 1)))
         THEN 'name_partial_match'
+    -- several slips at once (a typo with a middle name added, dropped or changed, or the words
+    -- moved): the register's surname and given name are each still written somewhere in the
+    -- record's name with at most one slip. Like name_partial_match it links only with support.
+    WHEN p_giv <> '' AND len(string_split(r_fold, ' ')) >= 2
+        AND {_written_sql("p_sur", region=True)}
+        AND {_written_sql("p_giv")}
+        THEN 'name_several_slips'
     ELSE 'name_different'
 END"""
 
@@ -242,9 +269,11 @@ verdicts AS (
     FROM parts
 )""")
     same_name = ", ".join(f"'{v}'" for v in SAME_NAME_VERDICTS)
+    full_name = ", ".join(f"'{v}'" for v in FULL_NAME_VERDICTS)
     fixed_placeholders = ", ".join(f"'{d}'" for d in PLACEHOLDER_DOBS)
     evidence_names = ", ".join(f"'{v}'" for v in EVIDENCE_NAME_VERDICTS)
-    phone, commune = SUPPORT_RATIOS["phone"], SUPPORT_RATIOS["commune"]
+    phone, commune, birth_date = (SUPPORT_RATIOS[field]
+                                  for field in ("phone", "commune", "birth_date"))
     return f"""
 WITH joined AS ({joined}
 ),
@@ -268,8 +297,18 @@ scored AS (
         OR ((dob_verdict = 'dob_missing'
              OR (dob_verdict = 'dob_placeholder'
                  AND CAST(r_dob AS VARCHAR) IN ({fixed_placeholders})))
-            AND name_verdict NOT IN ({same_name}))
-            AS dob_unexplained
+            AND name_verdict NOT IN ({full_name}))
+            AS dob_unexplained,
+        -- the full date of birth of the person the record's own ID names, with the given name
+        -- written exactly (or its last key struck twice): only a twin sibling shares the date,
+        -- and a twin's given name differs (a changed middle name is left out: twins may share
+        -- the given name)
+        dob_verdict = '{EQUAL}' AND r_dob_precision = 'day' AND p_dob_precision = 'day'
+            AND gender_verdict <> 'gender_flipped' AND name_verdict <> 'name_middle_changed'
+            AND (list_contains(string_split(r_fold, ' '), string_split(p_fold, ' ')[-1])
+                 OR list_contains(string_split(r_fold, ' '),
+                                  string_split(p_fold, ' ')[-1] || right(p_fold, 1)))
+            AS birth_date_agrees
     FROM verdicts
 ),
 capped AS (
@@ -283,6 +322,7 @@ weighed AS (
     SELECT *, CASE WHEN supported AND NOT name_unexplained AND NOT dob_unexplained THEN
             CASE WHEN coalesce(phone_agrees, false) THEN {phone} ELSE 1.0 END
             * CASE WHEN coalesce(commune_agrees, false) THEN {commune} ELSE 1.0 END
+            * CASE WHEN birth_date_agrees THEN {birth_date} ELSE 1.0 END
         ELSE 1.0 END AS support_ratio
     FROM capped
 )

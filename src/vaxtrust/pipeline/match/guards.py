@@ -148,6 +148,6 @@ def guard_tables(prefix: str) -> tuple[str, str, str]:
 
 def linkable_sql(top_two: str, settings: MatchSettings) -> str:
     """Condition (on a ``top_two_sql`` row) under which the best candidate links automatically."""
-    return (f"({top_two}.match_probability >= {settings.auto_link_sql(f'{top_two}.path')}"
+    return (f"({top_two}.match_probability >= {settings.auto_link_sql(top_two)}"
             f" AND coalesce({top_two}.competitor_probability, 0.0) < {settings.competitor_floor})")
 

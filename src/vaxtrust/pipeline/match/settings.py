@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from vaxtrust.errors import ConfigError
+from vaxtrust.pipeline.match.compare import FULL_NAME_VERDICTS
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,11 @@ class MatchSettings:
 
     probabilistic_auto_link: float = 0.999
     """A Splink candidate at or above this links automatically (if no close competitor)."""
+
+    probabilistic_corroborated_link: float = 0.99
+    """A Splink candidate at or above this links when the field verdicts corroborate Splink: the
+    full name and the date of birth agree, the gender does not differ, and the record has no ID
+    of its own (none, or a relative's that led to somebody else)."""
 
     review_floor: float = 0.30
     """A best candidate at or above this (but not linkable) sends the record to review."""
@@ -54,7 +61,8 @@ class MatchSettings:
     on generated data at a third of the time; see benchmarks/README.md)."""
 
     def __post_init__(self) -> None:
-        for name in ("auto_link", "probabilistic_auto_link", "review_floor", "competitor_floor",
+        for name in ("auto_link", "probabilistic_auto_link", "probabilistic_corroborated_link",
+                     "review_floor", "competitor_floor",
                      "candidate_floor", "id_repair_factor", "old_id_factor", "evidence_factor"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -66,7 +74,22 @@ class MatchSettings:
             if getattr(self, name) < 1:
                 raise ConfigError(f"match setting {name} must be positive")
 
-    def auto_link_sql(self, path_column: str = "path") -> str:
-        """The automatic-link threshold of a candidate's path, as SQL."""
-        return (f"(CASE WHEN {path_column} = 'probabilistic' THEN {self.probabilistic_auto_link}"
-                f" ELSE {self.auto_link} END)")
+    def auto_link_sql(self, alias: str = "") -> str:
+        """The automatic-link threshold of a candidate row (its columns under ``alias``), as SQL.
+
+        Splink's score alone must reach ``probabilistic_auto_link``; with every field verdict
+        agreeing (:data:`CORROBORATED_SQL`) ``probabilistic_corroborated_link`` is enough.
+        """
+        prefix = f"{alias}." if alias else ""
+        corroborated = CORROBORATED_SQL.format(c=prefix)
+        return (f"(CASE WHEN {prefix}path <> 'probabilistic' THEN {self.auto_link}"
+                f" WHEN {corroborated} THEN {self.probabilistic_corroborated_link}"
+                f" ELSE {self.probabilistic_auto_link} END)")
+
+
+# A Splink pair the field rules corroborate: the whole name and the date of birth agree (the
+# gender may be unknown), and the record carried no ID of its own that could tell otherwise.
+CORROBORATED_SQL: Final = (
+    f"({{c}}name_verdict IN ({', '.join(repr(v) for v in FULL_NAME_VERDICTS)})"
+    " AND {c}dob_verdict = 'equal' AND {c}gender_verdict <> 'gender_flipped'"
+    " AND {c}id_verdict IN ('id_missing', 'id_belongs_to_other_person'))")
