@@ -96,15 +96,30 @@ def name_parts_sql(side: str) -> str:
         {_region_sql(f"{words}[1]")} AS {side}_sur_region"""
 
 
+# The record's name words compared one by one (r_w1 ... r_w5 of :func:`record_words_sql`; more
+# words are rare). Written out, not as a lambda: Spark cannot call the Python damerau_levenshtein
+# inside one.
+_WORDS_COMPARED: Final = 5
+
+
+def record_words_sql() -> str:
+    """``r_w1`` ... ``r_w5``: the record name's words, '' where the name has fewer."""
+    padded = f"list_concat(string_split(r_fold, ' '), {[''] * _WORDS_COMPARED})"
+    return ", ".join(f"{padded}[{i}] AS r_w{i}" for i in range(1, _WORDS_COMPARED + 1))
+
+
 def _written_sql(word: str, *, region: bool = False) -> str:
     """A record word that is register word ``word`` with at most one slip: its last letter
     struck twice (Lêê, Hàà), or one edit keeping the first letter; a short word (Lê/Lý, Lan/Lâm)
     only exactly. ``region``: a surname may also be written the other region's way."""
-    same = f"{_region_sql('w')} = {_region_sql(word)}" if region else f"w = {word}"
-    return f"""len(list_filter(string_split(r_fold, ' '), lambda w: {same}
-            OR w = {word} || right({word}, 1)
-            OR (length({word}) >= 4 AND left(w, 1) = left({word}, 1)
-                AND damerau_levenshtein(w, {word}) = 1))) > 0"""
+    def written(w: str) -> str:
+        same = f"{_region_sql(w)} = {_region_sql(word)}" if region else f"{w} = {word}"
+        return (f"({same} OR {w} = {word} || right({word}, 1)"
+                f" OR (length({word}) >= 4 AND left({w}, 1) = left({word}, 1)"
+                f" AND damerau_levenshtein({w}, {word}) = 1))")
+
+    return "(" + "\n            OR ".join(
+        written(f"r_w{i}") for i in range(1, _WORDS_COMPARED + 1)) + ")"
 
 
 # On the columns of explain_pairs_sql's ``parts`` step (r_* record side, p_* register side).
@@ -259,7 +274,7 @@ def explain_joined_sql(joined: str, *, all_equal: bool = False) -> str:
     SELECT *, '{EQUAL}' AS name_verdict, '{EQUAL}' AS dob_verdict, '{EQUAL}' AS gender_verdict
     FROM joined
 )""" if all_equal else f"""parts AS (
-    SELECT *, {name_parts_sql("r")}, {name_parts_sql("p")} FROM joined
+    SELECT *, {name_parts_sql("r")}, {name_parts_sql("p")}, {record_words_sql()} FROM joined
 ),
 verdicts AS (
     SELECT *,
