@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from vaxtrust.console import Console, stage
 from vaxtrust.engine import Engine
+from vaxtrust.pipeline.match.compare import OWN_ID_NAME_DIFFERS
 from vaxtrust.pipeline.match.guards import best_candidates, guard_tables, linkable_sql
 from vaxtrust.pipeline.match.settings import MatchSettings
 from vaxtrust.schema import REVIEW_CANDIDATE_COLUMNS
@@ -92,8 +93,9 @@ SELECT record_id,
             CASE WHEN id_kind = 'invalid' THEN 'id_invalid' ELSE 'id_missing' END])
         ELSE list_concat(
             [CASE WHEN id_kind = 'passport' THEN 'foreign_passport' ELSE 'no_candidate' END],
-            CASE WHEN list_contains(candidate_reasons, 'id_belongs_to_other_person')
-                 THEN ['id_belongs_to_other_person'] ELSE [] END)
+            list_filter(coalesce(candidate_reasons, []), lambda reason:
+                        reason = 'id_belongs_to_other_person'
+                        OR reason = '{OWN_ID_NAME_DIFFERS}'))
     END AS reasons,
     CASE WHEN linked OR match_probability >= {settings.review_floor} THEN path END AS path
 FROM corrected

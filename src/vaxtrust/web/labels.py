@@ -41,6 +41,8 @@ MATCH_REASONS: dict[str, str] = {
     "id_missing": N_("ID number missing"),
     "id_not_in_register": N_("ID number not in the population register"),
     "id_belongs_to_other_person": N_("ID number belongs to another person"),
+    "name_differs_on_own_id": N_(
+        "ID number, date of birth and gender are this person's; the name differs"),
     "id_leading_zero_lost": N_("Leading zero of the ID number lost (Excel)"),
     "id_scientific_notation": N_("ID number in scientific notation (Excel)"),
     "id_separators_removed": N_("Separators removed from the ID number"),

@@ -109,7 +109,25 @@ def test_twins_id_never_links_to_the_sibling(engine: Engine) -> None:
                  register)["r1"]
     assert row["status"] == "unmatched"
     assert row["person_id"] is None
-    assert "id_belongs_to_other_person" in row["reasons"]
+    # same date of birth and gender as the ID's holder: only the name tells them apart
+    assert "name_differs_on_own_id" in row["reasons"]
+
+
+def test_own_id_date_and_gender_with_another_name_is_not_called_someone_elses_id(
+        engine: Engine) -> None:
+    result = decide(engine, [
+        record("own", "Nguyễn Thành Long", "1980-05-12", "M", "001080000001"),
+        record("slip", "Nguyễn Thành Long", "1980-12-05", "M", "001080000001"),
+        record("parent", "Nguyễn Thành Long", "2010-05-12", "M", "001080000001"),
+        record("other_gender", "Nguyễn Thị Loan", "1980-05-12", "F", "001080000001"),
+    ])
+    for record_id in ("own", "slip"):
+        assert result[record_id]["person_id"] is None, record_id
+        assert "name_differs_on_own_id" in result[record_id]["reasons"], record_id
+        assert "id_belongs_to_other_person" not in result[record_id]["reasons"], record_id
+    for record_id in ("parent", "other_gender"):
+        assert "id_belongs_to_other_person" in result[record_id]["reasons"], record_id
+        assert "name_differs_on_own_id" not in result[record_id]["reasons"], record_id
 
 
 def test_twins_adjacent_id_leads_to_the_named_twin(engine: Engine) -> None:
@@ -233,7 +251,7 @@ def test_a_twins_id_never_links_whatever_agrees(engine: Engine) -> None:
     register = [person("001300000105", "Phạm Thị Hoa", "2000-06-15", "F", phone="0911111111")]
     row = decide(engine, [record("r1", "Phạm Thị Hồng", "2000-06-15", "F", "001300000105",
                                  phone="0911111111")], register)["r1"]
-    assert row["person_id"] is None and "id_belongs_to_other_person" in row["reasons"]
+    assert row["person_id"] is None and "name_differs_on_own_id" in row["reasons"]
 
 
 def test_parents_id_never_links_even_with_the_household_phone(engine: Engine) -> None:

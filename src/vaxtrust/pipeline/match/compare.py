@@ -73,6 +73,13 @@ GENERATION_GAP_YEARS: Final = 12
 EVIDENCE_NAME_VERDICTS: Final = ("name_middle_changed", "name_partial_match", "name_several_slips")
 SUPPORTED_PATHS: Final = ("exact", "id_anchored", "id_repair")
 
+# Reason of a record whose ID, date of birth and gender are the ID holder's and whose name differs
+# beyond any named slip (not a parent's ID: that comes with another date of birth).
+OWN_ID_NAME_DIFFERS: Final = "name_differs_on_own_id"
+# Date-of-birth verdicts that say the record's date is the register person's (a slip at most).
+OWN_DOB_VERDICTS: Final = (EQUAL, "dob_day_month_swapped", "dob_year_only", "dob_month_only",
+                           "dob_typo")
+
 # Dates entered when the real one was unknown; they carry no information.
 PLACEHOLDER_DOBS: Final = ("1900-01-01", "1970-01-01")
 
@@ -287,6 +294,7 @@ verdicts AS (
     full_name = ", ".join(f"'{v}'" for v in FULL_NAME_VERDICTS)
     fixed_placeholders = ", ".join(f"'{d}'" for d in PLACEHOLDER_DOBS)
     evidence_names = ", ".join(f"'{v}'" for v in EVIDENCE_NAME_VERDICTS)
+    own_dob = ", ".join(f"'{v}'" for v in OWN_DOB_VERDICTS)
     phone, commune, birth_date = (SUPPORT_RATIOS[field]
                                   for field in ("phone", "commune", "birth_date"))
     return f"""
@@ -360,9 +368,13 @@ SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id
     list_sort(list_distinct(list_concat(
         [nullif(name_verdict, '{EQUAL}'), nullif(dob_verdict, '{EQUAL}'),
          nullif(gender_verdict, '{EQUAL}'), nullif(id_verdict, '{EQUAL}'),
-         -- the record's own ID names someone else (a parent's, a twin's)
+         -- the record's ID names a person of another name: with that person's date of birth
+         -- and gender it is their own record with a name no rule explains (or a twin's), with
+         -- another date (a parent's ID on a child's record) somebody else's ID
          CASE WHEN id_verdict = '{EQUAL}' AND name_verdict = 'name_different'
-              THEN 'id_belongs_to_other_person' END,
+              THEN CASE WHEN dob_verdict IN ({own_dob}) AND gender_verdict <> 'gender_flipped'
+                        THEN '{OWN_ID_NAME_DIFFERS}' ELSE 'id_belongs_to_other_person' END
+              END,
          -- canonical names unify the tone style; say so when the record used the other one
          CASE WHEN r_tone_style <> p_tone_style THEN 'name_tone_style' END,
          -- the fields that carried a difference no slip explains
