@@ -51,7 +51,8 @@ def _differences(spark: list[dict[str, Any]], reference: list[dict[str, Any]]) -
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("province") / "data"
-    generate(GenerateOptions(persons=1500, seed=11, out=folder))
+    # doubled error rates: enough hard records that some still need a person (review)
+    generate(GenerateOptions(persons=1500, seed=11, out=folder, error_scale=2.0))
     return folder
 
 
