@@ -87,3 +87,26 @@ def test_posting_a_form_without_its_token_is_refused(client: TestClient) -> None
     answer = client.post("/citizen/lookup", data={"id_number": "1", "dob": "1990-01-01",
                                                   "phone": "0912345678", "csrf_token": token})
     assert answer.status_code == 200
+
+
+ROUTES_WITH_IDS = [
+    ("GET", "/officer/review/{}"), ("POST", "/officer/review/{}/decide"),
+    ("GET", "/officer/records/{}"), ("GET", "/officer/persons/{}"),
+    ("GET", "/officer/imports/{}"), ("GET", "/officer/imports/{}/rejects.xlsx"),
+    ("GET", "/api/v1/review/items/{}"), ("POST", "/api/v1/review/items/{}/decision"),
+    ("GET", "/api/v1/records/{}"), ("GET", "/api/v1/persons/{}"),
+    ("GET", "/api/v1/signing/batches/{}"), ("GET", "/api/v1/complaints/{}"),
+    ("POST", "/api/v1/complaints/{}/assign")]
+
+
+def test_ids_in_paths_beyond_the_stores_keys_are_refused_not_failed(client: TestClient) -> None:
+    """Signed in as the ministry, an id past 2^63 or longer than any key in a page's or an API
+    route's path is refused (404 or 422), never a server error."""
+    from tests.web.fixtures import sign_in_as
+
+    token = sign_in_as(client, client.app.state.store, "minh")  # type: ignore[attr-defined]
+    for method, template in ROUTES_WITH_IDS:
+        for value in (str(2**63 + 5), "9" * 65):
+            answer = client.request(method, template.format(value), data={"csrf_token": token},
+                                    headers={"X-CSRF-Token": token})
+            assert answer.status_code in (404, 422), (method, template, answer.text[:200])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -22,6 +22,11 @@ from vaxtrust.web.sessions import SessionInfo, end_session, load_session
 SESSION_COOKIE = "vt_session"
 CITIZEN_COOKIE = "vt_citizen"
 MAX_FORM_FIELDS = 50
+
+# Ids in paths, bounded like the store's keys (a 4-byte integer, a key of at most 64
+# characters): anything longer is a 422, never a failed query.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+KeyId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def settings_of(request: Request) -> WebSettings:

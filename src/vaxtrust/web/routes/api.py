@@ -15,7 +15,6 @@ from fastapi import (
     Depends,
     File,
     HTTPException,
-    Path,
     Query,
     Request,
 )
@@ -30,6 +29,8 @@ from vaxtrust.store.scope import Actor, Role
 from vaxtrust.store.tables import RECORD_STATUSES, REVIEW_STATES, SIGNING_STATES
 from vaxtrust.web import batches, lookup, views
 from vaxtrust.web.deps import (
+    KeyId,
+    RowId,
     acting,
     check_csrf,
     citizen_actor,
@@ -167,12 +168,12 @@ def review_list(
 
 
 @router.get("/review/items/{item_id}", tags=["review"], operation_id="review-show")
-def review_show(request: Request, officer: Officer, item_id: int) -> dict[str, Any]:
+def review_show(request: Request, officer: Officer, item_id: RowId) -> dict[str, Any]:
     return asdict(review.show_item(store_of(request), officer[1], item_id))
 
 
 @router.post("/review/items/{item_id}/decision", tags=["review"], operation_id="review-decide")
-def review_decide(request: Request, officer: Officer, item_id: int,
+def review_decide(request: Request, officer: Officer, item_id: RowId,
                   body: DecisionIn) -> dict[str, Any]:
     """Decide in one step, through the same code as ``vaxtrust review decide``."""
     info, actor = officer
@@ -207,7 +208,7 @@ def records_list(
 
 
 @router.get("/records/{record_id}", tags=["records"], operation_id="records-show")
-def record_show(request: Request, officer: Officer, record_id: str) -> dict[str, Any]:
+def record_show(request: Request, officer: Officer, record_id: KeyId) -> dict[str, Any]:
     with acting(request, officer[1]) as (session, actor):
         view = views.record_page(session, actor, record_id)
         return {"record": views.record_json(view.record),
@@ -217,7 +218,7 @@ def record_show(request: Request, officer: Officer, record_id: str) -> dict[str,
 
 
 @router.get("/persons/{person_id}", tags=["records"], operation_id="persons-show")
-def person_show(request: Request, officer: Officer, person_id: str) -> dict[str, Any]:
+def person_show(request: Request, officer: Officer, person_id: KeyId) -> dict[str, Any]:
     with acting(request, officer[1]) as (session, actor):
         view = views.person_page(session, actor, person_id)
         person = view.person
@@ -260,7 +261,7 @@ def signing_batch_list(request: Request, officer: Officer,
 
 @router.get("/signing/batches/{batch_id}", tags=["signing"], operation_id="signing-batch-get")
 def signing_batch_get(request: Request, officer: Officer,
-                      batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
+                      batch_id: RowId) -> dict[str, Any]:
     """A batch's state (running, done, failed), progress and result."""
     return batches.batch(store_of(request), officer[1], batch_id).to_json()
 

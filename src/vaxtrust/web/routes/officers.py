@@ -16,6 +16,8 @@ from vaxtrust.store.tables import REVIEW_STATES
 from vaxtrust.web import batches, views
 from vaxtrust.web.deps import (
     SESSION_COOKIE,
+    KeyId,
+    RowId,
     acting,
     check_csrf,
     form_text,
@@ -109,13 +111,13 @@ def _item_page(request: Request, info: SessionInfo, actor: Actor, item_id: int,
 
 
 @router.get("/review/{item_id}")
-def review_item(request: Request, item_id: int) -> Response:
+def review_item(request: Request, item_id: RowId) -> Response:
     info, actor = require_officer(request)
     return _item_page(request, info, actor, item_id)
 
 
 @router.post("/review/{item_id}/decide")
-async def review_decide(request: Request, item_id: int) -> Response:
+async def review_decide(request: Request, item_id: RowId) -> Response:
     info, actor = require_officer(request)
     form = await read_form(request)
     check_csrf(request, form, info)
@@ -137,7 +139,7 @@ async def review_decide(request: Request, item_id: int) -> Response:
 
 
 @router.get("/records/{record_id}")
-def record(request: Request, record_id: str) -> Response:
+def record(request: Request, record_id: KeyId) -> Response:
     info, actor = require_officer(request)
     with acting(request, actor) as (session, actor):
         view = views.record_page(session, actor, record_id)
@@ -145,7 +147,7 @@ def record(request: Request, record_id: str) -> Response:
 
 
 @router.get("/persons/{person_id}")
-def person(request: Request, person_id: str) -> Response:
+def person(request: Request, person_id: KeyId) -> Response:
     info, actor = require_officer(request)
     with acting(request, actor) as (session, actor):
         view = views.person_page(session, actor, person_id)
