@@ -75,6 +75,24 @@ def test_parents_id_on_childs_record_finds_the_child(engine: Engine) -> None:
     assert row["corrected_id_number"] == child["person_id"]
 
 
+def test_an_id_whose_holder_has_the_records_birth_date_is_not_called_a_relatives(
+        engine: Engine) -> None:
+    people = population(400)
+    own = people[377]
+    # the ID's holder shares the record's date of birth and gender, not its name (a twin, or
+    # the record's own person under a garbled name): not a parent's ID
+    holder = dict(own, person_id="001099999993", name_canonical="Bùi Ngọc Khánh",
+                  name_fold="BUI NGOC KHANH", surname_fold="BUI", middle_fold="NGOC",
+                  given_fold="KHANH", phone="0999999993", commune_code="00093")
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(as_record("o1", own, id_number=holder["person_id"]))
+    run(engine, records, [*people, holder])
+    verdicts = engine.query("SELECT person_id, id_verdict FROM match_candidates "
+                            "WHERE record_id = 'o1'").to_pylist()
+    assert {"person_id": own["person_id"], "id_verdict": "name_differs_on_own_id"} in verdicts
+    assert all(row["id_verdict"] != "id_belongs_to_other_person" for row in verdicts)
+
+
 def test_identical_namesakes_go_to_review_never_picked(engine: Engine) -> None:
     people = population(400)
     twin_a = people[360]

@@ -394,22 +394,39 @@ def relate_ids_sql(scored_pairs: str, path: str, id_factor: float) -> str:
 
     ``scored_pairs`` has ``record_id, person_id, probability`` (NULL for rule scoring). The ID
     verdict then says what the record's own ID was: absent, the person's, a typo of it, the old
-    CMND, or the ID of somebody else in the register (a parent's, a twin's).
+    CMND, or the ID of somebody else in the register: a holder with the record's own date of
+    birth (or a slip of it) and gender is the record's own person under a name no rule explains
+    (:data:`OWN_ID_NAME_DIFFERS`, as on the ID-anchored pair), anybody else a relative's ID (a
+    parent's on a child's record: another date of birth).
     """
+    own_dob = ", ".join(f"'{v}'" for v in OWN_DOB_VERDICTS)
     return f"""
-SELECT s.record_id, s.person_id, '{path}' AS path,
+WITH related AS (
+    SELECT s.record_id, s.person_id, s.probability, r.id_clean, r.id_kind, p.old_id,
+        other.person_id AS holder_id, other.gender AS holder_gender, r.gender AS r_gender,
+        r.dob AS r_dob, r.dob_precision AS r_dob_precision, r.dob_year AS r_dob_year,
+        r.dob_month AS r_dob_month, r.dob_day AS r_dob_day,
+        other.dob AS p_dob, other.dob_precision AS p_dob_precision, other.dob_year AS p_dob_year,
+        other.dob_month AS p_dob_month, other.dob_day AS p_dob_day
+    FROM {scored_pairs} AS s
+    JOIN std_records AS r ON r.record_id = s.record_id
+    JOIN std_register AS p ON p.person_id = s.person_id
+    LEFT JOIN std_register AS other
+        ON other.person_id = r.id_clean AND other.person_id <> p.person_id
+)
+SELECT record_id, person_id, '{path}' AS path,
     CASE
-        WHEN r.id_clean IS NULL OR r.id_kind NOT IN ('cccd', 'cmnd') THEN 'id_missing'
-        WHEN r.id_clean = p.person_id THEN '{EQUAL}'
-        WHEN r.id_clean = p.old_id THEN 'id_old_cmnd'
-        WHEN length(r.id_clean) = length(p.person_id) AND hamming(r.id_clean, p.person_id) = 1
+        WHEN id_clean IS NULL OR id_kind NOT IN ('cccd', 'cmnd') THEN 'id_missing'
+        WHEN id_clean = person_id THEN '{EQUAL}'
+        WHEN id_clean = old_id THEN 'id_old_cmnd'
+        WHEN length(id_clean) = length(person_id) AND hamming(id_clean, person_id) = 1
             THEN 'id_digit_mistyped'
-        WHEN other.person_id IS NOT NULL THEN 'id_belongs_to_other_person'
+        WHEN holder_id IS NOT NULL THEN
+            CASE WHEN ({DOB_VERDICT_SQL}) IN ({own_dob})
+                      AND NOT coalesce(r_gender <> holder_gender, false)
+                 THEN '{OWN_ID_NAME_DIFFERS}' ELSE 'id_belongs_to_other_person' END
         ELSE 'id_not_in_register'
     END AS id_verdict,
-    {id_factor} AS id_factor, s.probability
-FROM {scored_pairs} AS s
-JOIN std_records AS r ON r.record_id = s.record_id
-JOIN std_register AS p ON p.person_id = s.person_id
-LEFT JOIN std_register AS other ON other.person_id = r.id_clean AND other.person_id <> p.person_id
+    {id_factor} AS id_factor, probability
+FROM related
 """

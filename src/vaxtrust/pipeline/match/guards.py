@@ -1,7 +1,8 @@
 """Guards for the hard cases: who may link, and when the system must not pick.
 
 - Households and a parent's ID on a child's record: an ID-anchored pair whose name differs is
-  reported as ``id_belongs_to_other_person`` and capped below any link (compare.UNEXPLAINED_CAP);
+  reported as ``id_belongs_to_other_person`` (``name_differs_on_own_id`` with the ID holder's
+  own date of birth and gender) and capped below any link (compare.UNEXPLAINED_CAP);
   the record goes on to the other paths without its ID.
 - Twins: same date of birth, surname, household and often phone; only the given name differs.
   A name verdict of ``name_typo`` requires the given names to be (nearly) equal, and any pair
@@ -23,6 +24,7 @@ from vaxtrust.pipeline.match.compare import (
     DOB_FACTORS,
     GENDER_FACTORS,
     NAME_FACTORS,
+    OWN_ID_NAME_DIFFERS,
     factor_sql,
 )
 from vaxtrust.pipeline.match.settings import MatchSettings
@@ -60,7 +62,8 @@ def _rule_factor_sql(alias: str) -> str:
 # rival shares neither with the record, the record's ID does not lead to the rival, and its name,
 # date of birth and gender agree no better.
 SET_APART_SQL = f"""(
-    c.id_verdict IN ('id_missing', 'id_not_in_register', 'id_belongs_to_other_person')
+    c.id_verdict IN ('id_missing', 'id_not_in_register', 'id_belongs_to_other_person',
+                     '{OWN_ID_NAME_DIFFERS}')
     AND NOT coalesce(r.phone = pc.phone, false)
     AND NOT coalesce(r.commune_code = pc.commune_code, false)
     AND ((r.phone = pb.phone AND pc.phone IS NOT NULL)
