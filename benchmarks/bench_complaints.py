@@ -36,18 +36,23 @@ import subprocess
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from pg_store import (
+    FACILITIES_PER_PROVINCE,
+    NOW,
+    SERVER,
+    add_run_and_places,
+    create_database,
+    drop_database,
+    provinces,
+)
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor, Role
-from vaxtrust.vn._data import read_rows
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-NAME = "vaxtrust_cscale_bench"
-DATA = Path("/work/bench-data/cscale")
+NAME = "vaxtrust_complaints_bench"
+DATA = Path("/work/bench-data/complaints")
 KEY_FILE = DATA / "audit-key"
-FACILITIES_PER_PROVINCE = 40
-NOW = "2022-04-27T03:00:00.000000Z"
 SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng",
             "Bùi", "Đỗ", "Hồ", "Ngô")
 MIDDLES = ("Văn", "Thị", "Hữu", "Đức", "Thị Thu", "Minh", "Thị Ngọc", "Quang", "Thanh",
@@ -57,10 +62,6 @@ GIVEN = ("An", "Bình", "Cúc", "Dũng", "Em", "Phúc", "Giang", "Hà", "Hải",
          "Ngọc", "Nhung", "Oanh", "Phong", "Phương", "Quân", "Quỳnh", "Sơn", "Tâm", "Thảo",
          "Thắng", "Thủy", "Trang", "Trung", "Tuấn", "Vân", "Việt", "Yến")
 VACCINES = ("Comirnaty", "AstraZeneca", "Moderna", "Vero Cell")
-
-
-def _admin_engine():  # type: ignore[no-untyped-def]
-    return create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
 
 
 def _store() -> Store:
@@ -81,27 +82,16 @@ def _status_sql(g: str) -> str:
 def _build(records: int) -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     KEY_FILE.write_text(secrets.token_hex(32))
-    with _admin_engine().connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{NAME}"'))
+    create_database(NAME, fresh=True)
     store = _store()
-    provinces = sorted({row["province_code"] for row in read_rows("admin_units_pre2025.csv")})
+    codes = provinces()
     people = records // 2
     with store.engine.begin() as c:
-        c.execute(text("INSERT INTO run (run_id, content_hash, source_dir, published_at, "
-                       "published_by, record_count, review_count, superseded_items, "
-                       "kept_decisions) VALUES ('bench', 'bench', '-', :now, 'bench', 0, 0, 0, 0)"),
-                  {"now": NOW})
-        c.execute(text("INSERT INTO province (code) SELECT unnest(CAST(:p AS text[]))"),
-                  {"p": provinces})
-        c.execute(text(
-            "INSERT INTO facility (facility_id, province_code) SELECT 'F' || p || '-' || n, p "
-            "FROM unnest(CAST(:p AS text[])) p, generate_series(1, :n) n"),
-            {"p": provinces, "n": FACILITIES_PER_PROVINCE})
+        add_run_and_places(c, codes)
         c.execute(text(
             "CREATE TEMP TABLE parts AS SELECT CAST(:s AS text[]) s, CAST(:m AS text[]) m, "
             "CAST(:g AS text[]) gv, CAST(:p AS text[]) p, CAST(:v AS text[]) v"),
-            {"s": list(SURNAMES), "m": list(MIDDLES), "g": list(GIVEN), "p": provinces,
+            {"s": list(SURNAMES), "m": list(MIDDLES), "g": list(GIVEN), "p": codes,
              "v": list(VACCINES)})
         # Person n: a name from the parts, a birth date, a CCCD of province 001.
         c.execute(text(
@@ -311,8 +301,7 @@ def main() -> None:
         case "demo":
             _demo(args.persons, args.complaints)
         case "drop":
-            with _admin_engine().connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
+            drop_database(NAME)
     print(f"{args.step}: {time.perf_counter() - start:.1f} s wall, peak RSS {_peak_mb():,.0f} MB,"
           f" load {os.getloadavg()[0]:.1f} (at {dt.datetime.now(dt.UTC):%H:%M} UTC)")
 

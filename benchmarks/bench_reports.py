@@ -30,41 +30,32 @@ import secrets
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from pg_store import (
+    FACILITIES_PER_PROVINCE,
+    NOW,
+    SERVER,
+    add_run_and_places,
+    create_database,
+    drop_database,
+)
 from vaxtrust.app import reports
 from vaxtrust.reports.snapshot import today_vn
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor, Role
 from vaxtrust.vn._data import read_rows
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 NAME = "vaxtrust_reports_bench"
 OUT = Path("/work/bench-data/reports")
-FACILITIES_PER_PROVINCE = 40
-NOW = "2022-04-27T03:00:00.000000Z"
-
-
-def _admin_engine():  # type: ignore[no-untyped-def]
-    return create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
 
 
 def _setup(store: Store) -> None:
     """The run, the provinces, their facilities and the communes the records are spread over."""
     communes = [(row["province_code"], row["commune_code"])
                 for row in read_rows("admin_units_pre2025.csv")]
-    provinces = sorted({p for p, _ in communes})
     with store.engine.begin() as c:
-        c.execute(text("INSERT INTO run (run_id, content_hash, source_dir, published_at, "
-                       "published_by, record_count, review_count, superseded_items, "
-                       "kept_decisions) VALUES ('bench', 'bench', '-', :now, 'bench', 0, 0, 0, 0)"),
-                  {"now": NOW})
-        c.execute(text("INSERT INTO province (code) SELECT unnest(CAST(:p AS text[]))"),
-                  {"p": provinces})
-        c.execute(text(
-            "INSERT INTO facility (facility_id, province_code) SELECT 'F' || p || '-' || n, p "
-            "FROM unnest(CAST(:p AS text[])) p, generate_series(1, :n) n"),
-            {"p": provinces, "n": FACILITIES_PER_PROVINCE})
+        add_run_and_places(c, sorted({p for p, _ in communes}))
         c.execute(text("CREATE TABLE bench_commune (k int PRIMARY KEY, province text, "
                        "commune text)"))
         c.execute(text("INSERT INTO bench_commune SELECT row_number() OVER () - 1, p, cc FROM "
@@ -160,13 +151,7 @@ def main() -> None:
     parser.add_argument("--drop", action="store_true", help="Drop the database at the end.")
     args = parser.parse_args()
     os.environ.setdefault("VAXTRUST_AUDIT_KEY", secrets.token_hex(32))
-    admin = _admin_engine()
-    with admin.connect() as c:
-        if args.fresh:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
-        if not c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                         {"n": NAME}).scalar():
-            c.execute(text(f'CREATE DATABASE "{NAME}"'))
+    create_database(NAME, fresh=args.fresh)
     try:
         store = Store.open(f"{SERVER}/{NAME}")
         _timed(f"grow the store to {args.records:,} records (set-based SQL)",
@@ -205,9 +190,7 @@ def main() -> None:
         store.close()
     finally:
         if args.drop:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
-        admin.dispose()
+            drop_database(NAME)
 
 
 if __name__ == "__main__":

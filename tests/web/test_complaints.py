@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.store.conftest import snapshot
-from tests.web.fixtures import AN, Filed, file_complaints, photo, sign_in_as
+from tests.web.fixtures import AN, BINH, Filed, file_complaints, photo, sign_in_as
 from vaxtrust.complaints.grounds import GROUNDS
 from vaxtrust.complaints.model import CATEGORY_TEXT
 from vaxtrust.config import Settings
@@ -115,6 +115,34 @@ def test_bad_input_is_named_in_vietnamese_and_nothing_is_stored(
     after = snapshot(web_store)
     assert after["complaint"] == before["complaint"] == []
     assert after["complaint_attachment"] == [] and attachments_on_disk(settings) == []
+
+
+@pytest.mark.parametrize("other_id", [BINH, "079090000123"])   # in the register, or not
+def test_a_citizen_cannot_complain_about_another_persons_id(
+        client: TestClient, web_store: Store, settings: Settings, other_id: str) -> None:
+    client.cookies.set(LANG_COOKIE, "vi")
+    token = as_citizen(client, web_store)     # the one-time code proved AN
+    before = snapshot(web_store)
+    answer = client.post("/citizen/complaints", data={**FORM, "id_number": other_id,
+                                                      "csrf_token": token},
+                         files={"attachment": ("p.png", photo(), "image/png")})
+    assert answer.status_code == 400
+    assert "Số CCCD/CMND phải là số của chính bạn" in answer.text
+    assert 'aria-describedby="id_number-problem"' in answer.text
+    after = snapshot(web_store)
+    assert after["complaint"] == before["complaint"] == []
+    assert after["complaint_attachment"] == [] and attachments_on_disk(settings) == []
+    # the same through the API; the citizen's own ID, written with spaces, is theirs
+    client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {create_session(web_store, minutes=30, person_id=AN).token}"}
+    refused = client.post("/api/v1/citizen/complaints", headers=bearer,
+                          data={**FORM, "id_number": other_id})
+    assert refused.status_code == 400 and refused.json()["errors"] == [
+        "id_number: Số CCCD/CMND phải là số của chính bạn, đã được xác thực bằng mã một lần"]
+    own = client.post("/api/v1/citizen/complaints", headers=bearer,
+                      data={**FORM, "id_number": f"{AN[:3]} {AN[3:6]} {AN[6:]}"})
+    assert own.status_code == 201, own.text
+    assert [row.id_number for row in complaints(web_store)] == [AN]
 
 
 def test_every_problem_comes_back_at_once(client: TestClient, web_store: Store) -> None:

@@ -37,10 +37,11 @@ from vaxtrust.complaints.workflow import (
 from vaxtrust.config import Settings
 from vaxtrust.errors import InputError, NotFound, PermissionDenied
 from vaxtrust.reports import campaign as campaigns
+from vaxtrust.review.register_check import normalise_id
 from vaxtrust.store import audit
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor, Permission, Role
-from vaxtrust.store.tables import Complaint, ComplaintAttachment, utc_now_text
+from vaxtrust.store.tables import Complaint, ComplaintAttachment, Person, utc_now_text
 
 __all__ = ["ComplaintDetail", "ComplaintFilter", "ComplaintSummary", "ImportReport", "InboxPage",
            "Resolution", "assign", "attachment", "attachment_store", "escalate",
@@ -135,7 +136,9 @@ def file_complaint(settings: Settings, store: Store, actor: Actor, raw: dict[str
     """A citizen's complaint from the form (after the one-time code): their own person's.
 
     Every problem comes back at once (nothing stored); the attachment is checked and
-    re-encoded before anything is written, and stored before the complaint row commits.
+    re-encoded before anything is written, and stored before the complaint row commits. The
+    form's ID must be the one the code proved (or that person's old CMND): a complaint about
+    another person's ID is refused (``id_not_yours``), nothing stored.
     """
     if actor.role is not Role.CITIZEN or actor.person_id is None:
         raise PermissionDenied("complaints are filed by the citizen after the one-time code")
@@ -150,6 +153,8 @@ def file_complaint(settings: Settings, store: Store, actor: Actor, raw: dict[str
     if isinstance(checked, list):
         return checked
     with acting(store, actor) as (session, by):
+        if not _own_id(session, actor.person_id, checked.id_number):
+            return [Problem("id_number", "id_not_yours")]
         item = ComplaintInput(**{**checked.__dict__, "external_id": None, "received_at": None})
         filed = workflow.file_complaints(session, by, [item], channel="web",
                                          rule=campaign_rule(settings, session),
@@ -170,6 +175,14 @@ def file_complaint(settings: Settings, store: Store, actor: Actor, raw: dict[str
     if notifier is not None and phone:
         notifier.notify(phone, received_text(result.complaint_id, result.deadline_at[:16]))
     return result
+
+
+def _own_id(session: Session, person_id: str, id_number: str) -> bool:
+    """Is ``id_number`` (standardised) the ID the one-time code proved, or its old CMND?"""
+    if id_number == person_id:
+        return True
+    person = session.get(Person, person_id)
+    return person is not None and id_number == normalise_id(person.old_id)
 
 
 def _attachment_reason(error: InputError) -> str:

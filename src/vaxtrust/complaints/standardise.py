@@ -43,6 +43,8 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "id_missing": ("Thiếu số CCCD/CMND", "The CCCD/CMND number is missing"),
     "id_unparseable": ("Số CCCD/CMND không hợp lệ: CCCD có 12 chữ số, CMND có 9 chữ số",
                        "The CCCD/CMND number is not valid: a CCCD has 12 digits, a CMND 9"),
+    "id_not_yours": ("Số CCCD/CMND phải là số của chính bạn, đã được xác thực bằng mã một lần",
+                     "The ID number must be your own, the one your one-time code proved"),
     "category_unknown": ("Loại phản ánh không rõ", "Unknown complaint type"),
     "gender_unknown": ("Giới tính không rõ (Nam / Nữ)", "Unknown gender (Nam / Nữ)"),
     "vaccine_unknown": ("Loại vắc xin không rõ", "Unknown vaccine"),

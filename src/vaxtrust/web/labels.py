@@ -219,6 +219,7 @@ COMPLAINT_PROBLEMS: dict[str, str] = {
     "phone_not_vietnamese": N_("The phone number is not a Vietnamese number (e.g. 0912345678)"),
     "id_missing": N_("The CCCD/CMND number is missing"),
     "id_unparseable": N_("The CCCD/CMND number is not valid: a CCCD has 12 digits, a CMND 9"),
+    "id_not_yours": N_("The ID number must be your own, the one your one-time code proved"),
     "category_unknown": N_("Unknown complaint type"),
     "gender_unknown": N_("Unknown gender (Nam / Nữ)"),
     "vaccine_unknown": N_("Unknown vaccine"),
