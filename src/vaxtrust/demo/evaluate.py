@@ -8,22 +8,22 @@ Scoring runs in DuckDB over Arrow/Parquet, so 10 million records are fine.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from vaxtrust.errors import InputError
+from vaxtrust.engine import Engine, small_job_engine, sql_string
+from vaxtrust.errors import InputError, PipelineStageError
 from vaxtrust.schema import AUTO_LINK_STATUSES, RESULT_COLUMNS, TRUTH_COLUMNS, Status
 
 TRUTH_FILE = "records_truth.parquet"
 REVIEW_CANDIDATES_FILE = "review_candidates.parquet"
+_STAGE = "evaluate"
 
 
 @dataclass(frozen=True)
@@ -161,62 +161,65 @@ def score(truth_dir: Path | str, results: pa.Table | Path | str,
         beside = Path(results).with_name(REVIEW_CANDIDATES_FILE)
         review_candidates = beside if beside.is_file() else None
     truth_path = truth_file(Path(truth_dir))
-    con = duckdb.connect()
-    spill = tempfile.mkdtemp(prefix="vaxtrust-evaluate-")
-    try:
-        # A good neighbour on a shared machine: bounded memory, spilling to a private folder.
-        con.execute(f"SET temp_directory = '{_sql_path(Path(spill))}'")
-        con.execute("SET memory_limit = '3GB'")
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
-        reasons_type = _register_results(con, results)
-        con.execute(f"CREATE VIEW truth AS SELECT {', '.join(TRUTH_COLUMNS)} "
-                    f"FROM read_parquet('{_sql_path(truth_path)}')")
-        con.execute(_RESULTS_SQL.format(reasons=_reasons_expression(reasons_type)))
-        _check_keys(con)
+    # A good neighbour on a shared machine: bounded memory, spilling to a private folder.
+    with (tempfile.TemporaryDirectory(prefix="vaxtrust-evaluate-",
+                                      ignore_cleanup_errors=True) as spill,
+          small_job_engine(threads=None, memory_limit="3GB", temp_directory=spill) as engine):
+        reasons_type = _register_results(engine, results)
+        engine.execute(f"CREATE VIEW truth AS SELECT {', '.join(TRUTH_COLUMNS)} "
+                       f"FROM read_parquet({sql_string(truth_path)})", stage=_STAGE)
+        engine.execute(_RESULTS_SQL.format(reasons=_reasons_expression(reasons_type)),
+                       stage=_STAGE)
+        _check_keys(engine)
         fields = ", ".join(f"corrected_{name} IS NOT NULL AS {name}_given, "
                            f"coalesce(corrected_{name} IS NOT NULL AND {rule}, false) AS {name}_right"
                            for name, rule in _FIELD_SQL.items())
-        con.execute(_JOINED_SQL.format(
-            auto=", ".join(f"'{s.value}'" for s in AUTO_LINK_STATUSES), fields=fields))
-        scored = _collect(con)
+        engine.execute(_JOINED_SQL.format(
+            auto=", ".join(f"'{s.value}'" for s in AUTO_LINK_STATUSES), fields=fields),
+            stage=_STAGE)
+        scored = _collect(engine)
         if review_candidates is not None:
-            scored = _with_review_figures(con, scored, review_candidates)
+            scored = _with_review_figures(engine, scored, review_candidates)
         return scored
-    finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
 
 
-def _register_results(con: duckdb.DuckDBPyConnection, results: pa.Table | Path | str) -> str:
+def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of a query as tuples (its columns may share a name)."""
+    table = engine.query(sql, stage=_STAGE)
+    return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+
+
+def _first_row(engine: Engine, sql: str) -> tuple[Any, ...] | None:
+    rows = _rows(engine, sql)
+    return rows[0] if rows else None
+
+
+def _register_results(engine: Engine, results: pa.Table | Path | str) -> str:
     """Make ``results_in`` a view of the results; return the DuckDB type of ``reasons``."""
     if isinstance(results, pa.Table):
         check_results(results)
-        con.register("results_arrow", results.select(list(RESULT_COLUMNS)))
+        engine.register("results_arrow", results.select(list(RESULT_COLUMNS)))
         source = "results_arrow"
         where = None
     else:
         path = Path(results)
         if not path.is_file():
             raise InputError("results file not found", path=str(path))
-        literal = _sql_path(path)
-        source = (f"read_csv('{literal}', header = true, all_varchar = true)"
-                  if path.suffix.lower() in (".csv", ".txt") else f"read_parquet('{literal}')")
+        source = (f"read_csv({sql_string(path)}, header = true, all_varchar = true)"
+                  if path.suffix.lower() in (".csv", ".txt") else f"read_parquet({sql_string(path)})")
         where = str(path)
     try:
-        con.execute(f"CREATE VIEW results_in AS SELECT * FROM {source}")
-        described = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE results_in").fetchall()}
-    except duckdb.Error as error:
-        raise InputError(f"cannot read results: {error}", path=where) from error
+        engine.execute(f"CREATE VIEW results_in AS SELECT * FROM {source}", stage=_STAGE)
+        described = {str(name): str(kind) for name, kind, *_ in
+                     _rows(engine, "DESCRIBE results_in")}
+    except PipelineStageError as error:
+        # the engine's own message (the cause), not the stage wrapper's
+        raise InputError(f"cannot read results: {error.__cause__ or error}", path=where) from error
     missing = [c for c in RESULT_COLUMNS if c not in described]
     if missing:
         raise InputError(f"results lack columns {', '.join(missing)} "
                          f"(expected {', '.join(RESULT_COLUMNS)})", path=where)
     return described["reasons"]
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _reasons_expression(duckdb_type: str) -> str:
@@ -255,21 +258,21 @@ FROM truth t LEFT JOIN results r USING (record_id)
 """
 
 
-def _check_keys(con: duckdb.DuckDBPyConnection) -> None:
-    bad_status = con.execute(
+def _check_keys(engine: Engine) -> None:
+    bad_status = _first_row(
+        engine,
         "SELECT status, count(*) FROM results WHERE status IS NULL OR status NOT IN "
-        f"({', '.join(repr(s.value) for s in Status)}) GROUP BY ALL ORDER BY 2 DESC LIMIT 1"
-    ).fetchone()
+        f"({', '.join(repr(s.value) for s in Status)}) GROUP BY ALL ORDER BY 2 DESC LIMIT 1")
     if bad_status:
         raise InputError(f"{bad_status[1]} results have status {bad_status[0]!r}; expected one of "
                          f"{', '.join(s.value for s in Status)}", field="status")
-    duplicate = con.execute("SELECT record_id, count(*) FROM results GROUP BY 1 HAVING count(*) > 1 "
-                            "LIMIT 1").fetchone()
+    duplicate = _first_row(engine, "SELECT record_id, count(*) FROM results GROUP BY 1 "
+                                   "HAVING count(*) > 1 LIMIT 1")
     if duplicate:
         raise InputError(f"record {duplicate[0]} appears {duplicate[1]} times in the results",
                          field="record_id")
-    unknown = con.execute("SELECT count(*), min(record_id) FROM results r ANTI JOIN truth t "
-                          "USING (record_id)").fetchone()
+    unknown = _first_row(engine, "SELECT count(*), min(record_id) FROM results r ANTI JOIN truth t "
+                                 "USING (record_id)")
     if unknown and unknown[0]:
         raise InputError(f"{unknown[0]} result records are not in the truth (e.g. {unknown[1]}); "
                          "were they made from another generated data set?", field="record_id")
@@ -284,22 +287,22 @@ _FIELD_SQL = {
 }
 
 
-def _collect(con: duckdb.DuckDBPyConnection) -> Score:
+def _collect(engine: Engine) -> Score:
     field_sql = ", ".join(f"count(*) FILTER (WHERE {name}_given), count(*) FILTER (WHERE {name}_right)"
                           for name in _FIELD_SQL)
-    row = con.execute(f"""
+    row = _first_row(engine, f"""
         SELECT count(*), count(*) FILTER (WHERE in_register), count(*) FILTER (WHERE NOT in_register),
                count(*) FILTER (WHERE NOT has_result), count(*) FILTER (WHERE auto_link),
                count(*) FILTER (WHERE right_link),
                count(*) FILTER (WHERE auto_link AND NOT right_link),
                count(*) FILTER (WHERE auto_link AND NOT in_register),
                {field_sql}
-        FROM joined""").fetchone()
+        FROM joined""")
     assert row is not None
-    statuses = dict(con.execute("SELECT status, count(*) FROM joined GROUP BY 1 ORDER BY 1").fetchall())
+    statuses = dict(_rows(engine, "SELECT status, count(*) FROM joined GROUP BY 1 ORDER BY 1"))
     fields = [FieldScore(name, int(row[8 + 2 * i]), int(row[9 + 2 * i]))
               for i, name in enumerate(_FIELD_SQL)]
-    kinds = [KindScore(str(k), *map(int, rest)) for k, *rest in con.execute("""
+    kinds = [KindScore(str(k), *map(int, rest)) for k, *rest in _rows(engine, """
         WITH per_kind AS (
             SELECT unnest(CASE WHEN len(error_kinds) = 0 THEN ['none'] ELSE error_kinds END) AS kind,
                    * EXCLUDE (error_kinds)
@@ -319,7 +322,7 @@ def _collect(con: duckdb.DuckDBPyConnection) -> Score:
                count(*) FILTER (WHERE status IN ('unmatched', 'rejected', 'missing')),
                count(*) FILTER (WHERE list_contains(reasons, kind)),
                count(*) FILTER (WHERE field_given), count(*) FILTER (WHERE field_ok)
-        FROM with_field GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()]
+        FROM with_field GROUP BY 1 ORDER BY 2 DESC, 1""")]
     return Score(
         records=int(row[0]), in_register=int(row[1]), not_in_register=int(row[2]),
         missing_results=int(row[3]), status_counts={str(k): int(v) for k, v in statuses.items()},
@@ -328,24 +331,24 @@ def _collect(con: duckdb.DuckDBPyConnection) -> Score:
     )
 
 
-def _with_review_figures(con: duckdb.DuckDBPyConnection, scored: Score, path: Path) -> Score:
+def _with_review_figures(engine: Engine, scored: Score, path: Path) -> Score:
     """``scored`` plus how the ranked candidates of review items compare with the truth."""
     if not path.is_file():
         raise InputError("review candidates file not found", path=str(path))
-    row = con.execute(f"""
+    row = _first_row(engine, f"""
         WITH items AS (
             SELECT r.record_id, t.true_person_id FROM results r JOIN truth t USING (record_id)
             WHERE r.status = 'review' AND t.true_person_id IS NOT NULL),
         candidates AS (
             SELECT CAST(record_id AS VARCHAR) AS record_id, CAST(rank AS INTEGER) AS rank,
                    CAST(person_id AS VARCHAR) AS person_id
-            FROM read_parquet('{_sql_path(path)}'))
+            FROM read_parquet({sql_string(path)}))
         SELECT count(*),
                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM candidates c WHERE
                    c.record_id = i.record_id AND c.rank = 1 AND c.person_id = i.true_person_id)),
                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM candidates c WHERE
                    c.record_id = i.record_id AND c.person_id = i.true_person_id))
-        FROM items i""").fetchone()
+        FROM items i""")
     assert row is not None
     return replace(scored, review_items=int(row[0]), review_first_right=int(row[1]),
                    review_any_right=int(row[2]))
