@@ -33,12 +33,7 @@ SETTINGS = CleanSettings(today=dt.date(2022, 6, 1))
 
 
 def _rows(table: pa.Table, key: tuple[str, ...]) -> list[dict[str, Any]]:
-    rows = table.to_pylist()
-    for row in rows:
-        # A rejected record's reasons are a set: the engines list two ingest faults in either order.
-        if row.get("status") == "rejected" and row.get("reasons"):
-            row["reasons"] = sorted(row["reasons"])
-    return sorted(rows, key=lambda row: tuple(str(row[k]) for k in key))
+    return sorted(table.to_pylist(), key=lambda row: tuple(str(row[k]) for k in key))
 
 
 def _differences(spark: list[dict[str, Any]], reference: list[dict[str, Any]]) -> list[Any]:

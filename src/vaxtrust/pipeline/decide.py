@@ -11,7 +11,9 @@ contract ``vaxtrust.schema.RESULT_COLUMNS`` plus ``path``) and ``review_candidat
   differs (name, date of birth, gender, ID: all four may be filled);
 * **review** — the best candidate reaches ``review_floor`` but cannot link, or two persons are
   close (``ambiguous_candidates``): the ranked candidates go to ``review_candidates``;
-* **rejected** — nothing to match on (no usable ID and no name or no date of birth);
+* **rejected** — nothing to match on (no usable ID and no name or no date of birth); the
+  reasons in the order of those checks: ``name_unusable``, ``dob_unusable``, then
+  ``id_invalid`` or ``id_missing``;
 * **unmatched** — anything else (``foreign_passport`` for a passport holder, else
   ``no_candidate``).
 
@@ -87,10 +89,11 @@ SELECT record_id,
         WHEN match_probability >= {settings.review_floor} THEN list_sort(list_distinct(
             list_concat(candidate_reasons,
                         CASE WHEN ambiguous THEN ['ambiguous_candidates'] ELSE [] END)))
-        WHEN unusable THEN list_distinct([
+        WHEN unusable THEN list_filter([
             CASE WHEN name_fold IS NULL THEN 'name_unusable' END,
             CASE WHEN dob_precision IS NULL THEN 'dob_unusable' END,
-            CASE WHEN id_kind = 'invalid' THEN 'id_invalid' ELSE 'id_missing' END])
+            CASE WHEN id_kind = 'invalid' THEN 'id_invalid' ELSE 'id_missing' END],
+            lambda reason: reason IS NOT NULL)
         ELSE list_concat(
             [CASE WHEN id_kind = 'passport' THEN 'foreign_passport' ELSE 'no_candidate' END],
             list_filter(coalesce(candidate_reasons, []), lambda reason:

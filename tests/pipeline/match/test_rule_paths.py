@@ -352,10 +352,17 @@ def test_foreign_passport_is_unmatched(engine: Engine) -> None:
     assert row["reasons"] == ["foreign_passport"]
 
 
-def test_record_without_identity_is_rejected(engine: Engine) -> None:
-    row = decide(engine, [record("r1", None, "1975-04-04", "M", None)])["r1"]
+@pytest.mark.parametrize(("name", "dob", "reasons"), [
+    (None, "1975-04-04", ["name_unusable", "id_missing"]),
+    ("Đỗ Thị Mai", None, ["dob_unusable", "id_missing"]),
+    (None, None, ["name_unusable", "dob_unusable", "id_missing"]),
+])
+def test_record_without_identity_is_rejected_with_reasons_in_the_order_of_the_checks(
+    engine: Engine, name: str | None, dob: str | None, reasons: list[str]
+) -> None:
+    row = decide(engine, [record("r1", name, dob, "M", None)])["r1"]
     assert row["status"] == "rejected"
-    assert sorted(row["reasons"]) == ["id_missing", "name_unusable"]
+    assert row["reasons"] == reasons
     assert row["confidence"] == 1.0
 
 
