@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vaxtrust.console import Console, NoopConsole
-from vaxtrust.engine.base import ROW_NUMBER_COLUMN, Engine
+from vaxtrust.engine.base import ROW_NUMBER_COLUMN, Engine, sql_string
 from vaxtrust.errors import ConfigError, InputError
 from vaxtrust.ingest.headers import (
     MANDATORY_COLUMNS,
@@ -61,10 +61,6 @@ class SourceCount:
     accepted: int = 0
     rejected: int = 0
     duplicates_collapsed: int = 0
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _ident(name: str) -> str:
@@ -152,7 +148,7 @@ def _staging_sql(
     not_empty = " OR ".join([f"{c} IS NOT NULL" for c in columns] + ["__other_cells"])
     standard = ", ".join(STANDARD_COLUMNS[kind])
     return (f"SELECT file_index, source, row_number, {standard} FROM ("
-            f"SELECT {file_index} AS file_index, {_sql_text(source)} AS source, "
+            f"SELECT {file_index} AS file_index, {sql_string(source)} AS source, "
             f"CAST({ROW_NUMBER_COLUMN} AS BIGINT) AS row_number, {', '.join(selected)}, "
             f"{' OR '.join(others) or 'false'} AS __other_cells FROM {table}) "
             f"WHERE {not_empty}")
