@@ -21,12 +21,14 @@ sys.path.insert(0, str(ROOT))
 
 from tests.reports.generated import populate  # noqa: E402
 from tests.store.conftest import _prepare  # noqa: E402
+
 from vaxtrust.app import reports  # noqa: E402
 from vaxtrust.store.db import Store, make_engine, upgrade  # noqa: E402
 from vaxtrust.store.scope import load_actor  # noqa: E402
 
 PROVINCES = ["01", "79", "48", "31", "92", "26", "27", "38", "40", "46", "75", "89"]
-FACILITIES = [(f"TYT-{code}-{n}", code, ("",)) for code in PROVINCES for n in (1, 2)]
+FACILITIES: list[tuple[str, str, tuple[str, ...]]] = [
+    (f"TYT-{code}-{n}", code, ("",)) for code in PROVINCES for n in (1, 2)]
 FIRST = dt.date(2022, 4, 22)
 
 
