@@ -18,5 +18,10 @@ would need.
 | :mod:`vaxtrust.app.audit` | ``verify``, ``events``, ``history`` |
 | :mod:`vaxtrust.app.records` | ``list_records``, ``authentication_list``, ``signing_tasks`` |
 | :mod:`vaxtrust.app.demo` | ``run_demo``: generate → clean → evaluate → publish → sign |
-| :mod:`vaxtrust.app.signing` | signing the store's queue (helper ``signing``) |
+| :mod:`vaxtrust.app.signing` | ``sign`` the store's queue (publishing a run first), ``revoke``, ``revocations`` |
+| :mod:`vaxtrust.app.reports` | ``progress``, ``write_progress``, ``take_snapshot``, ``save_campaign``, ``show_campaign``, ``facility_accountability``, ``write_accountability`` |
+| :mod:`vaxtrust.app.daily` | ``daily``, ``watch_once``: each day's files cleaned, published and queued |
+| :mod:`vaxtrust.app.register_changes` | ``register_changes``: re-verify the records of the people a register change touches |
+| :mod:`vaxtrust.app.officers` | ``list_officers``, ``import_officers``, ``export_officers`` |
+| :mod:`vaxtrust.app.police_lists` | ``export_lists``, ``import_list``, ``recent_imports``: the commune police lists |
 """
