@@ -131,9 +131,17 @@ def test_the_api_look_up_gives_a_token_for_the_record(client: TestClient,
     assert data["full_name"] == "Nguyễn Văn An"
     assert [r["record_id"] for r in data["records"]] == ["R1"]
     assert data["certificate"]["state"] == "issued"
+    bearer = {"Authorization": f"Bearer {token}"}
+    pdf = client.get("/api/v1/citizen/certificate.pdf", headers=bearer)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    png = client.get("/api/v1/citizen/certificate.png", headers=bearer)
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     # A citizen's token opens nothing of the officers'.
-    assert client.get("/api/v1/review/items",
-                      headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert client.get("/api/v1/review/items", headers=bearer).status_code == 401
+    # Closing the record ends the token at once.
+    assert client.delete("/api/v1/citizen/session", headers=bearer).status_code == 204
+    assert client.get("/api/v1/citizen/record", headers=bearer).status_code == 401
+    assert client.get("/api/v1/citizen/certificate.pdf", headers=bearer).status_code == 401
 
 
 def test_without_the_code_the_record_stays_closed(client: TestClient) -> None:

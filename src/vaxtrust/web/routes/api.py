@@ -40,7 +40,12 @@ from vaxtrust.web.deps import (
     store_of,
 )
 from vaxtrust.web.login import sign_in
-from vaxtrust.web.routes.citizens import begin_lookup, citizen_view
+from vaxtrust.web.routes.citizens import (
+    begin_lookup,
+    certificate_pdf,
+    certificate_png,
+    citizen_view,
+)
 from vaxtrust.web.routes.verifiers import verifier_of
 from vaxtrust.web.sessions import SessionInfo, create_session, end_session
 
@@ -345,3 +350,29 @@ def citizen_record(request: Request) -> dict[str, Any]:
                          "vaccinated_on": r.original_vaccinated_on} for r in view["records"]],
             "doses": [views.dose_json(dose) for dose in view["doses"]],
             "certificate": views.certificate_json(certificate) if certificate else None}
+
+
+@router.get("/citizen/certificate.pdf", tags=["citizens"], operation_id="citizen-certificate-pdf",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def citizen_certificate_pdf(request: Request) -> Response:
+    """The citizen's current certificate as the bilingual PDF."""
+    return certificate_pdf(request)
+
+
+@router.get("/citizen/certificate.png", tags=["citizens"], operation_id="citizen-certificate-png",
+            response_class=Response, responses={200: {"content": {"image/png": {}}}})
+def citizen_certificate_png(request: Request) -> Response:
+    """The citizen's current certificate as its QR image."""
+    return certificate_png(request)
+
+
+@router.delete("/citizen/session", tags=["citizens"], operation_id="citizen-session-delete",
+               status_code=204)
+def citizen_session_delete(request: Request) -> Response:
+    """Close the record (the citizen's token stops working at once)."""
+    info = citizen_session(request)
+    if info is None:
+        raise HTTPException(401, "look up your record first")
+    _state_change(request, info)
+    end_session(store_of(request), info.token)
+    return Response(status_code=204)
