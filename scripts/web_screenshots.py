@@ -88,6 +88,10 @@ def main() -> None:
         record = page.locator("main p a").first.get_attribute("href")
         page.goto(str(record))
         shot("record", full=True)
+        page.goto("/officer/users")
+        shot("users", full=True)
+        page.goto("/officer/signing")
+        shot("signing")
         page.set_viewport_size({"width": 1280, "height": 1800})  # figures, deadlines, charts
         page.goto("/officer/reports?level=district")
         shot("officer-reports")
