@@ -38,10 +38,11 @@ def _settle(store: Store, actor: Actor) -> settle.Settled:
         return settle.settle_certain(session, actor)
 
 
-def _add_person(store: Store, person_id: str, name: str) -> None:
+def _add_person(store: Store, person_id: str, name: str, *, dob: str = CUC[2],
+                phone: str | None = None) -> None:
     with store.transaction() as session:
-        session.add(Person(person_id=person_id, full_name=name, dob=CUC[2],
-                           dob_precision="day", gender="F", province_code="01"))
+        session.add(Person(person_id=person_id, full_name=name, dob=dob, dob_precision="day",
+                           gender="F", province_code="01", phone=phone))
 
 
 def test_a_certain_link_is_settled_by_the_review_decision_as_the_system(
@@ -74,6 +75,40 @@ def test_a_namesake_in_the_register_keeps_the_link_for_an_officer(
     assert row(published, number).state == "received"
     with published.transaction() as session:
         assert session.get(VaccinationRecord, "R3").person_id is None  # type: ignore[union-attr]
+
+
+def test_a_namesake_one_birth_date_digit_away_is_a_competitor_as_in_decide(
+        published: Store, actors: dict[str, Actor]) -> None:
+    _fix_r3_birth_date(published)
+    _add_person(published, "001170000097", "Lê Thị Cúc", dob="1970-11-20")
+    (number,) = file(published, actors["minh"], claim(2, facility_id="HN-01"))
+    assert _settle(published, actors["minh"]).left == [number]
+    assert row(published, number).state == "received"
+
+
+def test_a_namesake_the_records_phone_sets_apart_settles_as_a_cleaning_run_links(
+        published: Store, actors: dict[str, Actor]) -> None:
+    # R3 carries Cúc's phone; her namesake's phone is another: decide's guard sets the
+    # namesake apart and links, so the system settles the same way
+    _fix_r3_birth_date(published)
+    with published.transaction() as session:
+        session.execute(update(Person).where(Person.person_id == CUC[0])
+                        .values(phone="0912345678"))
+    _add_person(published, "001170000099", "Lê Thị Cúc", phone="0987654321")
+    (number,) = file(published, actors["minh"], claim(2, facility_id="HN-01"))
+    assert _settle(published, actors["minh"]).settled == [number]
+    assert row(published, number).record_id == "R3"
+
+
+def test_a_record_carrying_the_persons_own_id_settles_beside_a_namesake(
+        published: Store, actors: dict[str, Actor]) -> None:
+    _fix_r3_birth_date(published)
+    _add_person(published, "001170000099", "Lê Thị Cúc")
+    with published.transaction() as session:   # the ID-anchored path links it first
+        session.execute(update(VaccinationRecord).where(VaccinationRecord.record_id == "R3")
+                        .values(original_id_number=CUC[0]))
+    (number,) = file(published, actors["minh"], claim(2, facility_id="HN-01"))
+    assert _settle(published, actors["minh"]).settled == [number]
 
 
 def test_a_twin_is_never_settled_automatically(published: Store,

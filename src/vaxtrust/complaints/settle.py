@@ -3,12 +3,13 @@ an officer.
 
 Only three proposals can be settled without an officer, and only when it is certain:
 
-* ``link_record``: record R, not linked, is the complainant's dose, and a cleaning run would
-  have linked it by itself: every identity field on R (name, date of birth, gender, ID) agrees
-  with the register person under the cleaning's own standardisers (the review queue's register
-  check), and the decide stage's competitor guard holds: no other register person has the same
-  name (folded) and date of birth, unless R carries the person's own ID. A namesake, a twin (the
-  given name differs) or a parent's ID on a child's record therefore never settles by itself.
+* ``link_record``: record R, not linked, is the complainant's dose, every identity field on R
+  (name, date of birth, gender, ID) agrees with the register person under the cleaning's own
+  standardisers (the review queue's register check), and a cleaning run would have linked R to
+  that person by itself: decide's own guard chain says so
+  (:func:`vaxtrust.complaints.guard.cleaning_would_link`). A namesake the record's phone or
+  commune does not set apart, a twin's record (the given name differs) or a parent's ID on a
+  child's record therefore never settles by itself.
   The link is the officer's review decision (:func:`vaxtrust.complaints.workflow.resolve`), so
   it is checked, audited and queued for signing by the one code path.
 * ``dose_exists`` / ``duplicate``: the dose is already on the person's history; the answer
@@ -30,15 +31,15 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from vaxtrust.complaints.deadlines import time_text
+from vaxtrust.complaints.guard import cleaning_would_link
 from vaxtrust.complaints.workflow import resolve
 from vaxtrust.errors import ConfigError, NotFound, ReviewConflict
-from vaxtrust.review.register_check import CHECKED_FIELDS, mismatches, normalise_id
+from vaxtrust.review.register_check import CHECKED_FIELDS, mismatches
 from vaxtrust.signing import queue as signing
 from vaxtrust.store import audit
 from vaxtrust.store.doses import LINKED_STATUSES
 from vaxtrust.store.scope import Actor, Permission
 from vaxtrust.store.tables import Complaint, Person, SigningTask, VaccinationRecord
-from vaxtrust.vn import names
 
 SYSTEM: Final = "system"
 ANSWERS: Final = ("dose_exists", "duplicate")
@@ -73,10 +74,12 @@ def settle_certain(session: Session, actor: Actor, complaint_ids: Sequence[int] 
     system = system_actor(actor)
     answers = _settle_answers(session, system, complaint_ids, now or dt.datetime.now(dt.UTC))
     settled, left, queued = list(answers.settled), [], list(answers.signing_queued)
-    for complaint_id in _certain_links(session, system, complaint_ids):
-        row = session.get(Complaint, complaint_id)
-        assert row is not None
-        if not auto_linkable(session, row):
+    candidates = _certain_links(session, system, complaint_ids)
+    linkable = cleaning_would_link(session, [(row.record_id, row.person_id) for row in
+                                             candidates if _agrees(session, row)])
+    for row in candidates:
+        complaint_id = row.id
+        if (row.record_id, row.person_id) not in linkable:
             left.append(complaint_id)
             continue
         try:
@@ -100,33 +103,23 @@ def _received(actor: Actor, complaint_ids: Sequence[int] | None) -> list[Any]:
 
 
 def _certain_links(session: Session, actor: Actor,
-                   complaint_ids: Sequence[int] | None) -> list[int]:
-    rows = session.execute(select(Complaint.id, Complaint.proposal_detail).where(
+                   complaint_ids: Sequence[int] | None) -> list[Any]:
+    rows = session.execute(select(Complaint.id, Complaint.proposal_detail, Complaint.record_id,
+                                  Complaint.person_id).where(
         *_received(actor, complaint_ids), Complaint.proposal == "link_record")
         .order_by(Complaint.id))
-    return [row.id for row in rows if json.loads(row.proposal_detail or "{}").get("certain")]
+    return [row for row in rows if json.loads(row.proposal_detail or "{}").get("certain")]
 
 
-def auto_linkable(session: Session, complaint: Complaint) -> bool:
-    """Would a cleaning run link the complaint's record to its person by itself?"""
+def _agrees(session: Session, complaint: Any) -> bool:
+    """The record is still unlinked and every identity field on it agrees with the person
+    (what made the proposal certain: a parent's ID or a twin's name never does)."""
     record = session.get(VaccinationRecord, complaint.record_id or "")
     person = session.get(Person, complaint.person_id or "")
     if record is None or person is None or record.status in LINKED_STATUSES:
         return False
     identity = {name: getattr(record, f"original_{name}") for name in CHECKED_FIELDS}
-    if mismatches(identity, person):
-        return False
-    carried = normalise_id(identity["id_number"])
-    own_id = carried is not None and carried in {person.person_id, normalise_id(person.old_id)}
-    return own_id or not _namesakes(session, person)
-
-
-def _namesakes(session: Session, person: Person) -> bool:
-    """Another register person with the same name and date of birth (a close competitor)."""
-    folded = names.fold(person.full_name)
-    others = session.scalars(select(Person.full_name).where(
-        Person.dob == person.dob, Person.person_id != person.person_id))
-    return any(names.fold(other) == folded for other in others)
+    return not mismatches(identity, person)
 
 
 def _settle_answers(session: Session, actor: Actor, complaint_ids: Sequence[int] | None,
