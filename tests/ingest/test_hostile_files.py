@@ -9,10 +9,12 @@ import pytest
 from openpyxl import Workbook
 
 from tests.ingest.conftest import ROWS, TODAY, VN_HEADER, write_delimited
+from vaxtrust.console import RecordingConsole
 from vaxtrust.engine import Engine
 from vaxtrust.errors import InputError
 from vaxtrust.ingest import readers
 from vaxtrust.ingest.load import ingest
+from vaxtrust.pipeline.standardise import run_standardise
 
 
 def _row(record_id: str, name: str = "Nguyễn Văn An") -> list[str]:
@@ -78,6 +80,29 @@ def test_control_characters_reject_their_row_with_field_and_reason(
     [reject] = engine.to_arrow("rejects").to_pylist()
     assert reject["value"] == "Trần\ufffdBình"  # shown, but never passed on
     assert (count.rows_in, count.accepted, count.rejected) == (3, 2, 1)
+
+
+def _utf8_read_as_cp1252(text: str) -> str:
+    """What a tool shows when it reads UTF-8 as Windows-1252: bytes cp1252 leaves undefined
+    (0x81, 0x8D, 0x8F, 0x90, 0x9D) become C1 control characters."""
+    return "".join(bytes([b]).decode("cp1252") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+                   else chr(b) for b in text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("name", ["Đỗ Thị Ngọc Ánh", "Nguyễn Văn Đức", "Phạm Quỳnh Hương"])
+def test_a_utf8_name_read_as_cp1252_is_kept_and_repaired_not_rejected(
+        engine: Engine, tmp_path: Path, name: str) -> None:
+    damaged = _utf8_read_as_cp1252(name)
+    latin1 = name.encode("utf-8").decode("latin-1")  # every continuation byte a C1 control
+    rows = [_row("R1", damaged), _row("R2", latin1), _row("R3", f"{damaged}\x85")]
+    path = write_delimited(tmp_path / "doses.csv", rows)
+    [count] = ingest(engine, "records", [path], today=TODAY)
+    # a control character that belongs to no damaged letter still rejects its row
+    assert _rejects(engine) == {(3, "R3", "full_name", "control_character")}
+    assert (count.accepted, count.rejected) == (2, 1)
+    run_standardise(engine, RecordingConsole(), register=False)
+    standardised = engine.query("SELECT name_canonical, name_flags FROM std_records").to_pylist()
+    assert standardised == [{"name_canonical": name, "name_flags": ["name_mojibake_repaired"]}] * 2
 
 
 def test_xlsx_cell_with_a_line_break_is_a_control_character(engine: Engine,

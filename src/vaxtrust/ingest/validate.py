@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vaxtrust.ingest.headers import MANDATORY_COLUMNS, STANDARD_COLUMNS, SourceKind
+from vaxtrust.vn.legacy import MOJIBAKE_CONTROL_RE2
 from vaxtrust.vn.sql import chain, date_parts_stages, days_in_month_sql, dose_number_sql
 
 MAX_DOSE_NUMBER: Final = 10
@@ -52,6 +53,17 @@ DATE_COLUMNS: Final[dict[SourceKind, tuple[str, ...]]] = {
     "register": ("dob",),
     "complaints": ("dob", "vaccinated_on"),
 }
+
+
+# Name columns: a control character inside a Vietnamese letter's UTF-8 bytes read as cp1252
+# (Nguyá»\x85n) is not a fault of the row; the standardiser repairs the name (vaxtrust.vn.legacy).
+NAME_COLUMNS: Final = ("full_name",)
+
+
+def _without_mojibake_controls(column: str) -> str:
+    if column not in NAME_COLUMNS:
+        return column
+    return f"regexp_replace({column}, '{MOJIBAKE_CONTROL_RE2}', '', 'g')"
 
 
 def _problem(field: str, reason: str, condition: str, value: str | None = None) -> str:
@@ -101,7 +113,8 @@ def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
                         value=f"left({column}, {MAX_VALUE_LENGTH}) || '…'")
                for column in STANDARD_COLUMNS[kind]]
     checks += [_problem(column, "control_character",
-                        f"regexp_matches({column}, '{CONTROL_CHARACTERS}')",
+                        f"regexp_matches({_without_mojibake_controls(column)}, "
+                        f"'{CONTROL_CHARACTERS}')",
                         value=f"regexp_replace({column}, '{CONTROL_CHARACTERS}', "
                               f"'{CONTROL_REPLACEMENT}', 'g')")
                for column in STANDARD_COLUMNS[kind]]

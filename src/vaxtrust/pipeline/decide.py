@@ -30,6 +30,9 @@ from vaxtrust.pipeline.match.guards import best_candidates, guard_tables, linkab
 from vaxtrust.pipeline.match.settings import MatchSettings
 from vaxtrust.schema import REVIEW_CANDIDATE_COLUMNS
 
+# The standardiser's flag of a name read back from legacy-encoding damage (vaxtrust.vn.legacy).
+MOJIBAKE_REPAIRED = "name_mojibake_repaired"
+
 USABLE_ID = "(r.id_clean IS NOT NULL AND r.id_kind IN ('cccd', 'cmnd'))"
 
 # The register's date of birth as written in results: only as precise as the register knows it.
@@ -50,6 +53,8 @@ WITH judged AS (
     SELECT r.record_id, r.id_kind, r.id_clean, r.id_repairs, r.name_fold, r.dob_precision,
         t.person_id, t.path, t.match_probability, t.reasons AS candidate_reasons,
         t.name_verdict, t.dob_verdict, t.gender_verdict,
+        -- a name repaired from legacy-encoding damage (Nguyá»\x85n) is written back corrected
+        list_contains(coalesce(r.name_flags, []), '{MOJIBAKE_REPAIRED}') AS name_repaired,
         p.name_canonical AS p_name, {REGISTER_DOB_SQL} AS p_dob, p.gender AS p_gender,
         coalesce({linked}, false) AS linked,
         coalesce({ambiguous}, false) AS ambiguous,
@@ -60,7 +65,8 @@ WITH judged AS (
 ),
 corrected AS (
     SELECT *,
-        CASE WHEN linked AND name_verdict <> 'equal' THEN p_name END AS corrected_full_name,
+        CASE WHEN linked AND (name_verdict <> 'equal' OR name_repaired) THEN p_name END
+            AS corrected_full_name,
         CASE WHEN linked AND dob_verdict <> 'equal' THEN p_dob END AS corrected_dob,
         CASE WHEN linked AND gender_verdict <> 'equal' THEN p_gender END AS corrected_gender,
         CASE WHEN linked AND (id_clean IS DISTINCT FROM person_id
@@ -85,6 +91,8 @@ SELECT record_id,
         ELSE 1.0 - coalesce(match_probability, 0.0)
     END AS DOUBLE) AS confidence,
     CASE
+        WHEN linked AND name_repaired THEN list_sort(list_concat(candidate_reasons,
+                                                                 ['{MOJIBAKE_REPAIRED}']))
         WHEN linked THEN candidate_reasons
         WHEN match_probability >= {settings.review_floor} THEN list_sort(list_distinct(
             list_concat(candidate_reasons,

@@ -175,6 +175,13 @@ def decode_utf8_read_as_cp1252(text: str) -> str | None:
 
 _CP1252_TABLE: Final = {ord(ch): byte for ch, byte in _CP1252_BYTE.items()}
 
+# A Vietnamese letter's UTF-8 bytes read as cp1252 or Latin-1 start with Ã Ä Å Æ (two-byte
+# letters: Ã\x81 for Á, Ä\x90 for Đ) or with "áº" / "á»" (three-byte letters: á»\x85 for ễ); a
+# continuation byte 0x80-0x9F that cp1252 leaves undefined (or Latin-1 reads at all) shows as a C1
+# control character. Such a control is part of the damaged letter and :func:`repair` restores it;
+# any other control character is one. RE2 syntax (ingest's SQL checks).
+MOJIBAKE_CONTROL_RE2: Final = "(?:[\u00c3-\u00c6]|\u00e1[\u00ba\u00bb])" + r"[\x{80}-\x{9f}]"
+
 # --- detection and repair ---------------------------------------------------------------------
 Encoding = Literal["tcvn3", "vni", "utf8_as_cp1252"]
 RepairStatus = Literal["clean", "repaired", "unrepairable"]

@@ -14,6 +14,7 @@ MATCH_REASONS: dict[str, str] = {
     "name_no_diacritics": N_("Name written without diacritics"),
     "name_diacritics_differ": N_("Name diacritics differ"),
     "name_tone_style": N_("Name tone marks in another style (hòa/hoà)"),
+    "name_mojibake_repaired": N_("Name read back from a wrong text encoding (Nguyá»…n)"),
     "name_middle_dropped": N_("Middle name left out or shortened"),
     "name_middle_added": N_("A middle name added"),
     "name_middle_changed": N_("Middle name differs"),

@@ -49,6 +49,16 @@ def test_exact_record_is_verified_without_corrections(engine: Engine) -> None:
     assert row["path"] == "exact"
 
 
+def test_a_name_repaired_from_a_wrong_encoding_is_written_back_corrected(engine: Engine) -> None:
+    # the standardiser read "Nguyá»\x85n VÄ\x83n Hùng" back as the register's name
+    repaired = dict(record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001"),
+                    name_flags=["name_mojibake_repaired"])
+    row = decide(engine, [repaired])["r1"]
+    assert row["status"] == "corrected" and row["person_id"] == "001080000001"
+    assert row["corrected_full_name"] == "Nguyễn Văn Hùng"
+    assert row["reasons"] == ["name_mojibake_repaired"]
+
+
 def test_id_anchored_explains_and_corrects_each_field(engine: Engine) -> None:
     result = decide(engine, [record("r1", "NGUYEN VAN HUNG", "1980-12-05", None, "001080000001")])
     row = result["r1"]
