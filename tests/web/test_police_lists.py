@@ -91,3 +91,42 @@ def test_bad_uploads_forged_forms_and_the_police_are_refused(client: TestClient,
     assert client.get("/officer/lists/imports/x1").status_code == 404
     sign_in_as(client, web_store, "police4")
     assert client.get("/officer/lists", follow_redirects=False).status_code == 403
+
+
+def test_the_api_exports_applies_and_reports_as_the_pages(client: TestClient,
+                                                          web_store: Store) -> None:
+    from vaxtrust.web.sessions import create_session
+
+    token = create_session(web_store, minutes=30, username="hcm").token
+    bearer = {"Authorization": f"Bearer {token}"}
+    overview = client.get("/api/v1/lists", headers=bearer).json()
+    assert overview["communes"] == ["26734"]
+    listed = client.post("/api/v1/lists/export", json={"commune": "26734"}, headers=bearer)
+    assert listed.status_code == 200 and listed.headers["content-type"] == XLSX
+    body = _answered(listed.content, {
+        "R6": {"verdict": "Sai", "new_id_number": "079188000005",
+               "new_full_name": "Hoàng Thị Em"},
+        "R4": {"verdict": "Có lẽ"}})
+    sent = client.post("/api/v1/lists/import", headers=bearer,
+                       files={"file": ("tra-loi.xlsx", body, XLSX)})
+    assert sent.status_code == 201
+    outcome = sent.json()
+    assert (outcome["applied"], outcome["file_name"]) == (1, "tra-loi.xlsx")
+    assert [row["record_id"] for row in outcome["rejected"]] == ["R4"]
+    shown = client.get(f"/api/v1/lists/imports/{outcome['import_id']}", headers=bearer)
+    assert shown.json()["rejected"] == outcome["rejected"]
+    rejects = client.get(f"/api/v1/lists/imports/{outcome['import_id']}/rejects.xlsx",
+                         headers=bearer)
+    assert rejects.headers["content-type"] == XLSX
+    assert [row["import_id"] for row in client.get("/api/v1/lists", headers=bearer)
+            .json()["imports"]] == [outcome["import_id"]]
+    wrong_kind = client.post("/api/v1/lists/import", headers=bearer,
+                             files={"file": ("list.csv", b"a,b\n", "text/csv")})
+    assert wrong_kind.status_code == 400 and ".xlsx" in wrong_kind.json()["error"]
+    # Another province's officer gets nothing of it; the police get no lists at all.
+    sign_in_as(client, web_store, "hanoi")
+    assert client.get(f"/api/v1/lists/imports/{outcome['import_id']}").status_code == 404
+    police = sign_in_as(client, web_store, "police4")
+    assert client.get("/api/v1/lists").status_code == 403
+    assert client.post("/api/v1/lists/export", json={"commune": "26734"},
+                       headers={"X-CSRF-Token": police}).status_code == 403

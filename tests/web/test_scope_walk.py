@@ -95,7 +95,8 @@ def _routes(items: dict[str, int]) -> list[tuple[str, str, dict[str, int | str]]
         "/officer/reports/accountability", "/officer/reports/officers", "/officer/lists",
         "/api/v1/reports/progress", "/api/v1/reports/progress?level=facility",
         "/api/v1/reports/progress?level=commune&live=true", "/api/v1/reports/accountability",
-        "/api/v1/reports/officers", "/api/v1/reports/progress/download?format=xlsx")]
+        "/api/v1/reports/officers", "/api/v1/reports/progress/download?format=xlsx",
+        "/api/v1/lists")]
     routes.append(("/api/v1/signing/batches", "ministry", {}))
     routes.append(("/api/v1/signing/batches/1", "ministry-missing", {}))
     routes.append(("/api/v1/records", "officer", {}))

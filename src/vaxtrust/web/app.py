@@ -194,6 +194,7 @@ def app_from_environment() -> FastAPI:
 def _include_routers(app: FastAPI) -> None:
     from vaxtrust.web.routes import (
         api,
+        api_lists,
         api_reports,
         citizens,
         complaints,
@@ -214,6 +215,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(police_lists.router)
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(api_reports.router, prefix=API_PREFIX)
+    app.include_router(api_lists.router, prefix=API_PREFIX)
     app.include_router(complaints_api.router, prefix=API_PREFIX)
 
 

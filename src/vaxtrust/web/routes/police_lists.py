@@ -13,7 +13,10 @@ from starlette.datastructures import UploadFile
 
 from vaxtrust.app import police_lists
 from vaxtrust.errors import InputError
+from vaxtrust.reports.police import ImportResult
 from vaxtrust.reports.progress import admin_names
+from vaxtrust.store.db import Store
+from vaxtrust.store.scope import Actor
 from vaxtrust.web.deps import check_csrf, form_text, read_form, require_officer, store_of
 from vaxtrust.web.routes.officers import page
 from vaxtrust.web.routes.reports import MEDIA
@@ -44,10 +47,13 @@ async def export(request: Request) -> Response:
     info, actor = require_officer(request)
     form = await read_form(request)
     check_csrf(request, form, info)
-    commune = form_text(form, "commune", limit=12)
+    return exported_list(store_of(request), actor, form_text(form, "commune", limit=12))
+
+
+def exported_list(store: Store, actor: Actor, commune: str) -> Response:
+    """One commune's list as an Excel download (the pages' and the API's export)."""
     with tempfile.TemporaryDirectory() as folder:
-        made = police_lists.export_lists(store_of(request), actor, Path(folder),
-                                         commune=commune)[0]
+        made = police_lists.export_lists(store, actor, Path(folder), commune=commune)[0]
         return _download(made.path.read_bytes(), made.path.name)
 
 
@@ -59,14 +65,19 @@ async def import_answers(request: Request) -> Response:
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InputError("choose the answered list (an .xlsx file) to upload")
-    name = Path(upload.filename).name
+    result = applied_list(store_of(request), actor, upload.filename, await upload.read())
+    return RedirectResponse(f"/officer/lists/imports/{result.import_id}", status_code=303)
+
+
+def applied_list(store: Store, actor: Actor, file_name: str, body: bytes) -> ImportResult:
+    """The police's answered list applied (the pages' and the API's import)."""
+    name = Path(file_name).name
     if not name.lower().endswith(UPLOAD_SUFFIXES):
         raise InputError(f"{name}: the answered list is an Excel file (.xlsx)")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "answers.xlsx"
-        path.write_bytes(await upload.read())
-        result = police_lists.import_list(store_of(request), actor, path, file_name=name)
-    return RedirectResponse(f"/officer/lists/imports/{result.import_id}", status_code=303)
+        path.write_bytes(body)
+        return police_lists.import_list(store, actor, path, file_name=name)
 
 
 def _import_id(text: str) -> int:
@@ -85,7 +96,12 @@ def outcome_page(request: Request, import_id: str) -> Response:
 @router.get("/imports/{import_id}/rejects.xlsx")
 def rejects(request: Request, import_id: str) -> Response:
     _info, actor = require_officer(request)
-    result = police_lists.import_outcome(store_of(request), actor, _import_id(import_id))
+    return rejected_rows(police_lists.import_outcome(store_of(request), actor,
+                                                     _import_id(import_id)))
+
+
+def rejected_rows(result: ImportResult) -> Response:
+    """An import's refused rows as an Excel download."""
     with tempfile.TemporaryDirectory() as folder:
         path = police_lists.write_rejects(result, Path(folder) / "rejects.xlsx")
         return _download(path.read_bytes(), f"2262-tu-choi-{result.import_id}.xlsx")
