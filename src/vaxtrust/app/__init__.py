@@ -14,7 +14,7 @@ would need.
 | :mod:`vaxtrust.app.publish` | ``publish``: a run folder → the store |
 | :mod:`vaxtrust.app.review` | ``list_items``, ``show_item``, ``decide`` on the review queue |
 | :mod:`vaxtrust.app.complaints` | ``import_file``, ``file_complaint``, ``list_complaints``, ``show_complaint``, ``assign``, ``escalate``, ``refuse``, ``resolve`` |
-| :mod:`vaxtrust.app.users` | ``sign_in`` (who acts), ``add_user``, ``list_users`` |
+| :mod:`vaxtrust.app.users` | ``actor_named`` (who acts; signing in itself is :mod:`vaxtrust.store.auth`), ``add_user``, ``set_password``, ``deactivate_user``, ``issue_token``, ``list_tokens``, ``revoke_token``, ``list_users`` |
 | :mod:`vaxtrust.app.audit` | ``verify``, ``events``, ``history`` |
 | :mod:`vaxtrust.app.records` | ``list_records``, ``authentication_list``, ``signing_tasks`` |
 | :mod:`vaxtrust.app.demo` | ``run_demo``: generate → clean → evaluate → publish → sign |
