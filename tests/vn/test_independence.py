@@ -8,9 +8,6 @@ from pathlib import Path
 
 import vaxtrust.vn
 
-# names.py compares names with rapidfuzz's Jaro-Winkler; nothing else outside the standard library
-ALLOWED_THIRD_PARTY = {"rapidfuzz"}
-
 
 def _imported_modules(path: Path) -> set[str]:
     modules = set()
@@ -29,6 +26,6 @@ def test_vn_imports_only_the_standard_library_and_itself() -> None:
         for path in sorted(folder.glob("*.py"))
         for module in _imported_modules(path)
         if not module.startswith("vaxtrust.vn")
-        and module.split(".")[0] not in sys.stdlib_module_names | ALLOWED_THIRD_PARTY
+        and module.split(".")[0] not in sys.stdlib_module_names
     }
     assert not foreign, f"vn must not depend on these: {sorted(foreign)}"

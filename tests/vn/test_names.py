@@ -14,6 +14,7 @@ from vaxtrust.vn.names import (
     compare,
     fold,
     icao,
+    jaro_winkler,
     split,
     split_words,
     standardise,
@@ -106,6 +107,35 @@ def test_compare_scores_are_ordered() -> None:
     assert scores == sorted(scores, reverse=True) and len(set(scores)) == 5
     assert compare("Nguyễn Thị Hoà", "Nguyễn Thị Hòa").reasons == ("name_tone_style",)
     assert compare("Hương", "Hướng").score < compare("Hoàng", "Huỳnh").score
+
+
+@pytest.mark.parametrize(("a", "b", "similarity"), [
+    ("MARTHA", "MARHTA", 0.9611), ("DWAYNE", "DUANE", 0.84), ("DIXON", "DICKSONX", 0.8133),
+    ("NGUYEN VAN AN", "NGUYEN VAN AN", 1.0), ("", "", 1.0), ("AN", "", 0.0), ("ABC", "XYZ", 0.0),
+])
+def test_jaro_winkler_gives_the_textbook_values(a: str, b: str, similarity: float) -> None:
+    assert jaro_winkler(a, b) == pytest.approx(similarity, abs=1e-4)
+
+
+def test_jaro_winkler_agrees_with_duckdb() -> None:
+    import random
+
+    import pyarrow as pa
+
+    from vaxtrust.engine import small_job_engine
+
+    rng = random.Random(7)
+    words = ["NGUYEN", "VAN", "THI", "HOANG", "HUYNH", "AN", "HUONG", "LE", "TRAN", "MINH"]
+    pairs = [(" ".join(rng.choices(words, k=rng.randint(1, 4))),
+              " ".join(rng.choices(words, k=rng.randint(1, 4)))) for _ in range(2000)]
+    pairs += [("".join(rng.choices("ABCDE", k=rng.randint(1, 12))),
+               "".join(rng.choices("ABCDE", k=rng.randint(1, 12)))) for _ in range(2000)]
+    with small_job_engine() as engine:
+        engine.register("pairs", pa.table({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]}))
+        rows = engine.query("SELECT a, b, jaro_winkler_similarity(a, b) AS s FROM pairs").to_pylist()
+    assert len(rows) == len(pairs)
+    assert [jaro_winkler(row["a"], row["b"]) for row in rows] == pytest.approx(
+        [row["s"] for row in rows], abs=1e-12)
 
 
 _vietnamese = st.text(alphabet="aăâeêioôơuưyđĐbcdghklmnpqrstvxàáảãạầấẩẫậềếểễệờớởỡợừứửữựỳýỷỹỵ"
