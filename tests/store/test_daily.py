@@ -279,21 +279,64 @@ def test_register_changes_reverify_only_the_people_they_touch(
 
 
 @pytest.mark.slow
-def test_a_person_missing_from_a_new_snapshot_sends_their_records_to_review(
+def test_a_new_snapshot_reverifies_changed_people_and_sends_vanished_ones_to_review(
         store: Store, actors: dict[str, Actor], national: National, tmp_path: Path) -> None:
     from vaxtrust.app.register_changes import CHANGED_REASON, register_changes
 
-    snapshot = _write(tmp_path / "snapshot.csv", REGISTER_HEADER,
-                      [_person(i) for i in range(400) if i != 10])
-    report = register_changes(national.settings, store, actors["hanoi"], snapshot,
+    people = [_person(i) for i in range(400) if i != 10]   # person 10 left the register
+    people[8][4] = "0911111111"                             # person 8 has a new phone
+    snapshot = _write(tmp_path / "snapshot.csv", REGISTER_HEADER, people)
+    report = register_changes(national.settings, store, actors["minh"], snapshot,
                               snapshot=True, runs_dir=tmp_path / "runs")
-    assert (report.changed_people, report.vanished_people, report.records) == (0, 1, 1)
+    assert (report.changed_people, report.vanished_people, report.records) == (1, 1, 2)
     assert report.back_to_review == 1
     with store.transaction() as session:
         record = session.get(VaccinationRecord, "N10")
         assert record is not None and record.status == "review"
         assert CHANGED_REASON in record.reasons
+        assert session.get(VaccinationRecord, "N8").status == "verified"  # type: ignore[union-attr]
         assert session.get(VaccinationRecord, "N11").version == 1  # type: ignore[union-attr]
+
+
+def _move_to_province_79(store: Store, record_id: str) -> None:
+    from vaxtrust.store.tables import Facility, Province
+
+    with store.transaction() as session:
+        session.merge(Province(code="79"))
+        session.merge(Facility(facility_id="HCM-01", province_code="79"))
+        record = session.get(VaccinationRecord, record_id)
+        assert record is not None
+        record.facility_id, record.province_code = "HCM-01", "79"
+
+
+@pytest.mark.slow
+def test_register_changes_outside_a_province_officers_scope_are_refused_before_any_work(
+        store: Store, actors: dict[str, Actor], national: National, tmp_path: Path) -> None:
+    from vaxtrust.app.register_changes import register_changes
+    from vaxtrust.store.tables import AuditEventRow
+
+    _move_to_province_79(store, "N12")        # person 12 was vaccinated in province 79
+    moved, kept = _person(12), _person(13)
+    moved[4], kept[4] = "0911111112", "0911111113"
+    changes = _write(tmp_path / "changes.csv", REGISTER_HEADER, [moved, kept])
+    snapshot = _write(tmp_path / "snapshot.csv", REGISTER_HEADER, [_person(i) for i in range(9)])
+    before = _counts(store)
+    with pytest.raises(PermissionDenied, match=r"1 of 2 records are outside your scope, in "
+                                               r"provinces 79 \(1\)"):
+        register_changes(national.settings, store, actors["hanoi"], changes, snapshot=False,
+                         runs_dir=tmp_path / "runs")
+    with pytest.raises(PermissionDenied, match="may not apply a whole register snapshot"):
+        register_changes(national.settings, store, actors["hanoi"], snapshot, snapshot=True,
+                         runs_dir=tmp_path / "runs")
+    assert _counts(store) == before
+    assert not (tmp_path / "runs").exists()
+    with store.transaction() as session:
+        refused = session.scalars(select(AuditEventRow.actor).where(
+            AuditEventRow.event_type == "action_refused")).all()
+    assert refused == ["hanoi", "hanoi"]
+    report = register_changes(national.settings, store, actors["minh"], changes,
+                              snapshot=False, runs_dir=tmp_path / "runs")
+    assert (report.changed_people, report.records) == (2, 2)
 
 
 # ---------------------------------------------------------------- watching a folder
@@ -318,13 +361,29 @@ def test_a_watched_folder_processes_each_file_once_across_restarts(
     assert look(state) == []
     restarted = WatchState({}, {})
     assert look(restarted) == [] and look(restarted) == []   # the ledger remembers
+    assert _snapshots_taken(store) == 1
     _write(inbox / "tuesday.csv", RECORD_HEADER, [_dose("T1", 50, 2, "2021-09-16")])
+    _write(inbox / "tuesday-2.csv", RECORD_HEADER, [_dose("T2", 51, 2, "2021-09-16")])
     (inbox / "notes.txt").write_text("not a data file", encoding="utf-8")
     _write(inbox / "broken.csv", ["what"], [["nothing"]])
     assert look(restarted) == []
-    assert look(restarted) == ["tuesday.csv"]
+    assert sorted(look(restarted)) == ["tuesday-2.csv", "tuesday.csv"]
     assert look(restarted) == []               # the broken file is not retried unchanged
     assert list(restarted.failed.values())[0].startswith("file ")
+    # One progress snapshot per look, after its last file, counting both files' records.
+    assert _snapshots_taken(store) == 2
+    with store.transaction() as session:
+        assert session.scalar(select(func.sum(ProgressSnapshot.records)).where(
+            ProgressSnapshot.snapshot_date == today_vn().isoformat())) == session.scalar(
+            select(func.count()).select_from(VaccinationRecord))
+
+
+def _snapshots_taken(store: Store) -> int:
+    from vaxtrust.store.tables import AuditEventRow
+
+    with store.transaction() as session:
+        return session.scalar(select(func.count()).where(
+            AuditEventRow.event_type == "snapshot_taken")) or 0
 
 
 def test_daily_takes_files_or_a_watched_folder_not_both(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -347,6 +347,8 @@ def watch_once(settings: Settings, store: Store, actor: Actor, folder: Path, sta
     A file is new when the store's ledger does not hold its hash: the ledger, not this process,
     remembers what was done, so a restarted watch neither repeats nor misses a file. A file
     refused or failing is reported on ``console`` and left alone until its bytes change.
+    Today's progress snapshot is taken once, after the look's last file (its report's
+    ``snapshot_rows``).
     """
     from vaxtrust.errors import VaxtrustError
 
@@ -373,8 +375,14 @@ def watch_once(settings: Settings, store: Store, actor: Actor, folder: Path, sta
             continue
         try:
             reports.append(daily(settings, store, actor, [path], register=register,
-                                 runs_dir=runs_dir, model=model, console=console))
+                                 runs_dir=runs_dir, model=model, console=console,
+                                 snapshot=False))
         except VaxtrustError as error:
             state.failed[digest] = str(error)
             console.message(f"{path.name}: not processed: {error}")
+    if reports:
+        # Today's snapshot once after the look's last file, not after each: it counts the whole
+        # store, and the figures after the last run are the day's either way.
+        taken = take_snapshot(store, actor, after_publish=True)
+        reports[-1] = replace(reports[-1], snapshot_rows=taken.rows)
     return reports
