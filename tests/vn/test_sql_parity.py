@@ -37,7 +37,8 @@ def _python_row(raw: dict[str, Any]) -> dict[str, Any]:
         "given_fold": None if missing else name.given, "name_flags": list(name.flags),
         "dob": dob.value, "dob_year": dob.year if dob.valid else None,
         "dob_month": dob.month if dob.valid else None, "dob_day": dob.day if dob.valid else None,
-        "dob_precision": dob.precision, "gender": gender.parse(raw["gender"]),
+        "dob_precision": dob.precision, "dob_typed": dob.typed_digits,
+        "gender": gender.parse(raw["gender"]),
         "id_clean": parsed_id.clean, "id_kind": parsed_id.kind,
         "id_repairs": list(parsed_id.repairs),
         "phone": phones.parse(raw["phone"]).number,
@@ -70,6 +71,7 @@ def _compare(engine: DuckDBEngine, table: pa.Table) -> None:
 _SOURCE = {"name_canonical": "full_name", "name_fold": "full_name", "name_flags": "full_name",
            "surname_fold": "full_name", "middle_fold": "full_name", "given_fold": "full_name",
            "dob_year": "dob", "dob_month": "dob", "dob_day": "dob", "dob_precision": "dob",
+           "dob_typed": "dob",
            "id_clean": "id_number", "id_kind": "id_number", "id_repairs": "id_number",
            "province_code": "province", "district_code": "district", "commune_code": "commune",
            "vaccine_mp": "vaccine", "vaccine_ma": "vaccine", "vaccine_vp": "vaccine"}
@@ -90,7 +92,7 @@ def test_std_records_has_the_documented_columns(vn_engine: DuckDBEngine) -> None
     assert columns == [
         "record_id", "source", "row_number", "name_canonical", "name_fold", "surname_fold",
         "middle_fold", "given_fold", "name_flags", "dob", "dob_year", "dob_month", "dob_day",
-        "dob_precision", "gender", "id_clean", "id_kind", "id_repairs", "phone",
+        "dob_precision", "dob_typed", "gender", "id_clean", "id_kind", "id_repairs", "phone",
         "province_code", "district_code", "commune_code", "dose_number", "vaccine_mp",
         "vaccine_ma", "vaccine_vp", "vaccinated_on", "facility_id", "lot",
     ]

@@ -84,6 +84,16 @@ NAME_COLUMNS: Final = ("n.name_canonical", "n.name_fold", "n.surname_fold", "n.m
 _DATE_OUT: Final = ("date", "year", "month", "day", "precision")
 
 
+# A record's date of birth typed in full that is no date of birth (01/08/9968, 1655-09-20,
+# 32/05/1990): its digits as yyyymmdd (vn.dates.ParsedDate.typed_digits), so that matching can
+# see a one-digit slip of the register person's date (compare.DOB_VERDICT_SQL); the date itself
+# stays unknown.
+_DOB_TYPED: Final = (
+    "CASE WHEN dob_precision IS NULL AND dob_y0 IS NOT NULL AND dob_m0 IS NOT NULL "
+    "AND dob_d0 IS NOT NULL THEN lpad(CAST(dob_y0 AS VARCHAR), 4, '0') "
+    "|| lpad(CAST(dob_m0 AS VARCHAR), 2, '0') || lpad(CAST(dob_d0 AS VARCHAR), 2, '0') END")
+
+
 def _dob_columns(alias: str, p: str) -> list[str]:
     return [f"{alias}.{p}_date AS dob", f"{alias}.{p}_year AS dob_year",
             f"{alias}.{p}_month AS dob_month", f"{alias}.{p}_day AS dob_day",
@@ -123,8 +133,10 @@ def standardise_records_sql(source_table: str = "raw_records") -> str:
     vaccinated_on, dose_number, vaccine = _dose_joins(src)
     joins = [
         _join("n", name_query(src), ["full_name"]),
-        _join("d", _per_distinct(src, "dob", date_stages("dob", "dob"),
-                                 [f"dob_{o}" for o in _DATE_OUT], "_vn_d"), ["dob"]),
+        _join("d", _per_distinct(src, "dob", [*date_stages("dob", "dob"),
+                                              [("dob_typed", _DOB_TYPED)]],
+                                 [*(f"dob_{o}" for o in _DATE_OUT), "dob_typed"], "_vn_d"),
+              ["dob"]),
         vaccinated_on,
         _join("i", _per_distinct(src, "id_number", id_stages("id_number", "id"),
                                  ["id_clean", "id_kind", "id_repairs"], "_vn_i"), ["id_number"]),
@@ -137,7 +149,7 @@ def standardise_records_sql(source_table: str = "raw_records") -> str:
     ]
     select = [
         "s.record_id", "s.source", "CAST(s.row_number AS BIGINT) AS row_number", *NAME_COLUMNS,
-        *_dob_columns("d", "dob"), "g.g AS gender", "i.id_clean", "i.id_kind", "i.id_repairs",
+        *_dob_columns("d", "dob"), "d.dob_typed", "g.g AS gender", "i.id_clean", "i.id_kind", "i.id_repairs",
         "ph.ph_number AS phone", "a.province_code", "a.district_code", "a.commune_code",
         *DOSE_COLUMNS, f"{text_sql('s.lot')} AS lot",
     ]

@@ -56,6 +56,14 @@ class ParsedDate:
     def valid(self) -> bool:
         return self.precision is not None
 
+    @property
+    def typed_digits(self) -> str | None:
+        """The digits (yyyymmdd) of a date typed in full that is no date (01/08/9968), so that a
+        one-digit slip of a known date can be seen; None for a usable or partial date."""
+        if self.valid or self.year is None or self.month is None or self.day is None:
+            return None
+        return f"{self.year:04d}{self.month:02d}{self.day:02d}"
+
 
 def _invalid(reason: str, year: int | None = None, month: int | None = None,
              day: int | None = None) -> ParsedDate:

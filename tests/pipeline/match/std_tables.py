@@ -73,12 +73,16 @@ def person(person_id: str, name: str, dob: str, gender: str | None, *, old_id: s
 
 def record(record_id: str, name: str | None, dob: str | None, gender: str | None,
            id_number: str | None, *, phone: str | None = None, commune: str | None = "00001",
-           id_repairs: list[str] | None = None, dose: int = 1) -> dict[str, Any]:
+           id_repairs: list[str] | None = None, dose: int = 1,
+           dob_typed: str | None = None) -> dict[str, Any]:
+    """``dob_typed``: the digits (yyyymmdd) of a typed date of birth that is no date (then
+    ``dob`` is None)."""
     kind = _id_kind(id_number)
     return {
         "record_id": record_id, "source": "test.csv", "row_number": int(record_id[1:] or 0)
         if record_id[1:].isdigit() else 0,
-        **_name_columns(name), "name_flags": [], **_dob_columns(dob), "gender": gender,
+        **_name_columns(name), "name_flags": [], **_dob_columns(dob), "dob_typed": dob_typed,
+        "gender": gender,
         "id_clean": id_number if kind != "invalid" else None, "id_kind": kind,
         "id_repairs": id_repairs or [], "phone": phone, "province_code": "01",
         "district_code": "001", "commune_code": commune, "dose_number": dose,

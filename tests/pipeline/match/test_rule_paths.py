@@ -294,6 +294,33 @@ def test_a_fathers_id_on_a_record_without_date_of_birth_needs_the_full_name(
     assert row["person_id"] is None and "dob_missing" in row["reasons"]
 
 
+@pytest.mark.parametrize("typed", ["99800512", "16800512", "19800572"])
+def test_an_impossible_date_one_digit_from_the_persons_is_repaired(engine: Engine,
+                                                                   typed: str) -> None:
+    # 12/05/9980, 1680-05-12, 72/05/1980: no date of birth, one key away from Hùng's 1980-05-12
+    slipped = record("r1", "Nguyễn Văn Hung", None, "M", "001080000001", dob_typed=typed)
+    row = decide(engine, [slipped])["r1"]
+    assert row["status"] == "corrected" and row["person_id"] == "001080000001"
+    assert row["corrected_dob"] == "1980-05-12"
+    assert set(row["reasons"]) == {"dob_typo", "name_diacritics_differ"}
+
+
+def test_an_impossible_date_is_unknown_with_its_reason_and_the_guards_hold(
+        engine: Engine) -> None:
+    father = person("089074656017", "Hồ Văn Phong", "1974-11-23", "M", phone="0385724524")
+    records = [
+        # the person's own record: the full name links without a date
+        record("r1", "Hồ Văn Phong", None, "M", "089074656017", dob_typed="99741132"),
+        # his son's record with his ID: a typed date that is no slip of his stays unknown
+        record("r2", "Hồ Đông Phong", None, "M", "089074656017", phone="0385724524",
+               dob_typed="20081405"),
+    ]
+    result = decide(engine, records, [father])
+    assert result["r1"]["status"] == "corrected" and result["r1"]["corrected_dob"] == "1974-11-23"
+    assert result["r1"]["reasons"] == ["dob_unusable"]
+    assert result["r2"]["person_id"] is None and "dob_unusable" in result["r2"]["reasons"]
+
+
 def test_a_fathers_id_with_a_fixed_placeholder_date_needs_the_full_name(engine: Engine) -> None:
     father = person("014077945200", "Đặng Đình Hùng", "1977-07-05", "M", phone="0885481489")
     son = record("r1", "Đặng Minh Hùng", "1900-01-01", "M", "014077945200", phone="0885481489")

@@ -45,6 +45,7 @@ DOB_FACTORS: Final[Mapping[str, float]] = {
     "dob_placeholder": 0.97,
     "dob_typo": 0.96,
     "dob_missing": 0.97,
+    "dob_unusable": 0.97,
     "dob_different": 0.7,
 }
 GENDER_FACTORS: Final[Mapping[str, float]] = {
@@ -194,7 +195,12 @@ _DIGITS = "strftime(r_dob, '%Y%m%d')"
 _REG_DIGITS = "strftime(p_dob, '%Y%m%d')"
 
 DOB_VERDICT_SQL: Final = f"""CASE
-    WHEN r_dob IS NULL OR r_dob_precision IS NULL THEN 'dob_missing'
+    -- a date typed in full that is no date of birth (01/08/9968) is unknown, unless one digit
+    -- away from the register person's: then that is the slip, repaired like an ID's
+    WHEN r_dob IS NULL OR r_dob_precision IS NULL THEN CASE
+        WHEN p_dob_precision = 'day' AND hamming(r_dob_typed, {_REG_DIGITS}) = 1 THEN 'dob_typo'
+        WHEN r_dob_typed IS NOT NULL THEN 'dob_unusable'
+        ELSE 'dob_missing' END
     WHEN r_dob = p_dob AND r_dob_precision = p_dob_precision THEN '{EQUAL}'
     -- the register knows less (month or year only) and the record agrees with what it knows
     WHEN p_dob_precision = 'month' AND r_dob_precision = 'day'
@@ -256,7 +262,7 @@ def explain_pairs_sql(pairs: str) -> str:
 PAIR_COLUMNS: Final = """r.name_canonical AS r_canon, p.name_canonical AS p_canon,
         r.name_fold AS r_fold, p.name_fold AS p_fold,
         r.dob AS r_dob, r.dob_precision AS r_dob_precision, r.dob_year AS r_dob_year,
-        r.dob_month AS r_dob_month, r.dob_day AS r_dob_day,
+        r.dob_month AS r_dob_month, r.dob_day AS r_dob_day, r.dob_typed AS r_dob_typed,
         p.dob AS p_dob, p.dob_precision AS p_dob_precision, p.dob_year AS p_dob_year,
         p.dob_month AS p_dob_month, p.dob_day AS p_dob_day,
         r.gender AS r_gender, p.gender AS p_gender,
@@ -317,7 +323,7 @@ scored AS (
         -- without a date of birth (none, or a fixed placeholder that says nothing) only a full
         -- name tells a person from a relative sharing the household phone or given name (Hồ
         -- Văn Phong, his son Hồ Đông Phong; Đặng Đình Hùng, his son Đặng Minh Hùng 01/01/1900)
-        OR ((dob_verdict = 'dob_missing'
+        OR ((dob_verdict IN ('dob_missing', 'dob_unusable')
              OR (dob_verdict = 'dob_placeholder'
                  AND CAST(r_dob AS VARCHAR) IN ({fixed_placeholders})))
             AND name_verdict NOT IN ({full_name}))
@@ -405,7 +411,7 @@ WITH related AS (
     SELECT s.record_id, s.person_id, s.probability, r.id_clean, r.id_kind, p.old_id,
         other.person_id AS holder_id, other.gender AS holder_gender, r.gender AS r_gender,
         r.dob AS r_dob, r.dob_precision AS r_dob_precision, r.dob_year AS r_dob_year,
-        r.dob_month AS r_dob_month, r.dob_day AS r_dob_day,
+        r.dob_month AS r_dob_month, r.dob_day AS r_dob_day, r.dob_typed AS r_dob_typed,
         other.dob AS p_dob, other.dob_precision AS p_dob_precision, other.dob_year AS p_dob_year,
         other.dob_month AS p_dob_month, other.dob_day AS p_dob_day
     FROM {scored_pairs} AS s
