@@ -73,7 +73,8 @@ def run_set(name: str, data_dir: Path, regenerate: bool, rescore: bool = False,
     last = json.loads(previous.read_text(encoding="utf-8")) if previous.is_file() else {}
     for contender in CONTENDERS:
         if contender not in contenders:
-            row[contender] = {**last[contender], "earlier_run": True}
+            if contender in last:  # a first run of one contender has nothing to keep
+                row[contender] = {**last[contender], "earlier_run": True}
             continue
         out = data_dir / name / contender
         timing = {"seconds": last[contender]["wall_seconds"],
@@ -100,7 +101,7 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         label = (f"{row['persons']:,} persons, {row['records']:,} doses, "
                  f"{'doubled error rates' if row['error_scale'] == 2 else 'realistic'}")
-        for contender in ("vaxtrust", "splink"):
+        for contender in (c for c in CONTENDERS if c in row):
             f = row[contender]
             who = "vaxtrust" if contender == "vaxtrust" else "plain Splink 5"
             who += " (earlier run)" if f.get("earlier_run") else ""
@@ -111,7 +112,7 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
                   f"{f['peak_rss_gb']:.2f} GB |")
             label = "same"
     for row in rows:
-        vax, spl = row["vaxtrust"], row["splink"]
+        vax, spl = row["vaxtrust"], row.get("splink", {})
         print(f"\nAuto-resolved per error kind, {row['set']} set (records of register people "
               "carrying the kind; a record may carry several; for twin and namesake_same_dob "
               "the right-hand columns count records without any error):\n")
@@ -119,7 +120,8 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
               "records with only this error | vaxtrust | plain Splink 5 |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         kinds = {**vax["per_kind"], **vax["per_trait"], **vax["clean_records"]}
-        others = {**spl["per_kind"], **spl["per_trait"], **spl["clean_records"]}
+        others = {**spl.get("per_kind", {}), **spl.get("per_trait", {}),
+                  **spl.get("clean_records", {})}
         for kind, k in kinds.items():
             other = others.get(kind, {})
             print(f"| {kind} | {k['records']:,} | {_pct(k['auto_resolved'], 1)} | "
