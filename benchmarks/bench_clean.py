@@ -137,7 +137,9 @@ def _measure(contender: str, data: Path, out: Path, splink_blocking: str = "stoc
     """Run one contender in a fresh process; wall seconds, peak RSS and its own figures."""
     command = ["/usr/bin/time", "-v", sys.executable, __file__, "_child", contender, str(data),
                str(out), "--splink-blocking", splink_blocking]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    # the caller's own path first (a checkout measured apart from the installed one)
+    path = [os.environ.get("PYTHONPATH", ""), str(Path(__file__).parent)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{contender} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
