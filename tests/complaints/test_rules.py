@@ -120,3 +120,18 @@ def test_anything_but_a_real_image_is_refused_by_content(data: bytes) -> None:
 def test_a_large_upload_is_refused_before_it_is_opened() -> None:
     with pytest.raises(InputError, match="quá lớn"):
         prepare(_png_with_text(), max_bytes=10)
+
+
+def test_an_import_standardised_over_the_cores_keeps_every_row_in_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from functools import partial
+
+    from vaxtrust.complaints import parallel
+    from vaxtrust.complaints.importer import _standardise_all
+
+    rows = [{**GOOD, "phone": phone} for phone in ("0912345678", "12", "0987654321")] * 5
+    alone = _standardise_all(TODAY, rows)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 2)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    assert parallel.map_slices(partial(_standardise_all, TODAY), rows) == alone
+    assert [isinstance(r, ComplaintInput) for r in alone[:3]] == [True, False, True]

@@ -231,3 +231,17 @@ def test_a_citizen_sees_only_their_own_complaints(published: Store,
             workflow.show_complaint(session, actors["an"], other)
         detail = workflow.show_complaint(session, actors["an"], own)
         assert detail.register is None and detail.record is None
+
+
+def test_a_large_batch_split_over_the_cores_is_triaged_as_in_one_process(
+        published: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaxtrust.complaints import parallel, triage
+
+    claims = [claim(person, facility_id="HN-01") for person in range(len(PEOPLE))] * 3
+    with published.transaction() as session:
+        alone = triage.triage(session, claims)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 2)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    with published.transaction() as session:
+        assert triage.triage(session, claims) == alone
+    assert [p for p in alone if p.proposal] != []

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Final
 
-from vaxtrust.complaints.standardise import MESSAGES, ComplaintInput, standardise
+from vaxtrust.complaints import parallel
+from vaxtrust.complaints.standardise import MESSAGES, ComplaintInput, Problem, standardise
 from vaxtrust.engine.base import Engine
 from vaxtrust.ingest.load import RAW_TABLE, REJECTS_TABLE, ingest
 from vaxtrust.schema import COMPLAINT_COLUMNS
@@ -66,6 +68,11 @@ def _raw_rows(engine: Engine) -> Iterator[dict[str, str | None]]:
         yield from batch.to_pylist()
 
 
+def _standardise_all(today: dt.date, raws: Sequence[dict[str, str | None]]
+                     ) -> list[ComplaintInput | list[Problem]]:
+    return [standardise(raw, today=today) for raw in raws]
+
+
 def read_file(engine: Engine, path: Path, *, today: dt.date | None = None) -> ImportRead:
     """Read one file of complaints: standardised complaints and the rejects, in row order."""
     today = today or dt.date.today()
@@ -74,10 +81,11 @@ def read_file(engine: Engine, path: Path, *, today: dt.date | None = None) -> Im
     for row in engine.query(f"SELECT * FROM {REJECTS_TABLE} ORDER BY row_number").to_pylist():
         result.rejects.append(RejectRow(row["source"], row["row_number"], row["record_id"],
                                         row["field"], row["value"], row["reason"]))
-    for raw in _raw_rows(engine):
-        row_number = raw.pop("row_number")
+    raws = list(_raw_rows(engine))
+    numbers = [raw.pop("row_number") for raw in raws]
+    standardised = parallel.map_slices(partial(_standardise_all, today), raws)
+    for raw, row_number, checked in zip(raws, numbers, standardised, strict=True):
         number = int(row_number) if row_number is not None else None
-        checked = standardise(raw, today=today)
         if isinstance(checked, ComplaintInput):
             result.inputs.append(checked)
             result.row_numbers[id(checked)] = number

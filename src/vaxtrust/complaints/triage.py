@@ -23,11 +23,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Final, Protocol
 
+from sqlalchemy import NullPool, create_engine
 from sqlalchemy.orm import Session
 
+from vaxtrust.complaints import parallel
 from vaxtrust.review.register_check import CACHE, CHECKED_FIELDS, RegisterPerson, mismatches
 from vaxtrust.store.bulk import ClaimKeys
 from vaxtrust.store.doses import LINKED_STATUSES
@@ -219,7 +221,29 @@ def _load(session: Session, claims: Sequence[Claim]) -> _Found:
 
 
 def triage(session: Session, claims: Sequence[Claim]) -> list[Triage]:
-    """One :class:`Triage` per claim, in order (reads the store per ``BATCH`` claims)."""
+    """One :class:`Triage` per claim, in order (reads the store per ``BATCH`` claims).
+
+    A large batch on PostgreSQL is split over the cores (:mod:`vaxtrust.complaints.parallel`),
+    each worker reading the store on a connection of its own: triage only reads, and the
+    import has written nothing before it."""
+    bind = session.get_bind()
+    if len(claims) >= parallel.MIN_ITEMS and bind.dialect.name == "postgresql":
+        url = bind.engine.url.render_as_string(hide_password=False)
+        return parallel.map_slices(partial(_triage_on, url), claims)
+    return _triage_batches(session, claims)
+
+
+def _triage_on(url: str, claims: Sequence[Claim]) -> list[Triage]:
+    """Triage in a worker process: its own connection (never one inherited from the parent)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with Session(engine) as session:
+            return _triage_batches(session, claims)
+    finally:
+        engine.dispose()
+
+
+def _triage_batches(session: Session, claims: Sequence[Claim]) -> list[Triage]:
     results: list[Triage] = []
     for start in range(0, len(claims), BATCH):
         batch = claims[start:start + BATCH]

@@ -47,7 +47,7 @@ from vaxtrust.store.tables import (
     utc_now_text,
 )
 
-INSERT_BATCH: Final = 5_000   # complaint numbers looked up per query
+NUMBERS_TABLE: Final = "import_numbers"   # an import's complaint numbers (temporary)
 COMPLAINT_REASON: Final = "complaint"   # the review item reason of items a complaint opened
 
 
@@ -118,11 +118,7 @@ def file_complaints(session: Session, actor: Actor, items: Sequence[ComplaintInp
                     filed_by: str | None = None) -> Filed:
     """Triage, route and store complaints (set-based inserts; the caller audits them)."""
     now = now or dt.datetime.now(dt.UTC)
-    numbers = [item.external_id for item in items if item.external_id]
-    seen: set[str] = set()
-    for start in range(0, len(numbers), INSERT_BATCH):
-        seen.update(session.scalars(select(Complaint.external_id).where(
-            Complaint.external_id.in_(numbers[start:start + INSERT_BATCH]))))
+    seen = _stored_numbers(session, {item.external_id for item in items if item.external_id})
     fresh = [item for item in items if not item.external_id or item.external_id not in seen]
     found = triage(session, fresh)
     known = facility_provinces(session, {f.facility_id for f in found if f.facility_id})
@@ -138,6 +134,25 @@ def file_complaints(session: Session, actor: Actor, items: Sequence[ComplaintInp
     ids = _insert(session, rows)
     return Filed(ids, len(items) - len(fresh),
                  sum(1 for values in rows if values["proposal"]), outside)
+
+
+def _stored_numbers(session: Session, numbers: set[str]) -> set[str]:
+    """The complaint numbers of ``numbers`` stored before: one bulk load into a temporary
+    table and one join (a million numbers are not a million bound parameters)."""
+    if not numbers:
+        return set()
+    connection = session.connection()
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {NUMBERS_TABLE}")
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {NUMBERS_TABLE} (external_id TEXT PRIMARY KEY)")
+    try:
+        bulk.insert_rows(connection, NUMBERS_TABLE, ("external_id",),
+                         ((number,) for number in sorted(numbers)))
+        return {row[0] for row in connection.exec_driver_sql(
+            f"SELECT c.external_id FROM complaint c JOIN {NUMBERS_TABLE} n "
+            "ON n.external_id = c.external_id")}
+    finally:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {NUMBERS_TABLE}")
 
 
 COMPLAINT_COLUMNS: Final = tuple(column.name for column in Complaint.__table__.columns)
