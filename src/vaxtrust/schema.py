@@ -23,11 +23,16 @@ REGISTER_COLUMNS: Final = (
 )
 
 # Complaints (phản ánh) exported from another portal (``vaxtrust complaints import``): the national
-# form's fields, one complaint (about one dose) per row. Every column is text.
+# form's fields, one complaint per row, with up to ``COMPLAINT_DOSES`` doses (the citizen's claim
+# per dose: the first dose's columns unnumbered, then ``dose_number_2`` ...). Every column is
+# text.
+COMPLAINT_DOSE_COLUMNS: Final = ("dose_number", "vaccine", "vaccinated_on", "facility_id")
+COMPLAINT_DOSES: Final = 4
 COMPLAINT_COLUMNS: Final = (
     "complaint_id", "full_name", "dob", "gender", "phone", "id_number", "address",
-    "province", "district", "commune", "category", "dose_number", "vaccine", "vaccinated_on",
-    "facility_id", "description", "received_at",
+    "province", "district", "commune", "category", *COMPLAINT_DOSE_COLUMNS,
+    "description", "received_at",
+    *(f"{column}_{n}" for n in range(2, COMPLAINT_DOSES + 1) for column in COMPLAINT_DOSE_COLUMNS),
 )
 
 # The results contract (docs/data-formats.md, "Results of a cleaning run"): one row per input

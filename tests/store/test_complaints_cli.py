@@ -160,3 +160,35 @@ def test_a_citizen_files_a_complaint_with_a_photo_stripped_of_metadata(
     assert kind == "image/jpeg" and b"Camera Maker" not in data
     with pytest.raises(Exception, match="no complaint"):
         app.attachment(published, actors["hcm01"], filed.complaint_id, sha, files)
+
+
+def test_a_complaint_about_several_doses_is_triaged_and_routed_per_dose(
+        published: Store, tmp_path: Path) -> None:
+    second = {"Mũi tiêm 2": "2", "Loại vắc xin 2": "Pfizer", "Ngày tiêm 2": "06/10/2021",
+              "Cơ sở tiêm 2": "HN-02"}
+    export = tmp_path / "phan-anh.csv"
+    with export.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*HEADER, *second])
+        writer.writerow([*person_row("PA-1", 0), *second.values()])
+        writer.writerow([*person_row("PA-2", 0), *{**second, "Ngày tiêm 2": "01/09/2031"}
+                         .values()])
+    url = str(published.engine.url.render_as_string(hide_password=False))
+    rejects = tmp_path / "rejects.csv"
+    output = cli(url, "complaints", "import", str(export), "--as", "minh",
+                 "--rejects", str(rejects))
+    assert "2 rows in = 1 accepted + 1 rejected" in output
+    assert "2 complaints stored" in output          # one per dose
+    with rejects.open(encoding="utf-8") as handle:   # the second dose's date: nothing stored
+        assert [(r["row_number"], r["field"]) for r in csv.DictReader(handle)] == [
+            ("2", "vaccinated_on_2")]
+    with published.transaction() as session:
+        stored = session.execute(select(
+            Complaint.id, Complaint.external_id, Complaint.filing_id, Complaint.dose_number,
+            Complaint.vaccinated_on, Complaint.facility_id, Complaint.proposal)
+            .order_by(Complaint.id)).all()
+    first, other = stored
+    assert first[1:] == ("PA-1", first.id, 1, "2021-09-01", "HN-01", "dose_exists")  # R1
+    assert other[1:] == ("PA-1/2", first.id, 2, "2021-10-06", "HN-02", None)   # its facility
+    again = cli(url, "complaints", "import", str(export), "--as", "minh")
+    assert "0 complaints stored" in again           # both doses were imported before

@@ -145,6 +145,32 @@ def test_a_citizen_cannot_complain_about_another_persons_id(
     assert [row.id_number for row in complaints(web_store)] == [AN]
 
 
+def test_a_citizen_files_several_doses_on_one_form_each_settled_on_its_own(
+        client: TestClient, web_store: Store, settings: Settings) -> None:
+    client.cookies.set(LANG_COOKIE, "vi")
+    token = as_citizen(client, web_store)
+    form = client.get("/citizen/complaints").text
+    assert 'name="vaccinated_on_2"' in form and "mũi thứ 2 của phản ánh này" in form
+    second = {"vaccine_2": "pfizer", "vaccinated_on_2": "05/11/2021", "dose_number_2": "3",
+              "facility_id_2": "HN-02"}
+    bad = client.post("/citizen/complaints", data={
+        **FORM, **second, "vaccinated_on_2": "01/01/2099", "csrf_token": token})
+    assert bad.status_code == 400 and 'id="c-vaccinated_on_2"' in bad.text
+    assert "Ngày tiêm ở tương lai" in bad.text and complaints(web_store) == []
+    answer = client.post("/citizen/complaints", data={**FORM, **second, "csrf_token": token},
+                         files={"attachment": ("p.png", photo(), "image/png")},
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.text[:500]
+    first, other = complaints(web_store)
+    assert answer.headers["location"] == f"/citizen/complaints?filed={first.id}#mine"
+    assert (first.filing_id, other.filing_id) == (first.id, first.id)
+    assert [(c.dose_number, c.vaccinated_on, c.claimed_facility_id) for c in (first, other)] \
+        == [(2, "2021-10-06", "HN-01"), (3, "2021-11-05", "HN-02")]
+    with web_store.transaction() as session:   # the photo goes with each dose
+        assert sorted(session.scalars(select(ComplaintAttachment.complaint_id))) == [
+            first.id, other.id]
+
+
 def test_every_problem_comes_back_at_once(client: TestClient, web_store: Store) -> None:
     token = as_citizen(client, web_store)
     answer = client.post("/citizen/complaints", data={

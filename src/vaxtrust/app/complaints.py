@@ -113,8 +113,10 @@ def settle_certain(store: Store, actor: Actor, *, notifier: Notifier | None = No
 
 def _outside_rejects(read: ImportRead, outside: Sequence[ComplaintInput]) -> list[RejectRow]:
     """Complaints routed outside the importer's scope: rejected, for whoever handles them."""
-    return [RejectRow(read.source, read.row_numbers.get(id(item)), item.external_id,
-                      "facility_id", item.claimed_facility_id, "outside_scope")
+    by_number = {item.external_id: read.row_numbers.get(id(item)) for item in read.inputs}
+    return [RejectRow(read.source, read.row_numbers.get(id(item), by_number.get(
+                          (item.external_id or "").rpartition("/")[0])),
+                      item.external_id, "facility_id", item.claimed_facility_id, "outside_scope")
             for item in outside]
 
 
@@ -127,6 +129,7 @@ class Filed:
     complaint_id: int
     deadline_at: str
     proposal: str | None
+    complaint_ids: list[int] = field(default_factory=list)   # one per dose claimed
 
 
 def file_complaint(settings: Settings, store: Store, actor: Actor, raw: dict[str, str | None],
@@ -159,19 +162,22 @@ def file_complaint(settings: Settings, store: Store, actor: Actor, raw: dict[str
         filed = workflow.file_complaints(session, by, [item], channel="web",
                                          rule=campaign_rule(settings, session),
                                          filed_by=by.username)
-        row = workflow.complaint_in_scope(session, by, filed.ids[0])
         if prepared is not None:
             (files or attachment_store(settings)).put(prepared)
-            session.add(ComplaintAttachment(complaint_id=row.id, sha256=prepared.sha256,
-                                            content_type=prepared.content_type,
-                                            size=len(prepared.data), added_at=utc_now_text()))
-        audit.append(session, [audit.ComplaintFiled(
-            actor=by.username, subject_id=f"complaint:{row.id}", record_id=row.record_id,
-            category=row.category, channel="web", facility_id=row.facility_id,
-            province_code=row.province_code, deadline_at=row.deadline_at,
-            proposal=row.proposal)])
-        result = Filed(row.id, row.deadline_at, row.proposal)
-        phone = row.phone
+        rows = [workflow.complaint_in_scope(session, by, number) for number in filed.ids]
+        for row in rows:   # one per dose claimed, each with the photo
+            if prepared is not None:
+                session.add(ComplaintAttachment(
+                    complaint_id=row.id, sha256=prepared.sha256,
+                    content_type=prepared.content_type, size=len(prepared.data),
+                    added_at=utc_now_text()))
+            audit.append(session, [audit.ComplaintFiled(
+                actor=by.username, subject_id=f"complaint:{row.id}", record_id=row.record_id,
+                category=row.category, channel="web", facility_id=row.facility_id,
+                province_code=row.province_code, deadline_at=row.deadline_at,
+                proposal=row.proposal)])
+        result = Filed(rows[0].id, rows[0].deadline_at, rows[0].proposal, filed.ids)
+        phone = rows[0].phone
     if notifier is not None and phone:
         notifier.notify(phone, received_text(result.complaint_id, result.deadline_at[:16]))
     return result

@@ -9,13 +9,14 @@ not Vietnamese, an ID that is no CCCD/CMND, a dose date in the future refuse the
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Final
 
 from vaxtrust.complaints.model import CATEGORY_ALIASES, CATEGORY_TEXT
 from vaxtrust.ingest.headers import fold_header
 from vaxtrust.ingest.validate import CONTROL_CHARACTER, MAX_VALUE_LENGTH
+from vaxtrust.schema import COMPLAINT_DOSE_COLUMNS, COMPLAINT_DOSES
 from vaxtrust.vn import admin, dates, gender, ids, names, phones, vaccines
 
 # Reason → (Vietnamese, English). Reasons of the ingest rules (missing_value, ...) are here too,
@@ -91,8 +92,19 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class DoseClaim:
+    """The citizen's claim about one dose (standardised): what the form asks per dose."""
+
+    dose_number: int | None = None
+    vaccine: str | None = None
+    vaccinated_on: str | None = None
+    claimed_facility_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ComplaintInput:
-    """A complaint as stored: every value standardised."""
+    """A complaint as stored: every value standardised. ``more_doses``: the form's second,
+    third ... dose; each is filed as a complaint of its own (:meth:`per_dose`)."""
 
     category: str
     full_name: str
@@ -111,6 +123,16 @@ class ComplaintInput:
     description: str | None = None
     external_id: str | None = None
     received_at: dt.datetime | None = None
+    more_doses: tuple[DoseClaim, ...] = ()
+
+    def per_dose(self) -> list[ComplaintInput]:
+        """One complaint per dose claimed: this one (its first dose), then one per further dose
+        with that dose's claim and the number ``{external_id}/{n}`` (a re-import skips it
+        too)."""
+        return [self, *(
+            replace(self, **dose.__dict__, more_doses=(),
+                    external_id=f"{self.external_id}/{n}" if self.external_id else None)
+            for n, dose in enumerate(self.more_doses, start=2))]
 
 
 def _text(value: str | None) -> str | None:
@@ -149,18 +171,20 @@ def _dob(value: str, today: dt.date, problems: list[Problem]) -> str | None:
     return None
 
 
-def _dose_date(value: str | None, today: dt.date, problems: list[Problem]) -> str | None:
+def _dose_date(value: str | None, today: dt.date, problems: list[Problem],
+               suffix: str = "") -> str | None:
     if value is None:
         return None
     parsed = _date(value)
+    field = f"vaccinated_on{suffix}"
     if parsed.year is not None and parsed.year > today.year:
-        problems.append(Problem("vaccinated_on", "vaccinated_on_in_future"))
+        problems.append(Problem(field, "vaccinated_on_in_future"))
     elif not parsed.valid or parsed.value is None or parsed.precision != "day":
-        problems.append(Problem("vaccinated_on", "vaccinated_on_invalid"))
+        problems.append(Problem(field, "vaccinated_on_invalid"))
     elif parsed.value > today:
-        problems.append(Problem("vaccinated_on", "vaccinated_on_in_future"))
+        problems.append(Problem(field, "vaccinated_on_in_future"))
     elif parsed.value < CAMPAIGN_START:
-        problems.append(Problem("vaccinated_on", "vaccinated_on_before_campaign"))
+        problems.append(Problem(field, "vaccinated_on_before_campaign"))
     else:
         return parsed.value.isoformat()
     return None
@@ -226,17 +250,9 @@ def standardise(raw: dict[str, str | None], *, today: dt.date | None = None
     sex = _gender(text.get("gender")) if text.get("gender") else None
     if text.get("gender") and sex is None:
         problems.append(Problem("gender", "gender_unknown"))
-    vaccine = _vaccine(text.get("vaccine")) if text.get("vaccine") else None
-    if vaccine is not None and vaccine.vaccine is None:
-        problems.append(Problem("vaccine", "vaccine_unknown"))
-    dose_number = None
-    if text.get("dose_number"):
-        dose_number = _dose_number(text["dose_number"])
-        if dose_number is None:
-            problems.append(Problem("dose_number", "dose_number_not_a_number"))
-        elif not 1 <= dose_number <= 10:
-            problems.append(Problem("dose_number", "dose_number_out_of_range"))
-    vaccinated_on = _dose_date(text.get("vaccinated_on"), today, problems)
+    first = _dose(text, "", today, problems)
+    more = tuple(_dose(text, f"_{n}", today, problems) for n in range(2, COMPLAINT_DOSES + 1)
+                 if any(text.get(f"{column}_{n}") for column in COMPLAINT_DOSE_COLUMNS))
     received_at = _received_at(text.get("received_at"), problems)
     if problems:
         return problems
@@ -246,8 +262,24 @@ def standardise(raw: dict[str, str | None], *, today: dt.date | None = None
         category=category, full_name=name.canonical, dob=dob, phone=phone.number,
         id_number=parsed_id.clean, gender=sex, address=text.get("address"),
         province_code=units.province_code, district_code=units.district_code,
-        commune_code=units.commune_code, dose_number=dose_number,
-        vaccine=vaccine.vaccine.key if vaccine and vaccine.vaccine else None,
-        vaccinated_on=vaccinated_on, claimed_facility_id=text.get("facility_id"),
+        commune_code=units.commune_code, **first.__dict__,
         description=text.get("description"), external_id=text.get("complaint_id"),
-        received_at=received_at)
+        received_at=received_at, more_doses=more)
+
+
+def _dose(text: dict[str, str | None], suffix: str, today: dt.date,
+          problems: list[Problem]) -> DoseClaim:
+    """One dose's claim (``suffix``: "" for the first dose, "_2" for the second ...)."""
+    vaccine = _vaccine(text.get(f"vaccine{suffix}")) if text.get(f"vaccine{suffix}") else None
+    if vaccine is not None and vaccine.vaccine is None:
+        problems.append(Problem(f"vaccine{suffix}", "vaccine_unknown"))
+    dose_number = None
+    if text.get(f"dose_number{suffix}"):
+        dose_number = _dose_number(text[f"dose_number{suffix}"])
+        if dose_number is None:
+            problems.append(Problem(f"dose_number{suffix}", "dose_number_not_a_number"))
+        elif not 1 <= dose_number <= 10:
+            problems.append(Problem(f"dose_number{suffix}", "dose_number_out_of_range"))
+    day = _dose_date(text.get(f"vaccinated_on{suffix}"), today, problems, suffix)
+    return DoseClaim(dose_number, vaccine.vaccine.key if vaccine and vaccine.vaccine else None,
+                     day, text.get(f"facility_id{suffix}"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -118,21 +119,25 @@ def file_complaints(session: Session, actor: Actor, items: Sequence[ComplaintInp
                     filed_by: str | None = None) -> Filed:
     """Triage, route and store complaints (set-based inserts; the caller audits them)."""
     now = now or dt.datetime.now(dt.UTC)
-    seen = _stored_numbers(session, {item.external_id for item in items if item.external_id})
-    fresh = [item for item in items if not item.external_id or item.external_id not in seen]
-    found = triage(session, fresh)
+    doses = [(filing, dose) for filing, item in enumerate(items) for dose in item.per_dose()]
+    seen = _stored_numbers(session, {dose.external_id for _, dose in doses if dose.external_id})
+    fresh = [(filing, dose) for filing, dose in doses
+             if not dose.external_id or dose.external_id not in seen]
+    found = triage(session, [dose for _, dose in fresh])
     known = facility_provinces(session, {f.facility_id for f in found if f.facility_id})
     rows: list[dict[str, Any]] = []
+    filings: list[int] = []
     outside: list[ComplaintInput] = []
-    for item, result in zip(fresh, found, strict=True):
+    for (filing, item), result in zip(fresh, found, strict=True):
         values = _row(item, result, known, channel=channel,
                       filed_by=filed_by or actor.username, now=now, rule=rule)
         if _within(actor, values):
             rows.append(values)
+            filings.append(filing)
         else:
             outside.append(item)
-    ids = _insert(session, rows)
-    return Filed(ids, len(items) - len(fresh),
+    ids = _insert(session, rows, filings)
+    return Filed(ids, len(doses) - len(fresh),
                  sum(1 for values in rows if values["proposal"]), outside)
 
 
@@ -158,12 +163,18 @@ def _stored_numbers(session: Session, numbers: set[str]) -> set[str]:
 COMPLAINT_COLUMNS: Final = tuple(column.name for column in Complaint.__table__.columns)
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Store the rows in one bulk load (COPY on PostgreSQL) under ids reserved first."""
+def _insert(session: Session, rows: list[dict[str, Any]], filings: list[int]) -> list[int]:
+    """Store the rows in one bulk load (COPY on PostgreSQL) under ids reserved first; the
+    doses of one form (same ``filings`` entry) share the first one's id as ``filing_id``."""
     connection = session.connection()
     ids = bulk.reserve_ids(connection, Complaint.__tablename__, len(rows))
-    for number, values in zip(ids, rows, strict=True):
+    first: dict[int, int] = {}
+    for number, values, filing in zip(ids, rows, filings, strict=True):
         values["id"] = number
+        first.setdefault(filing, number)
+    sizes = Counter(filings)
+    for values, filing in zip(rows, filings, strict=True):
+        values["filing_id"] = first[filing] if sizes[filing] > 1 else None
     bulk.insert_rows(connection, Complaint.__tablename__, COMPLAINT_COLUMNS,
                      (tuple(values[name] for name in COMPLAINT_COLUMNS) for values in rows))
     return ids

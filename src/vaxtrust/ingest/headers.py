@@ -11,7 +11,13 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal
 
-from vaxtrust.schema import COMPLAINT_COLUMNS, DOSE_RECORD_COLUMNS, REGISTER_COLUMNS
+from vaxtrust.schema import (
+    COMPLAINT_COLUMNS,
+    COMPLAINT_DOSE_COLUMNS,
+    COMPLAINT_DOSES,
+    DOSE_RECORD_COLUMNS,
+    REGISTER_COLUMNS,
+)
 
 SourceKind = Literal["records", "register", "complaints"]
 
@@ -77,6 +83,9 @@ _COMPLAINT_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "description": ("mo ta", "ghi chu", "noi dung", "chi tiet", "description", "details"),
     "received_at": ("thoi gian tiep nhan", "ngay tiep nhan", "thoi gian phan anh",
                     "ngay phan anh", "received at", "received"),
+    # the second, third ... dose of a complaint: "Mũi tiêm 2", "Ngày tiêm 2", ...
+    **{f"{column}_{n}": tuple(f"{alias} {n}" for alias in _RECORD_ALIASES[column])
+       for n in range(2, COMPLAINT_DOSES + 1) for column in COMPLAINT_DOSE_COLUMNS},
 }
 
 _ALIASES: Final[dict[SourceKind, dict[str, tuple[str, ...]]]] = {

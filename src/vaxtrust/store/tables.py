@@ -694,6 +694,9 @@ class Complaint(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text)
     decision_id: Mapped[int | None] = mapped_column(Integer)
     """The review decision that settled it (the one link/correction path), if any."""
+    filing_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """A form about several doses is one complaint per dose (each routed to the facility that
+    gave it and settled on its own record); they share the id of the filing's first one."""
 
 
 class ComplaintAttachment(Base):

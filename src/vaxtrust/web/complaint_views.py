@@ -16,14 +16,18 @@ from vaxtrust.app.complaints import ComplaintDetail, ComplaintSummary
 from vaxtrust.complaints.notify import Notifier
 from vaxtrust.complaints.standardise import Problem
 from vaxtrust.config import Settings
+from vaxtrust.schema import COMPLAINT_DOSE_COLUMNS, COMPLAINT_DOSES
 from vaxtrust.vn import dates, vaccines
 from vaxtrust.web import labels
 from vaxtrust.web.deps import MAX_FORM_FIELDS
 
 # The national form's fields, as the citizen's page and the API take them.
+# The form's further doses: "vaccine_2", ... (each filed as a complaint of its own).
+MORE_DOSES: Final = tuple(range(2, COMPLAINT_DOSES + 1))
 FORM_FIELDS: Final = ("full_name", "dob", "gender", "phone", "id_number", "address", "province",
                       "district", "category", "vaccine", "dose_number", "vaccinated_on",
-                      "facility_id", "description")
+                      "facility_id", "description",
+                      *(f"{column}_{n}" for n in MORE_DOSES for column in COMPLAINT_DOSE_COLUMNS))
 DESCRIPTION_LIMIT: Final = 2000
 # Room for the form's text fields around the photo before the body is refused unread.
 FORM_MARGIN: Final = 100_000

@@ -63,7 +63,7 @@ def _citizen_page(request: Request, info: SessionInfo, *, values: dict[str, str 
     return render(request, "citizen_complaints.html", {
         "complaints": citizen_outcomes(request, actor), "values": values,
         "problems": problems or {}, "categories": list(CATEGORY_TEXT),
-        "vaccines": complaint_views.vaccine_choices(),
+        "vaccines": complaint_views.vaccine_choices(), "more_doses": complaint_views.MORE_DOSES,
         "filed": request.query_params.get("filed", "")[:12]},
         session=info, status_code=status_code)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from vaxtrust.app import complaints as complaints_app
 from vaxtrust.complaints.grounds import BY_CODE
 from vaxtrust.complaints.model import CATEGORY_TEXT
+from vaxtrust.schema import COMPLAINT_DOSE_COLUMNS
 from vaxtrust.store.records import MAX_PAGE_SIZE
 from vaxtrust.web import complaint_views
 from vaxtrust.web.deps import citizen_actor, citizen_session, require_officer, store_of
@@ -71,6 +72,9 @@ FORM_SCHEMA: dict[str, Any] = {"requestBody": {"required": True, "content": {
             "vaccinated_on": _text("Ngày tiêm dd/mm/yyyy / vaccination date", 40),
             "facility_id": _text("Cơ sở tiêm / facility", 64),
             "description": _text("Nội dung / what is wrong", complaint_views.DESCRIPTION_LIMIT),
+            **{f"{column}_{n}": _text(f"Mũi thứ {n} trong phản ánh / the complaint's dose {n}: "
+                                      f"{column}", 80)
+               for n in complaint_views.MORE_DOSES for column in COMPLAINT_DOSE_COLUMNS},
             "attachment": {"type": "string", "format": "binary",
                            "description": "Ảnh giấy xác nhận tiêm (JPEG, PNG, WebP)"},
         }}}}}}
