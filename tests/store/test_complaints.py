@@ -245,3 +245,24 @@ def test_a_large_batch_split_over_the_cores_is_triaged_as_in_one_process(
     with published.transaction() as session:
         assert triage.triage(session, claims) == alone
     assert [p for p in alone if p.proposal] != []
+
+
+def test_resolving_for_a_signed_person_queues_revocation_and_reissue(
+        published: Store, actors: dict[str, Actor]) -> None:
+    from vaxtrust.signing import queue as signing
+
+    minh, cuc = actors["minh"], PEOPLE[2][0]
+    with published.transaction() as session:     # Cúc already holds a certificate
+        for task in signing.claim_next(session, minh, 10, worker="test", journal_id="j"):
+            signing.mark_done(session, minh, task.id)
+        now = dt.datetime.now(dt.UTC)
+        signing.reserve(session, minh, "j", signing.Reservation(
+            "URN:UVCI:01:VN:TEST1", cuc, "fingerprint", "signer", b"kid", now, now))
+        assert signing.confirm_issued(session, minh, "URN:UVCI:01:VN:TEST1", journal_id="j",
+                                      signature=b"s", previous_reason="record_changed")
+    (number,) = file(published, minh, claim(2, facility_id="HN-01"))
+    with published.transaction() as session:     # her missing dose R3 is linked: data changed
+        result = workflow.resolve(session, actors["hn01"], number, note="ảnh khớp")
+        assert result.signing_queued == [cuc]
+        assert session.scalar(select(SigningTask.action).where(
+            SigningTask.person_id == cuc, SigningTask.state == "pending")) == "revoke_and_reissue"

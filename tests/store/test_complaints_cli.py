@@ -192,3 +192,24 @@ def test_a_complaint_about_several_doses_is_triaged_and_routed_per_dose(
     assert other[1:] == ("PA-1/2", first.id, 2, "2021-10-06", "HN-02", None)   # its facility
     again = cli(url, "complaints", "import", str(export), "--as", "minh")
     assert "0 complaints stored" in again           # both doses were imported before
+
+
+def test_an_xlsx_export_with_vietnamese_headers_imports_like_a_csv(
+        published: Store, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(HEADER)
+    sheet.append(person_row("PA-1", 2))
+    sheet.append(person_row("PA-2", 0, **{"Số điện thoại": "+1 555 0100"}))
+    export = tmp_path / "phan-anh.xlsx"
+    workbook.save(export)
+    url = str(published.engine.url.render_as_string(hide_password=False))
+    output = cli(url, "complaints", "import", str(export), "--as", "minh")
+    assert "2 rows in = 1 accepted + 1 rejected" in output
+    assert "Số điện thoại không phải số Việt Nam" in output
+    with published.transaction() as session:
+        assert session.execute(select(Complaint.external_id, Complaint.proposal)).all() == [
+            ("PA-1", "link_record")]
