@@ -105,6 +105,25 @@ def test_queue_filters_by_reason(client: TestClient, web_store: Store) -> None:
     assert "R3" in filtered.text and ">R6<" not in filtered.text
 
 
+def test_queue_filters_by_how_long_items_wait(client: TestClient, web_store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from vaxtrust.web.sessions import store_time
+
+    with web_store.transaction() as session:       # R3 has waited 40 days, R6 since today
+        item = session.get(ReviewItem, item_of(web_store, "R3"))
+        assert item is not None
+        item.created_at = store_time(datetime.now(UTC) - timedelta(days=40))
+    sign_in_as(client, web_store, "minh")
+    for days, shown in ((0, {"R3", "R6"}), (7, {"R3"}), (30, {"R3"})):
+        page = client.get(f"/officer/review?older_than_days={days}")
+        assert {r for r in ("R3", "R6") if f">{r}<" in page.text} == shown, days
+        api = client.get(f"/api/v1/review/items?older_than_days={days}").json()
+        assert {i["record_id"] for i in api["items"]} == shown, days
+    assert client.get("/officer/review?older_than_days=-1").status_code == 422
+    assert client.get("/officer/review?page_number=99999999999999999999").status_code == 422
+
+
 def test_record_page_shows_history_audit_doses_and_person(client: TestClient,
                                                           web_store: Store) -> None:
     sign_in_as(client, web_store, "hanoi")

@@ -36,6 +36,8 @@ class ItemFilter:
     facility_id: str | None = None
     reason: str | None = None
     states: Sequence[str] = AWAITING
+    created_before: str | None = None
+    """Only items waiting since before this store time (the queue's age filter)."""
     page: int = 1
     page_size: int = 50
 
@@ -54,7 +56,7 @@ def list_items(store: Store, actor: Actor, query: ItemFilter | None = None, *,
         return queue.list_items(session, by, province_code=query.province_code,
                                 facility_id=query.facility_id, reason=query.reason,
                                 states=query.states, page=query.page, page_size=query.page_size,
-                                total=total)
+                                total=total, created_before=query.created_before)
 
 
 def show_item(store: Store, actor: Actor, item_id: int) -> ItemDetail:

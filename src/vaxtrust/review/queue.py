@@ -142,10 +142,11 @@ def list_items(
     session: Session, actor: Actor, *, province_code: str | None = None,
     facility_id: str | None = None, reason: str | None = None,
     states: Sequence[str] = AWAITING, page: int = 1, page_size: int = 50,
-    total: int | None = None,
+    total: int | None = None, created_before: str | None = None,
 ) -> Page[ItemSummary]:
     """Items in the actor's scope, filtered and paged, oldest first. ``total``: the count when
-    the caller knows it (a recent one: counting a national queue is most of a page's cost)."""
+    the caller knows it (a recent one: counting a national queue is most of a page's cost).
+    ``created_before``: only items waiting since before this store time (the age filter)."""
     actor.require(Permission.REVIEW)
     check_paging(page, page_size)
     query = select(ReviewItem).where(actor.review_items_filter(), ReviewItem.state.in_(states))
@@ -153,6 +154,8 @@ def list_items(
         query = query.where(ReviewItem.province_code == province_code)
     if facility_id:
         query = query.where(ReviewItem.facility_id == facility_id)
+    if created_before:
+        query = query.where(ReviewItem.created_at < created_before)
     if reason:
         query = query.where(ReviewItem.id.in_(
             select(ReviewItemReason.item_id).where(ReviewItemReason.reason == reason)

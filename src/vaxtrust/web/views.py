@@ -34,6 +34,12 @@ from vaxtrust.store.tables import (
 from vaxtrust.web.sessions import store_time
 
 AGE_BUCKETS = ((7, "≤ 7"), (30, "8–30"), (None, "> 30"))
+MAX_AGE_DAYS = 3650
+
+
+def waiting_longer_than(days: int, now: datetime | None = None) -> str | None:
+    """The queue's age filter: the store time items must be older than (None: any age)."""
+    return store_time((now or datetime.now(UTC)) - timedelta(days=days)) if days else None
 
 
 @dataclass(frozen=True)

@@ -162,12 +162,16 @@ def review_list(
     reason: Annotated[str | None, Query(max_length=64)] = None,
     facility: Annotated[str | None, Query(max_length=64)] = None,
     state: Annotated[Literal["open", "deferred", "decided", "superseded"] | None, Query()] = None,
+    older_than_days: Annotated[int, Query(ge=0, le=views.MAX_AGE_DAYS,
+                                          description="Only items waiting longer (0: any)")] = 0,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     states = [state] if state in REVIEW_STATES else list(queue.AWAITING)
     result = review.list_items(store_of(request), officer[1], review.ItemFilter(
-        facility_id=facility, reason=reason, states=states, page=page, page_size=page_size))
+        facility_id=facility, reason=reason, states=states,
+        created_before=views.waiting_longer_than(older_than_days), page=page,
+        page_size=page_size))
     return {"items": [asdict(item) for item in result.items], "total": result.total,
             "page": result.page, "pages": result.pages}
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from vaxtrust.app import review
@@ -86,19 +86,22 @@ def dashboard(request: Request) -> Response:
 
 @router.get("/review")
 def review_queue(request: Request, reason: str = "", facility: str = "", state: str = "",
-                 page_number: int = 1) -> Response:
+                 older_than_days: Annotated[int, Query(ge=0, le=views.MAX_AGE_DAYS)] = 0,
+                 page_number: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
     info, actor = require_officer(request)
     states = [state] if state in REVIEW_STATES else list(queue.AWAITING)
     counts: views.RecentCounts = request.app.state.queue_counts
-    key = (actor, reason, facility, tuple(states))
+    key = (actor, reason, facility, tuple(states), older_than_days)
     known = counts.get(key)
     items = review.list_items(store_of(request), actor, review.ItemFilter(
         facility_id=facility or None, reason=reason or None, states=states,
-        page=max(1, page_number)), total=known)
+        created_before=views.waiting_longer_than(older_than_days), page=page_number),
+        total=known)
     if known is None:
         counts.put(key, items.total)
     return page(request, "review_queue.html", info, actor, {
-        "items": items, "filters": {"reason": reason, "facility": facility, "state": state}})
+        "items": items, "filters": {"reason": reason, "facility": facility, "state": state,
+                                    "older_than_days": older_than_days}})
 
 
 def _item_page(request: Request, info: SessionInfo, actor: Actor, item_id: int,
