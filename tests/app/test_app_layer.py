@@ -3,13 +3,13 @@ nothing else builds on."""
 
 from __future__ import annotations
 
-import ast
 import importlib
 import pkgutil
 import re
 from pathlib import Path
 
 import vaxtrust.app
+from tests.imports import imported_modules
 
 ROW = re.compile(r"^\| :mod:`vaxtrust\.app\.(\w+)` \| (.*) \|$", re.MULTILINE)
 
@@ -32,9 +32,7 @@ def test_no_other_shell_imports_the_cli() -> None:
     for path in package.rglob("*.py"):
         if path.parent.name == "cli" or path.name == "__main__.py":
             continue
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) else
-                     [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
-            if any(name == "vaxtrust.cli" or name.startswith("vaxtrust.cli.") for name in names):
-                importers.append(str(path.relative_to(package)))
+        if any(name == "vaxtrust.cli" or name.startswith("vaxtrust.cli.")
+               for name in imported_modules(path)):
+            importers.append(str(path.relative_to(package)))
     assert importers == []

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import vaxtrust
+from tests.imports import imported_modules
 
 PACKAGE = Path(vaxtrust.__file__).parent
-
-
-def _imported_modules(path: Path) -> set[str]:
-    """Every module ``path`` imports, at the top or inside a function."""
-    modules = set()
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-        if isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            modules.add(node.module)
-    return modules
 
 
 def _importers(folder: Path, *prefixes: str) -> list[str]:
     return sorted(
         f"{path.relative_to(PACKAGE)}: {module}"
         for path in folder.rglob("*.py")
-        for module in _imported_modules(path)
+        for module in imported_modules(path)
         if any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
     )
 
