@@ -95,10 +95,11 @@ def citizen_view(request: Request, actor: Actor) -> dict[str, Any]:
     person_id = actor.person_id
     assert person_id is not None
     with acting(request, actor) as (session, actor):
-        person = records.get_person(session, actor, person_id)
         own = list(records.list_records(session, actor, page_size=100).items)
         doses = list(records.person_dose_history(session, actor, person_id))
         certificates = list(signing.active_certificates(session, actor, person_id))
+        # Last: its access event takes the audit chain's lock, held until the commit.
+        person = records.get_person(session, actor, person_id)
     current = certificates[0] if certificates else None
     has_qr = bool(current and qr_text_of(settings_of(request).journals, current.uvci))
     return {"person": person, "records": own, "doses": doses, "certificate": current,
