@@ -224,7 +224,10 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=12.0,
                         help="build: stop growing the store after this many minutes.")
     parser.add_argument("--day", type=int, action="append")
-    parser.add_argument("--touch", type=int, default=10_000)
+    parser.add_argument("--touch", type=int, default=10_000,
+                        help="run: people a file of changed register rows touches (0: none).")
+    parser.add_argument("--snapshot-touch", type=int, default=0,
+                        help="run: people a whole new register snapshot touches (0: none).")
     parser.add_argument("--db-name", default=BENCH_DB, help="PostgreSQL database of the bench.")
     parser.add_argument("--no-accuracy", action="store_true",
                         help="Skip the national run on the day's records (a large register).")
@@ -237,7 +240,8 @@ def main() -> None:
     elif args.phase == "build":
         bench.build(args.persons, args.store, args.train, args.budget * 60)
     else:
-        bench.run(args.day or [1000], args.touch, accuracy=not args.no_accuracy)
+        bench.run(args.day or [], args.touch, args.snapshot_touch,
+                  accuracy=not args.no_accuracy)
 
 
 def _timed(label: str, started: float) -> float:
@@ -334,7 +338,7 @@ class Bench:
         with store.transaction() as session:
             return load_actor(session, "bench")
 
-    def run(self, days: list[int], touch: int, *, accuracy: bool) -> None:
+    def run(self, days: list[int], touch: int, snapshot_touch: int, *, accuracy: bool) -> None:
         state = self._state()
         if state.get("deferred"):
             raise SystemExit("the store's indexes are not made yet: run build again first")
@@ -364,12 +368,16 @@ class Bench:
                   f"; queued {report.publish.signing_queued:,}; clean stages "
                   f"{stages.get('stage_seconds')}", flush=True)
             first_day = first_day or (day, report.run_dir, prefix)
-        # What a daily run adds after publishing by default (issue 16): the whole store counted.
-        started = time.perf_counter()
-        take_snapshot(store, actor, after_publish=True)
-        _timed("today's progress snapshot (whole store; daily takes it after publishing)",
-               started)
-        self._touch(store, actor, people, touch, tag)
+        if days:
+            # What a daily run adds after publishing by default (issue 16): the store counted.
+            started = time.perf_counter()
+            take_snapshot(store, actor, after_publish=True)
+            _timed("today's progress snapshot (whole store; daily takes it after publishing)",
+                   started)
+        if touch:
+            self._touch(store, actor, people, touch, tag)
+        if snapshot_touch:
+            self._snapshot_touch(store, actor, people, snapshot_touch, tag)
         store.close()
         if first_day is not None and accuracy:
             day, run_dir, prefix = first_day
@@ -398,6 +406,32 @@ class Bench:
         _timed(f"register change touching {touch:,} people", started)
         print(f"  changed {change.changed_people:,}, records re-verified {change.records:,}, "
               f"back to review {change.back_to_review:,}", flush=True)
+
+    def _snapshot_touch(self, store: Store, actor: Any, people: int, touch: int,
+                        tag: int) -> None:
+        """A whole new register snapshot in which ``touch`` stored people changed (new phones;
+        one in ten a new name), applied with ``register_changes(snapshot=True)``."""
+        snapshot = self.folder / f"register-{tag}.parquet"
+        number = "CAST(substr(person_id, 4) AS BIGINT)"
+        step = max(people // touch, 1)
+        touched = f"({number} < {step * touch} AND {number} % {step} = {tag % step})"
+        started = time.perf_counter()
+        duckdb.sql(f"""COPY (SELECT * REPLACE (
+                CASE WHEN {touched} AND ({number} // {step}) % 10 = 0 THEN 'Trịnh Công Sáu'
+                     ELSE full_name END AS full_name,
+                CASE WHEN {touched} THEN '09' || lpad(CAST({number} % 100000000 AS VARCHAR), 8,
+                     '0') ELSE phone END AS phone)
+            FROM '{self.folder / "register.parquet"}') TO '{snapshot}' (FORMAT parquet)""")
+        _timed(f"new register snapshot written ({touch:,} people changed)", started)
+        started = time.perf_counter()
+        change = register_changes(self.settings, store, actor, snapshot, snapshot=True,
+                                  runs_dir=self.folder / "runs")
+        _timed(f"register snapshot of {self._state()['persons']:,} people compared and applied",
+               started)
+        print(f"  changed {change.changed_people:,}, vanished {change.vanished_people:,}, "
+              f"records re-verified {change.records:,}, back to review "
+              f"{change.back_to_review:,}", flush=True)
+        snapshot.unlink()
 
 
 if __name__ == "__main__":

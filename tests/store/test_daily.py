@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.passport.conftest_keys import keystore
 from vaxtrust.app.daily import daily
 from vaxtrust.app.publish import publish
 from vaxtrust.config import Settings, load_settings
 from vaxtrust.errors import InputError, PermissionDenied
+from vaxtrust.passport.keystore import KeyStore
 from vaxtrust.pipeline.outputs import check_contents
 from vaxtrust.pipeline.run import clean
 from vaxtrust.reports.snapshot import today_vn
@@ -33,22 +35,24 @@ SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "
 MIDDLES = ["Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu"]
 GIVENS = ["Hùng", "Lan", "Anh", "Bình", "Dũng", "Hoa", "Tuấn", "Mai", "Sơn", "Hương", "Long",
           "Nga", "Phúc", "Quang", "Trang", "Việt", "Yến"]
-REGISTER_HEADER = ["person_id", "full_name", "dob", "gender", "phone", "province", "commune"]
+REGISTER_HEADER = ["person_id", "full_name", "dob", "gender", "phone", "province", "commune",
+                   "dob_precision"]
 RECORD_HEADER = ["record_id", "full_name", "dob", "gender", "id_number", "phone", "dose_number",
                  "vaccine", "vaccinated_on", "facility_id", "province"]
 WITHOUT_ID = range(300, 330)
+__all__ = ["keystore"]   # the signing tests' key store fixture
 
 
 def _person(i: int) -> list[str]:
     name = (f"{SURNAMES[i % len(SURNAMES)]} {MIDDLES[i // 7 % len(MIDDLES)]} "
             f"{GIVENS[i // 3 % len(GIVENS)]}")
     return [f"0010{i:08d}", name, f"{1950 + i % 60}-{1 + i % 12:02d}-{1 + i % 28:02d}",
-            "Nam" if i % 2 else "Nữ", f"09{i:08d}", "Hà Nội", f"{i % 40:05d}"]
+            "Nam" if i % 2 else "Nữ", f"09{i:08d}", "Hà Nội", f"{i % 40:05d}", "day"]
 
 
 def _dose(record_id: str, i: int, dose: int, day: str, *, with_id: bool = True,
           facility: str = "HN-01") -> list[str]:
-    pid, name, dob, gender, phone, province, _ = _person(i)
+    pid, name, dob, gender, phone, province, *_ = _person(i)
     name = name if with_id else name.replace("Nguyễn", "Nguyen").replace("Trần", "Tran")
     return [record_id, name, dob, gender, pid if with_id else "", phone, str(dose),
             "AstraZeneca", day, facility, province]
@@ -153,6 +157,33 @@ def test_a_day_is_matched_with_the_national_model_against_the_store(
         assert snapshot == (today_vn().isoformat(), len(records))
         assert report.snapshot_rows == session.scalar(
             select(func.count()).select_from(ProgressSnapshot))
+
+
+@pytest.mark.slow
+def test_the_signer_issues_the_days_people_and_reissues_those_whose_history_changed(
+        store: Store, actors: dict[str, Actor], national: National, tmp_path: Path,
+        keystore: KeyStore) -> None:
+    from tests.signing.test_batch import SIGN_AT, _sign
+    from vaxtrust.passport.trustlist import trust_list_of
+    from vaxtrust.passport.verify import verify_certificate
+    from vaxtrust.signing.journal import JOURNAL, IssuanceJournal
+    from vaxtrust.store.tables import Certificate
+
+    first = _sign(store, actors["minh"], keystore, tmp_path / "national-certificates")
+    assert first.issued >= 300
+    _run_daily(store, actors["hanoi"], national, [_day(tmp_path)], tmp_path)
+    second = _sign(store, actors["minh"], keystore, tmp_path / "day-certificates")
+    # The 45 people of the day (second doses) held a certificate of one dose: revoked, re-issued.
+    assert second.reissued == 45
+    with store.transaction() as session:
+        states = sorted(session.scalars(select(Certificate.state).where(
+            Certificate.person_id == "001000000007")))
+    assert states == ["issued", "revoked"]
+    with IssuanceJournal(tmp_path / "day-certificates" / JOURNAL) as journal:
+        qr_text = next(str(row["qr_text"]) for rows in journal.current_certificates()
+                       for row in rows if row["person_id"] == "001000000007")
+    shown = verify_certificate(qr_text, trust_list_of(keystore, now=SIGN_AT), now=SIGN_AT)
+    assert shown.payload["v"][0]["dn"] == 2      # the day's dose is on the new certificate
 
 
 def national_run_id(national: National) -> str:
