@@ -374,10 +374,12 @@ class Bench:
             take_snapshot(store, actor, after_publish=True)
             _timed("today's progress snapshot (whole store; daily takes it after publishing)",
                    started)
-        if touch:
-            self._touch(store, actor, people, touch, tag)
+        # A whole snapshot first: it is made from the first register, so people a changes file
+        # touched before are changed (back) in it too.
         if snapshot_touch:
             self._snapshot_touch(store, actor, people, snapshot_touch, tag)
+        if touch:
+            self._touch(store, actor, people, touch, tag)
         store.close()
         if first_day is not None and accuracy:
             day, run_dir, prefix = first_day
