@@ -254,6 +254,17 @@ def test_a_facility_officer_sends_the_day_of_their_own_facility(
     check_contents(report.run_dir, store.audit_key)
 
 
+def test_the_same_file_twice_in_one_call_is_refused(
+        store: Store, actors: dict[str, Actor], unpublished: National, tmp_path: Path) -> None:
+    day = _day(tmp_path)
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(day.read_bytes())
+    before = _counts(store)
+    with pytest.raises(InputError, match="the same file as .*day.csv .*: give it once"):
+        _run_daily(store, actors["hanoi"], unpublished, [day, copy], tmp_path)
+    assert _counts(store) == before
+
+
 def test_a_file_of_another_schema_is_refused(
         store: Store, actors: dict[str, Actor], unpublished: National, tmp_path: Path) -> None:
     national = unpublished
