@@ -122,7 +122,8 @@ def _run(
     if model.cache is not None and cached is None:
         save_register(engine, model.cache, key, sources[0], today)
     with clock.time("match"):
-        run_matching(engine, settings.match, console, model.reused)
+        reused = model.reused.for_dialect(engine.dialect.name) if model.reused else None
+        run_matching(engine, settings.match, console, reused)
     with clock.time("decide"):
         run_decide(engine, settings.match, console)
     with clock.time("consolidate"):

@@ -17,9 +17,10 @@ folder keeps everything a later run needs to match exactly as the national run d
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -74,6 +75,27 @@ class SavedModel:
         path.write_text(json.dumps(self.document(), ensure_ascii=False, indent=1, default=str)
                         + "\n", encoding="utf-8")
         return path
+
+    def for_dialect(self, dialect: str) -> SavedModel:
+        """The model for an engine of ``dialect`` (sqlglot's name: "duckdb", "spark").
+
+        Splink writes each comparison level's SQL in the dialect of the engine that trained the
+        model and runs it as written; the blocking rules keep their dialect and Splink translates
+        them. So a model trained on DuckDB gets its levels translated for Spark (and back) the
+        way Splink translates our levels when it trains on that engine itself."""
+        trained_on = str(self.splink.get("sql_dialect", dialect))
+        if trained_on == dialect:
+            return self
+        import sqlglot
+
+        splink = copy.deepcopy(self.splink)
+        for comparison in splink["comparisons"]:
+            for level in comparison["comparison_levels"]:
+                if level["sql_condition"].strip().upper() != "ELSE":   # Splink's own keyword
+                    level["sql_condition"] = sqlglot.parse_one(
+                        level["sql_condition"], read=trained_on).sql(dialect=dialect)
+        splink["sql_dialect"] = dialect
+        return replace(self, splink=splink)
 
     def require_register(self, content_hash: str) -> None:
         """Refuse the model for another register snapshot than the one it was trained on."""
