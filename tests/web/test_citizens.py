@@ -159,3 +159,24 @@ def test_closing_the_record_ends_the_session(client: TestClient, codes_file: Pat
     token = __import__("re").search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     client.post("/citizen/logout", data={"csrf_token": token})
     assert client.get("/citizen/record", follow_redirects=False).status_code == 303
+
+
+def test_each_view_of_the_record_is_one_access_event(client: TestClient, web_store: Store,
+                                                      codes_file: Path) -> None:
+    from sqlalchemy import select
+
+    from vaxtrust.store.scope import CITIZEN_PREFIX
+    from vaxtrust.store.tables import AuditEventRow
+
+    challenge = client.post("/api/v1/citizen/lookup", json=RIGHT).json()["challenge"]
+    [(_, code)] = sent_codes(codes_file)
+    token = client.post("/api/v1/citizen/code",
+                        json={"challenge": challenge, "code": code}).json()["token"]
+    for _ in range(2):
+        assert client.get("/api/v1/citizen/record",
+                          headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with web_store.transaction() as session:
+        seen = session.execute(select(AuditEventRow.actor, AuditEventRow.subject_id).where(
+            AuditEventRow.event_type == "personal_data_accessed",
+            AuditEventRow.actor.startswith(CITIZEN_PREFIX))).all()
+    assert [tuple(row) for row in seen] == [(f"{CITIZEN_PREFIX}{AN}", f"person:{AN}")] * 2

@@ -156,10 +156,18 @@ def get_person(session: Session, actor: Actor, person_id: str) -> Person:
 
 def person_dose_history(session: Session, actor: Actor, person_id: str) -> Sequence[DoseHistory]:
     """The person's consolidated doses, only from records the actor may see."""
-    get_person(session, actor, person_id)
-    return session.scalars(
+    return person_with_doses(session, actor, person_id)[1]
+
+
+def person_with_doses(session: Session, actor: Actor, person_id: str) -> \
+        tuple[Person, Sequence[DoseHistory]]:
+    """The person and their consolidated doses (from records the actor may see), with one
+    access event. The doses are read first: the event takes the audit chain's lock, held until
+    the caller's commit, so the lock covers no read."""
+    doses = session.scalars(
         select(DoseHistory)
         .join(VaccinationRecord, VaccinationRecord.record_id == DoseHistory.record_id)
         .where(DoseHistory.person_id == person_id, actor.records_filter())
         .order_by(DoseHistory.dose_number, DoseHistory.vaccinated_on)
     ).all()
+    return get_person(session, actor, person_id), doses

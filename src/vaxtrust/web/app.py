@@ -29,6 +29,7 @@ from vaxtrust.config import Settings, WebSettings, load_settings
 from vaxtrust.errors import VaxtrustError
 from vaxtrust.store.db import POOL_SIZE, Store
 from vaxtrust.web import i18n, labels
+from vaxtrust.web.async_store import AsyncStore
 from vaxtrust.web.batches import BatchPlan, BatchThreads, interrupt_running
 from vaxtrust.web.codes import CodeSender, sender_from_setting
 from vaxtrust.web.ratelimit import Limit, RateLimits
@@ -105,7 +106,11 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
         owned = store is None
         app.state.store = store or all_settings.open_store()
         app.state.limits = RateLimits(app.state.store, limits)
+        if app.state.store.dialect == "postgresql":
+            app.state.async_store = await AsyncStore.open(app.state.store)
         yield
+        if app.state.async_store is not None:
+            await app.state.async_store.close()
         if not await asyncio.to_thread(batch_threads.stop):
             logger.warning("a signing batch was still signing when the server stopped; the next "
                            "batch recovers its journal")
@@ -124,6 +129,7 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     app.state.batch_plan = BatchPlan.from_settings(all_settings)
     batch_threads = app.state.batch_runner = BatchThreads()
     app.state.queue_counts = RecentCounts()
+    app.state.async_store = None    # PostgreSQL: opened with the app (look-ups on the loop)
     window = settings.rate_window_minutes * 60
     limits = [Limit("address", settings.lookups_per_address, window),
               Limit("id", settings.lookups_per_id, window)]

@@ -21,11 +21,21 @@ CODE_DIGITS = 6
 
 class CodeSender(Protocol):
     def send(self, phone: str, code: str, *, minutes: int) -> None:
-        """Deliver ``code`` to ``phone`` (national form, e.g. 0912345678)."""
+        """Deliver ``code`` to ``phone`` (national form, e.g. 0912345678). The web app calls it
+        after answering, in a worker thread (a gateway may block on the network), unless the
+        sender says ``local = True``."""
+
+
+def is_local(sender: CodeSender) -> bool:
+    """True for senders that only write on this machine (a log line, a file append): the web
+    app calls them on its event loop, saving each look-up a hand-off to a worker thread."""
+    return getattr(sender, "local", False) is True
 
 
 class ConsoleSender:
     """Writes the code to the server's log (development only)."""
+
+    local = True
 
     def send(self, phone: str, code: str, *, minutes: int) -> None:
         logger.warning("one-time code for %s: %s (valid %d minutes)", masked(phone), code, minutes)
@@ -37,6 +47,8 @@ class ConsoleSender:
 
 class FileSender:
     """Appends ``phone<TAB>code`` lines to a file readable by its owner only."""
+
+    local = True
 
     def __init__(self, path: Path) -> None:
         self.path = path

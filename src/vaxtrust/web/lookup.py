@@ -12,18 +12,25 @@ import hashlib
 import hmac
 import random
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Delete, bindparam, delete, or_, select
 
 from vaxtrust.store.db import Store
 from vaxtrust.store.tables import LookupChallenge, Person, VaccinationRecord
 from vaxtrust.vn import ids, phones
+from vaxtrust.web.async_store import AsyncStore, driver_sql
 from vaxtrust.web.codes import new_code
 from vaxtrust.web.ratelimit import RateLimits
 from vaxtrust.web.sessions import store_time, token_hash
 
 SWEEP_CHANCE = 0.05   # share of look-ups that also delete every expired challenge
+
+# A started look-up: its challenge's token and, when somebody matched, (phone, code) to send.
+Started = tuple[str, tuple[str, str] | None]
 
 
 def normalise_id(raw: str) -> str:
@@ -47,32 +54,91 @@ def _code_hash(token: str, code: str) -> str:
     return hashlib.sha256(f"{token}:{code}".encode()).hexdigest()
 
 
-def find_person(store: Store, number: str, dob: str | None, phone: str | None) -> \
-        tuple[str, str] | None:
-    """(person_id, phone) when the three agree with the register and a dose record.
+# The person (by ID or old ID) with the phones of their records: one read, whoever it is.
+_PERSON = (select(Person.person_id, Person.dob, VaccinationRecord.original_phone)
+           .outerjoin(VaccinationRecord, VaccinationRecord.person_id == Person.person_id)
+           .where(or_(Person.person_id == bindparam("number"),
+                      Person.old_id == bindparam("number"))))
+_PERSON_SQL = driver_sql(_PERSON)[0]     # the same read for the event loop (psycopg's text)
 
-    One read, whoever it is: the person (by ID or old ID) with the phones of their records."""
-    if not number or dob is None or phone is None:
+
+@dataclass(frozen=True)
+class _Asked:
+    """A look-up's details in the register's forms; ``number`` empty or ``dob``/``phone`` None
+    when they cannot name anybody (nothing is read then)."""
+    number: str
+    raw_id: str
+    dob: str | None
+    phone: str | None
+
+    @classmethod
+    def of(cls, id_number: str, dob_text: str, phone_text: str) -> _Asked:
+        return cls(normalise_id(id_number), id_number, normalise_dob(dob_text),
+                   phones.parse(phone_text).number)
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.number) and self.dob is not None and self.phone is not None
+
+    def limited_as(self, address: str) -> dict[str, str]:
+        return {"address": address, "id": self.number or self.raw_id}
+
+
+def _matched(asked: _Asked, rows: Sequence[Sequence[Any]]) -> tuple[str, str] | None:
+    """(person_id, phone) when the person's date of birth and one of their records' phones
+    agree with what was asked."""
+    if not rows or asked.phone is None or rows[0][1] != asked.dob:
         return None
-    statement = (select(Person.person_id, Person.dob, VaccinationRecord.original_phone)
-                 .outerjoin(VaccinationRecord, VaccinationRecord.person_id == Person.person_id)
-                 .where(or_(Person.person_id == number, Person.old_id == number)))
+    person_id = rows[0][0]
+    used = (phone for person, _dob, phone in rows if person == person_id)
+    if any(phones.parse(value).number == asked.phone for value in used if value):
+        return person_id, asked.phone
+    return None
+
+
+def find_person(store: Store, asked: _Asked) -> tuple[str, str] | None:
+    """(person_id, phone) when the ID, date of birth and phone agree with the register and a
+    dose record."""
+    if not asked.readable:
+        return None
     with store.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.execution_options(isolation_level="AUTOCOMMIT")  # no BEGIN, no ROLLBACK
-        rows = connection.execute(statement).all()
-    if not rows or rows[0].dob != dob:
-        return None
-    person_id = rows[0].person_id
-    used = (row.original_phone for row in rows if row.person_id == person_id)
-    if any(phones.parse(value).number == phone for value in used if value):
-        return person_id, phone
+        rows = connection.execute(_PERSON, {"number": asked.number}).all()
+    return _matched(asked, rows)
+
+
+@dataclass(frozen=True)
+class _Challenge:
+    token: str
+    code: str
+    row: dict[str, Any]
+
+    @classmethod
+    def new(cls, match: tuple[str, str] | None, minutes: int, tries: int) -> _Challenge:
+        token, code = secrets.token_urlsafe(32), new_code()
+        now = datetime.now(UTC)
+        return cls(token, code, {
+            "token_hash": token_hash(token), "person_id": match[0] if match else None,
+            "code_hash": _code_hash(token, code), "tries_left": tries,
+            "created_at": store_time(now),
+            "expires_at": store_time(now + timedelta(minutes=minutes))})
+
+    @property
+    def insert(self) -> tuple[str, dict[str, Any]]:
+        return LookupChallenge.__tablename__, self.row
+
+
+def _sweep_challenges() -> Delete | None:
+    """Now and then, every expired challenge deleted."""
+    if random.random() < SWEEP_CHANCE:    # noqa: S311 - not a secret, only a chore's turn
+        return delete(LookupChallenge).where(
+            LookupChallenge.expires_at < store_time(datetime.now(UTC)))
     return None
 
 
 def start_lookup(store: Store, limits: RateLimits, *, address: str, id_number: str,
-                 dob_text: str, phone_text: str, minutes: int, tries: int) -> \
-        tuple[str, tuple[str, str] | None] | None:
+                 dob_text: str, phone_text: str, minutes: int, tries: int) -> Started | None:
     """A challenge for this look-up, counted by the limits per client address and per ID
     number; returns its token and, when somebody matched, (phone, code) to send, or None when
     a limit refused the look-up.
@@ -81,23 +147,38 @@ def start_lookup(store: Store, limits: RateLimits, *, address: str, id_number: s
     challenge in one statement. The caller sends the code after answering, so the answer's
     timing does not depend on it.
     """
-    number = normalise_id(id_number)
-    phone = phones.parse(phone_text).number
-    match = find_person(store, number, normalise_dob(dob_text), phone)
-    token, code = secrets.token_urlsafe(32), new_code()
-    now = datetime.now(UTC)
-    challenge = {"token_hash": token_hash(token), "person_id": match[0] if match else None,
-                 "code_hash": _code_hash(token, code), "tries_left": tries,
-                 "created_at": store_time(now),
-                 "expires_at": store_time(now + timedelta(minutes=minutes))}
-    if not limits.admit({"address": address, "id": number or id_number},
-                        (LookupChallenge.__tablename__, challenge)):
+    asked = _Asked.of(id_number, dob_text, phone_text)
+    match = find_person(store, asked)
+    challenge = _Challenge.new(match, minutes, tries)
+    if not limits.admit(asked.limited_as(address), challenge.insert):
         return None
-    if random.random() < SWEEP_CHANCE:    # noqa: S311 - not a secret, only a chore's turn
+    sweep = _sweep_challenges()
+    if sweep is not None:
         with store.transaction() as session:
-            session.execute(delete(LookupChallenge).where(
-                LookupChallenge.expires_at < store_time(now)))
-    return token, (match[1], code) if match else None
+            session.execute(sweep)
+    return challenge.token, (match[1], challenge.code) if match else None
+
+
+async def start_lookup_async(database: AsyncStore, limits: RateLimits, *, address: str,
+                             id_number: str, dob_text: str, phone_text: str, minutes: int,
+                             tries: int) -> Started | None:
+    """:func:`start_lookup` on PostgreSQL from the event loop: the same two statements (and
+    the same answer whoever it is) on one connection of the async pool."""
+    asked = _Asked.of(id_number, dob_text, phone_text)
+    async with database.connection() as connection:
+        rows: list[Any] = []
+        if asked.readable:
+            cursor = await connection.execute(_PERSON_SQL, {"number": asked.number})
+            rows = await cursor.fetchall()
+        match = _matched(asked, rows)
+        challenge = _Challenge.new(match, minutes, tries)
+        if not await limits.admit_async(connection, asked.limited_as(address),
+                                        challenge.insert):
+            return None
+        sweep = _sweep_challenges()
+        if sweep is not None:
+            await connection.execute(*driver_sql(sweep))
+    return challenge.token, (match[1], challenge.code) if match else None
 
 
 def check_code(store: Store, token: str, code: str) -> str | None:

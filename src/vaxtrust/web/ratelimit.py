@@ -26,12 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Insert, delete, func, select, text, update
+from psycopg import AsyncConnection
+from sqlalchemy import Delete, Insert, Update, delete, func, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from vaxtrust.store.db import Store
 from vaxtrust.store.tables import WebRateLimit
+from vaxtrust.web.async_store import driver_sql
 
 BUCKETS = 12
 SWEEP_CHANCE = 0.01    # share of attempts that also delete every expired count
@@ -71,23 +73,42 @@ class RateLimits:
         """Count one attempt for each ``kind: value`` and, when every limit lets it through,
         insert ``then`` (a table name and its row), all committed together; False when any
         limit is over (each limit counts only the attempts it let through)."""
-        moment = int(self.clock() if now is None else now)
-        counts = sorted(_Count.of(self.limits[kind], self.key(kind, value), moment)
-                        for kind, value in values.items())    # one lock order: no deadlock
+        moment, counts = self._counts(values, now)
         if self.store.engine.dialect.name == "postgresql":
             with self.store.engine.connect() as connection:
                 connection.execution_options(isolation_level="AUTOCOMMIT")
-                over = _admit_postgres(connection, counts, then, moment)
-                _take_back(connection, over)
-                _sweep(connection, moment)
+                over = _over_of(counts, connection.exec_driver_sql(
+                    *_admit_postgres(counts, then, moment)).one().over)
+                for statement in _chores(over, moment):
+                    connection.execute(statement)
             return not over
         with self.store.transaction() as session:
             over = _over(session, counts, moment)
-            _take_back(session, over)
-            _sweep(session, moment)
+            for statement in _chores(over, moment):
+                session.execute(statement)
             if then is not None and not over:
                 session.execute(_insert_statement(then))
             return not over
+
+    async def admit_async(self, connection: AsyncConnection[Any], values: dict[str, str],
+                          then: tuple[str, dict[str, Any]] | None,
+                          now: float | None = None) -> bool:
+        """:meth:`admit` on PostgreSQL from the event loop, on an autocommitting connection of
+        :class:`vaxtrust.web.async_store.AsyncStore`: the same statement, the same counts."""
+        moment, counts = self._counts(values, now)
+        cursor = await connection.execute(*_admit_postgres(counts, then, moment))
+        row = await cursor.fetchone()
+        assert row is not None    # one row, always (a SELECT without FROM)
+        over = _over_of(counts, row[1])
+        for statement in _chores(over, moment):
+            await connection.execute(*driver_sql(statement))
+        return not over
+
+    def _counts(self, values: dict[str, str], now: float | None) -> tuple[int, list[_Count]]:
+        moment = int(self.clock() if now is None else now)
+        counts = sorted(_Count.of(self.limits[kind], self.key(kind, value), moment)
+                        for kind, value in values.items())    # one lock order: no deadlock
+        return moment, counts
 
 
 @dataclass(frozen=True, order=True)
@@ -123,17 +144,21 @@ def _over(session: Session, counts: list[_Count], moment: int) -> list[_Count]:
     return [count for count in counts if (totals.get(count.key) or 0) > count.limit]
 
 
-def _sweep(executor: Session | Connection, moment: int) -> None:
+def _chores(over: list[_Count], moment: int) -> list[Update | Delete]:
+    """What follows an attempt: refused attempts taken back from the limits that refused them
+    (they are not counted) and, now and then, every expired count deleted."""
+    statements: list[Update | Delete] = [
+        update(WebRateLimit).where(WebRateLimit.key == count.key,
+                                   WebRateLimit.bucket == count.bucket)
+        .values(hits=WebRateLimit.hits - 1) for count in over]
     if random.random() < SWEEP_CHANCE:   # noqa: S311 - not a secret, only a chore's turn
-        executor.execute(delete(WebRateLimit).where(WebRateLimit.expires <= moment))
+        statements.append(delete(WebRateLimit).where(WebRateLimit.expires <= moment))
+    return statements
 
 
-def _take_back(executor: Session | Connection, over: list[_Count]) -> None:
-    """Refused attempts are not counted by the limits that refused them."""
-    for count in over:
-        executor.execute(update(WebRateLimit).where(
-            WebRateLimit.key == count.key, WebRateLimit.bucket == count.bucket).values(
-            hits=WebRateLimit.hits - 1))
+def _over_of(counts: list[_Count], keys_over: list[str]) -> list[_Count]:
+    over = set(keys_over)
+    return [count for count in counts if count.key in over]
 
 
 def _insert_statement(then: tuple[str, dict[str, Any]]) -> Insert:
@@ -153,7 +178,7 @@ over AS (
     SELECT hit.key FROM hit JOIN limits ON limits.key = hit.key
     WHERE hit.hits + (SELECT coalesce(sum(older.hits), 0) FROM web_rate_limit older
                       WHERE older.key = hit.key AND older.bucket <> hit.bucket
-                        AND older.expires > :now) > limits.most){then}
+                        AND older.expires > %(now)s) > limits.most){then}
 SELECT set_config('synchronous_commit', 'off', true) AS unflushed,
        ARRAY(SELECT key FROM over) AS over
 """
@@ -163,26 +188,28 @@ admitted AS (
     RETURNING 1)"""
 
 
-def _admit_postgres(connection: Connection, counts: list[_Count],
-                    then: tuple[str, dict[str, Any]] | None, moment: int) -> list[_Count]:
-    """The counts, their check and ``then`` in one statement; returns the counts over their limit.
+def _admit_postgres(counts: list[_Count], then: tuple[str, dict[str, Any]] | None,
+                    moment: int) -> tuple[str, dict[str, Any]]:
+    """The counts, their check and ``then`` as one statement (psycopg's SQL text and its
+    parameters); its one row's ``over`` holds the keys of the counts over their limit.
 
     Only counts and short-lived rows are written, so the statement's commit does not wait for
     the disk (``synchronous_commit`` off for this transaction): a crash may lose the last
-    fraction of a second of them, never a record, a decision or the audit trail."""
+    fraction of a second of them, never a record, a decision or the audit trail. The text is the
+    same for every attempt of one shape, so psycopg prepares it once per connection."""
     params: dict[str, Any] = {"now": moment}
     rows, limits = [], []
     for n, count in enumerate(counts):
-        rows.append(f"(CAST(:k{n} AS varchar), CAST(:b{n} AS bigint), 1, CAST(:e{n} AS bigint))")
-        limits.append(f"(CAST(:k{n} AS varchar), CAST(:l{n} AS bigint))")
+        rows.append(f"(CAST(%(k{n})s AS varchar), CAST(%(b{n})s AS bigint), 1, "
+                    f"CAST(%(e{n})s AS bigint))")
+        limits.append(f"(CAST(%(k{n})s AS varchar), CAST(%(l{n})s AS bigint))")
         params.update({f"k{n}": count.key, f"b{n}": count.bucket, f"e{n}": count.expires,
                        f"l{n}": count.limit})
     clause = ""
     if then is not None:
         table, row = then
         clause = _THEN.format(table=table, columns=", ".join(row),
-                              values=", ".join(f":v_{name}" for name in row))
+                              values=", ".join(f"%(v_{name})s" for name in row))
         params.update({f"v_{name}": value for name, value in row.items()})
     sql = _ADMIT.format(counts=", ".join(rows), limits=", ".join(limits), then=clause)
-    over = set(connection.execute(text(sql), params).one().over)
-    return [count for count in counts if count.key in over]
+    return sql, params

@@ -222,15 +222,15 @@ class PersonPage:
 
 
 def person_page(session: Session, actor: Actor, person_id: str) -> PersonPage:
-    person = records.get_person(session, actor, person_id)
     own = list(session.scalars(select(VaccinationRecord).where(
         VaccinationRecord.person_id == person_id, actor.records_filter())
         .order_by(VaccinationRecord.record_id)))
-    doses = list(records.person_dose_history(session, actor, person_id))
     certificates = list(session.scalars(select(Certificate).where(
         Certificate.person_id == person_id, actor.persons_filter(Certificate.person_id))
         .order_by(Certificate.issued_at)))
-    return PersonPage(person, own, doses, certificates)
+    # Last: the one access event takes the audit chain's lock, held until the commit.
+    person, doses = records.person_with_doses(session, actor, person_id)
+    return PersonPage(person, own, list(doses), certificates)
 
 
 @dataclass(frozen=True)

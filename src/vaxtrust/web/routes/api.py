@@ -323,11 +323,11 @@ def revocation_list(request: Request) -> Response:
 # ---------------------------------------------------------------- citizens
 
 @router.post("/citizen/lookup", tags=["citizens"], operation_id="citizen-lookup")
-def citizen_lookup(request: Request, body: LookupIn,
-                   background: BackgroundTasks) -> dict[str, str]:
+async def citizen_lookup(request: Request, body: LookupIn,
+                         background: BackgroundTasks) -> dict[str, str]:
     """Always the same answer: a challenge; a code goes to the phone if the details match."""
-    token = begin_lookup(request, background, id_number=body.id_number, dob=body.dob,
-                         phone=body.phone)
+    token = await begin_lookup(request, background, id_number=body.id_number, dob=body.dob,
+                               phone=body.phone)
     return {"challenge": token}
 
 

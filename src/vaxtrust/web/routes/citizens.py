@@ -3,8 +3,10 @@ download the certificate."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from anyio import to_thread
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -12,8 +14,9 @@ from vaxtrust.signing import queue as signing
 from vaxtrust.store import records
 from vaxtrust.store.scope import Actor
 from vaxtrust.web import lookup
+from vaxtrust.web.async_store import AsyncStore
 from vaxtrust.web.certificates import qr_text_of
-from vaxtrust.web.codes import CodeSender
+from vaxtrust.web.codes import CodeSender, is_local
 from vaxtrust.web.deps import (
     CITIZEN_COOKIE,
     acting,
@@ -36,21 +39,38 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def begin_lookup(request: Request, background: BackgroundTasks, *, id_number: str, dob: str,
-                 phone: str) -> str:
-    """Start a look-up (same answer whoever it is); the code is sent after the answer."""
+async def begin_lookup(request: Request, background: BackgroundTasks, *, id_number: str,
+                       dob: str, phone: str) -> str:
+    """Start a look-up (same answer whoever it is); the code is sent after the answer.
+
+    On PostgreSQL it stays on the event loop (the async pool); on SQLite it runs in a worker
+    thread, as sync routes do."""
     settings = settings_of(request)
-    started = lookup.start_lookup(
-        store_of(request), request.app.state.limits, address=client_address(request),
-        id_number=id_number, dob_text=dob, phone_text=phone, minutes=settings.code_minutes,
-        tries=settings.code_tries)
+    details: dict[str, Any] = {
+        "address": client_address(request), "id_number": id_number, "dob_text": dob,
+        "phone_text": phone, "minutes": settings.code_minutes, "tries": settings.code_tries}
+    database: AsyncStore | None = request.app.state.async_store
+    if database is not None:
+        started = await lookup.start_lookup_async(database, request.app.state.limits, **details)
+    else:
+        started = await to_thread.run_sync(partial(
+            lookup.start_lookup, store_of(request), request.app.state.limits, **details))
     if started is None:
         raise HTTPException(429, "too many look-ups; try again later")
     token, to_send = started
     if to_send is not None:
         sender: CodeSender = request.app.state.sender
-        background.add_task(sender.send, to_send[0], to_send[1], minutes=settings.code_minutes)
+        send = _send_on_the_loop if is_local(sender) else _send_in_a_thread
+        background.add_task(send, sender, *to_send, minutes=settings.code_minutes)
     return token
+
+
+async def _send_on_the_loop(sender: CodeSender, phone: str, code: str, *, minutes: int) -> None:
+    sender.send(phone, code, minutes=minutes)
+
+
+async def _send_in_a_thread(sender: CodeSender, phone: str, code: str, *, minutes: int) -> None:
+    await to_thread.run_sync(partial(sender.send, phone, code, minutes=minutes))
 
 
 @router.get("/citizen")
@@ -66,8 +86,8 @@ async def lookup_submit(request: Request, background: BackgroundTasks) -> Respon
     if not all(values.values()):
         return render(request, "citizen_lookup.html",
                       {"error": "missing", "values": values}, status_code=400)
-    token = begin_lookup(request, background, id_number=values["id_number"], dob=values["dob"],
-                         phone=values["phone"])
+    token = await begin_lookup(request, background, id_number=values["id_number"],
+                               dob=values["dob"], phone=values["phone"])
     return render(request, "citizen_code.html", {"challenge": token, "error": False})
 
 
@@ -96,13 +116,12 @@ def citizen_view(request: Request, actor: Actor) -> dict[str, Any]:
     assert person_id is not None
     with acting(request, actor) as (session, actor):
         own = list(records.list_records(session, actor, page_size=100).items)
-        doses = list(records.person_dose_history(session, actor, person_id))
         certificates = list(signing.active_certificates(session, actor, person_id))
-        # Last: its access event takes the audit chain's lock, held until the commit.
-        person = records.get_person(session, actor, person_id)
+        # Last: its one access event takes the audit chain's lock, held until the commit.
+        person, doses = records.person_with_doses(session, actor, person_id)
     current = certificates[0] if certificates else None
     has_qr = bool(current and qr_text_of(settings_of(request).journals, current.uvci))
-    return {"person": person, "records": own, "doses": doses, "certificate": current,
+    return {"person": person, "records": own, "doses": list(doses), "certificate": current,
             "has_qr": has_qr}
 
 
