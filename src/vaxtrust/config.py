@@ -148,6 +148,8 @@ class MatchingSettings(_Section):
     """A best candidate at or above this (but not linkable) goes to review."""
     competitor_floor: float = Field(default=0.30, ge=0, le=1)
     """A second person at or above this makes the record ambiguous: review, never pick."""
+    max_link_error: float = Field(default=0.5, ge=0, le=1)
+    """Most expected error (one minus the calibrated probability) of an automatic link."""
     candidate_floor: float = Field(default=0.01, ge=0, le=1)
     """Pairs scored below this are not kept as candidates."""
     review_candidates: int = Field(default=5, ge=1)

@@ -25,6 +25,12 @@ from __future__ import annotations
 
 from vaxtrust.console import Console, stage
 from vaxtrust.engine import Engine
+from vaxtrust.pipeline.match.calibrate import (
+    CALIBRATION,
+    calibrate,
+    calibration_table_sql,
+    link_allowed_sql,
+)
 from vaxtrust.pipeline.match.compare import OWN_ID_NAME_DIFFERS
 from vaxtrust.pipeline.match.guards import best_candidates, guard_tables, linkable_sql
 from vaxtrust.pipeline.match.settings import MatchSettings
@@ -32,6 +38,9 @@ from vaxtrust.schema import REVIEW_CANDIDATE_COLUMNS
 
 # The standardiser's flag of a name read back from legacy-encoding damage (vaxtrust.vn.legacy).
 MOJIBAKE_REPAIRED = "name_mojibake_repaired"
+# Review: the rules would link, but the calibrated error of the link is above max_link_error.
+LINK_ERROR_ABOVE_LIMIT = "link_error_above_limit"
+CALIBRATED = "decide_calibrated"
 
 USABLE_ID = "(r.id_clean IS NOT NULL AND r.id_kind IN ('cccd', 'cmnd'))"
 
@@ -42,8 +51,13 @@ REGISTER_DOB_SQL = """CASE p.dob_precision
     ELSE strftime(p.dob, '%Y') END"""
 
 
-def decisions_sql(top_two: str, settings: MatchSettings) -> str:
-    """One row per ``std_records`` row: the results contract plus ``path``."""
+def decisions_sql(top_two: str, settings: MatchSettings, calibrated: str | None = None) -> str:
+    """One row per ``std_records`` row: the results contract plus ``path``.
+
+    ``calibrated`` (:func:`vaxtrust.pipeline.match.calibrate.calibrate`) gives the best
+    candidate's calibrated probability: a link also needs its expected error at most
+    ``max_link_error``, and links and reviews carry it as their confidence.
+    """
     linked = linkable_sql("t", settings)
     ambiguous = (f"(t.match_probability >= {settings.review_floor} AND "
                  f"coalesce(t.competitor_probability, 0.0) >= {settings.competitor_floor})")
@@ -56,12 +70,17 @@ WITH judged AS (
         -- a name repaired from legacy-encoding damage (Nguyá»\x85n) is written back corrected
         list_contains(coalesce(r.name_flags, []), '{MOJIBAKE_REPAIRED}') AS name_repaired,
         p.name_canonical AS p_name, {REGISTER_DOB_SQL} AS p_dob, p.gender AS p_gender,
-        coalesce({linked}, false) AS linked,
+        {"c.calibrated_probability" if calibrated else "CAST(NULL AS DOUBLE)"} AS calibrated,
+        coalesce({linked}, false) AS rules_link,
+        coalesce({linked}, false) AND {link_allowed_sql(
+            "c.calibrated_probability" if calibrated else "CAST(NULL AS DOUBLE)", settings)}
+            AS linked,
         coalesce({ambiguous}, false) AS ambiguous,
         {unusable} AS unusable
     FROM std_records AS r
     LEFT JOIN {top_two} AS t ON t.record_id = r.record_id
     LEFT JOIN std_register AS p ON p.person_id = t.person_id
+    {f"LEFT JOIN {calibrated} AS c ON c.record_id = r.record_id" if calibrated else ""}
 ),
 corrected AS (
     SELECT *,
@@ -86,7 +105,8 @@ SELECT record_id,
     CASE WHEN linked THEN person_id END AS person_id,
     corrected_full_name, corrected_dob, corrected_gender, corrected_id_number,
     CAST(CASE
-        WHEN linked OR match_probability >= {settings.review_floor} THEN match_probability
+        WHEN linked OR match_probability >= {settings.review_floor}
+            THEN coalesce(calibrated, match_probability)
         WHEN unusable THEN 1.0
         ELSE 1.0 - coalesce(match_probability, 0.0)
     END AS DOUBLE) AS confidence,
@@ -96,7 +116,8 @@ SELECT record_id,
         WHEN linked THEN candidate_reasons
         WHEN match_probability >= {settings.review_floor} THEN list_sort(list_distinct(
             list_concat(candidate_reasons,
-                        CASE WHEN ambiguous THEN ['ambiguous_candidates'] ELSE [] END)))
+                        CASE WHEN ambiguous THEN ['ambiguous_candidates'] ELSE [] END,
+                        CASE WHEN rules_link THEN ['{LINK_ERROR_ABOVE_LIMIT}'] ELSE [] END)))
         WHEN unusable THEN list_filter([
             CASE WHEN name_fold IS NULL THEN 'name_unusable' END,
             CASE WHEN dob_precision IS NULL THEN 'dob_unusable' END,
@@ -129,7 +150,13 @@ def run_decide(engine: Engine, settings: MatchSettings, console: Console) -> Non
     """Write ``decisions`` and ``review_candidates`` from ``match_candidates``."""
     with stage(console, "decide", total=engine.count("std_records")):
         ranked, top = best_candidates(engine, "match_candidates", "decide", settings, "decide")
-        engine.create_table("decisions", decisions_sql(top, settings), stage="decide")
+        model = calibrate(engine, ranked, CALIBRATED)
+        engine.create_table("decisions", decisions_sql(top, settings, CALIBRATED if model
+                                                       else None), stage="decide")
+        if model:
+            engine.create_table(CALIBRATION, calibration_table_sql(CALIBRATED, model),
+                                stage="decide")
+            engine.drop(CALIBRATED)
         engine.create_table(
             "review_candidates",
             f"SELECT {', '.join(REVIEW_CANDIDATE_COLUMNS)} FROM "

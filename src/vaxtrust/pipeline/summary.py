@@ -14,6 +14,7 @@ from typing import Any
 
 from vaxtrust.engine import Engine
 from vaxtrust.ingest.load import SourceCount
+from vaxtrust.pipeline.match.calibrate import calibration_summary
 from vaxtrust.schema import Status
 
 STATUS_ORDER = tuple(status.value for status in Status)
@@ -54,6 +55,8 @@ class RunSummary:
     outputs: dict[str, str]
     stage_seconds: dict[str, float] = field(default_factory=dict)
     evaluation: dict[str, Any] | None = None
+    calibration: dict[str, Any] | None = None
+    """Calibrated links: expected wrong links per path and band (pipeline.match.calibrate)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, default=str)
@@ -124,6 +127,7 @@ def summarise(engine: Engine, run_id: str, out_dir: Path, sources: list[SourceCo
                            "ORDER BY n DESC, key"),
         outputs=outputs,
         stage_seconds=stage_seconds,
+        calibration=calibration_summary(engine),
     )
     engine.drop("__summary_places")
     return summary

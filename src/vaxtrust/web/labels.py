@@ -52,6 +52,7 @@ MATCH_REASONS: dict[str, str] = {
     "ambiguous_candidates": N_("Several register persons are close"),
     "no_candidate": N_("Nobody plausible in the register"),
     "register_person_changed": N_("The person's register data changed since the link"),
+    "link_error_above_limit": N_("The link's calibrated error is above the limit"),
     "foreign_passport": N_("Passport number of a foreigner"),
     "name_unusable": N_("Name not usable"),
     "dob_unusable": N_("Date of birth not usable"),

@@ -198,3 +198,43 @@ def test_splink_links_lower_only_where_every_field_verdict_corroborates(engine: 
     got = engine.query(f"SELECT want, {settings.auto_link_sql('pairs')} AS threshold "
                        "FROM pairs").to_pylist()
     assert [float(row["threshold"]) for row in got] == [row["want"] for row in got]
+
+
+def _without_id_or_phone(record_id: str, who: dict[str, Any], dob: str) -> dict[str, Any]:
+    return dict(as_record(record_id, who, id_number=None, dob=dob), phone=None)
+
+
+def _first_candidate(engine: Engine, record_id: str) -> str | None:
+    rows = engine.query(f"SELECT person_id FROM match_candidates WHERE record_id = '{record_id}' "
+                        "ORDER BY match_probability DESC LIMIT 1").to_pylist()
+    return rows[0]["person_id"] if rows else None
+
+
+def test_a_mistyped_birth_year_without_id_or_phone_still_finds_the_person(
+        engine: Engine) -> None:
+    # no ID, no phone, and the year one off: only the birthday, the name and the commune are
+    # left to find the person by (blocked on birthday and name, and on name and commune)
+    people = population(400)
+    lost = people[305]
+    born = lost["dob"]
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(_without_id_or_phone("y1", lost, f"{born.year + 1}-{born:%m-%d}"))
+    row = run(engine, records, people)["y1"]
+    assert _first_candidate(engine, "y1") == lost["person_id"]
+    assert row["status"] in ("corrected", "review")
+    assert row["person_id"] in (None, lost["person_id"])
+    assert "dob_typo" in row["reasons"]
+
+
+def test_a_placeholder_date_of_birth_is_no_evidence_against_the_person(engine: Engine) -> None:
+    # 01/01/1970 typed for "unknown", no ID, no phone: the full name in the person's commune
+    # still finds them
+    people = population(400)
+    lost = people[306]
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(_without_id_or_phone("p1", lost, "1970-01-01"))
+    row = run(engine, records, people)["p1"]
+    assert _first_candidate(engine, "p1") == lost["person_id"]
+    assert row["status"] in ("corrected", "review")
+    assert row["person_id"] in (None, lost["person_id"])
+    assert "dob_placeholder" in row["reasons"]

@@ -35,9 +35,14 @@ MODEL_FORMAT_VERSION: Final = 1
 
 def linkage_version() -> str:
     """A digest of the code a model's comparisons depend on: the linkage columns and blocking."""
-    from vaxtrust.pipeline.match.probabilistic import BLOCKING_RULES, LINKAGE_COLUMNS
+    from vaxtrust.pipeline.match.probabilistic import (
+        BLOCKING_RULES,
+        LINKAGE_COLUMNS,
+        RECORD_LINKAGE_COLUMNS,
+    )
 
-    text = " ".join(LINKAGE_COLUMNS.split()) + "\n" + "\n".join(BLOCKING_RULES)
+    text = (" ".join(LINKAGE_COLUMNS.split()) + "\n" + " ".join(RECORD_LINKAGE_COLUMNS.split())
+            + "\n" + "\n".join(BLOCKING_RULES))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from vaxtrust.console import Console
 from vaxtrust.engine import Engine
+from vaxtrust.pipeline.match.calibrate import keep_levels, levels_of
+from vaxtrust.pipeline.match.compare import PLACEHOLDER_DOBS
 from vaxtrust.pipeline.match.settings import MatchSettings
 
 if TYPE_CHECKING:
@@ -40,13 +42,22 @@ MODEL_TABLE = "match_splink_model"
 U_SAMPLING_SEED = 20220323  # the day the 41 million unauthenticated doses were ordered cleaned
 
 # Name parts by position (first word, last word), the same way on both sides.
-LINKAGE_COLUMNS = """
+_NAME_COLUMNS = """
     name_fold, string_split(name_fold, ' ')[1] AS surname_fold,
     CASE WHEN len(string_split(name_fold, ' ')) > 1 THEN string_split(name_fold, ' ')[-1]
          ELSE '' END AS given_fold,
-    array_to_string(list_sort(string_split(name_fold, ' ')), ' ') AS name_sorted,
-    dob, dob_year, dob_month, dob_day, dob_precision, gender, phone,
-    province_code, district_code, commune_code"""
+    array_to_string(list_sort(string_split(name_fold, ' ')), ' ') AS name_sorted,"""
+_OTHER_COLUMNS = """
+    gender, phone, province_code, district_code, commune_code"""
+LINKAGE_COLUMNS = _NAME_COLUMNS + """
+    dob, dob_year, dob_month, dob_day, dob_precision,""" + _OTHER_COLUMNS
+# A dose record's date of birth typed as a fixed placeholder (1900-01-01, 1970-01-01: "unknown")
+# says nothing: unknown to the comparisons, not a date that disagrees with everybody's.
+_PLACEHOLDER = ("(dob_precision = 'day' AND CAST(dob AS VARCHAR) IN ("
+                + ", ".join(f"'{d}'" for d in PLACEHOLDER_DOBS) + "))")
+RECORD_LINKAGE_COLUMNS = _NAME_COLUMNS + "\n    " + ", ".join(
+    f"CASE WHEN {_PLACEHOLDER} THEN NULL ELSE {c} END AS {c}"
+    for c in ("dob", "dob_year", "dob_month", "dob_day", "dob_precision")) + "," + _OTHER_COLUMNS
 
 # Each rule is an equality join; none is on names alone.
 BLOCKING_RULES = (
@@ -56,6 +67,12 @@ BLOCKING_RULES = (
     "l.dob_year = r.dob_year AND l.province_code = r.province_code"
     " AND l.surname_fold = r.surname_fold AND l.given_fold = r.given_fold",
     "l.dob_year = r.dob_year AND l.dob_month = r.dob_day AND l.dob_day = r.dob_month"
+    " AND l.given_fold = r.given_fold",
+    # the year mistyped (off by one, a digit): the birthday and the name still agree
+    "l.dob_month = r.dob_month AND l.dob_day = r.dob_day"
+    " AND l.surname_fold = r.surname_fold AND l.given_fold = r.given_fold",
+    # no date to block on (a placeholder, none, another year): the name where the person lives
+    "l.commune_code = r.commune_code AND l.surname_fold = r.surname_fold"
     " AND l.given_fold = r.given_fold",
 )
 
@@ -105,6 +122,9 @@ def _comparisons() -> list[Any]:
                             "one digit"),
             level("dob_year_l = dob_year_r AND (dob_precision_l <> 'day'"
                             " OR dob_precision_r <> 'day')", "year only"),
+            # 01/01 typed when only the year was known (on either side)
+            level("dob_year_l = dob_year_r AND ((dob_month_l = 1 AND dob_day_l = 1)"
+                  " OR (dob_month_r = 1 AND dob_day_r = 1))", "01/01 of the same year"),
             level("dob_year_l = dob_year_r", "same year"),
             cll.ElseLevel(),
         ],
@@ -157,11 +177,11 @@ def _prepare_inputs(engine: Engine, open_records: str, candidates: str,
         LIMIT {0 if model is not None else settings.training_labels}""",
                         stage="match_probabilistic")
     engine.create_table("match_splink_records", f"""
-        SELECT record_id AS unique_id, {LINKAGE_COLUMNS}, true AS is_open
+        SELECT record_id AS unique_id, {RECORD_LINKAGE_COLUMNS}, true AS is_open
         FROM std_records
         WHERE record_id IN (SELECT record_id FROM {open_records}) AND name_fold IS NOT NULL
         UNION ALL
-        SELECT record_id AS unique_id, {LINKAGE_COLUMNS}, false AS is_open
+        SELECT record_id AS unique_id, {RECORD_LINKAGE_COLUMNS}, false AS is_open
         FROM std_records
         WHERE record_id IN (SELECT unique_id_l FROM match_splink_labels)""",
                         stage="match_probabilistic")
@@ -244,6 +264,7 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
                         f"model of run {model.trained_by_run}")
         labels_used = model.labelled_pairs
     _keep_model(engine, linker.misc.save_model_to_json(), labels_used)
+    keep_levels(engine, levels_of(linker))  # decide calibrates every path's links with them
     predictions = linker.inference.predict(
         threshold_match_probability=settings.candidate_floor, warning_mode="never")
     engine.create_table(output, f"""

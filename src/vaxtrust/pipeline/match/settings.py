@@ -35,6 +35,13 @@ class MatchSettings:
     competitor_floor: float = 0.30
     """A second register person at or above this makes the record ambiguous: review, never pick."""
 
+    max_link_error: float = 0.5
+    """The most expected error an automatic link may have: one minus its calibrated probability
+    (:mod:`vaxtrust.pipeline.match.calibrate`, the run's own model). A pair the rules would link
+    above it goes to review (``link_error_above_limit``). Without a model (a tiny file) the rules
+    alone decide. 0.5: more likely right than wrong; the model is conservative on generated
+    data (docs/matching.md), so a stricter limit costs right links."""
+
     candidate_floor: float = 0.01
     """Pairs scored below this are not kept as candidates at all."""
 
@@ -62,7 +69,7 @@ class MatchSettings:
 
     def __post_init__(self) -> None:
         for name in ("auto_link", "probabilistic_auto_link", "probabilistic_corroborated_link",
-                     "review_floor", "competitor_floor",
+                     "review_floor", "competitor_floor", "max_link_error",
                      "candidate_floor", "id_repair_factor", "old_id_factor", "evidence_factor"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
