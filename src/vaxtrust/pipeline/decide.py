@@ -6,19 +6,22 @@ contract ``vaxtrust.schema.RESULT_COLUMNS`` plus ``path``) and ``review_candidat
 
 * **verified** — the best candidate links automatically (at or above its path's auto-link
   threshold, no other person at or above ``competitor_floor`` unless the record's phone or
-  commune sets that namesake apart: ``guards.set_apart_sql``) and nothing differs;
+  commune sets that namesake apart: ``guards.set_apart_sql``), its calibrated expected error is
+  at most ``max_link_error`` (:mod:`vaxtrust.pipeline.match.calibrate`) and nothing differs;
 * **corrected** — it links, and the register's values fill ``corrected_*`` for every field that
   differs (name, date of birth, gender, ID: all four may be filled);
 * **review** — the best candidate reaches ``review_floor`` but cannot link, or two persons are
-  close (``ambiguous_candidates``): the ranked candidates go to ``review_candidates``;
+  close (``ambiguous_candidates``), or the rules would link but the calibrated error is above
+  the limit (``link_error_above_limit``): the ranked candidates go to ``review_candidates``;
 * **rejected** — nothing to match on (no usable ID and no name or no date of birth); the
   reasons in the order of those checks: ``name_unusable``, ``dob_unusable``, then
   ``id_invalid`` or ``id_missing``;
 * **unmatched** — anything else (``foreign_passport`` for a passport holder, else
   ``no_candidate``).
 
-Confidence is the confidence in the status given: the best candidate's probability for links
-and reviews, one minus it for unmatched records, 1 for rejected ones.
+Confidence is the confidence in the status given: the best candidate's calibrated probability
+for links and reviews (its rule or Splink score when the run has no model to calibrate with),
+one minus its score for unmatched records, 1 for rejected ones.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ def decisions_sql(top_two: str, settings: MatchSettings, calibrated: str | None 
     ``max_link_error``, and links and reviews carry it as their confidence.
     """
     linked = linkable_sql("t", settings)
+    calibrated_probability = "c.calibrated_probability" if calibrated else "CAST(NULL AS DOUBLE)"
     ambiguous = (f"(t.match_probability >= {settings.review_floor} AND "
                  f"coalesce(t.competitor_probability, 0.0) >= {settings.competitor_floor})")
     unusable = f"(NOT {USABLE_ID} AND (r.name_fold IS NULL OR r.dob_precision IS NULL))"
@@ -70,10 +74,10 @@ WITH judged AS (
         -- a name repaired from legacy-encoding damage (Nguyá»\x85n) is written back corrected
         list_contains(coalesce(r.name_flags, []), '{MOJIBAKE_REPAIRED}') AS name_repaired,
         p.name_canonical AS p_name, {REGISTER_DOB_SQL} AS p_dob, p.gender AS p_gender,
-        {"c.calibrated_probability" if calibrated else "CAST(NULL AS DOUBLE)"} AS calibrated,
+        {calibrated_probability} AS calibrated,
+        -- the rules would link; the calibrated error decides whether it may
         coalesce({linked}, false) AS rules_link,
-        coalesce({linked}, false) AND {link_allowed_sql(
-            "c.calibrated_probability" if calibrated else "CAST(NULL AS DOUBLE)", settings)}
+        coalesce({linked}, false) AND {link_allowed_sql(calibrated_probability, settings)}
             AS linked,
         coalesce({ambiguous}, false) AS ambiguous,
         {unusable} AS unusable
