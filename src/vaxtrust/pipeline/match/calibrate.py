@@ -92,9 +92,19 @@ def _probability(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def levels_of(linker: Any) -> list[Level]:
-    """The levels of a trained Splink linker, in its order."""
-    return [Level(c, n, level.sql_condition,
+def _as_duckdb(condition: str, dialect: str) -> str:
+    """A level's condition in DuckDB SQL, the engines' reference dialect (Splink writes it in
+    the dialect of the engine it runs on)."""
+    if dialect == "duckdb" or condition.strip().upper() == "ELSE":
+        return condition
+    import sqlglot
+
+    return sqlglot.parse_one(condition, read=dialect).sql(dialect="duckdb")
+
+
+def levels_of(linker: Any, dialect: str = "duckdb") -> list[Level]:
+    """The levels of a trained Splink linker, in its order (conditions in DuckDB SQL)."""
+    return [Level(c, n, _as_duckdb(level.sql_condition, dialect),
                   None if level.is_null_level else _probability(level.m_probability),
                   None if level.is_null_level else _probability(level.u_probability))
             for c, comparison in enumerate(linker._settings_obj.comparisons)

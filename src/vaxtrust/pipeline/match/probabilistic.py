@@ -263,8 +263,10 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
         console.message(f"probabilistic linkage: {open_count:,} open records, with the saved "
                         f"model of run {model.trained_by_run}")
         labels_used = model.labelled_pairs
-    _keep_model(engine, linker.misc.save_model_to_json(), labels_used)
-    keep_levels(engine, levels_of(linker))  # decide calibrates every path's links with them
+    trained = linker.misc.save_model_to_json()
+    _keep_model(engine, trained, labels_used)
+    # decide calibrates every path's links with the model's levels
+    keep_levels(engine, levels_of(linker, str(trained.get("sql_dialect", "duckdb"))))
     predictions = linker.inference.predict(
         threshold_match_probability=settings.candidate_floor, warning_mode="never")
     engine.create_table(output, f"""
