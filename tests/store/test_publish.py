@@ -265,6 +265,26 @@ def test_a_large_publish_on_postgresql_refreshes_the_planner_statistics(
     assert analysed() == {"vaccination_record", "review_item", "person"}
 
 
+def test_a_publish_small_beside_a_table_leaves_its_statistics_alone(
+    published: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day's records beside a store of millions: sampling the large tables again costs
+    seconds and changes nothing; a table the publish grows by its share is analysed."""
+    from vaxtrust.store import publish
+
+    if published.engine.dialect.name != "postgresql":
+        return
+    with published.transaction() as session:
+        session.execute(text("ANALYZE"))      # vaccination_record: 8 rows, review_item: 2
+    monkeypatch.setattr(publish, "ANALYZE_SHARE", 0.5)
+    with published.transaction() as session:
+        analysed = publish.refresh_statistics(session.connection(), 2)
+    assert "review_item" in analysed and "vaccination_record" not in analysed
+    with published.transaction() as session:
+        assert set(publish.refresh_statistics(session.connection())) == set(
+            publish.WRITTEN_TABLES)
+
+
 def test_a_small_publish_leaves_the_statistics_to_autovacuum(
     store: Store, actors: dict[str, Actor], run1: Path
 ) -> None:

@@ -237,7 +237,8 @@ class Correction(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
-    run_id: Mapped[str | None] = mapped_column(ForeignKey("run.run_id"))
+    # Indexed: publish reads a run's corrections (its audit digest, the people it unlinked).
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("run.run_id"), index=True)
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"))
     made_at: Mapped[str] = mapped_column(String(32))
 
