@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vaxtrust.app._store import acting
@@ -48,6 +48,7 @@ from vaxtrust.schema import (
     RUN_RESULTS,
     RUN_REVIEW_CANDIDATES,
 )
+from vaxtrust.store.bulk import insert_rows, is_postgres
 from vaxtrust.store.db import Store
 from vaxtrust.store.publish import PublishReport, RunFolder, publish_run
 from vaxtrust.store.scope import Actor, Permission, Role
@@ -62,7 +63,6 @@ __all__ = ["DailyReport", "daily", "current_model"]
 CONTEXT_FILE = "stored-context.parquet"
 # Where the register snapshot's read and standardised tables are kept between daily runs.
 REGISTER_CACHE = ".register-cache"
-_CHUNK = 1000   # bound parameters per IN list (SQLite's and psycopg's limits)
 
 
 @dataclass(frozen=True)
@@ -181,20 +181,34 @@ STORED_RECORD_COLUMNS = ", ".join(
     ["record_id", *(f"original_{name} AS {name}" for name in ORIGINAL_FIELDS)])
 
 
+_CONTEXT_KEYS = "daily_context_ids"
+_FETCH = 50_000   # rows per fetch of the stored context
+
+
 def _write_context(session: Session, ids: set[str], path: Path) -> int:
     """The stored records of the people the day names by ID, as the facilities typed them (the
-    import schema), into ``path``; returns how many."""
-    batches: list[pa.Table] = []
-    wanted = sorted(ids)
+    import schema), into ``path``; returns how many.
+
+    The IDs go into a temporary table (``COPY`` on PostgreSQL) joined in the store: one indexed
+    read whose cost follows the day's people, not the store, and no IN lists of thousands."""
+    connection = session.connection()
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_CONTEXT_KEYS}")
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_CONTEXT_KEYS} (person_id TEXT PRIMARY KEY)")
+    insert_rows(connection, _CONTEXT_KEYS, ("person_id",), ((value,) for value in sorted(ids)))
+    if is_postgres(connection):
+        connection.exec_driver_sql(f"ANALYZE {_CONTEXT_KEYS}")
     schema = pa.schema([(name, pa.string()) for name in DOSE_RECORD_COLUMNS])
-    for start in range(0, len(wanted), _CHUNK):
-        rows = session.execute(text(f"""
-            SELECT {STORED_RECORD_COLUMNS} FROM vaccination_record
-            WHERE status <> 'rejected' AND person_id IN :ids""").bindparams(
-            bindparam("ids", expanding=True)), {"ids": wanted[start:start + _CHUNK]})
-        data = [dict(row._mapping) for row in rows]
-        if data:
-            batches.append(pa.Table.from_pylist(data, schema=schema))
+    result = connection.exec_driver_sql(f"""
+        SELECT {STORED_RECORD_COLUMNS} FROM vaccination_record
+        WHERE status <> 'rejected'
+          AND person_id IN (SELECT person_id FROM {_CONTEXT_KEYS})""")
+    names = list(result.keys())
+    batches = []
+    while rows := result.fetchmany(_FETCH):
+        columns = list(zip(*rows, strict=True))
+        batches.append(pa.table([pa.array(column, pa.string()) for column in columns],
+                                names=names).select(schema.names))
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_CONTEXT_KEYS}")
     table = pa.concat_tables(batches) if batches else schema.empty_table()
     pq.write_table(table, path)
     return table.num_rows
