@@ -50,7 +50,7 @@ from pg_store import (
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor, Role
 
-NAME = "vaxtrust_complaints_bench"
+NAME = "vt_complaints_bench"
 DATA = Path("/work/bench-data/complaints")
 KEY_FILE = DATA / "audit-key"
 SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng",

@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -457,3 +458,53 @@ def test_the_deadline_is_48_hours_from_filing(client: TestClient, web_store: Sto
                                                                                    minutes=1)
     with web_store.transaction() as session:
         assert session.scalar(select(func.count()).select_from(ComplaintAttachment)) == 0
+
+
+def _complaint_routes() -> list[tuple[str, str]]:
+    """Every page and API route with a complaint id in its path (method, path template)."""
+    from vaxtrust.web.app import API_PREFIX
+    from vaxtrust.web.routes import complaints as pages
+    from vaxtrust.web.routes import complaints_api
+
+    found = [(method, prefix + route.path)
+             for prefix, router in (("", pages.router), (API_PREFIX, complaints_api.router))
+             for route in router.routes if isinstance(route, APIRoute)
+             and "{complaint_id}" in route.path for method in sorted(route.methods)]
+    assert len(found) == 12, found   # the page, its 4 actions, the photo; the API's 6
+    return found
+
+
+@pytest.mark.parametrize("huge", [str(2**63 + 5), str(2**31), "9" * 65, "0", "-1"])
+def test_every_complaint_route_refuses_an_id_past_the_stores_keys(
+        client: TestClient, web_store: Store, filed: Filed, huge: str) -> None:
+    """An id past 2^63 (SQLite's integers) or past the store's 4-byte keys is a 404 or a 422
+    on every complaint page and API route, never a server error; nothing changes."""
+    token = sign_in_as(client, web_store, "minh")
+    before = snapshot(web_store)["complaint"]
+    for method, template in _complaint_routes():
+        path = template.replace("{complaint_id}", huge).replace("{sha256}", filed.sha256)
+        answer = client.request(method, path, data={"csrf_token": token, "note": "n",
+                                                    "reason": "r", "ground": "8"},
+                                headers={"X-CSRF-Token": token})
+        assert answer.status_code in (404, 422), (method, path, answer.status_code)
+    assert snapshot(web_store)["complaint"] == before
+
+
+@pytest.mark.parametrize("version", [str(2**63 + 5), "9" * 65, "¹", "abc"])
+def test_a_version_no_page_gave_is_a_conflict_not_a_failure(
+        client: TestClient, web_store: Store, filed: Filed, version: str) -> None:
+    token = sign_in_as(client, web_store, "minh")
+    before = snapshot(web_store)["complaint"]
+    answer = client.post(f"/officer/complaints/{filed.hanoi}/escalate",
+                         data={"reason": "quá hạn", "version": version, "csrf_token": token})
+    assert answer.status_code == 409
+    assert snapshot(web_store)["complaint"] == before
+
+
+@pytest.mark.parametrize("cursor", [f"2022-01-01|{2**63 + 5}", "2022-01-01|¹",
+                                    f"x|{'9' * 65}"])
+def test_an_inbox_cursor_past_the_stores_keys_is_refused(
+        client: TestClient, web_store: Store, filed: Filed, cursor: str) -> None:
+    sign_in_as(client, web_store, "minh")
+    assert client.get("/officer/complaints", params={"after": cursor}).status_code == 400
+    assert client.get("/api/v1/complaints", params={"after": cursor}).status_code in (400, 422)

@@ -235,9 +235,13 @@ def _summary(row: Complaint, now_text: str) -> ComplaintSummary:
         row.assignee)
 
 
+MAX_ID: Final = 2**31 - 1   # the store's integer keys (a cursor past them is none it gave)
+
+
 def _cursor(text_value: str) -> tuple[str, int]:
     deadline, sep, number = text_value.rpartition("|")
-    if not sep or not number.isdigit():
+    if not sep or not (number.isascii() and number.isdigit()) or \
+            len(number) > len(str(MAX_ID)) or int(number) > MAX_ID:
         raise ConfigError(f"page cursor {text_value!r} is not one this list gave")
     return deadline, int(number)
 

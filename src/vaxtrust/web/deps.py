@@ -25,8 +25,18 @@ MAX_FORM_FIELDS = 50
 
 # Ids in paths, bounded like the store's keys (a 4-byte integer, a key of at most 64
 # characters): anything longer is a 422, never a failed query.
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 KeyId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def form_row_id(value: str) -> int | None:
+    """A row id or version typed in a form field, or None when it is not one (other digits
+    than 0-9, or beyond the store's keys: a wrong value, never a failed query)."""
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_ROW_ID)):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ROW_ID else None
 
 
 def settings_of(request: Request) -> WebSettings:

@@ -24,10 +24,12 @@ from vaxtrust.store.tables import COMPLAINT_STATES
 from vaxtrust.web import complaint_views
 from vaxtrust.web.complaint_views import Upload
 from vaxtrust.web.deps import (
+    RowId,
     acting,
     check_csrf,
     citizen_actor,
     citizen_session,
+    form_row_id,
     form_text,
     read_form,
     render,
@@ -150,14 +152,16 @@ def _complaint_page(request: Request, info: SessionInfo, actor: Actor, complaint
 
 
 @router.get("/officer/complaints/{complaint_id}")
-def complaint(request: Request, complaint_id: int) -> Response:
+def complaint(request: Request, complaint_id: RowId) -> Response:
     info, actor = require_officer(request)
     return _complaint_page(request, info, actor, complaint_id)
 
 
 def _version(values: dict[str, str]) -> int | None:
-    version = values.get("version", "")
-    return int(version) if version.isdigit() else None
+    """The version the page was drawn at; one it cannot have given (``abc``, past the store's
+    keys) is a version no complaint has, so the action is refused as stale (409)."""
+    typed = values.get("version", "")
+    return None if not typed else form_row_id(typed) or 0
 
 
 async def _officer_action(request: Request, complaint_id: int, action: str) -> Response:
@@ -198,27 +202,27 @@ async def _officer_action(request: Request, complaint_id: int, action: str) -> R
 
 
 @router.post("/officer/complaints/{complaint_id}/resolve")
-async def resolve(request: Request, complaint_id: int) -> Response:
+async def resolve(request: Request, complaint_id: RowId) -> Response:
     return await _officer_action(request, complaint_id, "resolve")
 
 
 @router.post("/officer/complaints/{complaint_id}/refuse")
-async def refuse(request: Request, complaint_id: int) -> Response:
+async def refuse(request: Request, complaint_id: RowId) -> Response:
     return await _officer_action(request, complaint_id, "refuse")
 
 
 @router.post("/officer/complaints/{complaint_id}/assign")
-async def assign(request: Request, complaint_id: int) -> Response:
+async def assign(request: Request, complaint_id: RowId) -> Response:
     return await _officer_action(request, complaint_id, "assign")
 
 
 @router.post("/officer/complaints/{complaint_id}/escalate")
-async def escalate(request: Request, complaint_id: int) -> Response:
+async def escalate(request: Request, complaint_id: RowId) -> Response:
     return await _officer_action(request, complaint_id, "escalate")
 
 
 @router.get("/officer/complaints/{complaint_id}/attachments/{sha256}")
-def attachment(request: Request, complaint_id: int, sha256: str) -> Response:
+def attachment(request: Request, complaint_id: RowId, sha256: str) -> Response:
     """The photo, only to an officer who may see the complaint (404 otherwise)."""
     _, actor = require_officer(request)
     files = complaints_app.attachment_store(complaint_views.complaint_settings(request))

@@ -15,12 +15,11 @@ from vaxtrust.complaints.model import CATEGORY_TEXT
 from vaxtrust.schema import COMPLAINT_DOSE_COLUMNS
 from vaxtrust.store.records import MAX_PAGE_SIZE
 from vaxtrust.web import complaint_views
-from vaxtrust.web.deps import citizen_actor, citizen_session, require_officer, store_of
+from vaxtrust.web.deps import RowId, citizen_actor, citizen_session, require_officer, store_of
 from vaxtrust.web.routes.api import ERRORS, Officer, _state_change
 from vaxtrust.web.routes.complaints import citizen_outcomes, file_from, inbox_filter
 
 router = APIRouter(responses=ERRORS, tags=["complaints"])
-ComplaintId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 StateChoice = Literal["open", "all", "received", "assigned", "in_progress", "resolved",
                       "refused", "escalated"]
 
@@ -136,14 +135,14 @@ def complaints_list(
 
 @router.get("/complaints/{complaint_id}", operation_id="complaints-show")
 def complaints_show(request: Request, officer: Officer,
-                    complaint_id: ComplaintId) -> dict[str, Any]:
+                    complaint_id: RowId) -> dict[str, Any]:
     """The claim, the triage proposal, the record and the register person."""
     return complaint_views.detail_json(
         complaints_app.show_complaint(store_of(request), officer[1], complaint_id))
 
 
 @router.post("/complaints/{complaint_id}/assign", operation_id="complaints-assign")
-def complaints_assign(request: Request, officer: Officer, complaint_id: ComplaintId,
+def complaints_assign(request: Request, officer: Officer, complaint_id: RowId,
                       body: AssignIn) -> dict[str, Any]:
     info, actor = officer
     _state_change(request, info)
@@ -153,7 +152,7 @@ def complaints_assign(request: Request, officer: Officer, complaint_id: Complain
 
 
 @router.post("/complaints/{complaint_id}/escalate", operation_id="complaints-escalate")
-def complaints_escalate(request: Request, officer: Officer, complaint_id: ComplaintId,
+def complaints_escalate(request: Request, officer: Officer, complaint_id: RowId,
                         body: EscalateIn) -> dict[str, Any]:
     info, actor = officer
     _state_change(request, info)
@@ -163,7 +162,7 @@ def complaints_escalate(request: Request, officer: Officer, complaint_id: Compla
 
 
 @router.post("/complaints/{complaint_id}/refuse", operation_id="complaints-refuse")
-def complaints_refuse(request: Request, officer: Officer, complaint_id: ComplaintId,
+def complaints_refuse(request: Request, officer: Officer, complaint_id: RowId,
                       body: RefuseIn) -> dict[str, Any]:
     info, actor = officer
     _state_change(request, info)
@@ -173,7 +172,7 @@ def complaints_refuse(request: Request, officer: Officer, complaint_id: Complain
 
 
 @router.post("/complaints/{complaint_id}/resolve", operation_id="complaints-resolve")
-def complaints_resolve(request: Request, officer: Officer, complaint_id: ComplaintId,
+def complaints_resolve(request: Request, officer: Officer, complaint_id: RowId,
                        body: ResolveIn) -> dict[str, Any]:
     """Confirm the proposal (or name another record): the review decision path."""
     info, actor = officer
@@ -190,7 +189,7 @@ def complaints_resolve(request: Request, officer: Officer, complaint_id: Complai
             operation_id="complaints-attachment",
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
                              "description": "The photo"}})
-def complaints_attachment(request: Request, complaint_id: ComplaintId,
+def complaints_attachment(request: Request, complaint_id: RowId,
                           sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")]) -> Response:
     _, actor = require_officer(request)
     files = complaints_app.attachment_store(complaint_views.complaint_settings(request))
