@@ -17,6 +17,7 @@ from vaxtrust.complaints.deadlines import DeadlineRule
 from vaxtrust.complaints.model import check_transition
 from vaxtrust.complaints.standardise import MESSAGES, ComplaintInput, standardise
 from vaxtrust.errors import ConfigError, InputError, NotFound
+from vaxtrust.vn import names
 
 TODAY = dt.date(2026, 12, 1)
 GOOD = {"full_name": "  nguyễn  văn AN ", "dob": "3/2/1990", "phone": "0162 345 6789",
@@ -46,6 +47,8 @@ def test_every_field_is_standardised_on_the_way_in() -> None:
     ("category", "khác", "category_unknown"),
     ("full_name", "", "missing_value"),
     ("full_name", "An\x00", "control_character"),
+    ("full_name", "Nguy\x85n An", "control_character"),   # a control that is no letter's part
+    ("phone", "0912\x85345678", "control_character"),      # never silently made a space
 ])
 def test_bad_input_gets_a_clear_vietnamese_message(field: str, value: str, reason: str) -> None:
     problems = standardise({**GOOD, field: value}, today=TODAY)
@@ -53,6 +56,20 @@ def test_bad_input_gets_a_clear_vietnamese_message(field: str, value: str, reaso
     assert [(p.field, p.reason) for p in problems] == [(field, reason)]
     vietnamese = problems[0].message
     assert vietnamese == MESSAGES[reason][0] and vietnamese != MESSAGES[reason][1]
+
+
+def mojibake(name: str) -> str:
+    """``name`` as a portal shows it after reading its UTF-8 bytes as Latin-1 (C1 controls)."""
+    return name.encode("utf-8").decode("latin-1")
+
+
+def test_a_name_read_in_the_wrong_encoding_is_repaired_as_the_cleaning_repairs_it() -> None:
+    damaged = mojibake("Nguyễn Văn Đức")
+    assert "\x85" in damaged and "\x90" in damaged and damaged.endswith("\x90á»©c")
+    parsed = standardise({**GOOD, "full_name": f" {damaged} "}, today=TODAY)
+    assert isinstance(parsed, ComplaintInput), parsed
+    assert parsed.full_name == "Nguyễn Văn Đức"
+    assert "name_mojibake_repaired" in names.standardise(damaged).flags   # the cleaning's rule
 
 
 def test_the_13_grounds_have_stable_codes_and_both_languages() -> None:

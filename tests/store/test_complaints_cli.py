@@ -17,7 +17,7 @@ from vaxtrust.app import complaints as app
 from vaxtrust.complaints.attachments import FolderStore
 from vaxtrust.config import Settings
 from vaxtrust.store.db import Store
-from vaxtrust.store.scope import Actor
+from vaxtrust.store.scope import Actor, Role
 from vaxtrust.store.tables import AuditEventRow, Complaint, ComplaintAttachment
 
 HEADER = ["Mã phản ánh", "Họ và tên", "Ngày sinh", "Số điện thoại", "Số CCCD/CMND",
@@ -192,6 +192,25 @@ def test_a_complaint_about_several_doses_is_triaged_and_routed_per_dose(
     assert other[1:] == ("PA-1/2", first.id, 2, "2021-10-06", "HN-02", None)   # its facility
     again = cli(url, "complaints", "import", str(export), "--as", "minh")
     assert "0 complaints stored" in again           # both doses were imported before
+
+
+def test_a_name_in_the_wrong_encoding_is_repaired_on_import_not_rejected(
+        published: Store, tmp_path: Path) -> None:
+    """A portal that read UTF-8 as Latin-1 exports "Lê Thá»\x8b Cúc" (C1 controls inside the
+    letters): the import repairs it as the cleaning does; a stray control is still refused."""
+    name = PEOPLE[2][1]
+    damaged = name.encode("utf-8").decode("latin-1")
+    export = write_csv(tmp_path / "phan-anh.csv", [
+        person_row("PA-1", 2, **{"Họ và tên": damaged}),
+        person_row("PA-2", 0, **{"Họ và tên": "Nguyễn\x85 Văn An"})])
+    report = app.import_file(Settings(), published, Actor("os:test", Role.MINISTRY), export)
+    assert (report.rows_in, report.accepted, report.rejected) == (2, 1, 1)
+    assert [(r.row_number, r.field, r.reason) for r in report.rejects] == [
+        (2, "full_name", "control_character")]
+    with published.transaction() as session:
+        assert session.execute(select(Complaint.external_id, Complaint.full_name,
+                                      Complaint.proposal)).all() == [
+            ("PA-1", name, "link_record")]
 
 
 def test_an_xlsx_export_with_vietnamese_headers_imports_like_a_csv(

@@ -37,7 +37,7 @@ from vaxtrust.pipeline.standardise import (
 )
 from vaxtrust.review.register_check import normalise_id
 from vaxtrust.schema import DOSE_RECORD_COLUMNS, REGISTER_COLUMNS
-from vaxtrust.store.doses import _run_settings
+from vaxtrust.store.doses import run_settings
 from vaxtrust.store.tables import Person, VaccinationRecord
 
 Pair = tuple[str, str]   # (record_id, person_id)
@@ -131,7 +131,7 @@ def cleaning_would_link(session: Session, claims: Sequence[Pair]) -> set[Pair]:
         return set()
     carried = {normalise_id(r.original_id_number) for r in records} - {None}
     persons = _register(session, claimed, {c for c in carried if c})
-    settings = _run_settings(session, records).match
+    settings = run_settings(session, records).match
     with small_job_engine() as engine:
         register_vn_functions(engine)
         engine.register("raw_records", _raw_records(records))

@@ -9,6 +9,7 @@ not Vietnamese, an ID that is no CCCD/CMND, a dose date in the future refuse the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Final
@@ -18,6 +19,7 @@ from vaxtrust.ingest.headers import fold_header
 from vaxtrust.ingest.validate import CONTROL_CHARACTER, MAX_VALUE_LENGTH
 from vaxtrust.schema import COMPLAINT_DOSE_COLUMNS, COMPLAINT_DOSES
 from vaxtrust.vn import admin, dates, gender, ids, names, phones, vaccines
+from vaxtrust.vn.legacy import MOJIBAKE_CONTROL
 
 # Reason → (Vietnamese, English). Reasons of the ingest rules (missing_value, ...) are here too,
 # so an import's rejects read the same as the web form's messages.
@@ -74,6 +76,8 @@ _places = lru_cache(maxsize=CACHE)(admin.parse)
 _vaccine = lru_cache(maxsize=CACHE)(vaccines.parse)
 _dose_number = lru_cache(maxsize=CACHE)(vaccines.parse_dose_number)
 _gender = lru_cache(maxsize=CACHE)(gender.parse)
+# White space other than the controls Python's str.split() counts as such (see _text).
+_BLANKS: Final = re.compile(r"[^\S\x1c-\x1f\x85]+")
 # Free-text fields kept as typed (trimmed): what the officer reads.
 TEXT_FIELDS: Final = ("address", "description", "facility_id", "complaint_id")
 
@@ -136,12 +140,16 @@ class ComplaintInput:
 
 
 def _text(value: str | None) -> str | None:
-    """Trimmed, inner runs of white space made one space (the split only when there are)."""
+    """Trimmed, inner runs of white space made one space (the work only when there are).
+
+    The control characters Python also counts as white space (U+001C-U+001F, U+0085) are kept:
+    they are either part of a letter read in the wrong encoding (``á»\x85`` is ``ễ``, repaired
+    by the name rule) or refused as ``control_character``, never silently made a space."""
     if value is None:
         return None
-    value = value.strip()
-    if "  " in value or not value.isprintable():
-        value = " ".join(value.split())
+    if "  " in value or not value.isprintable() or value[:1].isspace() or \
+            value[-1:].isspace():
+        value = _BLANKS.sub(" ", value).strip(" ")
     return value or None
 
 
@@ -208,6 +216,14 @@ def _received_at(value: str | None, problems: list[Problem]) -> dt.datetime | No
     return moment.astimezone(dt.UTC)
 
 
+def _has_control(key: str, value: str) -> bool:
+    """A control character in ``value``; in a name, not one that is part of a letter read in
+    the wrong encoding (the name rule repairs those, as the cleaning does: ingest's rule)."""
+    if key == "full_name":
+        value = MOJIBAKE_CONTROL.sub("", value)
+    return CONTROL_CHARACTER.search(value) is not None
+
+
 def _value_problems(text: dict[str, str | None]) -> list[Problem]:
     present = [value for value in text.values() if value is not None]
     # One look at the whole row first: almost every row is clean.
@@ -216,10 +232,12 @@ def _value_problems(text: dict[str, str | None]) -> list[Problem]:
         return []
     problems: list[Problem] = []
     for key, value in text.items():
-        if value is not None and (CONTROL_CHARACTER.search(value) or
-                                  len(value) > MAX_VALUE_LENGTH and key != "description"):
-            problems.append(Problem(key, "control_character" if CONTROL_CHARACTER.search(value)
-                                    else "value_too_long"))
+        if value is None:
+            continue
+        if _has_control(key, value):
+            problems.append(Problem(key, "control_character"))
+        elif len(value) > MAX_VALUE_LENGTH and key != "description":
+            problems.append(Problem(key, "value_too_long"))
     return problems
 
 

@@ -70,7 +70,7 @@ def refresh_dose_history(
         return DoseRefresh(0, 0, 0)
     session.flush()  # pending changes (a decision's new link) must be visible to the reads
     records = list(_linked_records(session, people))
-    computed = _consolidate(records, settings or _run_settings(session, records))
+    computed = _consolidate(records, settings or run_settings(session, records))
     stored = _stored_rows(session, people)
     stale = [key for key, values in stored.items() if computed.get(key) != values]
     fresh = {key: values for key, values in computed.items() if stored.get(key) != values}
@@ -79,8 +79,10 @@ def refresh_dose_history(
     return DoseRefresh(len(people), len(fresh), len(stale) - len(fresh.keys() & stored.keys()))
 
 
-def _run_settings(session: Session, records: Sequence[Any]) -> CleanSettings:
-    """The settings of the newest run that published one of ``records``."""
+def run_settings(session: Session, records: Sequence[Any]) -> CleanSettings:
+    """The settings of the newest run that published one of ``records`` (defaults when none
+    saved them): what the dose history here and the complaints' settle guard
+    (:mod:`vaxtrust.complaints.guard`) apply, so both judge as that cleaning run did."""
     run_ids = sorted({record.run_id for record in records if record.run_id})
     if not run_ids:
         return CleanSettings()

@@ -181,6 +181,8 @@ _CP1252_TABLE: Final = {ord(ch): byte for ch, byte in _CP1252_BYTE.items()}
 # control character. Such a control is part of the damaged letter and :func:`repair` restores it;
 # any other control character is one. RE2 syntax (ingest's SQL checks).
 MOJIBAKE_CONTROL_RE2: Final = "(?:[\u00c3-\u00c6]|\u00e1[\u00ba\u00bb])" + r"[\x{80}-\x{9f}]"
+# The same in Python's ``re`` (complaints standardised row by row: the web form, an import).
+MOJIBAKE_CONTROL: Final = re.compile("(?:[\u00c3-\u00c6]|\u00e1[\u00ba\u00bb])[\u0080-\u009f]")
 
 # --- detection and repair ---------------------------------------------------------------------
 Encoding = Literal["tcvn3", "vni", "utf8_as_cp1252"]
