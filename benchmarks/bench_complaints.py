@@ -21,7 +21,8 @@ Steps, each its own process (so its peak memory is its own), run one after anoth
    (generate, clean, publish), then generate, import and score complaints on its store.
 
     flock /tmp/vaxtrust-heavy.lock uv run python benchmarks/bench_complaints.py build
-    ... generate / import / inbox / settle / demo; ``drop`` removes the database.
+    ... generate / import / inbox / settle / demo; ``drop`` removes the database; ``reset``
+    empties the complaint tables (to import the same file again: before/after a change).
 """
 
 from __future__ import annotations
@@ -219,6 +220,14 @@ def _import_and_score(store: Store, path: Path, truth: Path, label: str) -> None
         print("  wrong:", example)
 
 
+def _reset() -> None:
+    """The store as ``build`` left it: no complaints (the audit trail keeps its events)."""
+    store = _store()
+    with store.engine.begin() as c:
+        c.execute(text("TRUNCATE complaint_attachment, complaint"))
+    store.close()
+
+
 def _inbox(samples: int) -> None:
     from vaxtrust.app import complaints as app
 
@@ -279,11 +288,13 @@ def _demo(persons: int, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("step", choices=("build", "generate", "import", "inbox", "settle",
-                                         "demo", "drop"))
+                                         "demo", "drop", "reset"))
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--persons", type=int, default=20_000, help="demo: generated persons")
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--file", type=Path, default=DATA / "complaints.csv",
+                        help="import: the complaints file (e.g. the first rows, to profile)")
     args = parser.parse_args()
     start = time.perf_counter()
     match args.step:
@@ -292,8 +303,7 @@ def main() -> None:
         case "generate":
             _generate(args.complaints)
         case "import":
-            _import_and_score(_store(), DATA / "complaints.csv", DATA / "complaints-truth.csv",
-                              "store")
+            _import_and_score(_store(), args.file, DATA / "complaints-truth.csv", "store")
         case "inbox":
             _inbox(args.samples)
         case "settle":
@@ -302,6 +312,8 @@ def main() -> None:
             _demo(args.persons, args.complaints)
         case "drop":
             drop_database(NAME)
+        case "reset":
+            _reset()
     print(f"{args.step}: {time.perf_counter() - start:.1f} s wall, peak RSS {_peak_mb():,.0f} MB,"
           f" load {os.getloadavg()[0]:.1f} (at {dt.datetime.now(dt.UTC):%H:%M} UTC)")
 
