@@ -51,7 +51,7 @@ from pg_store import (
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor, Role
 
-NAME = "vt_complaints_bench"
+NAME = os.environ.get("BENCH_COMPLAINTS_DB", "vt_complaints_bench")
 DATA = Path("/work/bench-data/complaints")
 KEY_FILE = DATA / "audit-key"
 SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng",

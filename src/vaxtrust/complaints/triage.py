@@ -23,14 +23,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from typing import Any, Final, Protocol
 
 from sqlalchemy import NullPool, create_engine
 from sqlalchemy.orm import Session
 
 from vaxtrust.complaints import parallel
-from vaxtrust.review.register_check import CACHE, CHECKED_FIELDS, RegisterPerson, mismatches
+from vaxtrust.review.register_check import (
+    CACHE,
+    CHECKED_FIELDS,
+    RegisterPerson,
+    Standardised,
+    StandardisedPerson,
+    mismatched_fields,
+)
 from vaxtrust.store.bulk import ClaimKeys
 from vaxtrust.store.doses import LINKED_STATUSES
 from vaxtrust.store.scope import AUTHENTICATION_STATUSES
@@ -124,12 +131,36 @@ RECORD_COLUMNS: Final = (
 PERSON_COLUMNS: Final = ("person_id", "old_id", "full_name", "dob", "gender")
 
 
-@dataclass(frozen=True)
+@dataclass
 class _RecordFacts:
     record: StoredRecord
     vaccinated_on: str | None
     dose_number: int | None
     vaccine: str | None
+
+    @cached_property
+    def typed(self) -> Standardised:
+        """The identity the facility typed (``original_*``), standardised once per read."""
+        return Standardised.of({name: getattr(self.record, f"original_{name}")
+                                for name in CHECKED_FIELDS})
+
+    @cached_property
+    def current(self) -> Standardised:
+        """The record's current identity values, standardised once per read."""
+        return Standardised.of({name: getattr(self.record, name) for name in CHECKED_FIELDS})
+
+
+Place = tuple[str, str | None]   # (facility, day of the dose)
+
+
+@dataclass
+class _Unlinked:
+    """Unlinked records by the place a claim names (kept from batch to batch: triage only
+    reads, so a facility's records are read once per import, not once per batch)."""
+
+    facilities: set[str] = field(default_factory=set)   # read already
+    at: dict[Place, list[_RecordFacts]] = field(default_factory=dict)
+    sharing: dict[Place, _Sharing] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,8 +169,50 @@ class _Found:
     linked: dict[str, list[_RecordFacts]] = field(default_factory=dict)  # by person
     candidate_of: dict[str, list[_RecordFacts]] = field(default_factory=dict)
     # Unlinked records by (facility, day of the dose): a claim names both to look there.
-    unlinked_at: dict[tuple[str, str | None], list[_RecordFacts]] = field(default_factory=dict)
+    unlinked: _Unlinked = field(default_factory=_Unlinked)
     duplicates: dict[str, dict[str, str]] = field(default_factory=dict)  # person → rec → of
+    standardised: dict[str, StandardisedPerson] = field(default_factory=dict)  # by person
+
+    def checked(self, person: RegisterPerson) -> StandardisedPerson:
+        """``person`` as the register check compares them (standardised once per batch)."""
+        found = self.standardised.get(person.person_id)
+        if found is None:
+            found = self.standardised[person.person_id] = StandardisedPerson.of(person)
+        return found
+
+    def unlinked_sharing(self, place: Place, person: StandardisedPerson) -> list[_RecordFacts]:
+        """The unlinked records at ``place`` (facility, day) whose typed name or date of birth
+        is the person's. Only these can be close (:func:`_compatible`: a record with both off
+        has two fields off), so the register check runs on them, not on the whole day."""
+        index = self.unlinked.sharing.get(place)
+        if index is None:
+            index = self.unlinked.sharing[place] = _Sharing(self.unlinked.at.get(place, []))
+        return index.of(person)
+
+
+class _Sharing:
+    """Records indexed by their typed (standardised) name and date of birth."""
+
+    def __init__(self, records: list[_RecordFacts]) -> None:
+        self.order = {id(facts): n for n, facts in enumerate(records)}
+        self.by_name: dict[str, list[_RecordFacts]] = {}
+        self.by_dob: dict[str, list[_RecordFacts]] = {}
+        for facts in records:
+            typed = facts.typed
+            if typed.full_name is not None:
+                self.by_name.setdefault(typed.full_name, []).append(facts)
+            if typed.dob is not None:
+                self.by_dob.setdefault(typed.dob, []).append(facts)
+
+    def of(self, person: StandardisedPerson) -> list[_RecordFacts]:
+        named = self.by_name.get(person.full_name, []) if person.full_name is not None else []
+        born = self.by_dob.get(person.dob, []) if person.dob is not None else []
+        if not born:
+            return named
+        if not named:
+            return born
+        both = {id(facts): facts for facts in (*named, *born)}
+        return sorted(both.values(), key=lambda facts: self.order[id(facts)])
 
 
 @lru_cache(maxsize=CACHE)
@@ -171,20 +244,22 @@ def _columns(table: str, columns: Sequence[str]) -> str:
     return ", ".join(f"{table}.{column}" for column in columns)
 
 
-def _load(session: Session, claims: Sequence[Claim]) -> _Found:
+def _load(session: Session, claims: Sequence[Claim], unlinked: _Unlinked) -> _Found:
     """Everything triage needs about ``claims``, read by joins on the claims' keys.
 
     The claims' ID numbers and named facilities go into temporary tables (one bulk load);
     each read (persons, their records, review candidates, duplicates, unlinked records at
-    the named facilities) is then one join over all of them, not a query per complaint.
+    the named facilities not read for an earlier batch) is then one join over all of them,
+    not a query per complaint. A person's records come in record order (the same proposal
+    whatever order the store keeps them in).
     """
-    found = _Found()
+    found = _Found(unlinked=unlinked)
     connection = session.connection()
     keys = ClaimKeys(connection)
+    facilities = {c.claimed_facility_id for c in claims
+                  if c.claimed_facility_id and c.vaccinated_on} - unlinked.facilities
     try:
-        keys.load({c.id_number for c in claims if c.id_number},
-                  {c.claimed_facility_id for c in claims
-                   if c.claimed_facility_id and c.vaccinated_on})
+        keys.load({c.id_number for c in claims if c.id_number}, facilities)
         for person in keys.rows(f"SELECT {', '.join(PERSON_COLUMNS)} FROM person WHERE "
                                 f"person_id IN (SELECT person_id FROM {keys.persons})"):
             found.persons.setdefault(person.person_id, person)
@@ -192,7 +267,8 @@ def _load(session: Session, claims: Sequence[Claim]) -> _Found:
                 found.persons.setdefault(person.old_id, person)
         for record in keys.rows(
                 f"SELECT {_columns('r', RECORD_COLUMNS)} FROM vaccination_record r "
-                f"JOIN {keys.persons} k ON k.person_id = r.person_id"):
+                f"JOIN {keys.persons} k ON k.person_id = r.person_id "
+                "ORDER BY r.person_id, r.record_id"):
             found.linked.setdefault(record.person_id, []).append(_facts(record))
         awaiting = ", ".join(f"'{state}'" for state in AWAITING)
         for record in keys.rows(
@@ -207,14 +283,14 @@ def _load(session: Session, claims: Sequence[Claim]) -> _Found:
                 f"JOIN {keys.persons} k ON k.person_id = h.person_id "
                 "WHERE h.duplicate_of IS NOT NULL"):
             found.duplicates.setdefault(row.person_id, {})[row.record_id] = row.duplicate_of
-        unlinked = ", ".join(f"'{status}'" for status in AUTHENTICATION_STATUSES)
+        statuses = ", ".join(f"'{status}'" for status in AUTHENTICATION_STATUSES)
         for record in keys.rows(
                 f"SELECT {_columns('r', RECORD_COLUMNS)} FROM vaccination_record r "
                 f"JOIN {keys.facilities} f ON f.facility_id = r.facility_id "
-                f"WHERE r.status IN ({unlinked})"):
+                f"WHERE r.status IN ({statuses})"):
             facts = _facts(record)
-            found.unlinked_at.setdefault((record.facility_id, facts.vaccinated_on),
-                                         []).append(facts)
+            unlinked.at.setdefault((record.facility_id, facts.vaccinated_on), []).append(facts)
+        unlinked.facilities |= facilities
     finally:
         keys.drop()
     return found
@@ -245,9 +321,10 @@ def _triage_on(url: str, claims: Sequence[Claim]) -> list[Triage]:
 
 def _triage_batches(session: Session, claims: Sequence[Claim]) -> list[Triage]:
     results: list[Triage] = []
+    unlinked = _Unlinked()
     for start in range(0, len(claims), BATCH):
         batch = claims[start:start + BATCH]
-        found = _load(session, batch)
+        found = _load(session, batch, unlinked)
         results.extend(_triage_one(claim, found) for claim in batch)
     return results
 
@@ -258,8 +335,9 @@ def _claimed_values(claim: Claim, person: RegisterPerson) -> dict[str, str | Non
             "gender": claim.gender or person.gender, "id_number": claim.id_number}
 
 
-def _refusal(claim: Claim, person: RegisterPerson) -> Proposal | None:
-    problems = {problem.field for problem in mismatches(_claimed_values(claim, person), person)}
+def _refusal(claim: Claim, person: RegisterPerson, checked: StandardisedPerson
+             ) -> Proposal | None:
+    problems = set(mismatched_fields(Standardised.of(_claimed_values(claim, person)), checked))
     if "full_name" in problems:
         same_letters = names.fold(claim.full_name) == names.fold(person.full_name)
         return Proposal("refuse", ground="name_without_diacritics" if same_letters
@@ -277,13 +355,9 @@ def _fits(facts: _RecordFacts, claim: Claim) -> bool:
     return all(claimed is None or claimed == held for claimed, held in pairs)
 
 
-def _identity(record: Any) -> dict[str, str | None]:
-    return {name: getattr(record, f"original_{name}") for name in CHECKED_FIELDS}
-
-
-def _compatible(record: Any, person: RegisterPerson) -> tuple[bool, bool]:
+def _compatible(facts: _RecordFacts, person: StandardisedPerson) -> tuple[bool, bool]:
     """(close enough to propose, certain): at most one identity field off; none off."""
-    problems = {p.field for p in mismatches(_identity(record), person)}
+    problems = set(mismatched_fields(facts.typed, person))
     return len(problems - {"gender"}) <= 1, not problems
 
 
@@ -292,7 +366,7 @@ def _where(facts: _RecordFacts) -> dict[str, Any]:
             "dose_number": facts.dose_number, "vaccine": facts.vaccine}
 
 
-def _linked_proposal(claim: Claim, person: RegisterPerson, mine: list[_RecordFacts],
+def _linked_proposal(claim: Claim, person: StandardisedPerson, mine: list[_RecordFacts],
                      duplicates: dict[str, str]) -> Proposal | None:
     fitting = [f for f in mine if _fits(f, claim)]
     if claim.category == "duplicate_dose":
@@ -302,25 +376,26 @@ def _linked_proposal(claim: Claim, person: RegisterPerson, mine: list[_RecordFac
                                 detail={**_where(facts),
                                         "duplicate_of": duplicates[facts.record.record_id]})
     for facts in fitting:
-        current = {name: getattr(facts.record, name) for name in CHECKED_FIELDS}
-        if facts.record.status in LINKED_STATUSES and mismatches(current, person):
+        if facts.record.status in LINKED_STATUSES and mismatched_fields(facts.current, person):
             return Proposal("correct_to_register", facts.record.record_id,
                             detail=_where(facts))
     has_claim = claim.vaccinated_on or claim.dose_number or claim.vaccine
     if fitting and (has_claim or claim.category not in ("missing_dose", "duplicate_dose")):
-        facts = fitting[0]
+        # The record the history counts, not its duplicate (when the dose was entered twice).
+        facts = next((f for f in fitting if f.record.record_id not in duplicates), fitting[0])
         if facts.record.status in LINKED_STATUSES:
             return Proposal("dose_exists", facts.record.record_id, certain=True,
                             detail=_where(facts))
     return None
 
 
-def _unlinked_proposal(claim: Claim, person: RegisterPerson, found: _Found) -> Proposal | None:
+def _unlinked_proposal(claim: Claim, person: StandardisedPerson, found: _Found
+                       ) -> Proposal | None:
     if not (claim.vaccinated_on or claim.dose_number or claim.vaccine):
         return None
     pool = list(found.candidate_of.get(person.person_id, []))
     if claim.claimed_facility_id and claim.vaccinated_on:
-        pool += found.unlinked_at.get((claim.claimed_facility_id, claim.vaccinated_on), [])
+        pool += found.unlinked_sharing((claim.claimed_facility_id, claim.vaccinated_on), person)
     seen: set[str] = set()
     proposals: list[Proposal] = []
     for facts in pool:
@@ -330,7 +405,7 @@ def _unlinked_proposal(claim: Claim, person: RegisterPerson, found: _Found) -> P
         seen.add(record.record_id)
         if not _fits(facts, claim):
             continue
-        close, certain = _compatible(record, person)
+        close, certain = _compatible(facts, person)
         if close:
             proposals.append(Proposal("link_record", record.record_id, certain=certain,
                                       detail=_where(facts)))
@@ -343,18 +418,19 @@ def _triage_one(claim: Claim, found: _Found) -> Triage:
     if person is None:
         facility = claim.claimed_facility_id
         return Triage(None, None, facility_id=facility)
-    refusal = _refusal(claim, person)
+    checked = found.checked(person)
+    refusal = _refusal(claim, person, checked)
     if refusal is not None:
         return Triage(person.person_id, refusal)
     mine = found.linked.get(person.person_id, [])
-    proposal = (_linked_proposal(claim, person, mine,
+    proposal = (_linked_proposal(claim, checked, mine,
                                  found.duplicates.get(person.person_id, {}))
-                or _unlinked_proposal(claim, person, found))
+                or _unlinked_proposal(claim, checked, found))
     where = next((f.record for f in mine + found.candidate_of.get(person.person_id, [])
                   if proposal and f.record.record_id == proposal.record_id), None)
     if where is None and proposal and proposal.record_id:
         named = (claim.claimed_facility_id or "", claim.vaccinated_on)
-        where = next((f.record for f in found.unlinked_at.get(named, [])
+        where = next((f.record for f in found.unlinked.at.get(named, [])
                       if f.record.record_id == proposal.record_id), None)
     return Triage(person.person_id, proposal,
                   facility_id=where.facility_id if where else claim.claimed_facility_id,

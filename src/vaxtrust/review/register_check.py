@@ -6,6 +6,7 @@ is accepted exactly when the pipeline would have called it a match on every fiel
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -62,22 +63,57 @@ def normalise_id(value: str | None) -> str | None:
     return ids.parse(value).clean if value else None
 
 
-def mismatches(values: dict[str, str | None], person: RegisterPerson) -> list[FieldMismatch]:
-    """Fields of ``values`` that do not match ``person`` (an empty ID is not compared)."""
-    found: list[FieldMismatch] = []
-    pairs = (
-        ("full_name", _name, person.full_name),
-        ("dob", _dob, person.dob),
-        ("gender", _gender, person.gender),
-    )
-    for field, normalise, register_value in pairs:
-        if normalise(values.get(field)) is None or \
-                normalise(values.get(field)) != normalise(register_value):
-            found.append(FieldMismatch(field, values.get(field), register_value))
-    written = values.get("id_number")
+@dataclass(frozen=True)
+class Standardised:
+    """Identity values as the check compares them: name, date of birth and gender through the
+    cleaning's standardisers; the ID as written (the register's own form needs no parse)."""
+
+    full_name: str | None
+    dob: str | None
+    gender: str | None
+    id_number: str | None
+
+    @classmethod
+    def of(cls, values: Mapping[str, str | None]) -> Standardised:
+        return cls(_name(values.get("full_name")), _dob(values.get("dob")),
+                   _gender(values.get("gender")), values.get("id_number"))
+
+
+@dataclass(frozen=True)
+class StandardisedPerson:
+    """A register person as the check compares them (standardised once, compared often)."""
+
+    person_id: str
+    old_id: str | None
+    full_name: str | None
+    dob: str | None
+    gender: str | None
+
+    @classmethod
+    def of(cls, person: RegisterPerson) -> StandardisedPerson:
+        return cls(person.person_id, normalise_id(person.old_id), _name(person.full_name),
+                   _dob(person.dob), _gender(person.gender))
+
+
+def mismatched_fields(values: Standardised, person: StandardisedPerson) -> list[str]:
+    """The fields of ``values`` that do not match ``person`` (an empty ID is not compared): the
+    check itself, on values standardised before (a bulk triage compares each many times)."""
+    found = [field for field, mine, theirs in (
+        ("full_name", values.full_name, person.full_name), ("dob", values.dob, person.dob),
+        ("gender", values.gender, person.gender)) if mine is None or mine != theirs]
+    written = values.id_number
     if written == person.person_id:   # the register's own form: nothing to parse
         return found
     record_id = normalise_id(written)
-    if record_id is not None and record_id not in {person.person_id, normalise_id(person.old_id)}:
-        found.append(FieldMismatch("id_number", values.get("id_number"), person.person_id))
+    if record_id is not None and record_id not in (person.person_id, person.old_id):
+        found.append("id_number")
     return found
+
+
+def mismatches(values: Mapping[str, str | None], person: RegisterPerson
+               ) -> list[FieldMismatch]:
+    """Fields of ``values`` that do not match ``person`` (an empty ID is not compared)."""
+    register = {"full_name": person.full_name, "dob": person.dob, "gender": person.gender,
+                "id_number": person.person_id}
+    return [FieldMismatch(field, values.get(field), register[field]) for field in
+            mismatched_fields(Standardised.of(values), StandardisedPerson.of(person))]
