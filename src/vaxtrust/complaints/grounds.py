@@ -67,7 +67,7 @@ BY_CODE: Final[dict[str, Ground]] = {ground.code: ground for ground in GROUNDS}
 
 def ground(code: str) -> Ground:
     """The ground of ``code`` (or of its number, ``"8"``), else a refusal naming the codes."""
-    if code.isdigit() and 1 <= int(code) <= len(GROUNDS):
+    if code.isascii() and code.isdigit() and len(code) <= 2 and 1 <= int(code) <= len(GROUNDS):
         return GROUNDS[int(code) - 1]
     found = BY_CODE.get(code)
     if found is None:
