@@ -96,13 +96,15 @@ async def code_submit(request: Request) -> Response:
     form = await read_form(request)
     check_csrf(request, form, None)
     token = form_text(form, "challenge", limit=200)
-    person_id = lookup.check_code(store_of(request), token, form_text(form, "code", limit=20))
+    person_id = await to_thread.run_sync(
+        lookup.check_code, store_of(request), token, form_text(form, "code", limit=20))
     if person_id is None:
         return render(request, "citizen_code.html", {"challenge": token, "error": True},
                       status_code=400)
     settings = settings_of(request)
-    info = create_session(store_of(request), minutes=settings.citizen_session_minutes,
-                          person_id=person_id)
+    info = await to_thread.run_sync(partial(
+        create_session, store_of(request), minutes=settings.citizen_session_minutes,
+        person_id=person_id))
     response = RedirectResponse("/citizen/record", status_code=303)
     response.set_cookie(CITIZEN_COOKIE, info.token, httponly=True, samesite="strict",
                         secure=settings.secure_cookies,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -52,13 +54,16 @@ async def login_submit(request: Request) -> Response:
                                                                            limit=1024)
     target = _safe_next(form_text(form, "next") or "/officer")
     address = request.client.host if request.client else "unknown"
-    actor = sign_in(store_of(request), username, password, address)
+    # In a worker thread: Argon2id takes tens of milliseconds of CPU, which on the event loop
+    # would hold up every other request of this worker.
+    actor = await to_thread.run_sync(sign_in, store_of(request), username, password, address)
     if actor is None:
         return render(request, "login.html", {"next": target, "error": "failed",
                                               "username": username}, status_code=401)
     settings = settings_of(request)
-    info = create_session(store_of(request), minutes=settings.session_minutes,
-                          username=actor.username)
+    info = await to_thread.run_sync(partial(
+        create_session, store_of(request), minutes=settings.session_minutes,
+        username=actor.username))
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, info.token, httponly=True, samesite="strict",
                         secure=settings.secure_cookies)
