@@ -105,6 +105,14 @@ def test_queue_filters_by_reason(client: TestClient, web_store: Store) -> None:
     assert "R3" in filtered.text and ">R6<" not in filtered.text
 
 
+def test_queue_filters_by_facility(client: TestClient, web_store: Store) -> None:
+    sign_in_as(client, web_store, "minh")
+    hcm = client.get("/officer/review?facility=HCM-01")
+    assert ">R6<" in hcm.text and ">R3<" not in hcm.text
+    hanoi = client.get("/api/v1/review/items?facility=HN-01").json()
+    assert "R3" in str(hanoi) and "R6" not in str(hanoi)
+
+
 def test_queue_filters_by_how_long_items_wait(client: TestClient, web_store: Store) -> None:
     from datetime import UTC, datetime, timedelta
 
