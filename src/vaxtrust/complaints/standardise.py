@@ -76,6 +76,10 @@ _places = lru_cache(maxsize=CACHE)(admin.parse)
 _vaccine = lru_cache(maxsize=CACHE)(vaccines.parse)
 _dose_number = lru_cache(maxsize=CACHE)(vaccines.parse_dose_number)
 _gender = lru_cache(maxsize=CACHE)(gender.parse)
+# The form's further doses: each one's suffix and its columns (named once, not per row).
+MORE_DOSE_COLUMNS: Final = tuple(
+    (f"_{n}", tuple(f"{column}_{n}" for column in COMPLAINT_DOSE_COLUMNS))
+    for n in range(2, COMPLAINT_DOSES + 1))
 # White space other than the controls Python's str.split() counts as such (see _text).
 _BLANKS: Final = re.compile(r"[^\S\x1c-\x1f\x85]+")
 # Free-text fields kept as typed (trimmed): what the officer reads.
@@ -269,8 +273,8 @@ def standardise(raw: dict[str, str | None], *, today: dt.date | None = None
     if text.get("gender") and sex is None:
         problems.append(Problem("gender", "gender_unknown"))
     first = _dose(text, "", today, problems)
-    more = tuple(_dose(text, f"_{n}", today, problems) for n in range(2, COMPLAINT_DOSES + 1)
-                 if any(text.get(f"{column}_{n}") for column in COMPLAINT_DOSE_COLUMNS))
+    more = tuple(_dose(text, suffix, today, problems) for suffix, columns in MORE_DOSE_COLUMNS
+                 if any(map(text.get, columns)))
     received_at = _received_at(text.get("received_at"), problems)
     if problems:
         return problems
