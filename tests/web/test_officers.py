@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -70,6 +71,20 @@ def test_a_stale_version_is_refused_as_a_conflict(client: TestClient, web_store:
     second = client.post(f"/officer/review/{item}/decide", data={
         "action": "reject_all", "note": "nobody", "version": "1", "csrf_token": token})
     assert second.status_code == 409 and "another officer" in second.text
+
+
+@pytest.mark.parametrize("version", [str(2**63 + 5), "9" * 65, "¹", "abc"])
+def test_a_version_no_page_gave_is_a_conflict_not_a_failure(
+        client: TestClient, web_store: Store, version: str) -> None:
+    """A decision form's version past the store's keys or in other digits is stale (409),
+    never a server error, and nothing is decided."""
+    token = sign_in_as(client, web_store, "hanoi")
+    item = item_of(web_store, "R3")
+    answer = client.post(f"/officer/review/{item}/decide", data={
+        "action": "defer", "note": "call the citizen", "version": version, "csrf_token": token})
+    assert answer.status_code == 409
+    with web_store.transaction() as session:
+        assert session.scalar(select(Decision).where(Decision.item_id == item)) is None
 
 
 def test_deciding_without_the_csrf_token_is_refused(client: TestClient,

@@ -39,6 +39,14 @@ def form_row_id(value: str) -> int | None:
     return number if 1 <= number <= MAX_ROW_ID else None
 
 
+def form_version(values: dict[str, str]) -> int | None:
+    """The version a page was drawn at, from its form; None when the form sent none. One no
+    page can have given (``abc``, ``¹``, past the store's keys) is a version nothing has (0),
+    so the action is refused as stale (409), never a failed query."""
+    typed = values.get("version", "")
+    return None if not typed else form_row_id(typed) or 0
+
+
 def settings_of(request: Request) -> WebSettings:
     settings: WebSettings = request.app.state.settings
     return settings

@@ -29,7 +29,7 @@ from vaxtrust.web.deps import (
     check_csrf,
     citizen_actor,
     citizen_session,
-    form_row_id,
+    form_version,
     form_text,
     read_form,
     render,
@@ -157,13 +157,6 @@ def complaint(request: Request, complaint_id: RowId) -> Response:
     return _complaint_page(request, info, actor, complaint_id)
 
 
-def _version(values: dict[str, str]) -> int | None:
-    """The version the page was drawn at; one it cannot have given (``abc``, past the store's
-    keys) is a version no complaint has, so the action is refused as stale (409)."""
-    typed = values.get("version", "")
-    return None if not typed else form_row_id(typed) or 0
-
-
 async def _officer_action(request: Request, complaint_id: int, action: str) -> Response:
     """One of the complaint page's forms, through the app's operation of the same name."""
     info, actor = require_officer(request)
@@ -171,7 +164,7 @@ async def _officer_action(request: Request, complaint_id: int, action: str) -> R
     check_csrf(request, form, info)
     values = {key: form_text(form, key, limit=2000) for key in
               ("note", "reason", "ground", "record_id", "assignee", "facility_id", "version")}
-    store, version = store_of(request), _version(values)
+    store, version = store_of(request), form_version(values)
     notifier = complaint_views.notifier_of(request)
     try:
         if action == "resolve":

@@ -23,6 +23,7 @@ from vaxtrust.web.deps import (
     acting,
     check_csrf,
     form_text,
+    form_version,
     officer_session,
     read_form,
     render,
@@ -130,12 +131,11 @@ async def review_decide(request: Request, item_id: RowId) -> Response:
     form = await read_form(request)
     check_csrf(request, form, info)
     values = {key: value for key, value in form.items() if isinstance(value, str)}
-    version = values.get("version", "")
     try:
         decision = views.decision_from_form(values)
         # The same operation as `vaxtrust review decide`: one path, one audit trail.
         review.decide(store_of(request), actor, item_id, decision,
-                      expected_version=int(version) if version.isdigit() else None)
+                      expected_version=form_version(values))
     except (ConfigError, ReviewConflict) as error:
         return _item_page(request, info, actor, item_id, str(error),
                           409 if isinstance(error, ReviewConflict) else 400, values)
