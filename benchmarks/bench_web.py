@@ -48,7 +48,9 @@ from vaxtrust.store.scope import load_actor  # noqa: E402
 from vaxtrust.store.users import add_user  # noqa: E402
 from vaxtrust.web.sessions import create_session  # noqa: E402
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# The server's address; BENCH_WEB_PG may name another (e.g. the Unix socket,
+# postgresql+psycopg://postgres@/postgres?host=/var/run/postgresql).
+ADMIN_URL = os.environ.get("BENCH_WEB_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DATABASE = "vaxtrust_web_bench"
 DATA = Path("/work/bench-data/web")
 MINISTRY = "bench-ministry"
