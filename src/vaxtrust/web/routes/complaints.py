@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from vaxtrust.app import complaints as complaints_app
 from vaxtrust.complaints.grounds import GROUNDS
@@ -158,9 +160,14 @@ def complaint(request: Request, complaint_id: RowId) -> Response:
 
 
 async def _officer_action(request: Request, complaint_id: int, action: str) -> Response:
-    """One of the complaint page's forms, through the app's operation of the same name."""
-    info, actor = require_officer(request)
+    """One of the complaint page's forms, through the app's operation of the same name; the
+    store's work in a worker thread (on the event loop it would hold up every request)."""
     form = await read_form(request)
+    return await to_thread.run_sync(_act, request, complaint_id, action, form)
+
+
+def _act(request: Request, complaint_id: int, action: str, form: FormData) -> Response:
+    info, actor = require_officer(request)
     check_csrf(request, form, info)
     values = {key: form_text(form, key, limit=2000) for key in
               ("note", "reason", "ground", "record_id", "assignee", "facility_id", "version")}

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from vaxtrust.app import review
 from vaxtrust.app import users as users_app
@@ -127,8 +128,13 @@ def review_item(request: Request, item_id: RowId) -> Response:
 
 @router.post("/review/{item_id}/decide")
 async def review_decide(request: Request, item_id: RowId) -> Response:
-    info, actor = require_officer(request)
     form = await read_form(request)
+    # The store's work in a worker thread: on the event loop it would hold up every request.
+    return await to_thread.run_sync(_review_decide, request, item_id, form)
+
+
+def _review_decide(request: Request, item_id: int, form: FormData) -> Response:
+    info, actor = require_officer(request)
     check_csrf(request, form, info)
     values = {key: value for key, value in form.items() if isinstance(value, str)}
     try:
@@ -177,8 +183,12 @@ def signing_page(request: Request, started: int = 0) -> Response:
 @router.post("/signing/batches")
 async def signing_start(request: Request) -> Response:
     """Start a signing batch (ministry only); the page then shows its progress."""
-    info, actor = require_officer(request)
     form = await read_form(request)
+    return await to_thread.run_sync(_signing_start, request, form)
+
+
+def _signing_start(request: Request, form: FormData) -> Response:
+    info, actor = require_officer(request)
     check_csrf(request, form, info)
     started = batches.start_batch(store_of(request), actor, request.app.state.batch_plan,
                                   runner=request.app.state.batch_runner)
@@ -199,8 +209,12 @@ def users(request: Request) -> Response:
 
 @router.post("/users")
 async def users_create(request: Request) -> Response:
-    info, actor = require_officer(request)
     form = await read_form(request)
+    return await to_thread.run_sync(_users_create, request, form)
+
+
+def _users_create(request: Request, form: FormData) -> Response:
+    info, actor = require_officer(request)
     check_csrf(request, form, info)
     role = form_text(form, "role", limit=20)
     scope = {name: form_text(form, name, limit=64) or None
