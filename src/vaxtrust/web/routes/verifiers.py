@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
@@ -32,7 +33,7 @@ async def verify_submit(request: Request) -> Response:
     text = form_text(form, "text", limit=MAX_TEXT + 1)
     verdict: Verdict
     if isinstance(upload, UploadFile) and upload.filename:
-        verdict = verifier.verify_image(await upload.read())
+        verdict = await to_thread.run_sync(verifier.verify_image, await upload.read())
     elif text:
         verdict = verifier.verify_text(text)
     else:
