@@ -109,7 +109,8 @@ async def citizen_file(request: Request) -> Response:
     form, upload = await complaint_views.read_complaint_form(request)
     if not upload.too_large:    # an unread body changes nothing: only the message answers it
         check_csrf(request, form, info)
-    filed = file_from(request, info, upload)
+    # triage and the photo's re-encoding take the store and the CPU: off the event loop
+    filed = await to_thread.run_sync(file_from, request, info, upload)
     if isinstance(filed, list):
         return _citizen_page(request, info, values=upload.values,
                              problems=complaint_views.problem_messages(filed), status_code=400)

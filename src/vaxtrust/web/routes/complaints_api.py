@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -104,7 +105,8 @@ async def citizen_file(request: Request) -> Response:
     form, upload = await complaint_views.read_complaint_form(request)
     if not upload.too_large:
         _state_change(request, info)
-    filed = file_from(request, info, upload)
+    # triage and the photo's re-encoding take the store and the CPU: off the event loop
+    filed = await to_thread.run_sync(file_from, request, info, upload)
     if isinstance(filed, list):
         from vaxtrust.web.app import error_body
 
