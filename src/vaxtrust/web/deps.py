@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -117,6 +117,11 @@ async def read_form(request: Request) -> FormData:
         raise
     except Exception as error:  # multipart errors: malformed or too large
         raise InputError(f"the form could not be read ({type(error).__name__})") from None
+
+
+# A posted form as a route's parameter: FastAPI reads it on the event loop, then runs a sync
+# route (one that does the store's work) in a worker thread.
+PostedForm = Annotated[FormData, Depends(read_form)]
 
 
 def csrf_expected(request: Request, session: SessionInfo | None) -> str | None:

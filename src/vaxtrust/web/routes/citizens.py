@@ -19,6 +19,7 @@ from vaxtrust.web.certificates import qr_text_of
 from vaxtrust.web.codes import CodeSender, is_local
 from vaxtrust.web.deps import (
     CITIZEN_COOKIE,
+    PostedForm,
     acting,
     check_csrf,
     citizen_actor,
@@ -60,17 +61,17 @@ async def begin_lookup(request: Request, background: BackgroundTasks, *, id_numb
     token, to_send = started
     if to_send is not None:
         sender: CodeSender = request.app.state.sender
-        send = _send_on_the_loop if is_local(sender) else _send_in_a_thread
-        background.add_task(send, sender, *to_send, minutes=settings.code_minutes)
+        # A local sender on the loop; any other (a gateway may block) as a sync task, which
+        # Starlette runs in a worker thread.
+        if is_local(sender):
+            background.add_task(_send_on_the_loop, sender, *to_send, minutes=settings.code_minutes)
+        else:
+            background.add_task(sender.send, *to_send, minutes=settings.code_minutes)
     return token
 
 
 async def _send_on_the_loop(sender: CodeSender, phone: str, code: str, *, minutes: int) -> None:
     sender.send(phone, code, minutes=minutes)
-
-
-async def _send_in_a_thread(sender: CodeSender, phone: str, code: str, *, minutes: int) -> None:
-    await to_thread.run_sync(partial(sender.send, phone, code, minutes=minutes))
 
 
 @router.get("/citizen")
@@ -92,19 +93,16 @@ async def lookup_submit(request: Request, background: BackgroundTasks) -> Respon
 
 
 @router.post("/citizen/code")
-async def code_submit(request: Request) -> Response:
-    form = await read_form(request)
+def code_submit(request: Request, form: PostedForm) -> Response:
     check_csrf(request, form, None)
     token = form_text(form, "challenge", limit=200)
-    person_id = await to_thread.run_sync(
-        lookup.check_code, store_of(request), token, form_text(form, "code", limit=20))
+    person_id = lookup.check_code(store_of(request), token, form_text(form, "code", limit=20))
     if person_id is None:
         return render(request, "citizen_code.html", {"challenge": token, "error": True},
                       status_code=400)
     settings = settings_of(request)
-    info = await to_thread.run_sync(partial(
-        create_session, store_of(request), minutes=settings.citizen_session_minutes,
-        person_id=person_id))
+    info = create_session(store_of(request), minutes=settings.citizen_session_minutes,
+                          person_id=person_id)
     response = RedirectResponse("/citizen/record", status_code=303)
     response.set_cookie(CITIZEN_COOKIE, info.token, httponly=True, samesite="strict",
                         secure=settings.secure_cookies,

@@ -26,6 +26,7 @@ from vaxtrust.store.tables import COMPLAINT_STATES
 from vaxtrust.web import complaint_views
 from vaxtrust.web.complaint_views import Upload
 from vaxtrust.web.deps import (
+    PostedForm,
     RowId,
     acting,
     check_csrf,
@@ -33,7 +34,6 @@ from vaxtrust.web.deps import (
     citizen_session,
     form_text,
     form_version,
-    read_form,
     render,
     require_officer,
     store_of,
@@ -160,14 +160,9 @@ def complaint(request: Request, complaint_id: RowId) -> Response:
     return _complaint_page(request, info, actor, complaint_id)
 
 
-async def _officer_action(request: Request, complaint_id: int, action: str) -> Response:
-    """One of the complaint page's forms, through the app's operation of the same name; the
-    store's work in a worker thread (on the event loop it would hold up every request)."""
-    form = await read_form(request)
-    return await to_thread.run_sync(_act, request, complaint_id, action, form)
-
-
-def _act(request: Request, complaint_id: int, action: str, form: FormData) -> Response:
+def _officer_action(request: Request, complaint_id: int, action: str,
+                   form: FormData) -> Response:
+    """One of the complaint page's forms, through the app's operation of the same name."""
     info, actor = require_officer(request)
     check_csrf(request, form, info)
     values = {key: form_text(form, key, limit=2000) for key in
@@ -203,23 +198,23 @@ def _act(request: Request, complaint_id: int, action: str, form: FormData) -> Re
 
 
 @router.post("/officer/complaints/{complaint_id}/resolve")
-async def resolve(request: Request, complaint_id: RowId) -> Response:
-    return await _officer_action(request, complaint_id, "resolve")
+def resolve(request: Request, complaint_id: RowId, form: PostedForm) -> Response:
+    return _officer_action(request, complaint_id, "resolve", form)
 
 
 @router.post("/officer/complaints/{complaint_id}/refuse")
-async def refuse(request: Request, complaint_id: RowId) -> Response:
-    return await _officer_action(request, complaint_id, "refuse")
+def refuse(request: Request, complaint_id: RowId, form: PostedForm) -> Response:
+    return _officer_action(request, complaint_id, "refuse", form)
 
 
 @router.post("/officer/complaints/{complaint_id}/assign")
-async def assign(request: Request, complaint_id: RowId) -> Response:
-    return await _officer_action(request, complaint_id, "assign")
+def assign(request: Request, complaint_id: RowId, form: PostedForm) -> Response:
+    return _officer_action(request, complaint_id, "assign", form)
 
 
 @router.post("/officer/complaints/{complaint_id}/escalate")
-async def escalate(request: Request, complaint_id: RowId) -> Response:
-    return await _officer_action(request, complaint_id, "escalate")
+def escalate(request: Request, complaint_id: RowId, form: PostedForm) -> Response:
+    return _officer_action(request, complaint_id, "escalate", form)
 
 
 @router.get("/officer/complaints/{complaint_id}/attachments/{sha256}")

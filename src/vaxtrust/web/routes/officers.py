@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
-from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from vaxtrust.app import review
 from vaxtrust.app import users as users_app
@@ -20,13 +17,13 @@ from vaxtrust.web import batches, views
 from vaxtrust.web.deps import (
     SESSION_COOKIE,
     KeyId,
+    PostedForm,
     RowId,
     acting,
     check_csrf,
     form_text,
     form_version,
     officer_session,
-    read_form,
     render,
     require_officer,
     settings_of,
@@ -49,23 +46,21 @@ def login_form(request: Request, next: str = "/officer") -> Response:
 
 
 @router.post("/login")
-async def login_submit(request: Request) -> Response:
-    form = await read_form(request)
+def login_submit(request: Request, form: PostedForm) -> Response:
+    # A sync route (in a worker thread): Argon2id takes tens of milliseconds of CPU, which on
+    # the event loop would hold up every other request of this worker.
     check_csrf(request, form, None)
     username, password = form_text(form, "username", limit=64), form_text(form, "password",
                                                                            limit=1024)
     target = _safe_next(form_text(form, "next") or "/officer")
     address = request.client.host if request.client else "unknown"
-    # In a worker thread: Argon2id takes tens of milliseconds of CPU, which on the event loop
-    # would hold up every other request of this worker.
-    actor = await to_thread.run_sync(sign_in, store_of(request), username, password, address)
+    actor = sign_in(store_of(request), username, password, address)
     if actor is None:
         return render(request, "login.html", {"next": target, "error": "failed",
                                               "username": username}, status_code=401)
     settings = settings_of(request)
-    info = await to_thread.run_sync(partial(
-        create_session, store_of(request), minutes=settings.session_minutes,
-        username=actor.username))
+    info = create_session(store_of(request), minutes=settings.session_minutes,
+                          username=actor.username)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, info.token, httponly=True, samesite="strict",
                         secure=settings.secure_cookies)
@@ -127,13 +122,7 @@ def review_item(request: Request, item_id: RowId) -> Response:
 
 
 @router.post("/review/{item_id}/decide")
-async def review_decide(request: Request, item_id: RowId) -> Response:
-    form = await read_form(request)
-    # The store's work in a worker thread: on the event loop it would hold up every request.
-    return await to_thread.run_sync(_review_decide, request, item_id, form)
-
-
-def _review_decide(request: Request, item_id: int, form: FormData) -> Response:
+def review_decide(request: Request, item_id: RowId, form: PostedForm) -> Response:
     info, actor = require_officer(request)
     check_csrf(request, form, info)
     values = {key: value for key, value in form.items() if isinstance(value, str)}
@@ -181,13 +170,8 @@ def signing_page(request: Request, started: int = 0) -> Response:
 
 
 @router.post("/signing/batches")
-async def signing_start(request: Request) -> Response:
+def signing_start(request: Request, form: PostedForm) -> Response:
     """Start a signing batch (ministry only); the page then shows its progress."""
-    form = await read_form(request)
-    return await to_thread.run_sync(_signing_start, request, form)
-
-
-def _signing_start(request: Request, form: FormData) -> Response:
     info, actor = require_officer(request)
     check_csrf(request, form, info)
     started = batches.start_batch(store_of(request), actor, request.app.state.batch_plan,
@@ -208,12 +192,7 @@ def users(request: Request) -> Response:
 
 
 @router.post("/users")
-async def users_create(request: Request) -> Response:
-    form = await read_form(request)
-    return await to_thread.run_sync(_users_create, request, form)
-
-
-def _users_create(request: Request, form: FormData) -> Response:
+def users_create(request: Request, form: PostedForm) -> Response:
     info, actor = require_officer(request)
     check_csrf(request, form, info)
     role = form_text(form, "role", limit=20)

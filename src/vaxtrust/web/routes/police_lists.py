@@ -7,10 +7,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
 from vaxtrust.app import police_lists
 from vaxtrust.errors import InputError
@@ -18,7 +17,7 @@ from vaxtrust.reports.police import ImportResult
 from vaxtrust.reports.progress import admin_names
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor
-from vaxtrust.web.deps import check_csrf, form_text, read_form, require_officer, store_of
+from vaxtrust.web.deps import PostedForm, check_csrf, form_text, require_officer, store_of
 from vaxtrust.web.routes.officers import page
 from vaxtrust.web.routes.reports import MEDIA
 
@@ -43,13 +42,8 @@ def lists_page(request: Request) -> Response:
 
 
 @router.post("/export")
-async def export(request: Request) -> Response:
+def export(request: Request, form: PostedForm) -> Response:
     """One commune's list as Excel (a new list id each time: the store keeps its rows)."""
-    form = await read_form(request)
-    return await to_thread.run_sync(_export, request, form)
-
-
-def _export(request: Request, form: FormData) -> Response:
     info, actor = require_officer(request)
     check_csrf(request, form, info)
     return exported_list(store_of(request), actor, form_text(form, "commune", limit=12))
@@ -63,20 +57,13 @@ def exported_list(store: Store, actor: Actor, commune: str) -> Response:
 
 
 @router.post("/import")
-async def import_answers(request: Request) -> Response:
-    form = await read_form(request)
-    upload = form.get("file")
-    body = await upload.read() if isinstance(upload, UploadFile) else b""
-    return await to_thread.run_sync(_import_answers, request, form, body)
-
-
-def _import_answers(request: Request, form: FormData, body: bytes) -> Response:
+def import_answers(request: Request, form: PostedForm) -> Response:
     info, actor = require_officer(request)
     check_csrf(request, form, info)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InputError("choose the answered list (an .xlsx file) to upload")
-    result = applied_list(store_of(request), actor, upload.filename, body)
+    result = applied_list(store_of(request), actor, upload.filename, upload.file.read())
     return RedirectResponse(f"/officer/lists/imports/{result.import_id}", status_code=303)
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from vaxtrust.web.deps import check_csrf, form_text, read_form, render
+from vaxtrust.web.deps import PostedForm, check_csrf, form_text, render
 from vaxtrust.web.verifier import MAX_TEXT, Verdict, Verifier
 
 router = APIRouter(include_in_schema=False)
@@ -25,15 +24,14 @@ def verify_form(request: Request) -> Response:
 
 
 @router.post("/verify")
-async def verify_submit(request: Request) -> Response:
-    form = await read_form(request)
+def verify_submit(request: Request, form: PostedForm) -> Response:
     check_csrf(request, form, None)
     verifier = verifier_of(request)
     upload = form.get("image")
     text = form_text(form, "text", limit=MAX_TEXT + 1)
     verdict: Verdict
     if isinstance(upload, UploadFile) and upload.filename:
-        verdict = await to_thread.run_sync(verifier.verify_image, await upload.read())
+        verdict = verifier.verify_image(upload.file.read())
     elif text:
         verdict = verifier.verify_text(text)
     else:
