@@ -80,6 +80,18 @@ def test_register_precision_truncates_the_date() -> None:
     assert Holder.from_register("A B", "1980-05-01", "month").date_of_birth == "1980-05"
 
 
+@pytest.mark.parametrize(("dob", "expected"), [("1980-05-01", "1980-05-01"),
+                                                ("1980-05", "1980-05"), ("1980", "1980")])
+def test_a_register_without_precision_is_read_by_the_form_of_the_date(dob, expected) -> None:
+    assert Holder.from_register("A B", dob, None).date_of_birth == expected
+
+
+@pytest.mark.parametrize("dob", ["01/05/1980", "", "1980-5-1"])
+def test_without_precision_a_date_of_another_form_is_refused(dob) -> None:
+    with pytest.raises(CertificateError, match="dob_precision"):
+        Holder.from_register("A B", dob, None)
+
+
 @pytest.mark.parametrize("dob", ["1980-00", "80-05-01", "1980-02-30", "1815-01-01", "XX-XX-1963"])
 def test_bad_dates_of_birth_are_refused(dob, doses, es256_signer) -> None:
     with pytest.raises(CertificateError, match="dob"):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from tests.passport.conftest_keys import KEY_PASSPHRASE, KEYS_NOW, passphrase
@@ -161,6 +161,24 @@ def test_the_queue_is_signed_and_the_store_records_each_certificate(
     assert verified.payload["nam"]["fnt"] == "NGUYEN"
     again = _sign(store, minister, keystore, tmp_path)
     assert (again.issued, again.already_issued) == (0, 0)  # nothing pending
+
+
+def test_people_of_a_register_without_the_precision_column_are_signed(
+    store: Store, minister: Actor, keystore: KeyStore, tmp_path: Path
+) -> None:
+    # dob_precision is an optional register column: published without it, it is NULL in the store.
+    with store.transaction() as session:
+        session.execute(update(Person).values(dob_precision=None))
+    queued = _queued(store)
+    summary = _sign(store, minister, keystore, tmp_path)
+    assert (summary.issued, summary.skipped) == (len(queued), {})
+    with IssuanceJournal(tmp_path / JOURNAL) as journal:
+        qr_text = next(row["qr_text"] for rows in journal.current_certificates() for row in rows
+                       if row["person_id"] == "001090000001")
+    verified = verify_certificate(qr_text, trust_list_of(keystore, now=SIGN_AT), now=SIGN_AT)
+    with store.transaction() as session:
+        dob = session.scalar(select(Person.dob).where(Person.person_id == "001090000001"))
+    assert verified.payload["dob"] == dob
 
 
 def test_a_changed_person_is_revoked_in_the_store_and_re_issued(

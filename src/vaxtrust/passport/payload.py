@@ -23,6 +23,7 @@ UVCI_PATTERN = re.compile(r"^URN:UVCI:01:VN:[0-9A-F]{32}$")
 _PARTIAL_DOB = re.compile(r"^(?:\d{4}(?:-\d{2}(?:-\d{2})?)?)?$")
 _PLAIN_FOLDED = re.compile(r"[A-Z ]*")
 _MAX_TEXT = 80                          # schema maxLength of names, issuer and ci
+_PRECISION_OF_ISO_LENGTH = {10: "day", 7: "month", 4: "year"}
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,18 @@ class Holder:
     date_of_birth: str
 
     @classmethod
-    def from_register(cls, full_name: str, dob: str, dob_precision: str) -> Holder:
-        """From the register's ``dob`` (full ISO date) and ``dob_precision`` (day | month | year)."""
-        keep = {"day": 10, "month": 7, "year": 4}.get(dob_precision)
+    def from_register(cls, full_name: str, dob: str, dob_precision: str | None) -> Holder:
+        """From the register's ``dob`` (ISO) and ``dob_precision`` (day | month | year).
+
+        A register without the precision column (it is optional) has ``dob`` written at its known
+        precision, so the form of ``dob`` says it, as the cleaning's standardiser reads it too.
+        """
+        precision = dob_precision or (_PRECISION_OF_ISO_LENGTH.get(len(dob), "")
+                                      if _PARTIAL_DOB.fullmatch(dob) else "")
+        keep = {"day": 10, "month": 7, "year": 4}.get(precision)
         if keep is None:
-            raise CertificateError(f"field dob_precision: {dob_precision!r} is not day, month or year")
+            raise CertificateError(f"field dob_precision: {dob_precision!r} is not day, month or year"
+                                   f" and dob {dob!r} is not ISO YYYY-MM-DD, YYYY-MM or YYYY")
         return cls(full_name, dob[:keep])
 
 

@@ -203,7 +203,7 @@ def _decide(task: queue.ClaimedTask, person: PersonToSign, current: queue.Curren
     if reason is not None:
         return _Skip(task.id, person.person_id, reason, withdraw)
     try:
-        holder = Holder.from_register(person.full_name or "", person.dob or "", person.dob_precision or "")
+        holder = Holder.from_register(person.full_name or "", person.dob or "", person.dob_precision)
         doses = [
             Dose(vaccinated_on=date.fromisoformat(str(dose["vaccinated_on"])[:10]), product=dose["mp"])
             for dose in person.doses
