@@ -52,16 +52,27 @@ def test_the_table_holds_only_keyed_hashes(store: Store) -> None:
     assert keys == {shared.key("address", "198.51.100.7"), shared.key("id", "001090000001")}
 
 
-@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-def test_expired_counts_are_swept(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from vaxtrust.web import ratelimit
+def test_the_sweep_deletes_expired_counts_and_challenges_only(store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from vaxtrust.store.tables import LookupChallenge
+    from vaxtrust.web.lookup import sweep_expired
+    from vaxtrust.web.sessions import store_time
 
     shared = limits(store)
     shared.allow({"id": "A"}, now=T0)
-    monkeypatch.setattr(ratelimit, "SWEEP_CHANCE", 1.0)
     shared.allow({"id": "B"}, now=T0 + 2 * HOUR)
+    moment = datetime.fromtimestamp(T0 + 2 * HOUR, UTC)
+    with store.transaction() as session:
+        for name, minutes in (("old", -1), ("live", 10)):
+            session.add(LookupChallenge(
+                token_hash=name, person_id=None, code_hash="x", tries_left=3,
+                created_at=store_time(moment - timedelta(minutes=20)),
+                expires_at=store_time(moment + timedelta(minutes=minutes))))
+    sweep_expired(store, moment)
     with store.transaction() as session:
         assert list(session.scalars(select(WebRateLimit.key))) == [shared.key("id", "B")]
+        assert list(session.scalars(select(LookupChallenge.token_hash))) == ["live"]
 
 
 def test_concurrent_attempts_never_slip_past_the_limit(store: Store) -> None:

@@ -28,7 +28,7 @@ from vaxtrust import __version__
 from vaxtrust.config import Settings, WebSettings, load_settings
 from vaxtrust.errors import VaxtrustError
 from vaxtrust.store.db import POOL_SIZE, Store
-from vaxtrust.web import i18n, labels
+from vaxtrust.web import i18n, labels, lookup
 from vaxtrust.web.async_store import AsyncStore
 from vaxtrust.web.batches import BatchPlan, BatchThreads, interrupt_running
 from vaxtrust.web.codes import CodeSender, sender_from_setting
@@ -108,7 +108,9 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
         app.state.limits = RateLimits(app.state.store, limits)
         if app.state.store.dialect == "postgresql":
             app.state.async_store = await AsyncStore.open(app.state.store)
+        sweeper = asyncio.create_task(_sweep_every(app.state.store, lookup.SWEEP_SECONDS))
         yield
+        sweeper.cancel()
         if app.state.async_store is not None:
             await app.state.async_store.close()
         if not await asyncio.to_thread(batch_threads.stop):
@@ -142,6 +144,17 @@ def create_app(all_settings: Settings | None = None, *, store: Store | None = No
     _install_error_handlers(app)
     _include_routers(app)
     return app
+
+
+async def _sweep_every(store: Store, seconds: float) -> None:
+    """Expired look-up challenges and counts deleted every ``seconds`` (in a worker thread:
+    the sweep is a sync transaction), until the app stops."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(lookup.sweep_expired, store)
+        except Exception:   # a chore: the next turn tries again, the server goes on
+            logger.exception("sweeping expired look-ups failed")
 
 
 class LanguageOfRequest:
