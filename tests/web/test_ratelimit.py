@@ -3,7 +3,6 @@ and the table holds no ID number or address."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from vaxtrust.store.db import Store
