@@ -16,6 +16,7 @@ from vaxtrust.engine.base import (
     ROW_NUMBER_COLUMN,
     Engine,
     FileFormat,
+    sql_identifier,
     sql_string,
 )
 from vaxtrust.spreadsheet import safe_cell_sql
@@ -29,10 +30,6 @@ _ARROW_TO_DUCKDB = {
     pa.bool_(): "BOOLEAN",
     pa.date32(): "DATE",
 }
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _find_all(data: bytes, needle: bytes) -> list[int]:
@@ -173,7 +170,7 @@ class DuckDBEngine(Engine):
         source = f"read_parquet({sql_string(path)}, file_row_number = true)"
         columns = [row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {source}")
                    .fetchall() if row[0] != "file_row_number"]
-        as_text = ", ".join(f"CAST({_ident(c)} AS VARCHAR) AS {_ident(c)}" for c in columns)
+        as_text = ", ".join(f"CAST({sql_identifier(c)} AS VARCHAR) AS {sql_identifier(c)}" for c in columns)
         self._run(f"CREATE VIEW {name} AS SELECT {as_text}, "
                   f"file_row_number + 1 AS {ROW_NUMBER_COLUMN} FROM {source}")
 
@@ -260,8 +257,8 @@ class DuckDBEngine(Engine):
         text_columns = {row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {name}")
                         .fetchall() if row[1] == "VARCHAR"}
         selected = ", ".join(
-            f"{safe_cell_sql(_ident(column))} AS {_ident(column)}" if column in text_columns
-            else _ident(column) for column in self.columns(name))
+            f"{safe_cell_sql(sql_identifier(column))} AS {sql_identifier(column)}" if column in text_columns
+            else sql_identifier(column) for column in self.columns(name))
         self._run(f"COPY (SELECT {selected} FROM {name}) TO {sql_string(path)} "
                   "(FORMAT csv, HEADER true)")
 

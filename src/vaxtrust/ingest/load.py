@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vaxtrust.console import Console, NoopConsole
-from vaxtrust.engine.base import ROW_NUMBER_COLUMN, Engine, sql_string
+from vaxtrust.engine.base import ROW_NUMBER_COLUMN, Engine, sql_identifier, sql_string
 from vaxtrust.errors import ConfigError, InputError
 from vaxtrust.ingest.headers import (
     MANDATORY_COLUMNS,
@@ -61,10 +61,6 @@ class SourceCount:
     accepted: int = 0
     rejected: int = 0
     duplicates_collapsed: int = 0
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _looks_like_header(kind: SourceKind, mapping: dict[str, str]) -> Callable[[list[str]], bool]:
@@ -122,7 +118,7 @@ def _refuse_values_across_lines(engine: Engine, table: str, unread: pa.Table,
                              f"value; {_ACROSS_LINES_ADVICE}", path=str(source.path),
                              line=number + 1)
     headers = [h for h in engine.columns(table) if h != ROW_NUMBER_COLUMN]
-    spans = " OR ".join(f"contains({_ident(h)}, chr(10)) OR contains({_ident(h)}, chr(13))"
+    spans = " OR ".join(f"contains({sql_identifier(h)}, chr(10)) OR contains({sql_identifier(h)}, chr(13))"
                         for h in headers)
     found = engine.query(f"SELECT min({ROW_NUMBER_COLUMN}) AS row FROM {table} WHERE {spans}")
     row = found.column("row")[0].as_py()
@@ -136,7 +132,7 @@ def _staging_sql(
     kind: SourceKind,
 ) -> str:
     def cleaned(header: str) -> str:
-        return f"NULLIF(trim(CAST({_ident(header)} AS VARCHAR)), '')"
+        return f"NULLIF(trim(CAST({sql_identifier(header)} AS VARCHAR)), '')"
 
     selected = [
         f"{cleaned(columns[c])} AS {c}" if c in columns else f"CAST(NULL AS VARCHAR) AS {c}"

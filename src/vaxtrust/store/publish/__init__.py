@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from vaxtrust.console import Console, NoopConsole
@@ -105,12 +105,12 @@ def refresh_statistics(connection: Connection, records: int | None = None) -> tu
 def _changed_tables(connection: Connection, records: int) -> tuple[str, ...]:
     """The written tables whose row count at their last ANALYZE (``reltuples``; -1: never
     analysed, PostgreSQL 14+) is below ``records / ANALYZE_SHARE``."""
-    names = ", ".join(f"'{name}'" for name in WRITTEN_TABLES)
-    rows = connection.exec_driver_sql(f"""
+    rows = connection.execute(text("""
         SELECT c.relname, c.reltuples FROM pg_class c
-        WHERE c.relname IN ({names}) AND c.relkind = 'r'
+        WHERE c.relname = ANY(:names) AND c.relkind = 'r'
           AND c.relnamespace = (SELECT oid FROM pg_namespace
-                                WHERE nspname = current_schema())""").all()
+                                WHERE nspname = current_schema())"""),
+        {"names": list(WRITTEN_TABLES)}).all()
     held = {str(name): float(tuples) for name, tuples in rows}
     return tuple(name for name in WRITTEN_TABLES
                  if held.get(name, -1.0) < 0 or records >= ANALYZE_SHARE * held[name])
