@@ -194,6 +194,15 @@ def test_logout_ends_the_session_on_the_server(client: TestClient, web_store: St
     assert client.get("/officer", follow_redirects=False).status_code == 303
 
 
+def test_a_forged_logout_leaves_the_session(client: TestClient, web_store: Store) -> None:
+    """Another site cannot sign an officer out: the form must carry the page's token."""
+    sign_in_as(client, web_store, "minh")
+    forged = client.post("/officer/logout", data={"csrf_token": "forged"},
+                         follow_redirects=False)
+    assert forged.status_code == 403
+    assert client.get("/officer", follow_redirects=False).status_code == 200
+
+
 PASSWORD = "mật khẩu đủ dài cho thử nghiệm"
 
 

@@ -155,10 +155,9 @@ def render(request: Request, template: str, context: dict[str, Any], *,
     return page
 
 
-async def sign_out(request: Request, cookie: str, session: SessionInfo | None,
-                   to: str) -> Response:
+def sign_out(request: Request, form: FormData, cookie: str, session: SessionInfo | None,
+             to: str) -> Response:
     """End the session of ``cookie`` (the form's CSRF token checked) and go to ``to``."""
-    form = await read_form(request)
     check_csrf(request, form, session)
     end_session(store_of(request), request.cookies.get(cookie))
     response = RedirectResponse(to, status_code=303)

@@ -172,5 +172,5 @@ def certificate_pdf(request: Request) -> Response:
 
 
 @router.post("/citizen/logout")
-async def citizen_logout(request: Request) -> Response:
-    return await sign_out(request, CITIZEN_COOKIE, citizen_session(request), "/citizen")
+def citizen_logout(request: Request, form: PostedForm) -> Response:
+    return sign_out(request, form, CITIZEN_COOKIE, citizen_session(request), "/citizen")

@@ -103,7 +103,7 @@ def file_from(request: Request, info: SessionInfo,
 
 @router.post("/citizen/complaints")
 async def citizen_file(request: Request) -> Response:
-    info = citizen_session(request)
+    info = await to_thread.run_sync(citizen_session, request)
     if info is None:
         return RedirectResponse("/citizen", status_code=303)
     form, upload = await complaint_views.read_complaint_form(request)

@@ -99,7 +99,7 @@ def citizen_list(request: Request) -> dict[str, Any]:
 async def citizen_file(request: Request) -> Response:
     """File a complaint (multipart, with the photo); every problem is named at once, and
     nothing is stored unless there is none."""
-    info = citizen_session(request)
+    info = await to_thread.run_sync(citizen_session, request)
     if info is None:
         raise HTTPException(401, "look up your record first")
     form, upload = await complaint_views.read_complaint_form(request)

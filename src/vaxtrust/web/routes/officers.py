@@ -68,8 +68,8 @@ def login_submit(request: Request, form: PostedForm) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
-    return await sign_out(request, SESSION_COOKIE, officer_session(request), "/officer/login")
+def logout(request: Request, form: PostedForm) -> Response:
+    return sign_out(request, form, SESSION_COOKIE, officer_session(request), "/officer/login")
 
 
 def page(request: Request, template: str, info: SessionInfo, actor: Actor,
