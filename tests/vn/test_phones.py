@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaxtrust.vn.phones import parse
+from vaxtrust.vn.phones import SEPARATORS, SEPARATORS_RE, old_mobile_prefixes, parse, typed_forms
 
 
 @pytest.mark.parametrize(("typed", "number", "kind", "repairs"), [
@@ -45,3 +45,42 @@ def test_bad_numbers_are_invalid_with_a_reason(typed: str | None, kind: str, rea
 def test_parse_never_raises(text: str) -> None:
     result = parse(text)
     assert result.number is None or (result.number.isdigit() and result.number[0] == "0")
+
+
+def test_the_typed_forms_of_a_number_include_its_old_prefix() -> None:
+    forms = typed_forms("0323456789")              # Viettel 0162 -> 032
+    assert {"0323456789", "+84323456789", "84323456789", "0084323456789", "323456789",
+            "01623456789", "+841623456789", "841623456789", "1623456789"} <= set(forms)
+    assert typed_forms("02438251234") == ("02438251234", "+842438251234", "00842438251234",
+                                          "842438251234", "2438251234")
+
+
+def test_the_separators_are_what_the_pattern_removes() -> None:
+    removed = {chr(c) for c in range(0x3000) if SEPARATORS_RE.fullmatch(chr(c))}
+    assert removed == set(SEPARATORS)
+
+
+_PREFIXES = ["", "+84", "84", "0084", "0", "+", "+1"]
+_STARTS = ["9", "3", "8", "2", "24", "28", "1", *(old[1:] for old in old_mobile_prefixes()),
+           *(new[1:] for new in old_mobile_prefixes().values())]
+
+
+@st.composite
+def typed_phones(draw: st.DrawFn) -> str:
+    """Phone-like texts: a prefix, a mobile/landline/old start, digits, separators anywhere."""
+    text = draw(st.sampled_from(_PREFIXES)) + draw(st.sampled_from(_STARTS)) + \
+        draw(st.text("0123456789", min_size=5, max_size=10))
+    cuts = draw(st.lists(st.tuples(st.integers(0, len(text)), st.sampled_from(" .-()/\tx\n")),
+                         max_size=3))
+    for at, separator in sorted(cuts, reverse=True):
+        text = text[:at] + separator + text[at:]
+    return text
+
+
+@given(typed_phones(), typed_phones())
+def test_a_typed_phone_is_one_of_the_forms_of_a_number_exactly_when_it_parses_to_it(
+        typed: str, other: str) -> None:
+    bare = SEPARATORS_RE.sub("", typed)
+    for number in (parse(typed).number, parse(other).number):
+        if number is not None:
+            assert (bare in typed_forms(number)) == (parse(typed).number == number)

@@ -4,12 +4,16 @@ exists, limits per address and per ID, then the record and the certificate."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Executable, update
 
-from tests.web.fixtures import AN, csrf_of
+from tests.web.fixtures import AN, BINH, csrf_of
 from vaxtrust.store.db import Store
+from vaxtrust.store.tables import Person, VaccinationRecord
+from vaxtrust.vn import phones
 
 RIGHT = {"id_number": AN, "dob": "1990-02-03", "phone": "0912 345 678"}
 
@@ -180,3 +184,56 @@ def test_each_view_of_the_record_is_one_access_event(client: TestClient, web_sto
             AuditEventRow.event_type == "personal_data_accessed",
             AuditEventRow.actor.startswith(CITIZEN_PREFIX))).all()
     assert [tuple(row) for row in seen] == [(f"{CITIZEN_PREFIX}{AN}", f"person:{AN}")] * 2
+
+
+def _change(store: Store, statement: Executable) -> None:
+    with store.transaction() as session:
+        session.execute(statement)
+
+
+@pytest.mark.parametrize(("stored", "asked"), [
+    ("+84 912.345.678", "0912345678"),
+    ("(091) 234-5678", "84912345678"),
+    ("912345678", "0912 345 678"),
+    ("0162 345 6789", "0323456789"),        # the 11-digit Viettel number of before 2018
+    ("0323456789", "01623456789"),
+])
+def test_the_phone_used_at_vaccination_matches_however_either_was_typed(
+        client: TestClient, web_store: Store, codes_file: Path, stored: str, asked: str) -> None:
+    _change(web_store, update(VaccinationRecord).where(VaccinationRecord.person_id == AN)
+            .values(original_phone=stored))
+    lookup(client, **{**RIGHT, "phone": asked})
+    lookup(client, **{**RIGHT, "phone": "0987654321"})
+    assert [phone for phone, _ in sent_codes(codes_file)] == [phones.parse(asked).number]
+
+
+def test_a_person_is_found_by_their_old_id_but_their_own_id_comes_first(
+        client: TestClient, web_store: Store, codes_file: Path) -> None:
+    _change(web_store, update(Person).where(Person.person_id == AN).values(old_id="012345678"))
+    _change(web_store, update(Person).where(Person.person_id == BINH).values(old_id=AN))
+    lookup(client, **{**RIGHT, "id_number": "012345678"})      # An's old ID
+    assert len(sent_codes(codes_file)) == 1
+    lookup(client, **{**RIGHT, "dob": "1985-07-21"})           # An's ID is Bình's old ID
+    assert len(sent_codes(codes_file)) == 1
+    lookup(client, **RIGHT)
+    assert len(sent_codes(codes_file)) == 2
+
+
+def test_a_look_up_is_one_round_trip_on_postgresql(
+        client: TestClient, web_store: Store, codes_file: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    if web_store.dialect != "postgresql":
+        pytest.skip("SQLite looks up in a worker thread, in two statements")
+    from psycopg import AsyncConnection
+
+    sent: list[object] = []
+    execute = AsyncConnection.execute
+
+    async def counted(self: AsyncConnection[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncConnection, "execute", counted)
+    lookup(client, **RIGHT)
+    lookup(client, **{**RIGHT, "id_number": "001090000009"})
+    assert len(sent) == 2 and len(sent_codes(codes_file)) == 1

@@ -17,6 +17,7 @@ from vaxtrust.vn._data import read_rows
 PhoneKind = Literal["mobile", "landline", "invalid", "missing"]
 
 SEPARATORS_RE: Final = re.compile(r"[ .\-()/\t]")
+SEPARATORS: Final = " .-()/\t"    # the same characters, for SQL's translate()
 NUMBER_RE: Final = re.compile(r"\+?[0-9]+")
 MOBILE_RE: Final = re.compile(r"0[35789][0-9]{8}")
 LANDLINE_RE: Final = re.compile(r"02[0-9]{9}")
@@ -70,3 +71,18 @@ def parse(raw: object) -> ParsedPhone:
     if LANDLINE_RE.fullmatch(digits):
         return ParsedPhone(digits, "landline", repairs)
     return ParsedPhone(None, "invalid", (), "phone_invalid")
+
+
+def typed_forms(number: str) -> tuple[str, ...]:
+    """Every text without separators that :func:`parse` reads as ``number`` (a number it
+    returned): its national digits and, for a mobile number, the 11-digit forms of before 2018,
+    each with ``+84``, ``0084``, ``84`` or without its leading zero.
+
+    A database then matches a stored raw phone against ``number`` without parsing it: the raw
+    text with :data:`SEPARATORS` removed is one of these forms exactly when it parses to
+    ``number`` (the citizen look-up's one statement, ``web.lookup``)."""
+    digits = [number, *(old + number[len(new):] for old, new in old_mobile_prefixes().items()
+                        if number.startswith(new))]
+    typed = (form for d in digits for form in (d, "+84" + d[1:], "0084" + d[1:], "84" + d[1:],
+                                               d[1:]))
+    return tuple(dict.fromkeys(form for form in typed if parse(form).number == number))

@@ -21,9 +21,9 @@ from sqlalchemy import bindparam, delete, or_, select
 from vaxtrust.store.db import Store
 from vaxtrust.store.tables import LookupChallenge, Person, VaccinationRecord
 from vaxtrust.vn import ids, phones
-from vaxtrust.web.async_store import AsyncStore, driver_sql
+from vaxtrust.web.async_store import AsyncStore
 from vaxtrust.web.codes import new_code
-from vaxtrust.web.ratelimit import RateLimits, expired_counts
+from vaxtrust.web.ratelimit import Prelude, RateLimits, Sql, expired_counts
 from vaxtrust.web.sessions import store_time, token_hash
 
 SWEEP_SECONDS = 30    # how often each server worker deletes expired challenges and counts
@@ -58,7 +58,24 @@ _PERSON = (select(Person.person_id, Person.dob, VaccinationRecord.original_phone
            .outerjoin(VaccinationRecord, VaccinationRecord.person_id == Person.person_id)
            .where(or_(Person.person_id == bindparam("number"),
                       Person.old_id == bindparam("number"))))
-_PERSON_SQL = driver_sql(_PERSON)[0]     # the same read for the event loop (psycopg's text)
+
+# The same match in SQL, read in the statement that counts the look-up and inserts its
+# challenge (PostgreSQL, from the event loop): the person of the ID (the one whose own ID it is
+# before one whose old ID it is), when the date of birth agrees and one of their records' raw
+# phones, without separators, is a form that parses to the phone asked (phones.typed_forms).
+_MATCH = """
+person_asked AS (
+    SELECT person_id, dob FROM person
+    WHERE person_id = CAST(%(p_number)s AS varchar) OR old_id = CAST(%(p_number)s AS varchar)
+    ORDER BY person_id = CAST(%(p_number)s AS varchar) DESC LIMIT 1),
+person_matched AS (
+    SELECT person_asked.person_id FROM person_asked
+    WHERE person_asked.dob = CAST(%(p_dob)s AS varchar) AND EXISTS (
+        SELECT FROM vaccination_record r WHERE r.person_id = person_asked.person_id
+          AND translate(r.original_phone, CAST(%(p_separators)s AS text), '')
+              = ANY(CAST(%(p_phones)s AS text[])))),
+"""
+_MATCHED = Sql("(SELECT person_id FROM person_matched)")
 
 
 @dataclass(frozen=True)
@@ -82,10 +99,22 @@ class _Asked:
     def limited_as(self, address: str) -> dict[str, str]:
         return {"address": address, "id": self.number or self.raw_id}
 
+    def prelude(self) -> Prelude:
+        """The match read in the look-up's one statement; it names nobody (NULL) when the
+        details cannot, and the statement is the same either way (the same timing)."""
+        named = self.readable and self.phone is not None
+        return Prelude(_MATCH, {
+            "p_number": self.number if named else None, "p_dob": self.dob if named else None,
+            "p_separators": phones.SEPARATORS,
+            "p_phones": list(phones.typed_forms(self.phone)) if named and self.phone else []},
+            _MATCHED.text)
+
 
 def _matched(asked: _Asked, rows: Sequence[Sequence[Any]]) -> tuple[str, str] | None:
     """(person_id, phone) when the person's date of birth and one of their records' phones
-    agree with what was asked."""
+    agree with what was asked; the person whose own ID was asked comes before one whose old ID
+    it is (as in :data:`_MATCH`)."""
+    rows = sorted(rows, key=lambda row: row[0] != asked.number)
     if not rows or asked.phone is None or rows[0][1] != asked.dob:
         return None
     person_id = rows[0][0]
@@ -114,11 +143,12 @@ class _Challenge:
     row: dict[str, Any]
 
     @classmethod
-    def new(cls, match: tuple[str, str] | None, minutes: int, tries: int) -> _Challenge:
+    def new(cls, person: str | Sql | None, minutes: int, tries: int) -> _Challenge:
+        """A challenge for ``person`` (an ID, SQL that reads it, or None: nobody)."""
         token, code = secrets.token_urlsafe(32), new_code()
         now = datetime.now(UTC)
         return cls(token, code, {
-            "token_hash": token_hash(token), "person_id": match[0] if match else None,
+            "token_hash": token_hash(token), "person_id": person,
             "code_hash": _code_hash(token, code), "tries_left": tries,
             "created_at": store_time(now),
             "expires_at": store_time(now + timedelta(minutes=minutes))})
@@ -146,13 +176,13 @@ def start_lookup(store: Store, limits: RateLimits, *, address: str, id_number: s
     number; returns its token and, when somebody matched, (phone, code) to send, or None when
     a limit refused the look-up.
 
-    Two round trips on PostgreSQL whoever it is: the person's read, then the counts and the
-    challenge in one statement. The caller sends the code after answering, so the answer's
-    timing does not depend on it.
+    Two round trips whoever it is: the person's read, then the counts and the challenge
+    (:func:`start_lookup_async` does both in one on PostgreSQL). The caller sends the code
+    after answering, so the answer's timing does not depend on it.
     """
     asked = _Asked.of(id_number, dob_text, phone_text)
     match = find_person(store, asked)
-    challenge = _Challenge.new(match, minutes, tries)
+    challenge = _Challenge.new(match[0] if match else None, minutes, tries)
     if not limits.admit(asked.limited_as(address), challenge.insert):
         return None
     return challenge.token, (match[1], challenge.code) if match else None
@@ -161,20 +191,19 @@ def start_lookup(store: Store, limits: RateLimits, *, address: str, id_number: s
 async def start_lookup_async(database: AsyncStore, limits: RateLimits, *, address: str,
                              id_number: str, dob_text: str, phone_text: str, minutes: int,
                              tries: int) -> Started | None:
-    """:func:`start_lookup` on PostgreSQL from the event loop: the same two statements (and
-    the same answer whoever it is) on one connection of the async pool."""
+    """:func:`start_lookup` on PostgreSQL from the event loop, in one round trip whoever it
+    is: the person's match (in SQL), the counts, their check and the challenge (holding the
+    person it matched) are one statement on a connection of the async pool."""
     asked = _Asked.of(id_number, dob_text, phone_text)
+    challenge = _Challenge.new(_MATCHED, minutes, tries)
     async with database.connection() as connection:
-        rows: list[Any] = []
-        if asked.readable:
-            cursor = await connection.execute(_PERSON_SQL, {"number": asked.number})
-            rows = await cursor.fetchall()
-        match = _matched(asked, rows)
-        challenge = _Challenge.new(match, minutes, tries)
-        if not await limits.admit_async(connection, asked.limited_as(address),
-                                        challenge.insert):
-            return None
-    return challenge.token, (match[1], challenge.code) if match else None
+        admission = await limits.admit_async(connection, asked.limited_as(address),
+                                             challenge.insert, prelude=asked.prelude())
+    if not admission.admitted:
+        return None
+    if admission.read is None or asked.phone is None:
+        return challenge.token, None
+    return challenge.token, (asked.phone, challenge.code)
 
 
 def check_code(store: Store, token: str, code: str) -> str | None:

@@ -8,8 +8,9 @@ back, so a refused attempt costs nothing); on PostgreSQL the count's row lock ma
 attempts of one key wait for each other, so none slips past the limit.
 
 On PostgreSQL an attempt is one statement (the counts, the check and what the attempt admits, see
-:meth:`RateLimits.admit`) committed on its own without waiting for the WAL flush: a look-up is two
-round trips, not ten. The current bucket's count is the one the upsert returns (its row lock
+:meth:`RateLimits.admit`) committed on its own without waiting for the WAL flush; the event loop's
+variant also reads what the attempt needs in that statement (a :class:`Prelude`): a look-up is one
+round trip, not ten. The current bucket's count is the one the upsert returns (its row lock
 taken); the older buckets of the window are read as the statement starts, as a range of the
 primary key (key, bucket): a bucket counts while ``bucket > now - window``, which is its
 ``expires > now``. (Asked as ``expires > now``, the planner read the ``expires`` index, every
@@ -26,7 +27,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
 from sqlalchemy import Delete, Insert, Update, delete, func, select, update
@@ -49,6 +50,27 @@ class Limit:
     @property
     def bucket_seconds(self) -> int:
         return max(1, self.seconds // BUCKETS)
+
+
+@dataclass(frozen=True)
+class Sql:
+    """A value of an admitted row given as SQL over a :class:`Prelude` (PostgreSQL)."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Prelude:
+    """What an attempt reads in its own admitting statement (PostgreSQL): common table
+    expressions (``name AS (...), ``, placed before the statement's own), their parameters
+    (named ``p_...``), and one expression over them that the statement returns."""
+    ctes: str
+    params: dict[str, Any]
+    returns: str
+
+
+class Admission(NamedTuple):
+    admitted: bool
+    read: Any          # the value of the prelude's ``returns`` (None without a prelude)
 
 
 class RateLimits:
@@ -92,18 +114,19 @@ class RateLimits:
             return not over
 
     async def admit_async(self, connection: AsyncConnection[Any], values: dict[str, str],
-                          then: tuple[str, dict[str, Any]] | None,
-                          now: float | None = None) -> bool:
+                          then: tuple[str, dict[str, Any]] | None, now: float | None = None,
+                          prelude: Prelude | None = None) -> Admission:
         """:meth:`admit` on PostgreSQL from the event loop, on an autocommitting connection of
-        :class:`vaxtrust.web.async_store.AsyncStore`: the same statement, the same counts."""
+        :class:`vaxtrust.web.async_store.AsyncStore`: the same statement, the same counts, with
+        the ``prelude``'s reads (whatever the limits say) in that one statement."""
         moment, counts = self._counts(values, now)
-        cursor = await connection.execute(*_admit_postgres(counts, then, moment))
+        cursor = await connection.execute(*_admit_postgres(counts, then, moment, prelude))
         row = await cursor.fetchone()
         assert row is not None    # one row, always (a SELECT without FROM)
         over = _over_of(counts, row[1])
         for statement in _chores(over):
             await connection.execute(*driver_sql(statement))
-        return not over
+        return Admission(not over, row[2])
 
     def _counts(self, values: dict[str, str], now: float | None) -> tuple[int, list[_Count]]:
         moment = int(self.clock() if now is None else now)
@@ -176,7 +199,7 @@ def _insert_statement(then: tuple[str, dict[str, Any]]) -> Insert:
 
 
 _ADMIT = """
-WITH hit AS (
+WITH {prelude}hit AS (
     INSERT INTO web_rate_limit AS w (key, bucket, hits, expires) VALUES {counts}
     ON CONFLICT (key, bucket) DO UPDATE SET hits = w.hits + 1
     RETURNING key, bucket, hits),
@@ -187,7 +210,7 @@ over AS (
                       WHERE older.key = hit.key AND older.bucket > limits.since
                         AND older.bucket <> hit.bucket) > limits.most){then}
 SELECT set_config('synchronous_commit', 'off', true) AS unflushed,
-       ARRAY(SELECT key FROM over) AS over
+       ARRAY(SELECT key FROM over) AS over, {returns} AS read
 """
 _THEN = """,
 admitted AS (
@@ -196,9 +219,10 @@ admitted AS (
 
 
 def _admit_postgres(counts: list[_Count], then: tuple[str, dict[str, Any]] | None,
-                    moment: int) -> tuple[str, dict[str, Any]]:
+                    moment: int, prelude: Prelude | None = None) -> tuple[str, dict[str, Any]]:
     """The counts, their check and ``then`` as one statement (psycopg's SQL text and its
-    parameters); its one row's ``over`` holds the keys of the counts over their limit.
+    parameters), after the ``prelude``'s reads; its one row's ``over`` holds the keys of the
+    counts over their limit and ``read`` the prelude's value.
 
     Only counts and short-lived rows are written, so the statement's commit does not wait for
     the disk (``synchronous_commit`` off for this transaction): a crash may lose the last
@@ -216,8 +240,14 @@ def _admit_postgres(counts: list[_Count], then: tuple[str, dict[str, Any]] | Non
     clause = ""
     if then is not None:
         table, row = then
-        clause = _THEN.format(table=table, columns=", ".join(row),
-                              values=", ".join(f"%(v_{name})s" for name in row))
-        params.update({f"v_{name}": value for name, value in row.items()})
-    sql = _ADMIT.format(counts=", ".join(rows), limits=", ".join(limits), then=clause)
+        clause = _THEN.format(table=table, columns=", ".join(row), values=", ".join(
+            value.text if isinstance(value, Sql) else f"%(v_{name})s"
+            for name, value in row.items()))
+        params.update({f"v_{name}": value for name, value in row.items()
+                       if not isinstance(value, Sql)})
+    if prelude is not None:
+        params.update(prelude.params)
+    sql = _ADMIT.format(prelude=prelude.ctes if prelude else "", counts=", ".join(rows),
+                        limits=", ".join(limits), then=clause,
+                        returns=prelude.returns if prelude else "NULL")
     return sql, params
