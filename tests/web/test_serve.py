@@ -3,6 +3,7 @@ PostgreSQL the look-up runs on each worker's event loop over its async connectio
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.web.fixtures import AN, Keys
 from vaxtrust.store.db import Store
@@ -76,3 +78,26 @@ def test_a_citizen_looks_up_the_record_on_the_running_server(server: str,
                             headers={"Authorization": f"Bearer {token}"}).json()
     assert record["full_name"] == "Nguyễn Văn An"
     assert [row["record_id"] for row in record["records"]] == ["R1"]
+
+
+def test_a_serving_worker_freezes_what_it_started_with(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import gc
+
+    from vaxtrust.web.app import SERVE_OPTIONS_ENV, app_from_environment
+
+    monkeypatch.setenv(SERVE_OPTIONS_ENV, json.dumps(
+        {"store": {"url": f"sqlite:///{tmp_path / 'store.sqlite'}"}}))
+    monkeypatch.setattr(gc, "freeze", frozen := _Calls())
+    app = app_from_environment()
+    assert frozen.count == 0
+    with TestClient(app):                # its start-up (the store opened) is frozen too
+        assert frozen.count == 1
+
+
+class _Calls:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
