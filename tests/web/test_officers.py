@@ -8,11 +8,17 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from tests.web.fixtures import sign_in_as
+from tests.web.fixtures import AN, sign_in_as
 from vaxtrust.store.db import Store
-from vaxtrust.store.tables import AuditEventRow, Decision, ReviewItem, VaccinationRecord
+from vaxtrust.store.tables import (
+    AuditEventRow,
+    Decision,
+    ReviewItem,
+    SigningTask,
+    VaccinationRecord,
+)
 
 
 def item_of(store: Store, record_id: str) -> int:
@@ -165,6 +171,43 @@ def test_dashboard_counts_the_scope(client: TestClient, web_store: Store) -> Non
     assert data["review_backlog"] == 1
     page = client.get("/officer")
     assert page.status_code == 200 and "<svg" in page.text
+
+
+def _resign(store: Store, person_id: str) -> None:
+    """The signer's round for a person whose record changed: queue, claim, reserve, confirm."""
+    from datetime import UTC, datetime, timedelta
+
+    from vaxtrust.signing import queue as signing
+    from vaxtrust.store.scope import load_actor
+
+    now = datetime.now(UTC)
+    with store.transaction() as session:
+        minh = load_actor(session, "minh")
+        session.execute(update(SigningTask).where(SigningTask.person_id == person_id)
+                        .values(state="done"))    # the fixture's signing of the first one
+        assert signing.queue_person(session, person_id, "record_changed") is not None
+        [task] = [task for task in signing.claim_next(session, minh, 100, worker="w",
+                                                      journal_id="j2")
+                  if task.person_id == person_id]
+        assert task.action == "revoke_and_reissue"
+        signing.reserve(session, minh, "j2", signing.Reservation(
+            "URN:UVCI:01:VN:RESIGNED", person_id, "f", "national", b"", now,
+            now + timedelta(days=365)))
+        assert signing.confirm_issued(session, minh, "URN:UVCI:01:VN:RESIGNED", journal_id="j2",
+                                      signature=b"", previous_reason="record_changed")
+        signing.mark_done(session, minh, task.id)
+
+
+@pytest.mark.parametrize(("officer", "seen"), [("minh", 1), ("hanoi", 1), ("hcm", 0)])
+def test_dashboard_counts_certificates_in_the_scope(client: TestClient, web_store: Store,
+                                                    officer: str, seen: int) -> None:
+    """An (Hà Nội) was signed, then re-signed after a change: one person signed, one certificate
+    revoked, one re-issued, counted for the ministry and Hà Nội, not for Hồ Chí Minh City."""
+    _resign(web_store, AN)
+    sign_in_as(client, web_store, officer)
+    data = client.get("/api/v1/dashboard").json()
+    assert (data["people_signed"], data["certificates_revoked"],
+            data["certificates_reissued"]) == (seen, seen, seen)
 
 
 def test_signing_page_lists_the_queue(client: TestClient, web_store: Store) -> None:
