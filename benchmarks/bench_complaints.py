@@ -181,13 +181,20 @@ def _truth(store: Store) -> dict[str, str | None]:
             "SELECT record_id, id_number FROM vaccination_record"))}
 
 
-def _generate(count: int) -> None:
+def _truth_file(path: Path) -> Path:
+    """The truth beside a complaints file (``x.csv``: ``x-truth.csv``); a file cut from the
+    generated one (its first rows, to profile) is scored against the generated truth."""
+    beside = path.with_name(f"{path.stem}-truth.csv")
+    return beside if beside.exists() else DATA / "complaints-truth.csv"
+
+
+def _generate(count: int, path: Path) -> None:
     from vaxtrust.demo import complaints as known
 
     store = _store()
     with store.engine.connect() as c:
         rows, expected = known.known_complaints(c, _truth(store), count=count)
-    known.write(rows, expected, DATA / "complaints.csv", DATA / "complaints-truth.csv")
+    known.write(rows, expected, path, path.with_name(f"{path.stem}-truth.csv"))
     store.close()
 
 
@@ -294,16 +301,17 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=20_000, help="demo: generated persons")
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--file", type=Path, default=DATA / "complaints.csv",
-                        help="import: the complaints file (e.g. the first rows, to profile)")
+                        help="generate: where to write it (its truth beside it); import: the "
+                             "complaints file (e.g. the first rows, to profile)")
     args = parser.parse_args()
     start = time.perf_counter()
     match args.step:
         case "build":
             _build(args.records)
         case "generate":
-            _generate(args.complaints)
+            _generate(args.complaints, args.file)
         case "import":
-            _import_and_score(_store(), args.file, DATA / "complaints-truth.csv", "store")
+            _import_and_score(_store(), args.file, _truth_file(args.file), "store")
         case "inbox":
             _inbox(args.samples)
         case "settle":

@@ -142,14 +142,40 @@ def test_a_large_upload_is_refused_before_it_is_opened() -> None:
 
 def test_an_import_standardised_over_the_cores_keeps_every_row_in_order(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker turns its own slice of the Arrow table into rows and names its rejects."""
     from functools import partial
 
-    from vaxtrust.complaints import parallel
-    from vaxtrust.complaints.importer import _standardise_all
+    import pyarrow as pa
 
-    rows = [{**GOOD, "phone": phone} for phone in ("0912345678", "12", "0987654321")] * 5
-    alone = _standardise_all(TODAY, rows)
+    from vaxtrust.complaints import parallel
+    from vaxtrust.complaints.importer import RejectRow, _standardise_slice
+
+    rows = [{"row_number": n, **GOOD, "phone": phone}
+            for n, phone in enumerate(("0912345678", "12", "0987654321") * 5, start=2)]
+    table = pa.Table.from_pylist(rows)
+    alone = _standardise_slice("f.csv", TODAY, table)
     monkeypatch.setattr(parallel, "MIN_ITEMS", 2)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
-    assert parallel.map_slices(partial(_standardise_all, TODAY), rows) == alone
-    assert [isinstance(r, ComplaintInput) for r in alone[:3]] == [True, False, True]
+    assert parallel.map_slices(partial(_standardise_slice, "f.csv", TODAY), table) == alone
+    assert [number for number, _ in alone] == list(range(2, 17))
+    assert [isinstance(r, ComplaintInput) for _, r in alone[:3]] == [True, False, True]
+    assert alone[1][1] == [RejectRow("f.csv", 3, None, "phone", "12", "phone_not_vietnamese")]
+
+
+def test_the_garbage_collector_paused_for_a_bulk_step_is_restored_after() -> None:
+    import gc
+
+    from vaxtrust.complaints import parallel
+
+    assert gc.isenabled()
+    with pytest.raises(KeyError), parallel.paused_gc():
+        assert not gc.isenabled()
+        raise KeyError("the step failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with parallel.paused_gc():
+            pass
+        assert not gc.isenabled()   # left as the caller had it
+    finally:
+        gc.enable()

@@ -247,6 +247,44 @@ def test_a_large_batch_split_over_the_cores_is_triaged_as_in_one_process(
     assert [p for p in alone if p.proposal] != []
 
 
+def test_a_large_import_split_over_the_cores_stores_the_rows_of_one_process(
+        published: Store, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers build the rows to store (the parent adds only the ids): the same rows."""
+    from vaxtrust.complaints import parallel
+
+    claims = [claim(person, facility_id="HN-01") for person in range(len(PEOPLE))] * 3
+    columns = [c for c in workflow.STORED_COLUMNS if c != "external_id"]
+
+    def stored(ids: list[int]) -> list[tuple[Any, ...]]:
+        with published.transaction() as session:
+            by_id = {c.id: c for c in session.scalars(
+                select(Complaint).where(Complaint.id.in_(ids)))}
+            return [tuple(getattr(by_id[n], c) for c in columns) for n in ids]
+
+    alone = stored(file(published, actors["minh"], *claims))
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 2)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    assert stored(file(published, actors["minh"], *claims)) == alone
+    assert any(row[workflow.PROPOSAL_AT] for row in alone)
+
+
+def test_triage_then_runs_the_callers_step_where_the_triage_ran(
+        published: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from vaxtrust.complaints import parallel, triage
+
+    claims = [claim(person, facility_id="HN-01") for person in range(len(PEOPLE))] * 3
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 2)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    with published.transaction() as session:
+        made = triage.triage_then(session, claims, lambda _, some, found: [
+            (os.getpid(), result) for result in found])
+        assert [result for _, result in made] == triage.triage(session, claims)
+        here = {pid for pid, _ in made} == {os.getpid()}
+        assert here == (session.get_bind().dialect.name != "postgresql")
+
+
 def test_resolving_for_a_signed_person_queues_revocation_and_reissue(
         published: Store, actors: dict[str, Actor]) -> None:
     from vaxtrust.signing import queue as signing

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Final
 
+import pyarrow as pa
+
 from vaxtrust.complaints import parallel
-from vaxtrust.complaints.standardise import MESSAGES, ComplaintInput, Problem, standardise
+from vaxtrust.complaints.standardise import MESSAGES, ComplaintInput, standardise
 from vaxtrust.engine.base import Engine
 from vaxtrust.ingest.load import RAW_TABLE, REJECTS_TABLE, ingest
 from vaxtrust.schema import COMPLAINT_COLUMNS
@@ -61,16 +62,24 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _raw_rows(engine: Engine) -> Iterator[dict[str, str | None]]:
-    columns = ", ".join(("row_number", *COMPLAINT_COLUMNS))
-    for batch in engine.query_batches(f"SELECT {columns} FROM {RAW_TABLE[KIND]} "
-                                      "ORDER BY row_number"):
-        yield from batch.to_pylist()
+Checked = tuple[int | None, ComplaintInput | list[RejectRow]]   # (row number, result)
 
 
-def _standardise_all(today: dt.date, raws: Sequence[dict[str, str | None]]
-                     ) -> list[ComplaintInput | list[Problem]]:
-    return [standardise(raw, today=today) for raw in raws]
+def _standardise_slice(source: str, today: dt.date, raws: pa.Table) -> list[Checked]:
+    """Standardise a slice of the raw rows (in a worker: the slice becomes Python rows there,
+    and only the results travel back); a rejected row's rejects are built here too."""
+    checked: list[Checked] = []
+    for raw in raws.to_pylist():
+        row_number = raw.pop("row_number")
+        number = int(row_number) if row_number is not None else None
+        result = standardise(raw, today=today)
+        if isinstance(result, ComplaintInput):
+            checked.append((number, result))
+        else:
+            checked.append((number, [
+                RejectRow(source, number, raw.get("complaint_id"), problem.field,
+                          raw.get(problem.field), problem.reason) for problem in result]))
+    return checked
 
 
 def read_file(engine: Engine, path: Path, *, today: dt.date | None = None) -> ImportRead:
@@ -81,18 +90,16 @@ def read_file(engine: Engine, path: Path, *, today: dt.date | None = None) -> Im
     for row in engine.query(f"SELECT * FROM {REJECTS_TABLE} ORDER BY row_number").to_pylist():
         result.rejects.append(RejectRow(row["source"], row["row_number"], row["record_id"],
                                         row["field"], row["value"], row["reason"]))
-    raws = list(_raw_rows(engine))
-    numbers = [raw.pop("row_number") for raw in raws]
-    standardised = parallel.map_slices(partial(_standardise_all, today), raws)
-    for raw, row_number, checked in zip(raws, numbers, standardised, strict=True):
-        number = int(row_number) if row_number is not None else None
-        if isinstance(checked, ComplaintInput):
-            result.inputs.append(checked)
-            result.row_numbers[id(checked)] = number
-            continue
-        result.rejects.extend(
-            RejectRow(str(path), number, raw.get("complaint_id"), problem.field,
-                      raw.get(problem.field), problem.reason) for problem in checked)
+    columns = ", ".join(("row_number", *COMPLAINT_COLUMNS))
+    raws = engine.query(f"SELECT {columns} FROM {RAW_TABLE[KIND]} ORDER BY row_number")
+    with parallel.paused_gc():
+        for number, checked in parallel.map_slices(
+                partial(_standardise_slice, str(path), today), raws):
+            if isinstance(checked, ComplaintInput):
+                result.inputs.append(checked)
+                result.row_numbers[id(checked)] = number
+            else:
+                result.rejects.extend(checked)
     result.rejects.sort(key=lambda r: (r.row_number or 0))
     engine.drop(RAW_TABLE[KIND])
     engine.drop(REJECTS_TABLE)

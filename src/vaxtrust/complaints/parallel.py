@@ -8,12 +8,23 @@ this process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, Final, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final, Protocol, TypeVar
 
-Item = TypeVar("Item")
+
+class Sliceable(Protocol):
+    """What :func:`map_slices` splits: a sequence, or an Arrow table (a slice of one is a
+    view, and the worker turns its own slice into Python rows)."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, key: slice) -> Any: ...
+
+
+Items = TypeVar("Items", bound=Sliceable)
 Result = TypeVar("Result")
 
 MIN_ITEMS: Final = 20_000   # below this, a worker's start costs more than it saves
@@ -29,8 +40,7 @@ def workers() -> int:
                else os.cpu_count() or 1, 8)
 
 
-def map_slices(function: Callable[[Sequence[Item]], Sequence[Result]],
-               items: Sequence[Item]) -> list[Result]:
+def map_slices(function: Callable[[Items], Sequence[Result]], items: Items) -> list[Result]:
     """``function`` over ``items`` (in slices), the results in the items' order."""
     count = workers()
     if count < 2 or len(items) < MIN_ITEMS or \
@@ -44,3 +54,19 @@ def map_slices(function: Callable[[Sequence[Item]], Sequence[Result]],
     finally:
         _JOB.clear()
     return [result for part in parts for result in part]
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off for a bulk step that makes a million objects and no
+    cycles: every few thousand of them would start a collection walking all the others.
+
+    The switch is process-wide (in a web worker, every thread's), so keep the block short;
+    it is restored as it was, and forked workers inherit it (they make no cycles either)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

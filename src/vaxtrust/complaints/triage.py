@@ -21,10 +21,10 @@ would auto-link: R's own identity fields match the person on every field.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy import NullPool, create_engine
 from sqlalchemy.orm import Session
@@ -57,6 +57,7 @@ PROPOSAL_TEXT: Final[dict[str, tuple[str, str]]] = {
 }
 AWAITING: Final = ("open", "deferred")
 BATCH: Final = 100_000   # claims read together (bounds memory on a 1 M import)
+Made = TypeVar("Made")   # what a caller makes of each claim and its triage (triage_then)
 
 
 class Claim(Protocol):
@@ -297,24 +298,37 @@ def _load(session: Session, claims: Sequence[Claim], unlinked: _Unlinked) -> _Fo
 
 
 def triage(session: Session, claims: Sequence[Claim]) -> list[Triage]:
-    """One :class:`Triage` per claim, in order (reads the store per ``BATCH`` claims).
+    """One :class:`Triage` per claim, in order (reads the store per ``BATCH`` claims)."""
+    return triage_then(session, claims, _as_found)
+
+
+Then = Callable[[Session, Sequence[Claim], list[Triage]], list[Made]]
+
+
+def triage_then(session: Session, claims: Sequence[Claim], then: Then[Made]) -> list[Made]:
+    """``then(session, claims, their triage)`` over ``claims``, results in order.
 
     A large batch on PostgreSQL is split over the cores (:mod:`vaxtrust.complaints.parallel`),
-    each worker reading the store on a connection of its own: triage only reads, and the
-    import has written nothing before it."""
+    each worker reading the store on a connection of its own (triage only reads, and the
+    import has written nothing before it) and running ``then`` on its slice: what travels
+    back is what the caller keeps (e.g. the rows to store), not the triage to rebuild them."""
     bind = session.get_bind()
     if len(claims) >= parallel.MIN_ITEMS and bind.dialect.name == "postgresql":
         url = bind.engine.url.render_as_string(hide_password=False)
-        return parallel.map_slices(partial(_triage_on, url), claims)
-    return _triage_batches(session, claims)
+        return parallel.map_slices(partial(_triage_on, url, then), claims)
+    return then(session, claims, _triage_batches(session, claims))
 
 
-def _triage_on(url: str, claims: Sequence[Claim]) -> list[Triage]:
+def _as_found(_: Session, __: Sequence[Claim], found: list[Triage]) -> list[Triage]:
+    return found
+
+
+def _triage_on(url: str, then: Then[Made], claims: Sequence[Claim]) -> list[Made]:
     """Triage in a worker process: its own connection (never one inherited from the parent)."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         with Session(engine) as session:
-            return _triage_batches(session, claims)
+            return then(session, claims, _triage_batches(session, claims))
     finally:
         engine.dispose()
 

@@ -14,19 +14,19 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-from vaxtrust.complaints import grounds
+from vaxtrust.complaints import grounds, parallel
 from vaxtrust.complaints.deadlines import DeadlineRule, time_text
 from vaxtrust.complaints.model import FINAL_STATES, OPEN_STATES, check_transition
 from vaxtrust.complaints.routing import facility_provinces, route
 from vaxtrust.complaints.standardise import ComplaintInput
-from vaxtrust.complaints.triage import Proposal, Triage, proposal_from_json, triage
+from vaxtrust.complaints.triage import Proposal, Triage, proposal_from_json, triage_then
 from vaxtrust.errors import ConfigError, NotFound, PermissionDenied, ReviewConflict
 from vaxtrust.review import queue
 from vaxtrust.signing import queue as signing
@@ -123,22 +123,40 @@ def file_complaints(session: Session, actor: Actor, items: Sequence[ComplaintInp
     seen = _stored_numbers(session, {dose.external_id for _, dose in doses if dose.external_id})
     fresh = [(filing, dose) for filing, dose in doses
              if not dose.external_id or dose.external_id not in seen]
-    found = triage(session, [dose for _, dose in fresh])
-    known = facility_provinces(session, {f.facility_id for f in found if f.facility_id})
-    rows: list[dict[str, Any]] = []
+    build = partial(_stored_rows, actor, channel=channel, filed_by=filed_by or actor.username,
+                    now=now, rule=rule)
+    rows: list[StoredRow] = []
     filings: list[int] = []
     outside: list[ComplaintInput] = []
-    for (filing, item), result in zip(fresh, found, strict=True):
-        values = _row(item, result, known, channel=channel,
-                      filed_by=filed_by or actor.username, now=now, rule=rule)
-        if _within(actor, values):
-            rows.append(values)
-            filings.append(filing)
-        else:
-            outside.append(item)
-    ids = _insert(session, rows, filings)
-    return Filed(ids, len(doses) - len(fresh),
-                 sum(1 for values in rows if values["proposal"]), outside)
+    with parallel.paused_gc():
+        made = triage_then(session, [dose for _, dose in fresh], build)
+        for (filing, item), row in zip(fresh, made, strict=True):
+            if row is None:
+                outside.append(item)
+            else:
+                rows.append(row)
+                filings.append(filing)
+        ids = _insert(session, rows, filings)
+    return Filed(ids, len(doses) - len(fresh), sum(1 for row in rows if row[PROPOSAL_AT]),
+                 outside)
+
+
+StoredRow = tuple[Any, ...]   # a complaint's STORED_COLUMNS values
+
+
+def _stored_rows(actor: Actor, session: Session, claims: Sequence[ComplaintInput],
+                 found: list[Triage], *, channel: str, filed_by: str, now: dt.datetime,
+                 rule: DeadlineRule) -> list[StoredRow | None]:
+    """Each claim's row as stored (routed), or None when it routes outside ``actor``'s scope.
+    Made where the triage ran (a worker, on a large import): the parent only adds the ids."""
+    known = facility_provinces(session, {f.facility_id for f in found if f.facility_id})
+    made: list[StoredRow | None] = []
+    for item, result in zip(claims, found, strict=True):
+        values = _row(item, result, known, channel=channel, filed_by=filed_by, now=now,
+                      rule=rule)
+        made.append(tuple(values[name] for name in STORED_COLUMNS)
+                    if _within(actor, values) else None)
+    return made
 
 
 def _stored_numbers(session: Session, numbers: set[str]) -> set[str]:
@@ -160,23 +178,24 @@ def _stored_numbers(session: Session, numbers: set[str]) -> set[str]:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {NUMBERS_TABLE}")
 
 
-COMPLAINT_COLUMNS: Final = tuple(column.name for column in Complaint.__table__.columns)
+# The columns an import's workers fill; the parent adds the ids (reserved once, in order).
+STORED_COLUMNS: Final = tuple(column.name for column in Complaint.__table__.columns
+                              if column.name not in ("id", "filing_id"))
+PROPOSAL_AT: Final = STORED_COLUMNS.index("proposal")
 
 
-def _insert(session: Session, rows: list[dict[str, Any]], filings: list[int]) -> list[int]:
+def _insert(session: Session, rows: list[StoredRow], filings: list[int]) -> list[int]:
     """Store the rows in one bulk load (COPY on PostgreSQL) under ids reserved first; the
     doses of one form (same ``filings`` entry) share the first one's id as ``filing_id``."""
     connection = session.connection()
     ids = bulk.reserve_ids(connection, Complaint.__tablename__, len(rows))
     first: dict[int, int] = {}
-    for number, values, filing in zip(ids, rows, filings, strict=True):
-        values["id"] = number
+    for number, filing in zip(ids, filings, strict=True):
         first.setdefault(filing, number)
     sizes = Counter(filings)
-    for values, filing in zip(rows, filings, strict=True):
-        values["filing_id"] = first[filing] if sizes[filing] > 1 else None
-    bulk.insert_rows(connection, Complaint.__tablename__, COMPLAINT_COLUMNS,
-                     (tuple(values[name] for name in COMPLAINT_COLUMNS) for values in rows))
+    bulk.insert_rows(connection, Complaint.__tablename__, ("id", "filing_id", *STORED_COLUMNS),
+                     ((number, first[filing] if sizes[filing] > 1 else None, *row)
+                      for number, filing, row in zip(ids, filings, rows, strict=True)))
     return ids
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Final, Literal
 
 from vaxtrust.vn._data import cccd_country_names, cccd_province_names
@@ -47,6 +48,7 @@ class ParsedId:
     reason: str | None = None
 
 
+@cache   # read for every 12-digit ID parsed: a set built once, not per ID
 def known_birth_codes() -> frozenset[str]:
     return frozenset(cccd_province_names()) | frozenset(cccd_country_names())
 
