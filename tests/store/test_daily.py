@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +21,7 @@ from vaxtrust.errors import InputError, PermissionDenied
 from vaxtrust.passport.keystore import KeyStore
 from vaxtrust.pipeline.outputs import check_contents
 from vaxtrust.pipeline.run import clean
+from vaxtrust.pipeline.settings import CleanSettings
 from vaxtrust.reports.snapshot import today_vn
 from vaxtrust.store.db import Store
 from vaxtrust.store.scope import Actor
@@ -184,6 +187,40 @@ def test_the_signer_issues_the_days_people_and_reissues_those_whose_history_chan
                        for row in rows if row["person_id"] == "001000000007")
     shown = verify_certificate(qr_text, trust_list_of(keystore, now=SIGN_AT), now=SIGN_AT)
     assert shown.payload["v"][0]["dn"] == 2      # the day's dose is on the new certificate
+
+
+@pytest.mark.slow
+def test_the_days_people_seen_whole_keep_the_runs_consolidation_the_others_are_recomputed(
+        store: Store, actors: dict[str, Actor], national: National, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaxtrust.store import doses
+
+    recomputed: set[str] = set()
+    consolidate = doses._consolidate
+
+    def spy(records: Sequence[Any], settings: CleanSettings) -> dict[Any, Any]:
+        recomputed.update(record.person_id for record in records)
+        return consolidate(records, settings)
+
+    monkeypatch.setattr(doses, "_consolidate", spy)
+    report = _run_daily(store, actors["hanoi"], national, [_day(tmp_path)], tmp_path)
+    assert report.refreshed_people == 45     # every person of the day with earlier doses
+    # Recomputed from the store only: the people linked by name (the context, found by ID, did
+    # not hold their first dose) and the person whose stored dose came again under a new id (of
+    # two same-day doses, the duplicate follows the input order, which the store orders apart).
+    assert recomputed == {f"0010{i:08d}" for i in (*range(300, 305), 5)}
+    with store.transaction() as session:
+        history = session.execute(select(DoseHistory.record_id, DoseHistory.run_id).where(
+            DoseHistory.person_id == "001000000007").order_by(DoseHistory.vaccinated_on)).all()
+        # Each row credited to the run that published its record, as a recomputation credits it.
+        assert [tuple(row) for row in history] == [("N7", national_run_id(national)),
+                                                   ("D7", report.run_id)]
+    monkeypatch.setattr(doses, "_consolidate", consolidate)
+    with store.transaction() as session:
+        people = session.scalars(select(DoseHistory.person_id).distinct()).all()
+        # The run's rows are what a recomputation from the store gives: it changes nothing.
+        again = doses.refresh_dose_history(session, people)
+    assert (again.people, again.written, again.removed) == (len(people), 0, 0)
 
 
 def national_run_id(national: National) -> str:

@@ -174,6 +174,77 @@ def write_dose_history(connection: Connection, run_id: str) -> None:
           ON v.record_id = d.record_id AND v.person_id = d.person_id""", run_id=run_id)
 
 
+# The run's people (a record it wrote links them) whose history its consolidation saw whole: it
+# consolidated exactly the records the store now links to them, and no two on one day (which of
+# two same-day doses is the duplicate follows the input order, the run's files versus the
+# store's input_order). Their history is then what refresh_dose_history would compute from the
+# store, with the run's settings: the run's own rows, the stored context's included.
+_SEEN_DOSES = """
+    CREATE TEMPORARY TABLE stage_seen_doses AS
+    SELECT w.person_id, w.record_id, w.context, w.duplicate_of,
+           v.record_id AS linked_record, v.run_id AS record_run
+    FROM (SELECT person_id, record_id, duplicate_of, 0 AS context FROM stage_doses
+          UNION ALL
+          SELECT person_id, record_id, duplicate_of, 1 AS context FROM stage_context_doses) w
+    LEFT JOIN vaccination_record v
+      ON v.record_id = w.record_id AND v.person_id = w.person_id
+     AND v.status IN ('verified', 'corrected')
+    WHERE w.person_id IN (SELECT d.person_id FROM stage_doses d
+                          JOIN stage_records s ON s.record_id = d.record_id
+                          WHERE s.action <> 'locked')"""
+_WHOLE_PEOPLE = """
+    CREATE TEMPORARY TABLE stage_whole_people AS
+    WITH consolidated AS (
+        SELECT person_id, count(*) AS doses, count(linked_record) AS linked,
+               count(duplicate_of) AS duplicates
+        FROM stage_seen_doses GROUP BY person_id
+    ), stored AS (
+        SELECT person_id, count(*) AS linked FROM vaccination_record
+        WHERE person_id IN (SELECT person_id FROM consolidated)
+          AND status IN ('verified', 'corrected')
+        GROUP BY person_id
+    )
+    SELECT c.person_id FROM consolidated c JOIN stored s ON s.person_id = c.person_id
+    WHERE c.duplicates = 0 AND c.linked = c.doses AND s.linked = c.doses"""
+_CONTEXT_OF_WHOLE_PEOPLE = """
+    FROM stage_context_doses c
+    JOIN stage_whole_people p ON p.person_id = c.person_id
+    JOIN stage_seen_doses s ON s.record_id = c.record_id AND s.person_id = c.person_id"""
+
+
+def write_context_dose_history(connection: Connection, run_id: str) -> int:
+    """Write back the stored context's doses (a daily run's people's earlier doses, other runs'
+    records) the run consolidated, for the people whose history it saw whole; returns how many
+    people had such doses. write_dose_history removed them with the rest of each history.
+
+    Each row is credited to the run that published its record, as a recomputation credits it.
+    The people left (another link in the store, a same-day duplicate) are recomputed from the
+    store by refresh_other_runs_dose_history, as before; this spares the recomputation of the
+    others, which was most of a 100,000-record day's publish (benchmarks/README.md)."""
+    saved = connection.execute(text("SELECT settings FROM run WHERE run_id = :run_id"),
+                               {"run_id": run_id}).scalar()
+    for table in ("stage_seen_doses", "stage_whole_people"):
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    if saved is None:   # a recomputation would use another run's settings: leave it to it
+        connection.exec_driver_sql("CREATE TEMPORARY TABLE stage_whole_people (person_id TEXT)")
+        return 0
+    for statement, table in ((_SEEN_DOSES, "stage_seen_doses"),
+                             (_WHOLE_PEOPLE, "stage_whole_people")):
+        connection.exec_driver_sql(statement)
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"ANALYZE {table}")
+        else:   # SQLite has no hash joins (see load.py)
+            connection.exec_driver_sql(f"CREATE INDEX {table}_person_id ON {table} (person_id)")
+    people = count(connection, f"SELECT count(DISTINCT c.person_id) {_CONTEXT_OF_WHOLE_PEOPLE}")
+    columns = ("person_id, record_id, dose_number, vaccine_mp, vaccine_ma, vaccine_vp, "
+               "vaccinated_on, facility_id, duplicate_of, flags")
+    prefixed = ", ".join(f"c.{column.strip()}" for column in columns.split(","))
+    _run_sql(connection, f"""
+        INSERT INTO dose_history ({columns}, run_id)
+        SELECT {prefixed}, s.record_run {_CONTEXT_OF_WHOLE_PEOPLE}""")
+    return people
+
+
 # People whose dose history the run just wrote from its own view, which does not know officers'
 # links: people with a decided record the run consolidated or took a record from, and the run's
 # people of decided records (an officer may have linked the record elsewhere or to nobody).
@@ -202,15 +273,19 @@ def refresh_decided_dose_history(session: Session, run_id: str) -> int:
 
 # The run's people with a linked dose outside its view (a record another run published that
 # this run neither sent nor consolidated): write_dose_history replaced their history by the run's
-# own view of it, which lacks that dose.
-# The run's records are the staged ones it wrote (new or updated; locked ones keep their run):
-# found through the staging table, by primary key, not by a scan of every record for its run id.
+# own view of it, which lacks that dose. People whose history the run saw whole have every dose
+# back already (write_context_dose_history).
+# The run's records are the staged ones it wrote (new or updated; locked ones keep their run),
+# with the person the staged row names: read from the staging table, not from the store. Asking
+# the store for its records of the run (by run id) was planned from statistics that do not know
+# the new run: one row expected, 100,000 found, each compared with every staged row (105 s for
+# a day of 100,000 records at 2 M records, benchmarks/README.md).
 _PEOPLE_WITH_OTHER_DOSES = """
-    SELECT DISTINCT v.person_id FROM vaccination_record v
-    WHERE v.record_id IN (SELECT record_id FROM stage_records WHERE action <> 'locked')
-      AND v.run_id = :run_id AND v.person_id IS NOT NULL
+    SELECT DISTINCT s.person_id FROM stage_records s
+    WHERE s.action <> 'locked' AND s.person_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM stage_whole_people w WHERE w.person_id = s.person_id)
       AND EXISTS (SELECT 1 FROM vaccination_record o
-                  WHERE o.person_id = v.person_id AND o.status IN ('verified', 'corrected')
+                  WHERE o.person_id = s.person_id AND o.status IN ('verified', 'corrected')
                     AND NOT EXISTS (SELECT 1 FROM dose_history d
                                     WHERE d.record_id = o.record_id
                                       AND d.person_id = o.person_id))"""
@@ -225,7 +300,7 @@ def refresh_other_runs_dose_history(session: Session, run_id: str) -> int:
                                 {"run_id": run_id})
     if others.first() is None:
         return 0
-    people = connection.execute(text(_PEOPLE_WITH_OTHER_DOSES), {"run_id": run_id}).scalars()
+    people = connection.execute(text(_PEOPLE_WITH_OTHER_DOSES)).scalars()
     return refresh_dose_history(session, list(people)).people
 
 
@@ -298,8 +373,9 @@ def apply_run(session: Session, run_id: str, actor: str, now: str) -> Applied:
     corrections += correct_new_records(connection, run_id, actor, now)
     opened, superseded = write_review_items(connection, run_id, now)
     write_dose_history(connection, run_id)
+    completed = write_context_dose_history(connection, run_id)
     refresh_decided_dose_history(session, run_id)
-    refreshed = refresh_other_runs_dose_history(session, run_id)
+    refreshed = completed + refresh_other_runs_dose_history(session, run_id)
     queued = queue_signing(connection, run_id, now)
     kept = count(connection, "SELECT count(*) FROM stage_records WHERE action = 'locked'")
     return Applied(inserted, updated, kept, opened, superseded, corrections, queued, refreshed)

@@ -82,10 +82,28 @@ def check_staged(connection: Connection, run: RunFolder) -> None:
         _fail_on(connection, sql, message, run.path / RUN_REVIEW_CANDIDATES, field)
 
 
+CONTEXT_DOSES = "stage_context_doses"
+_NOT_THE_RUNS = """NOT EXISTS (
+    SELECT 1 FROM stage_records r
+    WHERE r.record_id = stage_doses.record_id AND r.person_id = stage_doses.person_id)"""
+
+
 def keep_linked_doses(connection: Connection) -> None:
     """Only doses of records the run links to that same person: a dose history row of anyone
-    else is not the run's to write."""
-    connection.exec_driver_sql("""
-        DELETE FROM stage_doses WHERE NOT EXISTS (
-            SELECT 1 FROM stage_records r
-            WHERE r.record_id = stage_doses.record_id AND r.person_id = stage_doses.person_id)""")
+    else is not the run's to write.
+
+    The rows taken out are kept aside (:data:`CONTEXT_DOSES`): a daily run consolidates its
+    people's stored records with the day's, and apply takes those rows back for the people whose
+    history the run saw whole instead of recomputing it
+    (:func:`~vaxtrust.store.publish.apply.write_context_dose_history`)."""
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {CONTEXT_DOSES}")
+    connection.exec_driver_sql(f"""
+        CREATE TEMPORARY TABLE {CONTEXT_DOSES} AS SELECT * FROM stage_doses
+        WHERE {_NOT_THE_RUNS}""")
+    connection.exec_driver_sql(f"DELETE FROM stage_doses WHERE {_NOT_THE_RUNS}")
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"ANALYZE {CONTEXT_DOSES}")
+    else:   # SQLite has no hash joins (see load.py)
+        for column in ("person_id", "record_id"):
+            connection.exec_driver_sql(f"CREATE INDEX {CONTEXT_DOSES}_{column} "
+                                       f"ON {CONTEXT_DOSES} ({column})")

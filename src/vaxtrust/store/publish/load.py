@@ -30,7 +30,8 @@ def create_stage_tables(connection: Connection) -> None:
 
 
 def drop_stage_tables(connection: Connection) -> None:
-    for table in STAGE_COLUMNS:
+    # With the tables publish makes on its way (check.keep_linked_doses, apply's whole people).
+    for table in (*STAGE_COLUMNS, "stage_context_doses", "stage_seen_doses", "stage_whole_people"):
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
 
 
