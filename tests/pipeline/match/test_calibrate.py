@@ -105,3 +105,41 @@ def test_a_link_above_the_error_limit_goes_to_review_with_its_reason(engine: Eng
     people_by_record = {f"e{i}": who["person_id"] for i, who in enumerate(people[:300])}
     people_by_record["n1"] = lost["person_id"]
     assert all(row["person_id"] in (None, people_by_record[row["record_id"]]) for row in rows)
+
+
+
+# Folded name pairs reaching every level of the name comparison, and an unknown name.
+_NAME_PAIRS = [
+    ("NGUYEN VAN AN", "NGUYEN VAN AN"), ("VAN AN NGUYEN", "NGUYEN VAN AN"),
+    ("NGUYEN AN", "NGUYEN VAN AN"), ("TRAN THI THU HUONG", "TRAN THU HUONG"),
+    ("NGUEN VAN AN", "NGUYEN VAN AN"), ("LE VAN BINH", "LE VAN BIHN"), ("PHAM MINH", "HOANG LAN"),
+    ("AN", "AN"), ("AN", "BINH"), (None, "NGUYEN VAN AN"),
+]
+
+
+def test_name_parts_computed_only_where_a_level_needs_them_give_the_same_levels() -> None:
+    # The calibration writes the name parts (surname, given name, sorted tokens) into the
+    # levels' conditions instead of splitting every candidate pair's names up front; each pair
+    # must fall in the very level the precomputed parts give.
+    import duckdb
+
+    from vaxtrust.pipeline.match.calibrate import _name_parts_inline, gamma_sql
+    from vaxtrust.pipeline.match.probabilistic import NAME_PARTS, _comparisons
+
+    name = _comparisons()[0].get_comparison("duckdb")  # conditions as Splink writes them
+    known = [None if level.is_null_level else 0.5 for level in name.comparison_levels]
+    levels = [Level(0, n, level.sql_condition, known[n], known[n])
+              for n, level in enumerate(name.comparison_levels)]
+    inline = [Level(0, lv.level, _name_parts_inline(lv.sql_condition), lv.m, lv.u)
+              for lv in levels]
+    assert not any(part in lv.sql_condition for lv in inline for part in NAME_PARTS)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE pairs (name_fold_l VARCHAR, name_fold_r VARCHAR)")
+    con.executemany("INSERT INTO pairs VALUES (?, ?)", _NAME_PAIRS)
+    parts = ", ".join(f"{part.format(name=f'name_fold_{side}')} AS {column}_{side}"
+                      for column, part in NAME_PARTS.items() for side in "lr")
+    precomputed = con.execute(f"SELECT name_fold_l, name_fold_r, {gamma_sql(levels)} FROM "
+                              f"(SELECT *, {parts} FROM pairs) ORDER BY ALL").fetchall()
+    assert con.execute(f"SELECT name_fold_l, name_fold_r, {gamma_sql(inline)} FROM pairs "
+                       "ORDER BY ALL").fetchall() == precomputed
+    assert {g for _, _, g in precomputed} == {NULL_LEVEL, 1, 2, 3, 4, 5, 6}

@@ -56,6 +56,8 @@ LINKAGE_NAMES: Final = (
     "name_fold", "surname_fold", "given_fold", "name_sorted", "dob", "dob_year", "dob_month",
     "dob_day", "dob_precision", "gender", "phone", "province_code", "district_code",
     "commune_code")
+# The name parts among them, computed from name_fold where a level needs them.
+_NAME_PART_NAMES: Final = ("surname_fold", "given_fold", "name_sorted")
 NULL_LEVEL: Final = -1
 # The ID's verdict as one more comparison, its m and u both learned by EM (the trained model
 # has no ID comparison: its m comes from ID-authenticated pairs). No usable ID weighs nothing.
@@ -152,20 +154,36 @@ def gamma_sql(levels: Sequence[Level]) -> str:
     return ", ".join(columns)
 
 
-def pair_gammas_sql(ranked: str, levels: Sequence[Level]) -> str:
-    """``record_id, person_id, path, rank, g0, g1, ...`` of every ranked candidate pair."""
-    from vaxtrust.pipeline.match.probabilistic import LINKAGE_COLUMNS, RECORD_LINKAGE_COLUMNS
+def _name_parts_inline(condition: str) -> str:
+    """``condition`` with the name parts (``surname_fold_l``, ``name_sorted_r``, ...) written as
+    expressions of that side's folded name. Inside the CASE of :func:`gamma_sql` they are then
+    computed only for the few pairs that reach their level (folded names that differ), not split
+    and sorted for every candidate pair; a part left unreplaced fails as an unknown column."""
+    import re
 
-    sides = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in LINKAGE_NAMES)
+    from vaxtrust.pipeline.match.probabilistic import NAME_PARTS
+
+    def inline(found: re.Match[str]) -> str:
+        return "(" + NAME_PARTS[found[1]].format(name=f"name_fold_{found[2]}") + ")"
+
+    pattern = r'"?\b(' + "|".join(NAME_PARTS) + r')_(l|r)\b"?'
+    return re.sub(pattern, inline, condition)
+
+
+def pair_gammas_sql(ranked: str, levels: Sequence[Level]) -> str:
+    """``record_id, person_id, path, rank, g0, g1, ...`` of every ranked candidate pair.
+
+    The pairs are joined straight to the compared columns (no name parts: see
+    :func:`_name_parts_inline`); the inner joins keep exactly the ranked pairs."""
+    from vaxtrust.pipeline.match.probabilistic import PAIR_COLUMNS, RECORD_PAIR_COLUMNS
+
+    inline = [Level(lv.comparison, lv.level, _name_parts_inline(lv.sql_condition), lv.m, lv.u)
+              for lv in levels]
+    names = [c for c in LINKAGE_NAMES if c not in _NAME_PART_NAMES]
+    sides = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in names)
     return f"""
-WITH l AS (
-    SELECT record_id AS unique_id, {RECORD_LINKAGE_COLUMNS} FROM std_records
-    WHERE record_id IN (SELECT record_id FROM {ranked})
-),
-r AS (
-    SELECT person_id AS unique_id, {LINKAGE_COLUMNS} FROM std_register
-    WHERE person_id IN (SELECT person_id FROM {ranked})
-),
+WITH l AS (SELECT record_id AS unique_id, {RECORD_PAIR_COLUMNS} FROM std_records),
+r AS (SELECT person_id AS unique_id, {PAIR_COLUMNS} FROM std_register),
 pairs AS (
     SELECT t.record_id, t.person_id, t.path, t.rank,
         {id_gamma_sql(len(_comparisons(levels)))}, {sides}
@@ -173,7 +191,7 @@ pairs AS (
     JOIN l ON l.unique_id = t.record_id
     JOIN r ON r.unique_id = t.person_id
 )
-SELECT record_id, person_id, path, rank, {gamma_sql(levels)}, g{len(_comparisons(levels))}
+SELECT record_id, person_id, path, rank, {gamma_sql(inline)}, g{len(_comparisons(levels))}
 FROM pairs
 """
 
@@ -243,11 +261,12 @@ def estimate(levels: Sequence[Level], patterns: Sequence[Pattern],
     priors: dict[str, float] = {}
     for path in sorted({p.path for p in patterns if p.best}):
         best = [p for p in patterns if p.best and p.path == path]
+        # m and u are fixed now: each pattern's likelihoods once, not once per iteration
+        weighed = [(p.pairs, _likelihood(m, p.gammas), _likelihood(u, p.gammas)) for p in best]
         path_prior, pairs = 0.5, sum(p.pairs for p in best)
         for _ in range(EM_ITERATIONS):
-            path_prior = _floor(sum(
-                p.pairs * _posterior(path_prior, _likelihood(m, p.gammas),
-                                     _likelihood(u, p.gammas)) for p in best) / pairs)
+            path_prior = _floor(sum(n * _posterior(path_prior, pm, pu)
+                                    for n, pm, pu in weighed) / pairs)
         priors[path] = path_prior
     return Model(m, u, priors)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from vaxtrust.console import Console
 from vaxtrust.engine import Engine
@@ -41,23 +41,33 @@ MIN_TRAINING_LABELS = 50
 MODEL_TABLE = "match_splink_model"
 U_SAMPLING_SEED = 20220323  # the day the 41 million unauthenticated doses were ordered cleaned
 
-# Name parts by position (first word, last word), the same way on both sides.
-_NAME_COLUMNS = """
-    name_fold, string_split(name_fold, ' ')[1] AS surname_fold,
-    CASE WHEN len(string_split(name_fold, ' ')) > 1 THEN string_split(name_fold, ' ')[-1]
-         ELSE '' END AS given_fold,
-    array_to_string(list_sort(string_split(name_fold, ' ')), ' ') AS name_sorted,"""
+# Name parts by position (first word, last word), the same way on both sides: each part as an
+# expression of the folded name (``{name}``). The calibration (:mod:`.calibrate`) computes them
+# only for the pairs whose folded names differ.
+NAME_PARTS: Final = {
+    "surname_fold": "string_split({name}, ' ')[1]",
+    "given_fold": "CASE WHEN len(string_split({name}, ' ')) > 1 THEN string_split({name}, ' ')[-1]"
+                  " ELSE '' END",
+    "name_sorted": "array_to_string(list_sort(string_split({name}, ' ')), ' ')",
+}
+_NAME_COLUMNS = "name_fold, " + ", ".join(
+    f"{part.format(name='name_fold')} AS {column}" for column, part in NAME_PARTS.items()) + ","
+_DOB_COLUMNS: Final = ("dob", "dob_year", "dob_month", "dob_day", "dob_precision")
 _OTHER_COLUMNS = """
     gender, phone, province_code, district_code, commune_code"""
+# The compared columns other than the name parts: a register row's as they are.
+PAIR_COLUMNS: Final = "name_fold, " + ", ".join(_DOB_COLUMNS) + "," + _OTHER_COLUMNS
 LINKAGE_COLUMNS = _NAME_COLUMNS + """
     dob, dob_year, dob_month, dob_day, dob_precision,""" + _OTHER_COLUMNS
 # A dose record's date of birth typed as a fixed placeholder (1900-01-01, 1970-01-01: "unknown")
 # says nothing: unknown to the comparisons, not a date that disagrees with everybody's.
 _PLACEHOLDER = ("(dob_precision = 'day' AND CAST(dob AS VARCHAR) IN ("
                 + ", ".join(f"'{d}'" for d in PLACEHOLDER_DOBS) + "))")
-RECORD_LINKAGE_COLUMNS = _NAME_COLUMNS + "\n    " + ", ".join(
-    f"CASE WHEN {_PLACEHOLDER} THEN NULL ELSE {c} END AS {c}"
-    for c in ("dob", "dob_year", "dob_month", "dob_day", "dob_precision")) + "," + _OTHER_COLUMNS
+_RECORD_DOB_COLUMNS = ", ".join(f"CASE WHEN {_PLACEHOLDER} THEN NULL ELSE {c} END AS {c}"
+                                for c in _DOB_COLUMNS)
+RECORD_LINKAGE_COLUMNS = _NAME_COLUMNS + "\n    " + _RECORD_DOB_COLUMNS + "," + _OTHER_COLUMNS
+# The same as PAIR_COLUMNS, of a dose record (a placeholder date of birth is unknown).
+RECORD_PAIR_COLUMNS: Final = "name_fold, " + _RECORD_DOB_COLUMNS + "," + _OTHER_COLUMNS
 
 # Each rule is an equality join; none is on names alone.
 BLOCKING_RULES = (
