@@ -49,6 +49,7 @@ def sql_identifier(name: str) -> str:
     """``name`` as a quoted SQL identifier (a column of an input file may hold any character)."""
     return '"' + name.replace('"', '""') + '"'
 
+
 ROW_NUMBER_COLUMN = "__vx_row_number"
 
 # Rows a file reader could not read: where, which column (when known), why, and the raw line.

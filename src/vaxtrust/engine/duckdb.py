@@ -170,7 +170,8 @@ class DuckDBEngine(Engine):
         source = f"read_parquet({sql_string(path)}, file_row_number = true)"
         columns = [row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {source}")
                    .fetchall() if row[0] != "file_row_number"]
-        as_text = ", ".join(f"CAST({sql_identifier(c)} AS VARCHAR) AS {sql_identifier(c)}" for c in columns)
+        as_text = ", ".join(f"CAST({sql_identifier(c)} AS VARCHAR) AS {sql_identifier(c)}"
+                            for c in columns)
         self._run(f"CREATE VIEW {name} AS SELECT {as_text}, "
                   f"file_row_number + 1 AS {ROW_NUMBER_COLUMN} FROM {source}")
 
@@ -257,8 +258,9 @@ class DuckDBEngine(Engine):
         text_columns = {row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {name}")
                         .fetchall() if row[1] == "VARCHAR"}
         selected = ", ".join(
-            f"{safe_cell_sql(sql_identifier(column))} AS {sql_identifier(column)}" if column in text_columns
-            else sql_identifier(column) for column in self.columns(name))
+            f"{safe_cell_sql(sql_identifier(column))} AS {sql_identifier(column)}"
+            if column in text_columns else sql_identifier(column)
+            for column in self.columns(name))
         self._run(f"COPY (SELECT {selected} FROM {name}) TO {sql_string(path)} "
                   "(FORMAT csv, HEADER true)")
 

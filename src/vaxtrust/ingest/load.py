@@ -118,8 +118,9 @@ def _refuse_values_across_lines(engine: Engine, table: str, unread: pa.Table,
                              f"value; {_ACROSS_LINES_ADVICE}", path=str(source.path),
                              line=number + 1)
     headers = [h for h in engine.columns(table) if h != ROW_NUMBER_COLUMN]
-    spans = " OR ".join(f"contains({sql_identifier(h)}, chr(10)) OR contains({sql_identifier(h)}, chr(13))"
-                        for h in headers)
+    spans = " OR ".join(
+        f"contains({sql_identifier(h)}, chr(10)) OR contains({sql_identifier(h)}, chr(13))"
+        for h in headers)
     found = engine.query(f"SELECT min({ROW_NUMBER_COLUMN}) AS row FROM {table} WHERE {spans}")
     row = found.column("row")[0].as_py()
     if row is not None:

@@ -16,8 +16,8 @@ from vaxtrust.vn._data import read_rows
 
 PhoneKind = Literal["mobile", "landline", "invalid", "missing"]
 
-SEPARATORS_RE: Final = re.compile(r"[ .\-()/\t]")
-SEPARATORS: Final = " .-()/\t"    # the same characters, for SQL's translate()
+SEPARATORS: Final = " .-()/\t"    # also removed in SQL by translate() (web.lookup)
+SEPARATORS_RE: Final = re.compile(f"[{re.escape(SEPARATORS)}]")
 NUMBER_RE: Final = re.compile(r"\+?[0-9]+")
 MOBILE_RE: Final = re.compile(r"0[35789][0-9]{8}")
 LANDLINE_RE: Final = re.compile(r"02[0-9]{9}")

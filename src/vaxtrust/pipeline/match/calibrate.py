@@ -31,6 +31,7 @@ calibrated and decide works on the rule scores alone.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -159,8 +160,6 @@ def _name_parts_inline(condition: str) -> str:
     expressions of that side's folded name. Inside the CASE of :func:`gamma_sql` they are then
     computed only for the few pairs that reach their level (folded names that differ), not split
     and sorted for every candidate pair; a part left unreplaced fails as an unknown column."""
-    import re
-
     from vaxtrust.pipeline.match.probabilistic import NAME_PARTS
 
     def inline(found: re.Match[str]) -> str:

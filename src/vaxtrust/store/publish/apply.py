@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from vaxtrust.schema import IDENTITY_FIELDS, ORIGINAL_FIELDS, REGISTER_COLUMNS
 from vaxtrust.store.doses import refresh_dose_history
+from vaxtrust.store.publish.load import ready_for_joins
 
 
 def _run_sql(connection: Connection, sql: str, **params: Any) -> int:
@@ -231,10 +232,7 @@ def write_context_dose_history(connection: Connection, run_id: str) -> int:
     for statement, table in ((_SEEN_DOSES, "stage_seen_doses"),
                              (_WHOLE_PEOPLE, "stage_whole_people")):
         connection.exec_driver_sql(statement)
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"ANALYZE {table}")
-        else:   # SQLite has no hash joins (see load.py)
-            connection.exec_driver_sql(f"CREATE INDEX {table}_person_id ON {table} (person_id)")
+        ready_for_joins(connection, table, ("person_id",))
     people = count(connection, f"SELECT count(DISTINCT c.person_id) {_CONTEXT_OF_WHOLE_PEOPLE}")
     columns = ("person_id, record_id, dose_number, vaccine_mp, vaccine_ma, vaccine_vp, "
                "vaccinated_on, facility_id, duplicate_of, flags")

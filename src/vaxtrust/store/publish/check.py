@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 from vaxtrust.errors import InputError
 from vaxtrust.schema import RUN_PERSONS, RUN_RECORDS, RUN_REVIEW_CANDIDATES, Status
 from vaxtrust.store.publish.folder import RunFolder
+from vaxtrust.store.publish.load import ready_for_joins
 
 _STATUSES = ", ".join(f"'{status.value}'" for status in Status)
 
@@ -101,9 +102,4 @@ def keep_linked_doses(connection: Connection) -> None:
         CREATE TEMPORARY TABLE {CONTEXT_DOSES} AS SELECT * FROM stage_doses
         WHERE {_NOT_THE_RUNS}""")
     connection.exec_driver_sql(f"DELETE FROM stage_doses WHERE {_NOT_THE_RUNS}")
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"ANALYZE {CONTEXT_DOSES}")
-    else:   # SQLite has no hash joins (see load.py)
-        for column in ("person_id", "record_id"):
-            connection.exec_driver_sql(f"CREATE INDEX {CONTEXT_DOSES}_{column} "
-                                       f"ON {CONTEXT_DOSES} ({column})")
+    ready_for_joins(connection, CONTEXT_DOSES, ("person_id", "record_id"))
