@@ -150,6 +150,9 @@ class MatchingSettings(_Section):
     """A second person at or above this makes the record ambiguous: review, never pick."""
     max_link_error: float = Field(default=0.5, ge=0, le=1)
     """Most expected error (one minus the calibrated probability) of an automatic link."""
+    calibrated_link_error: float = Field(default=1e-3, ge=0, le=1)
+    """Most expected error of a link on the combined evidence alone (below the rules'
+    thresholds, no competitor, name and date of birth at most an explained error apart)."""
     candidate_floor: float = Field(default=0.01, ge=0, le=1)
     """Pairs scored below this are not kept as candidates."""
     review_candidates: int = Field(default=5, ge=1)

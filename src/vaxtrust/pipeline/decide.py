@@ -35,7 +35,13 @@ from vaxtrust.pipeline.match.calibrate import (
     link_allowed_sql,
 )
 from vaxtrust.pipeline.match.compare import OWN_ID_NAME_DIFFERS
-from vaxtrust.pipeline.match.guards import best_candidates, guard_tables, linkable_sql
+from vaxtrust.pipeline.match.guards import (
+    best_candidates,
+    evidence_link_sql,
+    guard_tables,
+    linkable_sql,
+    same_day_kin_sql,
+)
 from vaxtrust.pipeline.match.settings import MatchSettings
 from vaxtrust.schema import REVIEW_CANDIDATE_COLUMNS
 
@@ -43,7 +49,10 @@ from vaxtrust.schema import REVIEW_CANDIDATE_COLUMNS
 MOJIBAKE_REPAIRED = "name_mojibake_repaired"
 # Review: the rules would link, but the calibrated error of the link is above max_link_error.
 LINK_ERROR_ABOVE_LIMIT = "link_error_above_limit"
+# Linked on the combined evidence (calibrated_link_error), below the path rules' threshold.
+CALIBRATED_LINK = "calibrated_link"
 CALIBRATED = "decide_calibrated"
+SAME_DAY_KIN = "decide_same_day_kin"
 
 USABLE_ID = "(r.id_clean IS NOT NULL AND r.id_kind IN ('cccd', 'cmnd'))"
 
@@ -78,14 +87,19 @@ WITH judged AS (
         -- the rules would link; the calibrated error decides whether it may
         coalesce({linked}, false) AS rules_link,
         coalesce({linked}, false) AND {link_allowed_sql(calibrated_probability, settings)}
-            AS linked,
+            AS rules_allowed,
+        NOT coalesce({linked}, false)
+            AND coalesce({evidence_link_sql("t", "r", "p", "k", calibrated_probability, settings)}, false)
+            AS evidence_link,
         coalesce({ambiguous}, false) AS ambiguous,
         {unusable} AS unusable
     FROM std_records AS r
     LEFT JOIN {top_two} AS t ON t.record_id = r.record_id
     LEFT JOIN std_register AS p ON p.person_id = t.person_id
     {f"LEFT JOIN {calibrated} AS c ON c.record_id = r.record_id" if calibrated else ""}
+    LEFT JOIN {SAME_DAY_KIN} AS k ON k.record_id = r.record_id
 ),
+linkable AS (SELECT *, rules_allowed OR evidence_link AS linked FROM judged),
 corrected AS (
     SELECT *,
         CASE WHEN linked AND (name_verdict <> 'equal' OR name_repaired) THEN p_name END
@@ -95,7 +109,7 @@ corrected AS (
         CASE WHEN linked AND (id_clean IS DISTINCT FROM person_id
                               OR len(coalesce(id_repairs, [])) > 0)
              THEN person_id END AS corrected_id_number
-    FROM judged
+    FROM linkable
 )
 SELECT record_id,
     CASE
@@ -115,8 +129,10 @@ SELECT record_id,
         ELSE 1.0 - coalesce(match_probability, 0.0)
     END AS DOUBLE) AS confidence,
     CASE
-        WHEN linked AND name_repaired THEN list_sort(list_concat(candidate_reasons,
-                                                                 ['{MOJIBAKE_REPAIRED}']))
+        WHEN linked AND (name_repaired OR evidence_link) THEN list_sort(list_concat(
+            candidate_reasons,
+            CASE WHEN name_repaired THEN ['{MOJIBAKE_REPAIRED}'] ELSE [] END,
+            CASE WHEN evidence_link THEN ['{CALIBRATED_LINK}'] ELSE [] END))
         WHEN linked THEN candidate_reasons
         WHEN match_probability >= {settings.review_floor} THEN list_sort(list_distinct(
             list_concat(candidate_reasons,
@@ -155,6 +171,7 @@ def run_decide(engine: Engine, settings: MatchSettings, console: Console) -> Non
     with stage(console, "decide", total=engine.count("std_records")):
         ranked, top = best_candidates(engine, "match_candidates", "decide", settings, "decide")
         model = calibrate(engine, ranked, CALIBRATED)
+        engine.create_table(SAME_DAY_KIN, same_day_kin_sql(top), stage="decide")
         engine.create_table("decisions", decisions_sql(top, settings, CALIBRATED if model
                                                        else None), stage="decide")
         if model:
@@ -167,5 +184,6 @@ def run_decide(engine: Engine, settings: MatchSettings, console: Console) -> Non
             f"({review_candidates_sql(ranked, settings)})",
             stage="decide",
         )
+        engine.drop(SAME_DAY_KIN)
         for name in guard_tables("decide"):
             engine.drop(name)

@@ -53,6 +53,7 @@ MATCH_REASONS: dict[str, str] = {
     "no_candidate": N_("Nobody plausible in the register"),
     "register_person_changed": N_("The person's register data changed since the link"),
     "link_error_above_limit": N_("The link's calibrated error is above the limit"),
+    "calibrated_link": N_("Linked on the combined evidence of all fields"),
     "foreign_passport": N_("Passport number of a foreigner"),
     "name_unusable": N_("Name not usable"),
     "dob_unusable": N_("Date of birth not usable"),

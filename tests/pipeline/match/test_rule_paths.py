@@ -96,6 +96,17 @@ def test_regional_surname_variant_is_explained(engine: Engine) -> None:
     assert row["corrected_full_name"] == "Hoàng Văn Nam"
 
 
+def test_a_short_surname_replaced_outright_is_no_typo(engine: Engine) -> None:
+    # Đỗ -> Lê is two edits of the folded name, but another family: not a slip of the hand
+    register = [person("042180410977", "Lê Phước Bình", "1980-10-08", "F")]
+    other_family = record("r1", "Đỗ Phước Bình", "1980-10-08", "F", "042180410977")
+    slip = record("r2", "Lê Phước Bìnk", "1980-10-08", "F", "042180410977")
+    result = decide(engine, [other_family, slip], register)
+    assert "name_typo" not in result["r1"]["reasons"]
+    assert result["r1"]["person_id"] is None
+    assert result["r2"]["reasons"] == ["name_typo"] and result["r2"]["status"] == "corrected"
+
+
 def test_gender_flip_is_corrected(engine: Engine) -> None:
     row = decide(engine, [record("r1", "Nguyễn Văn Hùng", "1980-05-12", "F",
                                  "001080000001")])["r1"]

@@ -84,7 +84,7 @@ OWN_DOB_VERDICTS: Final = (EQUAL, "dob_day_month_swapped", "dob_year_only", "dob
 # Dates entered when the real one was unknown; they carry no information.
 PLACEHOLDER_DOBS: Final = ("1900-01-01", "1970-01-01")
 
-def _region_sql(word: str) -> str:
+def region_sql(word: str) -> str:
     """A surname word as its region-neutral form (Huỳnh → Hoàng, Võ → Vũ)."""
     variants = " ".join(f"WHEN '{b}' THEN '{a}'" for a, b in SURNAME_VARIANTS)
     return f"(CASE {word} {variants} ELSE {word} END)"
@@ -101,7 +101,7 @@ def name_parts_sql(side: str) -> str:
         CASE WHEN len({words}) > 2 THEN array_to_string(list_slice({words}, 2, -2), ' ')
              ELSE '' END AS {side}_mid,
         CASE WHEN len({words}) > 1 THEN {words}[-1] ELSE '' END AS {side}_giv,
-        {_region_sql(f"{words}[1]")} AS {side}_sur_region"""
+        {region_sql(f"{words}[1]")} AS {side}_sur_region"""
 
 
 # The record's name words compared one by one (r_w1 ... r_w5 of :func:`record_words_sql`; more
@@ -121,7 +121,7 @@ def _written_sql(word: str, *, region: bool = False) -> str:
     struck twice (Lêê, Hàà), or one edit keeping the first letter; a short word (Lê/Lý, Lan/Lâm)
     only exactly. ``region``: a surname may also be written the other region's way."""
     def written(w: str) -> str:
-        same = f"{_region_sql(w)} = {_region_sql(word)}" if region else f"{w} = {word}"
+        same = f"{region_sql(w)} = {region_sql(word)}" if region else f"{w} = {word}"
         return (f"({same} OR {w} = {word} || right({word}, 1)"
                 f" OR (length({word}) >= 4 AND left({w}, 1) = left({word}, 1)"
                 f" AND damerau_levenshtein({w}, {word}) = 1))")
@@ -161,8 +161,11 @@ NAME_VERDICT_SQL: Final = f"""CASE
                                 lambda w: NOT list_contains(string_split(r_fold, ' '), w))) = 0)
         THEN 'name_words_rearranged'
     -- A typo: one or two edits over the whole name, but the given name (how people are told
-    -- apart, e.g. twins) must stay close.
+    -- apart, e.g. twins) must stay close, and the edits must not replace a short surname
+    -- outright (Đỗ/Lê, Hồ/Võ: another family, not a slip).
     WHEN damerau_levenshtein(r_fold, p_fold) <= 2 AND length(p_fold) >= 8
+        AND (r_sur_region = p_sur_region
+             OR (length(p_sur) >= 3 AND damerau_levenshtein(r_sur, p_sur) = 1))
         AND (r_giv = p_giv
              OR (damerau_levenshtein(r_giv, p_giv) = 1
                  -- short given names (Lan/Lam) only when the record's own ID names the person

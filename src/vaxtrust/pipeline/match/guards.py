@@ -19,9 +19,12 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.compare import (
     DOB_FACTORS,
+    EQUAL,
     GENDER_FACTORS,
     NAME_FACTORS,
     OWN_ID_NAME_DIFFERS,
@@ -71,11 +74,16 @@ SET_APART_SQL = f"""(
     AND {_rule_factor_sql("c")} <= {_rule_factor_sql("b")})"""
 
 
+def _explained_sql(alias: str) -> str:
+    """A candidate whose name and date of birth differ by no more than an explained error (a
+    name that only agrees in surname and given name does not count)."""
+    return (f"{alias}.name_verdict NOT IN ('name_different', 'name_partial_match') "
+            f"AND {alias}.dob_verdict <> 'dob_different'")
+
+
 def _plausible_rival(alias: str) -> str:
-    """A candidate other than the best whose name and date of birth differ by no more than an
-    explained error (a name that only agrees in surname and given name is no rival either)."""
-    return (f"{alias}.rank > 1 AND {alias}.name_verdict NOT IN ('name_different', "
-            f"'name_partial_match') AND {alias}.dob_verdict <> 'dob_different'")
+    """A candidate other than the best that could be the record's person (:func:`_explained_sql`)."""
+    return f"{alias}.rank > 1 AND {_explained_sql(alias)}"
 
 
 def set_apart_sql(ranked: str, settings: MatchSettings) -> str:
@@ -154,3 +162,73 @@ def linkable_sql(top_two: str, settings: MatchSettings) -> str:
     return (f"({top_two}.match_probability >= {settings.auto_link_sql(top_two)}"
             f" AND coalesce({top_two}.competitor_probability, 0.0) < {settings.competitor_floor})")
 
+
+
+def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
+                      calibrated_probability: str, settings: MatchSettings) -> str:
+    """Condition (on a ``top_two_sql`` row, its ``std_records`` and ``std_register`` rows and
+    its :func:`same_day_kin_sql` row, NULL when it has none) under which a best candidate links
+    on the combined evidence of all its fields although its path's rules score it below their
+    threshold.
+
+    Its calibrated expected error must be at most ``calibrated_link_error`` and the guards hold:
+    no close competitor; a name present; the phone or the province agrees with the person's (an
+    outside namesake born the same day lives elsewhere); not a record whose own identity says it
+    is somebody outside the register (a 12-digit CCCD the register does not know, when every CCCD
+    issued is in it; a foreign passport). The name and date of birth must differ by no more than
+    an explained error, or else the record carries the person's own ID (or old CMND) with the
+    person's own full date of birth and gender under a name no rule explains but that still
+    writes the person's given name (:func:`_given_name_written_sql`), and the register holds
+    nobody else born that day in the person's commune or on the person's phone (a twin carrying
+    the sibling's ID). An unnamed but harmless difference then no longer forces review when
+    nothing else could be the person.
+    """
+    if settings.calibrated_link_error <= 0.0:
+        return "false"
+    t, r, p = top_two, record, person
+    own_id_other_name = (
+        f"({t}.id_verdict IN ({_OWN_IDS}) AND {t}.name_verdict = 'name_different'"
+        f" AND {t}.gender_verdict <> 'gender_flipped'"
+        f" AND {t}.dob_verdict = '{EQUAL}' AND {r}.dob_precision = 'day'"
+        f" AND {_given_name_written_sql(r, p)} AND {kin}.record_id IS NULL)")
+    return f"""(1.0 - {calibrated_probability} <= {settings.calibrated_link_error!r}
+        AND {t}.match_probability >= {settings.review_floor}
+        AND coalesce({t}.competitor_probability, 0.0) < {settings.competitor_floor}
+        AND {t}.name_verdict <> 'name_missing'
+        AND (coalesce({r}.phone = {p}.phone, false)
+             OR coalesce({r}.province_code = {p}.province_code, false))
+        AND coalesce({r}.id_kind, '') <> 'passport'
+        AND NOT ({r}.id_kind = 'cccd' AND {t}.id_verdict = 'id_not_in_register')
+        AND {t}.id_verdict <> '{OWN_ID_NAME_DIFFERS}'
+        AND ({_explained_sql(t)} OR {own_id_other_name}))"""
+
+
+# ID verdicts of a record carrying the person's own ID: the CCCD, or the old CMND it replaced.
+_OWN_IDS: Final = f"'{EQUAL}', 'id_old_cmnd'"
+# Record name words compared with the register's given name (more words are rare). Written
+# out, not as a lambda: Spark cannot call the Python damerau_levenshtein inside one.
+_WORDS: Final = 5
+
+
+def _given_name_written_sql(record: str, person: str) -> str:
+    """Some word of the record's name is the person's given name with at most one slip (Lâm
+    typed Lm, Ban cut to Ba): the given name is how relatives are told apart."""
+    words = f"list_concat(string_split({record}.name_fold, ' '), {[''] * _WORDS})"
+    written = " OR ".join(f"damerau_levenshtein({words}[{i}], {person}.given_fold) <= 1"
+                          for i in range(1, _WORDS + 1))
+    return f"({person}.given_fold <> '' AND ({written}))"
+
+
+def same_day_kin_sql(top_two: str) -> str:
+    """``record_id`` of the best candidates that carry the record's own ID under a name no rule
+    explains and have kin in the register: somebody else born the same day in their commune or
+    on their phone (a twin). Those records are not linked on the evidence alone."""
+    return f"""
+SELECT DISTINCT t.record_id
+FROM {top_two} AS t
+JOIN std_register AS p ON p.person_id = t.person_id
+JOIN std_register AS k
+  ON k.dob = p.dob AND k.person_id <> p.person_id
+ AND (k.commune_code = p.commune_code OR k.phone = p.phone)
+WHERE t.id_verdict IN ({_OWN_IDS}) AND t.name_verdict = 'name_different'
+"""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from vaxtrust.console import Console
 from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.calibrate import keep_levels, levels_of
-from vaxtrust.pipeline.match.compare import PLACEHOLDER_DOBS
+from vaxtrust.pipeline.match.compare import PLACEHOLDER_DOBS, region_sql
 from vaxtrust.pipeline.match.settings import MatchSettings
 
 if TYPE_CHECKING:
@@ -112,6 +112,10 @@ def _comparisons() -> list[Any]:
             cll.NullLevel("name_fold"),
             cll.ExactMatchLevel("name_fold"),
             level("name_sorted_l = name_sorted_r", "tokens reordered"),
+            # Hoàng/Huỳnh, Vũ/Võ: one surname written the other region's way, the rest equal
+            level(f"{region_sql('surname_fold_l')} = {region_sql('surname_fold_r')}"
+                  " AND substr(name_fold_l, length(surname_fold_l) + 1)"
+                  " = substr(name_fold_r, length(surname_fold_r) + 1)", "regional surname"),
             level("surname_fold_l = surname_fold_r AND given_fold_l = given_fold_r",
                             "middle name differs"),
             level("given_fold_l = given_fold_r AND "

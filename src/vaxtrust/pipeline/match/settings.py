@@ -42,6 +42,13 @@ class MatchSettings:
     alone decide. 0.5: more likely right than wrong; the model is conservative on generated
     data (docs/matching.md), so a stricter limit costs right links."""
 
+    calibrated_link_error: float = 1e-3
+    """A best candidate the rules would not link (below its path's threshold) links all the same
+    when the combined evidence is overwhelming: its calibrated expected error is at most this,
+    no close competitor exists, and its name and date of birth differ from the person's by no
+    more than an explained error (so a parent's ID, a twin or a namesake still goes to review).
+    Its reasons say ``calibrated_link``. 0 turns this off."""
+
     candidate_floor: float = 0.01
     """Pairs scored below this are not kept as candidates at all."""
 
@@ -69,7 +76,7 @@ class MatchSettings:
 
     def __post_init__(self) -> None:
         for name in ("auto_link", "probabilistic_auto_link", "probabilistic_corroborated_link",
-                     "review_floor", "competitor_floor", "max_link_error",
+                     "review_floor", "competitor_floor", "max_link_error", "calibrated_link_error",
                      "candidate_floor", "id_repair_factor", "old_id_factor", "evidence_factor"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

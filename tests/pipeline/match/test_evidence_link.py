@@ -1,0 +1,89 @@
+"""Links on the combined evidence: below the path rules' thresholds, within the calibrated error
+limit, and never where a guard (an outsider's ID, a twin, another name, a competitor) says no."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.pipeline.match.std_tables import load
+from tests.pipeline.match.test_probabilistic import as_record, population
+from vaxtrust.console import RecordingConsole
+from vaxtrust.engine import Engine
+from vaxtrust.pipeline.decide import run_decide
+from vaxtrust.pipeline.match import MatchSettings, run_matching
+
+PEOPLE = population(400)
+KNOWN = [as_record(f"e{i}", who) for i, who in enumerate(PEOPLE[:300])]
+MOVED = PEOPLE[380]
+OWN = PEOPLE[377]  # Trần Thu Tuấn, born 1967-06-14, commune 00017
+
+
+def _decide(engine: Engine, records: list[dict[str, Any]],
+            register: list[dict[str, Any]] = PEOPLE,
+            settings: MatchSettings | None = None) -> dict[str, dict[str, Any]]:
+    settings = settings or MatchSettings()
+    load(engine, [*KNOWN, *records], register)
+    run_matching(engine, settings, RecordingConsole())
+    run_decide(engine, settings, RecordingConsole())
+    return {row["record_id"]: row for row in engine.to_arrow("decisions").to_pylist()}
+
+
+def _moved(record_id: str, **changes: Any) -> dict[str, Any]:
+    """MOVED's record without an ID, entered where the person lives now: another phone and
+    commune (the same province)."""
+    return dict(as_record(record_id, MOVED, id_number=None), phone="0911111111",
+                commune_code="00039", **changes)
+
+
+def _own_id_other_name(record_id: str, name: str) -> dict[str, Any]:
+    from tests.pipeline.match.std_tables import record
+
+    return record(record_id, name, OWN["dob"].isoformat(), OWN["gender"], OWN["person_id"],
+                  phone=OWN["phone"], commune=OWN["commune_code"])
+
+
+def test_all_fields_agree_but_phone_and_commune_moved_links_on_the_evidence(
+        engine: Engine) -> None:
+    row = _decide(engine, [_moved("m1")])["m1"]
+    assert row["status"] == "corrected" and row["person_id"] == MOVED["person_id"]
+    assert "calibrated_link" in row["reasons"] and "id_missing" in row["reasons"]
+    assert 1.0 - row["confidence"] <= MatchSettings().calibrated_link_error
+
+
+def test_without_the_evidence_link_the_same_record_waits_in_review(engine: Engine) -> None:
+    row = _decide(engine, [_moved("m1")], settings=MatchSettings(calibrated_link_error=0.0))["m1"]
+    assert row["status"] == "review" and row["person_id"] is None
+
+
+def test_nothing_about_where_the_person_lives_agrees_no_link(engine: Engine) -> None:
+    # an outsider born the same day under the same name lives elsewhere: phone and province
+    row = _decide(engine, [_moved("m1", province_code="79")])["m1"]
+    assert row["status"] == "review" and row["person_id"] is None
+
+
+def test_a_cccd_the_register_does_not_know_is_somebody_outside_it(engine: Engine) -> None:
+    # every CCCD issued is in the register: one it lacks belongs to another person
+    row = _decide(engine, [_moved("m1", id_clean="079067000123", id_kind="cccd")])["m1"]
+    assert row["person_id"] is None and row["status"] in ("review", "unmatched")
+
+
+def test_own_id_and_birth_date_under_a_garbled_name_link_when_the_given_name_is_written(
+        engine: Engine) -> None:
+    row = _decide(engine, [_own_id_other_name("g1", "Đinh Văn Tun")])["g1"]
+    assert row["status"] == "corrected" and row["person_id"] == OWN["person_id"]
+    assert {"calibrated_link", "name_differs_on_own_id"} <= set(row["reasons"])
+    assert row["corrected_full_name"] == OWN["name_canonical"]
+
+
+def test_own_id_under_another_name_altogether_stays_in_review(engine: Engine) -> None:
+    # nothing of the person's given name: whose dose is it? A person decides.
+    row = _decide(engine, [_own_id_other_name("g1", "Bùi Ngọc Khánh")])["g1"]
+    assert row["status"] == "review" and "calibrated_link" not in row["reasons"]
+
+
+def test_a_twin_in_the_register_keeps_the_own_id_record_in_review(engine: Engine) -> None:
+    # born the same day in the same commune: the record may be the twin's with the sibling's ID
+    twin = dict(OWN, person_id="001099999990", name_canonical="Trần Thu Tâm",
+                name_fold="TRAN THU TAM", given_fold="TAM", phone="0999999990")
+    row = _decide(engine, [_own_id_other_name("g1", "Đinh Văn Tun")], [*PEOPLE, twin])["g1"]
+    assert row["status"] == "review" and row["person_id"] is None
