@@ -172,24 +172,35 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
     threshold.
 
     Its calibrated expected error must be at most ``calibrated_link_error`` and the guards hold:
-    no close competitor; a name present; the phone or the province agrees with the person's (an
-    outside namesake born the same day lives elsewhere); not a record whose own identity says it
-    is somebody outside the register (a 12-digit CCCD the register does not know, when every CCCD
-    issued is in it; a foreign passport). The name and date of birth must differ by no more than
-    an explained error, or else the record carries the person's own ID (or old CMND) with the
-    person's own full date of birth and gender under a name no rule explains but that still
-    writes the person's given name (:func:`_given_name_written_sql`), and the register holds
-    nobody else born that day in the person's commune or on the person's phone (a twin carrying
-    the sibling's ID). An unnamed but harmless difference then no longer forces review when
-    nothing else could be the person.
+
+    - no close competitor, and a name present;
+    - the record's full date of birth is the person's (or one slip of it), or else the record
+      carries the person's own ID: a date unknown, a placeholder or a year alone leaves a
+      namesake possible;
+    - the phone or the province agrees with the person's: an outside namesake lives elsewhere;
+    - nothing of the record's own identity says it is somebody else: a 12-digit CCCD the
+      register does not know (every CCCD issued is in it), an old CMND other than the one the
+      register holds for the person, a foreign passport, an ID whose holder is another person
+      born that day;
+    - the name differs by no more than an explained error, or else the record carries the
+      person's own ID (or old CMND), full date of birth and gender under a name no rule explains but that still
+      writes the person's given name (:func:`_given_name_written_sql`), and the register holds
+      nobody else born that day in the person's commune or on the person's phone (a twin
+      carrying the sibling's ID).
+
+    An unnamed but harmless difference (a Splink score held down by a moved phone or commune,
+    a garbled name on the person's own ID) then no longer forces review when nothing else could
+    be the person.
     """
     if settings.calibrated_link_error <= 0.0:
         return "false"
     t, r, p = top_two, record, person
+    own_id = f"{t}.id_verdict IN ({_OWN_IDS})"
+    full_date = f"({r}.dob_precision = 'day' AND {t}.dob_verdict IN ({_FULL_DATE_VERDICTS}))"
     own_id_other_name = (
-        f"({t}.id_verdict IN ({_OWN_IDS}) AND {t}.name_verdict = 'name_different'"
+        f"({own_id} AND {t}.name_verdict = 'name_different'"
+        f" AND {r}.dob_precision = 'day' AND {t}.dob_verdict = '{EQUAL}'"
         f" AND {t}.gender_verdict <> 'gender_flipped'"
-        f" AND {t}.dob_verdict = '{EQUAL}' AND {r}.dob_precision = 'day'"
         f" AND {_given_name_written_sql(r, p)} AND {kin}.record_id IS NULL)")
     return f"""(1.0 - {calibrated_probability} <= {settings.calibrated_link_error!r}
         AND {t}.match_probability >= {settings.review_floor}
@@ -200,11 +211,15 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
         AND coalesce({r}.id_kind, '') <> 'passport'
         AND NOT ({r}.id_kind = 'cccd' AND {t}.id_verdict = 'id_not_in_register')
         AND {t}.id_verdict <> '{OWN_ID_NAME_DIFFERS}'
-        AND ({_explained_sql(t)} OR {own_id_other_name}))"""
+        AND NOT ({r}.id_kind = 'cmnd' AND {t}.id_verdict = 'id_not_in_register'
+                 AND {p}.old_id IS NOT NULL)
+        AND (({_explained_sql(t)} AND ({full_date} OR {own_id})) OR {own_id_other_name}))"""
 
 
 # ID verdicts of a record carrying the person's own ID: the CCCD, or the old CMND it replaced.
 _OWN_IDS: Final = f"'{EQUAL}', 'id_old_cmnd'"
+# Date-of-birth verdicts of a record whose full date is the person's, or a slip of it.
+_FULL_DATE_VERDICTS: Final = f"'{EQUAL}', 'dob_day_month_swapped', 'dob_typo'"
 # Record name words compared with the register's given name (more words are rare). Written
 # out, not as a lambda: Spark cannot call the Python damerau_levenshtein inside one.
 _WORDS: Final = 5

@@ -122,6 +122,11 @@ def _comparisons() -> list[Any]:
                             "jaro_winkler_similarity(name_fold_l, name_fold_r) >= 0.9",
                             "given equal, rest similar"),
             level("damerau_levenshtein(name_fold_l, name_fold_r) <= 2", "typo"),
+            # the family and the given name (how relatives are told apart) each with at most one
+            # slip, the rest garbled: Ngô Lụ for Ngô Thị Lục, Lê Thị Ngọc Yn for Lê Thị Yến
+            level(f"{region_sql('surname_fold_l')} = {region_sql('surname_fold_r')}"
+                  " AND damerau_levenshtein(given_fold_l, given_fold_r) <= 1",
+                  "surname and given name close"),
             cll.ElseLevel(),
         ],
     )
