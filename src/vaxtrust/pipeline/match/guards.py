@@ -25,6 +25,7 @@ from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.compare import (
     DOB_FACTORS,
     EQUAL,
+    FULL_NAME_VERDICTS,
     GENDER_FACTORS,
     NAME_FACTORS,
     OWN_ID_NAME_DIFFERS,
@@ -188,6 +189,9 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
       nobody else born that day in the person's commune or on the person's phone (a twin
       carrying the sibling's ID).
 
+    - or the record carries the person's own ID (or old CMND), full name and gender with a date
+      of birth no slip explains: a parent and child do not share a full name.
+
     An unnamed but harmless difference (a Splink score held down by a moved phone or commune,
     a garbled name on the person's own ID) then no longer forces review when nothing else could
     be the person.
@@ -197,6 +201,9 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
     t, r, p = top_two, record, person
     own_id = f"{t}.id_verdict IN ({_OWN_IDS})"
     full_date = f"({r}.dob_precision = 'day' AND {t}.dob_verdict IN ({_FULL_DATE_VERDICTS}))"
+    full_names = ", ".join(f"'{verdict}'" for verdict in FULL_NAME_VERDICTS)
+    own_id_other_date = (f"({own_id} AND {t}.name_verdict IN ({full_names})"
+                         f" AND {t}.gender_verdict <> 'gender_flipped')")
     own_id_other_name = (
         f"({own_id} AND {t}.name_verdict = 'name_different'"
         f" AND {r}.dob_precision = 'day' AND {t}.dob_verdict = '{EQUAL}'"
@@ -213,7 +220,8 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
         AND {t}.id_verdict <> '{OWN_ID_NAME_DIFFERS}'
         AND NOT ({r}.id_kind = 'cmnd' AND {t}.id_verdict = 'id_not_in_register'
                  AND {p}.old_id IS NOT NULL)
-        AND (({_explained_sql(t)} AND ({full_date} OR {own_id})) OR {own_id_other_name}))"""
+        AND (({_explained_sql(t)} AND ({full_date} OR {own_id}))
+             OR {own_id_other_name} OR {own_id_other_date}))"""
 
 
 # ID verdicts of a record carrying the person's own ID: the CCCD, or the old CMND it replaced.
