@@ -87,3 +87,15 @@ def test_a_twin_in_the_register_keeps_the_own_id_record_in_review(engine: Engine
                 name_fold="TRAN THU TAM", given_fold="TAM", phone="0999999990")
     row = _decide(engine, [_own_id_other_name("g1", "Đinh Văn Tun")], [*PEOPLE, twin])["g1"]
     assert row["status"] == "review" and row["person_id"] is None
+
+
+def test_own_id_and_full_name_link_with_a_date_of_birth_no_slip_explains(engine: Engine) -> None:
+    # a parent and child do not share a full name: this is the ID holder, the date is wrong
+    from tests.pipeline.match.std_tables import record
+
+    wrong_date = record("d1", OWN["name_canonical"], "1989-02-23", OWN["gender"],
+                        OWN["person_id"], phone=OWN["phone"], commune=OWN["commune_code"])
+    row = _decide(engine, [wrong_date])["d1"]
+    assert row["status"] == "corrected" and row["person_id"] == OWN["person_id"]
+    assert {"calibrated_link", "dob_different"} <= set(row["reasons"])
+    assert row["corrected_dob"] == OWN["dob"].isoformat()
