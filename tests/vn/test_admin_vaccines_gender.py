@@ -31,6 +31,18 @@ def test_commune_found_inside_its_province_when_the_district_is_missing() -> Non
     assert admin.parse("Hà Nội", None, "Phúc Xá").commune_code == "00001"
 
 
+@pytest.mark.parametrize(("typed", "codes"), [
+    # Bàu Bàng, now a commune of Hồ Chí Minh City, was Lai Uyên town of Bình Dương
+    (("Thành phố Hồ Chí Minh", None, "Xã Bàu Bàng"), ("74", "719", "25822")),
+    # Tuyên Quang took in Hà Giang: Lũng Cú merged several communes of Đồng Văn district
+    (("Tỉnh Tuyên Quang", None, "Xã Lũng Cú"), ("02", "026", None)),
+])
+def test_an_address_in_the_2025_units_reads_back_to_the_old_units(
+        typed: tuple[str | None, ...], codes: tuple[str | None, ...]) -> None:
+    result = admin.parse(*typed)
+    assert (result.province_code, result.district_code, result.commune_code) == codes
+
+
 def test_to_2025() -> None:
     assert admin.to_2025("02").province_code == "08"      # Hà Giang -> Tuyên Quang
     assert admin.to_2025("74").province_code == "79"      # Bình Dương -> Hồ Chí Minh

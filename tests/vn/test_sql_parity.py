@@ -153,3 +153,17 @@ def test_sql_equals_python_on_random_text(vn_engine: DuckDBEngine, values: list[
         "source": ["h"] * len(values), "row_number": [str(i) for i in range(len(values))],
     })
     _compare(vn_engine, table)
+
+
+def test_sql_equals_python_on_addresses_in_the_2025_units(vn_engine: DuckDBEngine) -> None:
+    addresses = [("Thành phố Hồ Chí Minh", None, "Xã Bàu Bàng"),
+                 ("TP.HCM", "", "Bàu Bàng"),
+                 ("Tỉnh Tuyên Quang", None, "Xã Lũng Cú"),
+                 ("Tỉnh Tuyên Quang", "Huyện Đồng Văn", "Xã Lũng Cú"),
+                 ("Thành phố Hà Nội", None, "Phường Hồng Hà"),
+                 (None, None, "Xã Bàu Bàng")]
+    records = messy_records(len(addresses), seed=1)
+    for index, level in enumerate(("province", "district", "commune")):
+        records = records.set_column(records.schema.get_field_index(level), level,
+                                     pa.array([a[index] for a in addresses], pa.string()))
+    _compare(vn_engine, records)

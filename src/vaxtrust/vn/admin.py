@@ -1,7 +1,8 @@
 """Administrative units: free-text province/district/commune to pre-2025 GSO codes, and to 2025.
 
 Records of 2021-2022 use the 63-province, three-level structure (Decision 124/2004 codes; GSO list
-of 2025-01-04). Names are matched on a key: no diacritics, lower case, unit prefixes removed
+of 2025-01-04); an address written in the 2025 units (a commune of the 34 provinces, no district)
+is read back to the old units its commune was made of. Names are matched on a key: no diacritics, lower case, unit prefixes removed
 (``Tỉnh``, ``TP.``, ``Quận``, ``Huyện``, ``Thị xã``, ``Phường``, ``Xã``, ``Thị trấn`` ...), spaces and
 punctuation removed, leading zeros of numbered units removed (``Phường 05`` = ``5``). A district
 is looked up inside its province, a commune inside its district (or inside its province when the
@@ -53,6 +54,15 @@ def admin_key(raw: str, level: Level) -> str:
 
 
 @dataclass(frozen=True)
+class Legacy:
+    """The pre-2025 units a 2025 commune was made of: each code None unless they share it."""
+
+    province_code: str | None
+    district_code: str | None
+    commune_code: str | None
+
+
+@dataclass(frozen=True)
 class KeyTables:
     """Unambiguous key -> code lookups, one per level (also loaded into engines by the standardise stage)."""
 
@@ -60,6 +70,9 @@ class KeyTables:
     districts: dict[tuple[str, str], str]             # (province_code, key) -> district_code
     communes: dict[tuple[str, str], str]              # (district_code, key) -> commune_code
     communes_by_province: dict[tuple[str, str], str]  # (province_code, key) -> commune_code
+    provinces_2025: dict[str, str]                    # key -> 2025 province code
+    province_to_2025: dict[str, str]                  # province_code -> 2025 province code
+    communes_2025: dict[tuple[str, str], Legacy]      # (2025 province code, key) -> old units
 
 
 def _unique(pairs: list[tuple[tuple[str, str], str]]) -> dict[tuple[str, str], str]:
@@ -79,6 +92,7 @@ def key_tables() -> KeyTables:
         + [(("", alias), code) for alias, code in PROVINCE_ALIASES.items()]
     )
     districts = {(row["province_code"], row["district_code"], row["district"]) for row in rows}
+    province_to_2025 = _province_2025()
     return KeyTables(
         provinces={key: code for (_, key), code in province_keys.items()},
         districts=_unique([((p, admin_key(name, "district")), d) for p, d, name in districts]),
@@ -86,7 +100,32 @@ def key_tables() -> KeyTables:
                            row["commune_code"]) for row in rows]),
         communes_by_province=_unique([((row["province_code"], admin_key(row["commune"], "commune")),
                                        row["commune_code"]) for row in rows]),
+        provinces_2025={key: code for (_, key), code in _unique(
+            [(("", admin_key(row["new_province"], "province")), row["new_code"])
+             for row in read_rows("province_63_to_34_2025.csv")]).items()},
+        province_to_2025=province_to_2025,
+        communes_2025=_communes_2025(rows),
     )
+
+
+def _communes_2025(rows: list[dict[str, str]]) -> dict[tuple[str, str], Legacy]:
+    """(2025 province, key of a 2025 commune name) -> the old units it was made of (a name used
+    twice in one new province resolves to nothing)."""
+    old_units = {row["commune_code"]: (row["province_code"], row["district_code"]) for row in rows}
+    parts: dict[tuple[str, str], set[tuple[str, str, str]]] = defaultdict(set)
+    names: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in read_rows("commune_2025.csv"):
+        key = (row["new_province_code"], admin_key(row["new_commune"], "commune"))
+        names[key].add(row["new_commune_code"])
+        province, district = old_units.get(row["commune_code"], ("", ""))
+        parts[key].add((province, district, row["commune_code"]))
+
+    def shared(values: set[str]) -> str | None:
+        return next(iter(values)) if len(values) == 1 and "" not in values else None
+
+    return {key: Legacy(shared({p for p, _, _ in parts[key]}), shared({d for _, d, _ in parts[key]}),
+                        shared({c for _, _, c in parts[key]}))
+            for key, codes in names.items() if len(codes) == 1}
 
 
 @dataclass(frozen=True)
@@ -97,15 +136,27 @@ class AdminCodes:
 
 
 def parse(province: object, district: object = None, commune: object = None) -> AdminCodes:
-    """Pre-2025 codes of a typed address; each level None when missing or not recognised."""
+    """Pre-2025 codes of a typed address; each level None when missing or not recognised.
+
+    An address written in the 2025 units (a 2025 province and commune, no district) gives the
+    old units its commune was made of, as far as they are one (:class:`Legacy`).
+    """
     tables = key_tables()
-    p = tables.provinces.get(admin_key(province, "province")) if isinstance(province, str) else None
+    province_key = admin_key(province, "province") if isinstance(province, str) else None
+    p = tables.provinces.get(province_key) if province_key else None
     d = (tables.districts.get((p, admin_key(district, "district")))
          if p and isinstance(district, str) else None)
     c = None
     if isinstance(commune, str) and p:
         key = admin_key(commune, "commune")
         c = tables.communes.get((d, key)) if d else tables.communes_by_province.get((p, key))
+    if c is None and d is None and isinstance(commune, str) and province_key:
+        new_province = (tables.provinces_2025.get(province_key)
+                        or tables.province_to_2025.get(p or ""))
+        legacy = tables.communes_2025.get((new_province or "", admin_key(commune, "commune")))
+        if legacy:
+            return AdminCodes(legacy.province_code or p, legacy.district_code,
+                              legacy.commune_code)
     return AdminCodes(p, d, c)
 
 

@@ -50,6 +50,9 @@ REF_PROVINCES: Final = "vn_ref_province_keys"
 REF_DISTRICTS: Final = "vn_ref_district_keys"
 REF_COMMUNES: Final = "vn_ref_commune_keys"
 REF_COMMUNES_BY_PROVINCE: Final = "vn_ref_commune_province_keys"
+REF_PROVINCES_2025: Final = "vn_ref_province_2025_keys"
+REF_PROVINCE_TO_2025: Final = "vn_ref_province_to_2025"
+REF_COMMUNES_2025: Final = "vn_ref_commune_2025_keys"
 
 _UPPER: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOWER: Final = _UPPER.lower()
@@ -455,26 +458,52 @@ def reference_tables() -> dict[str, dict[str, list[str]]]:
             "province_code": [k[0] for k in tables.communes_by_province],
             "key": [k[1] for k in tables.communes_by_province],
             "commune_code": list(tables.communes_by_province.values())},
+        REF_PROVINCES_2025: {"key": list(tables.provinces_2025),
+                             "new_province_code": list(tables.provinces_2025.values())},
+        REF_PROVINCE_TO_2025: {"province_code": list(tables.province_to_2025),
+                               "new_province_code": list(tables.province_to_2025.values())},
+        REF_COMMUNES_2025: {
+            "new_province_code": [k[0] for k in tables.communes_2025],
+            "key": [k[1] for k in tables.communes_2025],
+            "province_code": [v.province_code for v in tables.communes_2025.values()],
+            "district_code": [v.district_code for v in tables.communes_2025.values()],
+            "commune_code": [v.commune_code for v in tables.communes_2025.values()]},
     }
 
 
 def admin_query(source: str) -> str:
-    """Codes for each distinct (province, district, commune) of ``source``."""
+    """Codes for each distinct (province, district, commune) of ``source``; an address in the
+    2025 units gives the old units its commune was made of (:func:`vaxtrust.vn.admin.parse`)."""
     keys = (f"SELECT DISTINCT province, district, commune, "
             f"{admin_key_sql('province', 'province')} AS kp, "
             f"{admin_key_sql('district', 'district')} AS kd, "
             f"{admin_key_sql('commune', 'commune')} AS kc FROM "
             f"(SELECT DISTINCT province, district, commune FROM {source})")
-    return (
-        f"(SELECT r.province, r.district, r.commune, rp.province_code AS province_code, "
-        f"rd.district_code AS district_code, coalesce(rc.commune_code, "
-        f"CASE WHEN rd.district_code IS NULL THEN rcp.commune_code END) AS commune_code "
+    old = (
+        f"SELECT r.province, r.district, r.commune, r.kp, r.kc, "
+        f"rp.province_code AS province_code, rd.district_code AS district_code, "
+        f"coalesce(rc.commune_code, CASE WHEN rd.district_code IS NULL THEN rcp.commune_code END)"
+        f" AS commune_code "
         f"FROM ({keys}) r "
         f"LEFT JOIN {REF_PROVINCES} rp ON rp.key = r.kp "
         f"LEFT JOIN {REF_DISTRICTS} rd ON rd.province_code = rp.province_code AND rd.key = r.kd "
         f"LEFT JOIN {REF_COMMUNES} rc ON rc.district_code = rd.district_code AND rc.key = r.kc "
         f"LEFT JOIN {REF_COMMUNES_BY_PROVINCE} rcp ON rcp.province_code = rp.province_code "
-        f"AND rcp.key = r.kc)"
+        f"AND rcp.key = r.kc"
+    )
+    in_2025 = ("o.commune_code IS NULL AND o.district_code IS NULL AND nc.key IS NOT NULL")
+    return (
+        f"(SELECT o.province, o.district, o.commune, "
+        f"CASE WHEN {in_2025} THEN coalesce(nc.province_code, o.province_code) "
+        f"ELSE o.province_code END AS province_code, "
+        f"CASE WHEN {in_2025} THEN nc.district_code ELSE o.district_code END AS district_code, "
+        f"CASE WHEN {in_2025} THEN nc.commune_code ELSE o.commune_code END AS commune_code "
+        f"FROM ({old}) o "
+        f"LEFT JOIN {REF_PROVINCES_2025} np ON np.key = o.kp "
+        f"LEFT JOIN {REF_PROVINCE_TO_2025} op ON op.province_code = o.province_code "
+        f"LEFT JOIN {REF_COMMUNES_2025} nc "
+        f"ON nc.new_province_code = coalesce(np.new_province_code, op.new_province_code) "
+        f"AND nc.key = o.kc)"
     )
 
 
