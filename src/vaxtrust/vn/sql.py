@@ -442,7 +442,7 @@ def admin_key_sql(col: str, level: admin.Level) -> str:
     return f"regexp_replace(replace({text}, ' ', ''), '^0+([0-9])', '\\1')"
 
 
-def reference_tables() -> dict[str, dict[str, list[str]]]:
+def reference_tables() -> dict[str, dict[str, list[str | None]]]:
     """The admin-unit key tables the ``*_sql`` of :func:`admin_query` join, as named columns."""
     tables = admin.key_tables()
     return {
