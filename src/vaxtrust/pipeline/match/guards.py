@@ -178,7 +178,8 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
     - the record's full date of birth is the person's (or one slip of it), or else the record
       carries the person's own ID: a date unknown, a placeholder or a year alone leaves a
       namesake possible;
-    - the phone or the province agrees with the person's: an outside namesake lives elsewhere;
+    - the phone or the province agrees with the person's (an outside namesake lives elsewhere),
+      or the record carries the person's own ID (or old CMND), which no outsider holds;
     - nothing of the record's own identity says it is somebody else: a 12-digit CCCD the
       register does not know (every CCCD issued is in it), an old CMND other than the one the
       register holds for the person, a foreign passport, an ID whose holder is another person
@@ -214,7 +215,7 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
         AND coalesce({t}.competitor_probability, 0.0) < {settings.competitor_floor}
         AND {t}.name_verdict <> 'name_missing'
         AND (coalesce({r}.phone = {p}.phone, false)
-             OR coalesce({r}.province_code = {p}.province_code, false))
+             OR coalesce({r}.province_code = {p}.province_code, false) OR {own_id})
         AND coalesce({r}.id_kind, '') <> 'passport'
         AND NOT ({r}.id_kind = 'cccd' AND {t}.id_verdict = 'id_not_in_register')
         AND {t}.id_verdict <> '{OWN_ID_NAME_DIFFERS}'
