@@ -99,3 +99,17 @@ def test_own_id_and_full_name_link_with_a_date_of_birth_no_slip_explains(engine:
     assert row["status"] == "corrected" and row["person_id"] == OWN["person_id"]
     assert {"calibrated_link", "dob_different"} <= set(row["reasons"])
     assert row["corrected_dob"] == OWN["dob"].isoformat()
+
+
+def test_the_persons_own_id_stands_in_for_where_they_live(engine: Engine) -> None:
+    # vaccinated in another province (no phone, no commune written) under a changed middle
+    # name: no outsider holds this ID
+    from tests.pipeline.match.std_tables import record
+
+    far = dict(record("f1", "Trần Văn Tuấn", OWN["dob"].isoformat(), OWN["gender"],
+                      OWN["person_id"], phone=None, commune=None), province_code="79")
+    row = _decide(engine, [far])["f1"]
+    assert row["status"] == "corrected" and row["person_id"] == OWN["person_id"]
+    assert {"calibrated_link", "name_middle_changed"} <= set(row["reasons"])
+    held = _decide(engine, [dict(far, record_id="f2", id_clean=None, id_kind="missing")])["f2"]
+    assert held["person_id"] is None
