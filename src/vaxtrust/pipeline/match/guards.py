@@ -172,7 +172,9 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
     on the combined evidence of all its fields although its path's rules score it below their
     threshold.
 
-    Its calibrated expected error must be at most ``calibrated_link_error`` and the guards hold:
+    Its calibrated expected error must be at most ``calibrated_link_error``, its rule score at
+    least ``review_floor`` (a name no rule explains on the person's own ID is capped below it,
+    and the calibration alone weighs it), and the guards hold:
 
     - no close competitor, and a name present;
     - the record's full date of birth is the person's (or one slip of it), or else the record
@@ -211,7 +213,7 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
         f" AND {t}.gender_verdict <> 'gender_flipped'"
         f" AND {_given_name_written_sql(r, p)} AND {kin}.record_id IS NULL)")
     return f"""(1.0 - {calibrated_probability} <= {settings.calibrated_link_error!r}
-        AND {t}.match_probability >= {settings.review_floor}
+        AND ({t}.match_probability >= {settings.review_floor} OR {own_id_other_name})
         AND coalesce({t}.competitor_probability, 0.0) < {settings.competitor_floor}
         AND {t}.name_verdict <> 'name_missing'
         AND (coalesce({r}.phone = {p}.phone, false)
