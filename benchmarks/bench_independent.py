@@ -39,6 +39,10 @@ SETS = {
     "smoke": (10_000, 1.0, 1301),
     "doubled": (100_000, 2.0, 1302),
     "realistic": (1_000_000, 1.0, 1303),
+    # Fresh seeds for a blind check once the sets above have been read (benchmarks/README.md):
+    # run each once, report it, and never look into its records.
+    "fresh-doubled": (100_000, 2.0, 1402),
+    "fresh-realistic": (1_000_000, 1.0, 1403),
 }
 
 
