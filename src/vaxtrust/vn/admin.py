@@ -73,6 +73,7 @@ class KeyTables:
     provinces_2025: dict[str, str]                    # key -> 2025 province code
     province_to_2025: dict[str, str]                  # province_code -> 2025 province code
     communes_2025: dict[tuple[str, str], Legacy]      # (2025 province code, key) -> old units
+    commune_names: frozenset[tuple[str, str]]         # (province_code, key) of every old commune
 
 
 def _unique(pairs: list[tuple[tuple[str, str], str]]) -> dict[tuple[str, str], str]:
@@ -105,6 +106,8 @@ def key_tables() -> KeyTables:
              for row in read_rows("province_63_to_34_2025.csv")]).items()},
         province_to_2025=province_to_2025,
         communes_2025=_communes_2025(rows),
+        commune_names=frozenset((row["province_code"], admin_key(row["commune"], "commune"))
+                                for row in rows),
     )
 
 
@@ -150,10 +153,13 @@ def parse(province: object, district: object = None, commune: object = None) -> 
     if isinstance(commune, str) and p:
         key = admin_key(commune, "commune")
         c = tables.communes.get((d, key)) if d else tables.communes_by_province.get((p, key))
-    if c is None and d is None and isinstance(commune, str) and province_key:
+    # No district, and a commune name the old province never had (not even twice): 2025 units.
+    commune_key = admin_key(commune, "commune") if isinstance(commune, str) else ""
+    if (c is None and d is None and commune_key and province_key
+            and (p or "", commune_key) not in tables.commune_names):
         new_province = (tables.provinces_2025.get(province_key)
                         or tables.province_to_2025.get(p or ""))
-        legacy = tables.communes_2025.get((new_province or "", admin_key(commune, "commune")))
+        legacy = tables.communes_2025.get((new_province or "", commune_key))
         if legacy:
             return AdminCodes(legacy.province_code or p, legacy.district_code,
                               legacy.commune_code)

@@ -53,6 +53,7 @@ REF_COMMUNES_BY_PROVINCE: Final = "vn_ref_commune_province_keys"
 REF_PROVINCES_2025: Final = "vn_ref_province_2025_keys"
 REF_PROVINCE_TO_2025: Final = "vn_ref_province_to_2025"
 REF_COMMUNES_2025: Final = "vn_ref_commune_2025_keys"
+REF_COMMUNE_NAMES: Final = "vn_ref_commune_names"
 
 _UPPER: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOWER: Final = _UPPER.lower()
@@ -468,6 +469,8 @@ def reference_tables() -> dict[str, dict[str, list[str | None]]]:
             "province_code": [v.province_code for v in tables.communes_2025.values()],
             "district_code": [v.district_code for v in tables.communes_2025.values()],
             "commune_code": [v.commune_code for v in tables.communes_2025.values()]},
+        REF_COMMUNE_NAMES: {"province_code": [k[0] for k in sorted(tables.commune_names)],
+                            "key": [k[1] for k in sorted(tables.commune_names)]},
     }
 
 
@@ -480,7 +483,7 @@ def admin_query(source: str) -> str:
             f"{admin_key_sql('commune', 'commune')} AS kc FROM "
             f"(SELECT DISTINCT province, district, commune FROM {source})")
     old = (
-        f"SELECT r.province, r.district, r.commune, r.kp, r.kc, "
+        f"SELECT r.province, r.district, r.commune, r.kp, r.kc, rn.key AS old_name, "
         f"rp.province_code AS province_code, rd.district_code AS district_code, "
         f"coalesce(rc.commune_code, CASE WHEN rd.district_code IS NULL THEN rcp.commune_code END)"
         f" AS commune_code "
@@ -489,9 +492,13 @@ def admin_query(source: str) -> str:
         f"LEFT JOIN {REF_DISTRICTS} rd ON rd.province_code = rp.province_code AND rd.key = r.kd "
         f"LEFT JOIN {REF_COMMUNES} rc ON rc.district_code = rd.district_code AND rc.key = r.kc "
         f"LEFT JOIN {REF_COMMUNES_BY_PROVINCE} rcp ON rcp.province_code = rp.province_code "
-        f"AND rcp.key = r.kc"
+        f"AND rcp.key = r.kc "
+        f"LEFT JOIN {REF_COMMUNE_NAMES} rn ON rn.province_code = rp.province_code "
+        f"AND rn.key = r.kc"
     )
-    in_2025 = ("o.commune_code IS NULL AND o.district_code IS NULL AND nc.key IS NOT NULL")
+    # no district, and a commune name the old province never had (not even twice)
+    in_2025 = ("o.commune_code IS NULL AND o.district_code IS NULL AND o.old_name IS NULL "
+               "AND nc.key IS NOT NULL")
     return (
         f"(SELECT o.province, o.district, o.commune, "
         f"CASE WHEN {in_2025} THEN coalesce(nc.province_code, o.province_code) "
