@@ -46,8 +46,9 @@ class _TimedEngine(DuckDBEngine):
     def _in_stage(self, stage: str, sql: str, action: Callable[[str], Any]) -> Any:
         start = (time.perf_counter(), time.process_time())
         if start[0] - self._last_end[0] > 0.5:  # time outside our statements: Splink, Python
-            self.timings.append(("(between)", "(Splink or Python)", start[0] - self._last_end[0],
-                                 start[1] - self._last_end[1], None))
+            self.timings.append(("(between)", f"(Splink or Python, before a {stage} statement)",
+                                 start[0] - self._last_end[0], start[1] - self._last_end[1],
+                                 None))
         result = super()._in_stage(stage, sql, action)
         seconds, cpu = time.perf_counter() - start[0], time.process_time() - start[1]
         rows = None
