@@ -4,8 +4,8 @@
 
 Compares, per record, every column of the results contract (status, person, corrected values,
 confidence, reasons as a sorted list) and, if both run folders have one, the review candidates
-(rank, person, probability). Prints the number of records that differ per column with a few
-examples, and exits non-zero when anything differs.
+(rank, person, probability, the comparison shown to the reviewer, reasons). Prints the number of
+records that differ per column with a few examples, and exits non-zero when anything differs.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def _differences(con: duckdb.DuckDBPyConnection, before: Path, after: Path) -> i
 
 
 def _review_differences(con: duckdb.DuckDBPyConnection, before: Path, after: Path) -> int:
-    query = """SELECT record_id, rank, person_id, round(match_probability, 12) AS p
+    query = """SELECT record_id, rank, person_id, round(match_probability, 12) AS p,
+                      comparison, list_sort(reasons) AS reasons
                FROM read_parquet('{}')"""
     rows = con.execute(f"""
         (({query.format(before)}) EXCEPT ALL ({query.format(after)}))

@@ -36,6 +36,8 @@ class _TimedEngine(DuckDBEngine):
     def __init__(self, explain: list[str], **options: Any) -> None:
         super().__init__(**options)
         self.timings: list[tuple[str, str, float, float, int | None]] = []
+        # after each statement: DuckDB's memory in use and its spill on disk (bytes), by stage
+        self.memory: dict[str, tuple[int, int]] = {}
         self.explain = explain
         self.plans: list[tuple[str, str]] = []
         self.pairs: list[tuple[str, int, int, str]] = []
@@ -44,8 +46,9 @@ class _TimedEngine(DuckDBEngine):
     def _in_stage(self, stage: str, sql: str, action: Callable[[str], Any]) -> Any:
         start = (time.perf_counter(), time.process_time())
         if start[0] - self._last_end[0] > 0.5:  # time outside our statements: Splink, Python
-            self.timings.append(("(between)", "(Splink or Python)", start[0] - self._last_end[0],
-                                 start[1] - self._last_end[1], None))
+            self.timings.append(("(between)", f"(Splink or Python, before a {stage} statement)",
+                                 start[0] - self._last_end[0], start[1] - self._last_end[1],
+                                 None))
         result = super()._in_stage(stage, sql, action)
         seconds, cpu = time.perf_counter() - start[0], time.process_time() - start[1]
         rows = None
@@ -60,25 +63,54 @@ class _TimedEngine(DuckDBEngine):
         if "VIEW match_splink_register" in sql:  # Splink's inputs are ready: count its pairs
             self.pairs = _blocked_pairs(self.connection)
         self.timings.append((stage, " ".join(sql.split())[:110], seconds, cpu, rows))
+        used, spilled = self.connection.execute(
+            "SELECT sum(memory_usage_bytes), sum(temporary_storage_bytes) FROM duckdb_memory()"
+        ).fetchall()[0]
+        peak = self.memory.get(stage, (0, 0))
+        self.memory[stage] = (max(peak[0], int(used or 0)), max(peak[1], int(spilled or 0)))
         self._last_end = (time.perf_counter(), time.process_time())
         return result
 
 
+def _terms(rule: str) -> list[str]:
+    """The terms of a rule's top-level AND (a parenthesised OR stays one term)."""
+    terms, depth, start = [], 0, 0
+    for at, char in enumerate(rule):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and rule.startswith(" AND ", at):
+            terms.append(rule[start:at])
+            start = at + len(" AND ")
+    return [*terms, rule[start:]]
+
+
 def _blocked_pairs(connection: Any) -> list[tuple[str, int, int, str]]:
     """Per blocking rule of the probabilistic path: the (open record, register person) pairs it
-    makes, and its largest block (pairs, key), counted by key without making the pairs."""
+    makes, and its largest block (pairs, key). An equality rule is counted by key without making
+    the pairs; a rule that also filters its pairs is counted by joining."""
     found = []
     for rule in BLOCKING_RULES:
-        sides = [term.split(" = ") for term in rule.split(" AND ")]
+        terms = _terms(rule)
+        sides = [term.split(" = ") for term in terms if re.fullmatch(r"l\.\w+ = r\.\w+", term)]
         left = ", ".join(f"{a.removeprefix('l.')} AS k{i}" for i, (a, _) in enumerate(sides))
         right = ", ".join(f"{b.removeprefix('r.')} AS k{i}" for i, (_, b) in enumerate(sides))
         on = " AND ".join(f"l.k{i} = r.k{i}" for i in range(len(sides)))
-        total, largest, key = connection.execute(f"""
+        if len(sides) == len(terms):
+            query = f"""
             WITH l AS (SELECT {left}, count(*) AS n FROM match_splink_records WHERE is_open
                        GROUP BY ALL),
                  r AS (SELECT {right}, count(*) AS n FROM match_splink_register GROUP BY ALL)
             SELECT sum(l.n * r.n), max(l.n * r.n), CAST(arg_max(l, l.n * r.n) AS VARCHAR)
-            FROM l JOIN r ON {on}""").fetchall()[0]
+            FROM l JOIN r ON {on}"""
+        else:
+            keys = ", ".join(f"{a} AS k{i}" for i, (a, _) in enumerate(sides))
+            query = f"""
+            WITH blocks AS (
+                SELECT {keys}, count(*) AS n
+                FROM (SELECT * FROM match_splink_records WHERE is_open) AS l
+                JOIN match_splink_register AS r ON {rule}
+                GROUP BY ALL)
+            SELECT sum(n), max(n), CAST(arg_max(blocks, n) AS VARCHAR) FROM blocks"""
+        total, largest, key = connection.execute(query).fetchall()[0]
         found.append((rule, int(total or 0), int(largest or 0), str(key)))
     return found
 
@@ -101,6 +133,8 @@ def main() -> None:
     print("per statement stage (wall, CPU s):", {
         k: (round(v[0], 1), round(v[1], 1))
         for k, v in sorted(per_stage.items(), key=lambda kv: -kv[1][1])[:25]})
+    print("DuckDB memory / spill after a statement, most per stage (GB):", {
+        k: (round(v[0] / 2**30, 2), round(v[1] / 2**30, 2)) for k, v in engine.memory.items()})
     print("   wall      CPU         rows")
     for stage, sql, seconds, cpu, rows in sorted(engine.timings, key=lambda t: -t[3])[:args.top]:
         print(f"{seconds:7.2f} s {cpu:7.2f} s {rows if rows is not None else '':>11}  "

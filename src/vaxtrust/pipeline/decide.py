@@ -34,7 +34,7 @@ from vaxtrust.pipeline.match.calibrate import (
     calibration_table_sql,
     link_allowed_sql,
 )
-from vaxtrust.pipeline.match.compare import OWN_ID_NAME_DIFFERS
+from vaxtrust.pipeline.match.compare import OWN_ID_NAME_DIFFERS, field_comparison_sql
 from vaxtrust.pipeline.match.guards import (
     best_candidates,
     evidence_link_sql,
@@ -156,13 +156,17 @@ FROM corrected
 
 def review_candidates_sql(ranked: str, settings: MatchSettings) -> str:
     """Ranked candidates, with their field comparison, of every record sent to review."""
+    shown = f"""(
+    SELECT c.record_id, c.rank, c.person_id, c.match_probability, c.reasons, c.name_verdict,
+        c.dob_verdict, c.gender_verdict, c.id_verdict
+    FROM {ranked} AS c
+    JOIN decisions AS d ON d.record_id = c.record_id
+    WHERE d.status = 'review' AND c.rank <= {settings.review_candidates}
+        AND c.match_probability >= {settings.candidate_floor})"""
     return f"""
-SELECT c.record_id, CAST(c.rank AS INTEGER) AS rank, c.person_id, c.match_probability,
-    c.field_comparison AS comparison, c.reasons
-FROM {ranked} AS c
-JOIN decisions AS d ON d.record_id = c.record_id
-WHERE d.status = 'review' AND c.rank <= {settings.review_candidates}
-    AND c.match_probability >= {settings.candidate_floor}
+SELECT record_id, CAST(rank AS INTEGER) AS rank, person_id, match_probability,
+    field_comparison AS comparison, reasons
+FROM ({field_comparison_sql(shown)})
 """
 
 
@@ -174,6 +178,7 @@ def run_decide(engine: Engine, settings: MatchSettings, console: Console) -> Non
         engine.create_table(SAME_DAY_KIN, same_day_kin_sql(top), stage="decide")
         engine.create_table("decisions", decisions_sql(top, settings, CALIBRATED if model
                                                        else None), stage="decide")
+        engine.drop(SAME_DAY_KIN)
         if model:
             engine.create_table(CALIBRATION, calibration_table_sql(CALIBRATED, model),
                                 stage="decide")
@@ -184,6 +189,5 @@ def run_decide(engine: Engine, settings: MatchSettings, console: Console) -> Non
             f"({review_candidates_sql(ranked, settings)})",
             stage="decide",
         )
-        engine.drop(SAME_DAY_KIN)
         for name in guard_tables("decide"):
             engine.drop(name)

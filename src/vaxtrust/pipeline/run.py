@@ -24,6 +24,7 @@ from vaxtrust.pipeline.consolidate import run_consolidate
 from vaxtrust.pipeline.decide import run_decide
 from vaxtrust.pipeline.match import run_matching
 from vaxtrust.pipeline.match.model import RegisterIdentity
+from vaxtrust.pipeline.match.probabilistic import LINK_REGISTER
 from vaxtrust.pipeline.outputs import RunKey, file_sha256, staged_run_dir, write_outputs
 from vaxtrust.pipeline.register_cache import cache_key, load_register, save_register
 from vaxtrust.pipeline.run_folder import new_run_id, write_run_folder
@@ -126,8 +127,13 @@ def _run(
         run_matching(engine, settings.match, console, reused)
     with clock.time("decide"):
         run_decide(engine, settings.match, console)
+    # Dead from here on (consolidate and outputs read the records, decisions and raw register):
+    # at 10 M records some 4 GB that would otherwise push the last stages into spilling.
+    for table in ("match_candidates", "std_register", LINK_REGISTER):
+        engine.drop(table)
     with clock.time("consolidate"):
         run_consolidate(engine, settings, today, console)
+    engine.drop("decisions")  # results holds every decision, and the records rejected at ingest
     with clock.time("outputs"):
         console.stage_started("outputs")
         run_id = new_run_id()

@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 __all__ = ["MatchSettings", "run_matching", "CANDIDATE_COLUMNS"]
 
 # match_candidates: the contract columns of docs/pipeline-tables.md, then the per-field verdicts
-# the decide stage needs to fill corrected_* without parsing JSON.
+# the decide stage needs to fill corrected_*. The comparison a reviewer sees is written by decide
+# for review candidates only (compare.field_comparison_sql), not held for every pair.
 CANDIDATE_COLUMNS = (
-    "record_id", "person_id", "path", "match_probability", "field_comparison", "reasons",
+    "record_id", "person_id", "path", "match_probability", "reasons",
     "name_verdict", "dob_verdict", "gender_verdict", "id_verdict",
 )
 WORK_TABLES = (
@@ -70,18 +71,25 @@ class _Matcher:
         self._path("id_anchored", lambda: id_anchored_pairs_sql("match_open"))
         # A changed ID is only believable when the person's name and date of birth agree.
         self._path("id_repair", self._id_repair_pairs,
-                   keep="name_verdict <> 'name_different' AND dob_verdict <> 'dob_different'")
+                   keep="name_verdict <> 'name_different' AND dob_verdict <> 'dob_different'",
+                   dead=("match_variants",))
         if self.settings.probabilistic:
-            self._path("probabilistic", self._probabilistic_pairs)
-        self._path("household_evidence", self._evidence_pairs)
+            self._path("probabilistic", self._probabilistic_pairs,
+                       dead=("match_splink_pairs", "match_splink_labels", "match_splink_records",
+                             "match_splink_register"))
+        self._path("household_evidence", self._evidence_pairs,
+                   dead=("match_evidence_pairs", "match_evidence_sources", "match_linked",
+                         *guard_tables("match")))
         for name in WORK_TABLES:
             engine.drop(name)
 
     def _path(self, name: str, pairs_sql: Callable[[], str | None], keep: str = "true",
-              *, explained: bool = False) -> None:
+              *, explained: bool = False, dead: tuple[str, ...] = ()) -> None:
         """Run one path: its pairs, explained, kept as candidates; then narrow the open records.
 
-        ``explained`` says ``pairs_sql`` already returns explained candidates.
+        ``explained`` says ``pairs_sql`` already returns explained candidates. ``dead`` names the
+        path's own work tables, dropped as soon as its pairs are made (at 10 M records the ID
+        variants alone are some 26 million rows): memory the later paths and decide need.
         """
         engine, settings = self.engine, self.settings
         with stage(self.console, f"match_{name}", total=engine.count("match_open")):
@@ -91,6 +99,8 @@ class _Matcher:
             if not explained:
                 engine.create_table("match_pairs", sql, stage=f"match_{name}")
                 sql = explain_pairs_sql("match_pairs")
+            for table in dead:
+                engine.drop(table)
             engine.create_table(
                 "match_scored",
                 f"SELECT * FROM ({sql}) "
@@ -110,6 +120,8 @@ class _Matcher:
                                 stage=f"match_{name}")
             engine.create_table("match_open", "SELECT * FROM match_open_next", stage="match")
             self.console.rows_processed(f"match_{name}", engine.count("match_scored"))
+            for table in ("match_pairs", "match_scored", "match_open_next"):
+                engine.drop(table)
 
     def _id_repair_pairs(self) -> str:
         self.engine.create_table("match_variants", id_variants_sql("match_open"),

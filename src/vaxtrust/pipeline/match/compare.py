@@ -251,7 +251,8 @@ def explain_pairs_sql(pairs: str) -> str:
     confidence. A pair whose name or date of birth differs beyond any explained error is capped at
     :data:`UNEXPLAINED_CAP` of its score: it may reach review, never an automatic link. Output:
     ``record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
-    match_probability, field_comparison, reasons``.
+    match_probability, reasons``. The comparison a reviewer sees is written only for the pairs
+    that need it (:func:`field_comparison_sql`).
     """
     return explain_joined_sql(f"""
     SELECT c.record_id, c.person_id, c.path, c.id_verdict, c.id_factor, c.probability,
@@ -273,6 +274,38 @@ PAIR_COLUMNS: Final = """r.name_canonical AS r_canon, p.name_canonical AS p_cano
         list_contains(coalesce(p.name_flags, []), 'name_tone_style') AS p_tone_style,
         r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs,
         r.phone = p.phone AS phone_agrees, r.commune_code = p.commune_code AS commune_agrees"""
+
+
+# The comparison a reviewer sees (JSON text: per field the record value, register value and
+# verdict), on the PAIR_COLUMNS names and the four verdicts of a pair.
+FIELD_COMPARISON_SQL: Final = """CAST(to_json({
+        'name': {'record': r_canon, 'register': p_canon, 'verdict': name_verdict},
+        'dob': {'record': CAST(r_dob AS VARCHAR), 'record_precision': r_dob_precision,
+                'register': CAST(p_dob AS VARCHAR), 'register_precision': p_dob_precision,
+                'verdict': dob_verdict},
+        'gender': {'record': r_gender, 'register': p_gender, 'verdict': gender_verdict},
+        'id': {'record': r_id, 'register': p_id, 'verdict': id_verdict}
+    }) AS VARCHAR)"""
+
+
+def field_comparison_sql(candidates: str) -> str:
+    """``candidates`` (with ``record_id, person_id`` and the four verdicts) and their
+    ``field_comparison``, written from the standardised values the paths compared.
+
+    Only the pairs a reviewer sees need it (the review candidates: a fraction of a per cent of
+    the pairs); the paths do not carry it, so a run holds no JSON text per pair in memory.
+    """
+    return f"""
+SELECT c.*, {FIELD_COMPARISON_SQL} AS field_comparison
+FROM (
+    SELECT c.*, r.name_canonical AS r_canon, p.name_canonical AS p_canon,
+        r.dob AS r_dob, r.dob_precision AS r_dob_precision,
+        p.dob AS p_dob, p.dob_precision AS p_dob_precision,
+        r.gender AS r_gender, p.gender AS p_gender, r.id_clean AS r_id, p.person_id AS p_id
+    FROM {candidates} AS c
+    JOIN std_records AS r ON r.record_id = c.record_id
+    JOIN std_register AS p ON p.person_id = c.person_id
+) AS c"""
 
 
 def explain_joined_sql(joined: str, *, all_equal: bool = False) -> str:
@@ -365,14 +398,6 @@ SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id
         ELSE base_probability * support_ratio
              / (base_probability * support_ratio + 1.0 - base_probability) END))
         AS match_probability,
-    CAST(to_json({{
-        'name': {{'record': r_canon, 'register': p_canon, 'verdict': name_verdict}},
-        'dob': {{'record': CAST(r_dob AS VARCHAR), 'record_precision': r_dob_precision,
-                 'register': CAST(p_dob AS VARCHAR), 'register_precision': p_dob_precision,
-                 'verdict': dob_verdict}},
-        'gender': {{'record': r_gender, 'register': p_gender, 'verdict': gender_verdict}},
-        'id': {{'record': r_id, 'register': p_id, 'verdict': id_verdict}}
-    }}) AS VARCHAR) AS field_comparison,
     -- list_distinct drops the NULLs of the fields that agree
     list_sort(list_distinct(list_concat(
         [nullif(name_verdict, '{EQUAL}'), nullif(dob_verdict, '{EQUAL}'),
