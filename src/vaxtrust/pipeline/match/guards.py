@@ -186,14 +186,13 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
       register does not know (every CCCD issued is in it), an old CMND other than the one the
       register holds for the person, a foreign passport, an ID whose holder is another person
       born that day;
-    - the name differs by no more than an explained error, or else the record carries the
-      person's own ID (or old CMND), full date of birth and gender under a name no rule explains but that still
-      writes the person's given name (:func:`_given_name_written_sql`), and the register holds
-      nobody else born that day in the person's commune or on the person's phone (a twin
-      carrying the sibling's ID).
-
-    - or the record carries the person's own ID (or old CMND), full name and gender with a date
-      of birth no slip explains: a parent and child do not share a full name.
+    - the name and date of birth differ by no more than an explained error; or the record
+      carries the person's own ID (or old CMND), full date of birth and gender under a name no
+      rule explains that still writes the person's given name (:func:`_given_name_written_sql`),
+      and the register holds nobody else born that day in the person's commune or on the
+      person's phone (a twin carrying the sibling's ID); or it carries the person's own ID,
+      full name and gender with a date of birth no slip explains (a parent and child do not
+      share a full name).
 
     An unnamed but harmless difference (a Splink score held down by a moved phone or commune,
     a garbled name on the person's own ID) then no longer forces review when nothing else could
