@@ -93,16 +93,21 @@ def prepare_demo(out: Path, *, persons: int = 20_000, seed: int = 2022) -> Prepa
 def demo_accounts(store: Store, ministry: str) -> list[tuple[str, str, str]]:
     """A ministry, a province and a facility officer, each with a fresh password."""
     from vaxtrust.store.scope import load_actor
-    from vaxtrust.store.tables import ReviewItem, User
+    from vaxtrust.store.tables import ReviewItem, User, VaccinationRecord
     from vaxtrust.store.users import add_user, set_password
 
     accounts = []
     with store.transaction() as session:
         by = load_actor(session, ministry)
-        busiest = session.execute(
-            select(ReviewItem.province_code, ReviewItem.facility_id, func.count())
-            .group_by(ReviewItem.province_code, ReviewItem.facility_id)
-            .order_by(func.count().desc()).limit(1)).first()
+        # the facility with the most to review; with nothing to review, the one with most doses
+        busiest = None
+        for table in (ReviewItem, VaccinationRecord):
+            busiest = session.execute(
+                select(table.province_code, table.facility_id, func.count())
+                .group_by(table.province_code, table.facility_id)
+                .order_by(func.count().desc()).limit(1)).first()
+            if busiest:
+                break
         province, facility = (busiest[0], busiest[1]) if busiest else ("01", None)
         wanted = [("ministry", ministry, {}),
                   ("province", PROVINCE_OFFICER, {"province_code": province})]
