@@ -152,7 +152,7 @@ class MatchingSettings(_Section):
     """Most expected error (one minus the calibrated probability) of an automatic link."""
     calibrated_link_error: float = Field(default=1e-3, ge=0, le=1)
     """Most expected error of a link on the combined evidence alone (below the rules'
-    thresholds, no competitor, name and date of birth at most an explained error apart)."""
+    thresholds, every guard of docs/matching.md "Links on the combined evidence" holding)."""
     candidate_floor: float = Field(default=0.01, ge=0, le=1)
     """Pairs scored below this are not kept as candidates."""
     review_candidates: int = Field(default=5, ge=1)

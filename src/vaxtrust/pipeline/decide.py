@@ -88,8 +88,8 @@ WITH judged AS (
         coalesce({linked}, false) AS rules_link,
         coalesce({linked}, false) AND {link_allowed_sql(calibrated_probability, settings)}
             AS rules_allowed,
-        NOT coalesce({linked}, false)
-            AND coalesce({evidence_link_sql("t", "r", "p", "k", calibrated_probability, settings)}, false)
+        NOT coalesce({linked}, false) AND coalesce(
+            {evidence_link_sql("t", "r", "p", "k", calibrated_probability, settings)}, false)
             AS evidence_link,
         coalesce({ambiguous}, false) AS ambiguous,
         {unusable} AS unusable

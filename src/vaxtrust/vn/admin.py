@@ -2,8 +2,8 @@
 
 Records of 2021-2022 use the 63-province, three-level structure (Decision 124/2004 codes; GSO list
 of 2025-01-04); an address written in the 2025 units (a commune of the 34 provinces, no district)
-is read back to the old units its commune was made of. Names are matched on a key: no diacritics, lower case, unit prefixes removed
-(``Tỉnh``, ``TP.``, ``Quận``, ``Huyện``, ``Thị xã``, ``Phường``, ``Xã``, ``Thị trấn`` ...), spaces and
+is read back to the old units its commune was made of. Names are matched on a key: no
+diacritics, lower case, unit prefixes removed (``Tỉnh``, ``TP.``, ``Quận``, ``Huyện``, ``Thị xã``, ``Phường``, ``Xã``, ``Thị trấn`` ...), spaces and
 punctuation removed, leading zeros of numbered units removed (``Phường 05`` = ``5``). A district
 is looked up inside its province, a commune inside its district (or inside its province when the
 district is missing and the name is unique there). Ambiguous keys resolve to nothing.
@@ -93,7 +93,6 @@ def key_tables() -> KeyTables:
         + [(("", alias), code) for alias, code in PROVINCE_ALIASES.items()]
     )
     districts = {(row["province_code"], row["district_code"], row["district"]) for row in rows}
-    province_to_2025 = _province_2025()
     return KeyTables(
         provinces={key: code for (_, key), code in province_keys.items()},
         districts=_unique([((p, admin_key(name, "district")), d) for p, d, name in districts]),
@@ -104,7 +103,7 @@ def key_tables() -> KeyTables:
         provinces_2025={key: code for (_, key), code in _unique(
             [(("", admin_key(row["new_province"], "province")), row["new_code"])
              for row in read_rows("province_63_to_34_2025.csv")]).items()},
-        province_to_2025=province_to_2025,
+        province_to_2025=_province_2025(),
         communes_2025=_communes_2025(rows),
         commune_names=frozenset((row["province_code"], admin_key(row["commune"], "commune"))
                                 for row in rows),
@@ -149,12 +148,12 @@ def parse(province: object, district: object = None, commune: object = None) -> 
     p = tables.provinces.get(province_key) if province_key else None
     d = (tables.districts.get((p, admin_key(district, "district")))
          if p and isinstance(district, str) else None)
-    c = None
-    if isinstance(commune, str) and p:
-        key = admin_key(commune, "commune")
-        c = tables.communes.get((d, key)) if d else tables.communes_by_province.get((p, key))
-    # No district, and a commune name the old province never had (not even twice): 2025 units.
     commune_key = admin_key(commune, "commune") if isinstance(commune, str) else ""
+    c = None
+    if commune_key and p:
+        c = (tables.communes.get((d, commune_key)) if d
+             else tables.communes_by_province.get((p, commune_key)))
+    # No district, and a commune name the old province never had (not even twice): 2025 units.
     if (c is None and d is None and commune_key and province_key
             and (p or "", commune_key) not in tables.commune_names):
         new_province = (tables.provinces_2025.get(province_key)

@@ -110,10 +110,15 @@ def name_parts_sql(side: str) -> str:
 _WORDS_COMPARED: Final = 5
 
 
+def name_words_sql(name: str) -> list[str]:
+    """The first five words of the folded name ``name``, each '' where the name has fewer."""
+    padded = f"list_concat(string_split({name}, ' '), {[''] * _WORDS_COMPARED})"
+    return [f"{padded}[{i}]" for i in range(1, _WORDS_COMPARED + 1)]
+
+
 def record_words_sql() -> str:
     """``r_w1`` ... ``r_w5``: the record name's words, '' where the name has fewer."""
-    padded = f"list_concat(string_split(r_fold, ' '), {[''] * _WORDS_COMPARED})"
-    return ", ".join(f"{padded}[{i}] AS r_w{i}" for i in range(1, _WORDS_COMPARED + 1))
+    return ", ".join(f"{word} AS r_w{i}" for i, word in enumerate(name_words_sql("r_fold"), 1))
 
 
 def _written_sql(word: str, *, region: bool = False) -> str:

@@ -30,6 +30,7 @@ from vaxtrust.pipeline.match.compare import (
     NAME_FACTORS,
     OWN_ID_NAME_DIFFERS,
     factor_sql,
+    name_words_sql,
 )
 from vaxtrust.pipeline.match.settings import MatchSettings
 
@@ -164,7 +165,6 @@ def linkable_sql(top_two: str, settings: MatchSettings) -> str:
             f" AND coalesce({top_two}.competitor_probability, 0.0) < {settings.competitor_floor})")
 
 
-
 def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
                       calibrated_probability: str, settings: MatchSettings) -> str:
     """Condition (on a ``top_two_sql`` row, its ``std_records`` and ``std_register`` rows and
@@ -218,10 +218,9 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
         AND (coalesce({r}.phone = {p}.phone, false)
              OR coalesce({r}.province_code = {p}.province_code, false) OR {own_id})
         AND coalesce({r}.id_kind, '') <> 'passport'
-        AND NOT ({r}.id_kind = 'cccd' AND {t}.id_verdict = 'id_not_in_register')
         AND {t}.id_verdict <> '{OWN_ID_NAME_DIFFERS}'
-        AND NOT ({r}.id_kind = 'cmnd' AND {t}.id_verdict = 'id_not_in_register'
-                 AND {p}.old_id IS NOT NULL)
+        AND NOT ({t}.id_verdict = 'id_not_in_register'
+                 AND ({r}.id_kind = 'cccd' OR ({r}.id_kind = 'cmnd' AND {p}.old_id IS NOT NULL)))
         AND (({_explained_sql(t)} AND ({full_date} OR {own_id}))
              OR {own_id_other_name} OR {own_id_other_date}))"""
 
@@ -230,17 +229,12 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
 _OWN_IDS: Final = f"'{EQUAL}', 'id_old_cmnd'"
 # Date-of-birth verdicts of a record whose full date is the person's, or a slip of it.
 _FULL_DATE_VERDICTS: Final = f"'{EQUAL}', 'dob_day_month_swapped', 'dob_typo'"
-# Record name words compared with the register's given name (more words are rare). Written
-# out, not as a lambda: Spark cannot call the Python damerau_levenshtein inside one.
-_WORDS: Final = 5
-
-
 def _given_name_written_sql(record: str, person: str) -> str:
     """Some word of the record's name is the person's given name with at most one slip (Lâm
-    typed Lm, Ban cut to Ba): the given name is how relatives are told apart."""
-    words = f"list_concat(string_split({record}.name_fold, ' '), {[''] * _WORDS})"
-    written = " OR ".join(f"damerau_levenshtein({words}[{i}], {person}.given_fold) <= 1"
-                          for i in range(1, _WORDS + 1))
+    typed Lm, Ban cut to Ba): the given name is how relatives are told apart. Written out word
+    by word, not as a lambda: Spark cannot call the Python damerau_levenshtein inside one."""
+    written = " OR ".join(f"damerau_levenshtein({word}, {person}.given_fold) <= 1"
+                          for word in name_words_sql(f"{record}.name_fold"))
     return f"({person}.given_fold <> '' AND ({written}))"
 
 

@@ -118,6 +118,8 @@ def _comparisons() -> list[Any]:
         # Written in DuckDB SQL; Splink translates it for the engine it runs on.
         return cll.CustomLevel(sql, label, base_dialect_str="duckdb")
 
+    # the same surname, or its other region's form (Hoàng/Huỳnh, Vũ/Võ)
+    same_family = f"{region_sql('surname_fold_l')} = {region_sql('surname_fold_r')}"
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
@@ -125,8 +127,7 @@ def _comparisons() -> list[Any]:
             cll.ExactMatchLevel("name_fold"),
             level("name_sorted_l = name_sorted_r", "tokens reordered"),
             # Hoàng/Huỳnh, Vũ/Võ: one surname written the other region's way, the rest equal
-            level(f"{region_sql('surname_fold_l')} = {region_sql('surname_fold_r')}"
-                  " AND substr(name_fold_l, length(surname_fold_l) + 1)"
+            level(f"{same_family} AND substr(name_fold_l, length(surname_fold_l) + 1)"
                   " = substr(name_fold_r, length(surname_fold_r) + 1)", "regional surname"),
             level("surname_fold_l = surname_fold_r AND given_fold_l = given_fold_r",
                             "middle name differs"),
@@ -136,8 +137,7 @@ def _comparisons() -> list[Any]:
             level("damerau_levenshtein(name_fold_l, name_fold_r) <= 2", "typo"),
             # the family and the given name (how relatives are told apart) each with at most one
             # slip, the rest garbled: Ngô Lụ for Ngô Thị Lục, Lê Thị Ngọc Yn for Lê Thị Yến
-            level(f"{region_sql('surname_fold_l')} = {region_sql('surname_fold_r')}"
-                  " AND damerau_levenshtein(given_fold_l, given_fold_r) <= 1",
+            level(f"{same_family} AND damerau_levenshtein(given_fold_l, given_fold_r) <= 1",
                   "surname and given name close"),
             cll.ElseLevel(),
         ],

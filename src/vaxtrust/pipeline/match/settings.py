@@ -44,10 +44,10 @@ class MatchSettings:
 
     calibrated_link_error: float = 1e-3
     """A best candidate the rules would not link (below its path's threshold) links all the same
-    when the combined evidence is overwhelming: its calibrated expected error is at most this,
-    no close competitor exists, and its name and date of birth differ from the person's by no
-    more than an explained error (so a parent's ID, a twin or a namesake still goes to review).
-    Its reasons say ``calibrated_link``. 0 turns this off."""
+    when the combined evidence is overwhelming: its calibrated expected error is at most this
+    and every guard of :func:`vaxtrust.pipeline.match.guards.evidence_link_sql` holds (so a
+    parent's ID, a twin or a namesake still goes to review). Its reasons say
+    ``calibrated_link``. 0 turns this off."""
 
     candidate_floor: float = 0.01
     """Pairs scored below this are not kept as candidates at all."""
