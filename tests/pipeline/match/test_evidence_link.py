@@ -113,3 +113,91 @@ def test_the_persons_own_id_stands_in_for_where_they_live(engine: Engine) -> Non
     assert {"calibrated_link", "name_middle_changed"} <= set(row["reasons"])
     held = _decide(engine, [dict(far, record_id="f2", id_clean=None, id_kind="missing")])["f2"]
     assert held["person_id"] is None
+
+
+def test_a_date_typed_as_no_date_one_digit_from_the_persons_links(engine: Engine) -> None:
+    # 14/06/1967 typed 14/06/1667: no date of birth, but one digit from the person's
+    from tests.pipeline.match.std_tables import record
+
+    def typed(record_id: str, digits: str) -> dict[str, Any]:
+        return record(record_id, OWN["name_canonical"], None, OWN["gender"], None,
+                      commune=OWN["commune_code"], dob_typed=digits)
+
+    rows = _decide(engine, [typed("u1", "16670614"), typed("u2", "16670615")])
+    assert rows["u1"]["status"] == "corrected" and rows["u1"]["person_id"] == OWN["person_id"]
+    assert {"calibrated_link", "dob_typo"} <= set(rows["u1"]["reasons"])
+    assert rows["u1"]["corrected_dob"] == OWN["dob"].isoformat()
+    assert rows["u2"]["person_id"] is None  # two digits away: not a slip of this date
+
+
+SHORT = PEOPLE[301]  # Vũ Thị Việt: a two-letter surname, where one slip makes another name
+
+
+def _short(record_id: str, name: str, *, phone: str | None = None,
+           commune: str | None = None, id_number: str | None = None) -> dict[str, Any]:
+    from tests.pipeline.match.std_tables import record
+
+    return record(record_id, name, SHORT["dob"].isoformat(), SHORT["gender"], id_number,
+                  phone=phone, commune=commune)
+
+
+def test_a_name_no_rule_explains_links_at_the_persons_home_without_an_id(
+        engine: Engine) -> None:
+    # Ũv Thị Việt / Vũ Thị Ivệt: letters swapped, no ID, born that day, at the person's home
+    rows = _decide(engine, [
+        _short("h1", "Ũv Thị Việt", commune=SHORT["commune_code"]),
+        _short("h2", "Vũ Thị Ivệt", phone=SHORT["phone"]),
+    ])
+    for row in rows["h1"], rows["h2"]:
+        assert row["status"] == "corrected" and row["person_id"] == SHORT["person_id"]
+        assert {"calibrated_link", "name_different"} <= set(row["reasons"])
+        assert row["corrected_full_name"] == SHORT["name_canonical"]
+
+
+def test_a_name_no_rule_explains_stays_in_review_when_the_home_says_otherwise(
+        engine: Engine) -> None:
+    rows = _decide(engine, [
+        # the commune agrees but the phone is known and another
+        _short("h1", "Ũv Thị Việt", phone="0911111111", commune=SHORT["commune_code"]),
+        # a CCCD the register does not know: somebody else's record
+        _short("h2", "Ũv Thị Việt", commune=SHORT["commune_code"], id_number="079067000123"),
+    ])
+    assert all(rows[key]["status"] == "review" and rows[key]["person_id"] is None
+               for key in ("h1", "h2"))
+
+
+def test_a_twin_at_home_keeps_a_record_under_a_name_no_rule_explains_in_review(
+        engine: Engine) -> None:
+    twin = dict(SHORT, person_id="001099999991", name_canonical="Vũ Thị Viên",
+                name_fold="VU THI VIEN", given_fold="VIEN", phone="0999999991")
+    row = _decide(engine, [_short("h1", "Ũv Thị Việt", commune=SHORT["commune_code"])],
+                  [*PEOPLE, twin])["h1"]
+    assert row["status"] == "review" and row["person_id"] is None
+
+
+LAN = PEOPLE[309]  # Vũ Minh Lan
+
+
+def _month_only(record_id: str, *, phone: str | None = None, commune: str | None = None,
+                id_number: str | None = None) -> dict[str, Any]:
+    from tests.pipeline.match.std_tables import record
+
+    return record(record_id, LAN["name_canonical"], f"{LAN['dob']:%Y-%m}", LAN["gender"],
+                  id_number, phone=phone, commune=commune)
+
+
+def test_a_year_and_month_of_birth_link_under_the_full_name_in_the_persons_commune(
+        engine: Engine) -> None:
+    row = _decide(engine, [_month_only("y1", commune=LAN["commune_code"])])["y1"]
+    assert row["status"] == "corrected" and row["person_id"] == LAN["person_id"]
+    assert {"calibrated_link", "dob_month_only"} <= set(row["reasons"])
+
+
+def test_a_year_and_month_of_birth_alone_do_not_link_elsewhere_or_with_another_phone(
+        engine: Engine) -> None:
+    rows = _decide(engine, [
+        _month_only("y1", phone="0911111111", commune=LAN["commune_code"]),
+        _month_only("y2", commune="00039"),  # another commune of the province
+        _month_only("y3", commune=LAN["commune_code"], id_number="079067000123"),
+    ])
+    assert all(rows[key]["person_id"] is None for key in ("y1", "y2", "y3"))

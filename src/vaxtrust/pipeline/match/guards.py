@@ -192,7 +192,16 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
       and the register holds nobody else born that day in the person's commune or on the
       person's phone (a twin carrying the sibling's ID); or it carries the person's own ID,
       full name and gender with a date of birth no slip explains (a parent and child do not
-      share a full name).
+      share a full name);
+    - without the person's own ID, the person's home stands in for it: the commune or the
+      phone agrees and the other is not known to differ, and the record carries no ID or
+      another register person's (a parent's). Then a name no rule explains links as on the own
+      ID (full date of birth, gender, the given name written, no same-day kin); and the year of
+      birth alone (a year, a month, or 01/01 of the year typed for an unknown day) links under
+      the person's full name and gender in the person's own commune.
+
+    The record's full date of birth includes one typed as no date at all (01/08/9968) one digit
+    away from the person's: the slip is repaired like an ID's.
 
     An unnamed but harmless difference (a Splink score held down by a moved phone or commune,
     a garbled name on the person's own ID) then no longer forces review when nothing else could
@@ -202,15 +211,32 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
         return "false"
     t, r, p = top_two, record, person
     own_id = f"{t}.id_verdict IN ({_OWN_IDS})"
-    full_date = f"({r}.dob_precision = 'day' AND {t}.dob_verdict IN ({_FULL_DATE_VERDICTS}))"
+    # a date typed in full that is no date (01/08/9968) one digit away from the person's is a
+    # slip of the person's full date, like a slip typed as a valid date
+    full_date = (f"(({r}.dob_precision = 'day' AND {t}.dob_verdict IN ({_FULL_DATE_VERDICTS}))"
+                 f" OR ({r}.dob_precision IS NULL AND {t}.dob_verdict = 'dob_typo'))")
     full_names = ", ".join(f"'{verdict}'" for verdict in FULL_NAME_VERDICTS)
     own_id_other_date = (f"({own_id} AND {t}.name_verdict IN ({full_names})"
                          f" AND {t}.gender_verdict <> 'gender_flipped')")
-    own_id_other_name = (
-        f"({own_id} AND {t}.name_verdict = 'name_different'"
+    other_name = (
+        f"{t}.name_verdict = 'name_different'"
         f" AND {r}.dob_precision = 'day' AND {t}.dob_verdict = '{EQUAL}'"
         f" AND {t}.gender_verdict <> 'gender_flipped'"
-        f" AND {_given_name_written_sql(r, p)} AND {kin}.record_id IS NULL)")
+        f" AND {_given_name_written_sql(r, p)} AND {kin}.record_id IS NULL")
+    own_id_other_name = f"({own_id} AND {other_name})"
+    # Without the own ID, the person's home stands in for it (an outsider namesake lives
+    # elsewhere): the commune agrees, or the phone does, and the other is not known to differ;
+    # and the record's ID, if any, is a register person's (a parent's on a child's record).
+    phone, commune = f"{r}.phone = {p}.phone", f"{r}.commune_code = {p}.commune_code"
+    in_commune = f"coalesce({commune}, false) AND coalesce({phone}, true)"
+    at_home = f"(({in_commune}) OR (coalesce({phone}, false) AND coalesce({commune}, true)))"
+    no_other_id = f"{t}.id_verdict IN ('id_missing', 'id_belongs_to_other_person')"
+    home_other_name = f"({at_home} AND {no_other_id} AND {other_name})"
+    # a year alone leaves more namesakes than a full date: only the commune sets them apart
+    year_in_commune = (
+        f"({t}.dob_verdict IN ({_YEAR_DATE_VERDICTS}) AND {r}.dob_year = {p}.dob_year"
+        f" AND {t}.name_verdict IN ({full_names}) AND {t}.gender_verdict <> 'gender_flipped'"
+        f" AND {in_commune} AND {no_other_id})")
     return f"""(1.0 - {calibrated_probability} <= {settings.calibrated_link_error!r}
         AND ({t}.match_probability >= {settings.review_floor} OR {own_id_other_name})
         AND coalesce({t}.competitor_probability, 0.0) < {settings.competitor_floor}
@@ -222,13 +248,18 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
         AND NOT ({t}.id_verdict = 'id_not_in_register'
                  AND ({r}.id_kind = 'cccd' OR ({r}.id_kind = 'cmnd' AND {p}.old_id IS NOT NULL)))
         AND (({_explained_sql(t)} AND ({full_date} OR {own_id}))
-             OR {own_id_other_name} OR {own_id_other_date}))"""
+             OR {own_id_other_name} OR {home_other_name} OR {own_id_other_date}
+             OR {year_in_commune}))"""
 
 
 # ID verdicts of a record carrying the person's own ID: the CCCD, or the old CMND it replaced.
 _OWN_IDS: Final = f"'{EQUAL}', 'id_old_cmnd'"
 # Date-of-birth verdicts of a record whose full date is the person's, or a slip of it.
 _FULL_DATE_VERDICTS: Final = f"'{EQUAL}', 'dob_day_month_swapped', 'dob_typo'"
+# Date-of-birth verdicts of a record that gives the person's year of birth but not the day.
+_YEAR_DATE_VERDICTS: Final = "'dob_year_only', 'dob_month_only', 'dob_placeholder'"
+
+
 def _given_name_written_sql(record: str, person: str) -> str:
     """Some word of the record's name is the person's given name with at most one slip (Lâm
     typed Lm, Ban cut to Ba): the given name is how relatives are told apart. Written out word
@@ -249,5 +280,5 @@ JOIN std_register AS p ON p.person_id = t.person_id
 JOIN std_register AS k
   ON k.dob = p.dob AND k.person_id <> p.person_id
  AND (k.commune_code = p.commune_code OR k.phone = p.phone)
-WHERE t.id_verdict IN ({_OWN_IDS}) AND t.name_verdict = 'name_different'
+WHERE t.name_verdict = 'name_different'
 """
