@@ -270,9 +270,9 @@ def _given_name_written_sql(record: str, person: str) -> str:
 
 
 def same_day_kin_sql(top_two: str) -> str:
-    """``record_id`` of the best candidates that carry the record's own ID under a name no rule
-    explains and have kin in the register: somebody else born the same day in their commune or
-    on their phone (a twin). Those records are not linked on the evidence alone."""
+    """``record_id`` of the best candidates under a name no rule explains that have kin in the
+    register: somebody else born the same day in their commune or on their phone (a twin).
+    Those records are not linked on the evidence alone, with the own ID or at home."""
     return f"""
 SELECT DISTINCT t.record_id
 FROM {top_two} AS t
