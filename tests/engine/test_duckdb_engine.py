@@ -23,6 +23,26 @@ def test_register_query_and_parquet_round_trip(tmp_path: Path) -> None:
         assert sorted(engine.to_arrow("again").column("n2").to_pylist()) == [2, 4]
 
 
+def test_a_parked_table_reads_the_same_from_disk_until_the_engine_closes(tmp_path: Path) -> None:
+    engine = create_engine("duckdb", temp_directory=tmp_path / "spill")
+    engine.register("raw", pa.table({"id": ["a", "b", None], "n": [1, 2, 3]}))
+    engine.park("raw")
+    engine.park("raw")  # a view already: left as it is
+    parked = list((tmp_path / "spill").rglob("*.parquet"))
+    assert [path.name for path in parked] == ["raw.parquet"]
+    assert sorted(engine.to_arrow("raw").to_pylist(), key=lambda row: row["n"]) == [
+        {"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": None, "n": 3}]
+    engine.close()
+    assert not parked[0].exists()
+
+
+def test_without_a_spill_folder_a_table_stays_in_memory() -> None:
+    with create_engine("duckdb") as engine:
+        engine.register("raw", pa.table({"n": [1, 2]}))
+        engine.park("raw")
+        assert engine.count("raw") == 2
+
+
 def test_failing_sql_names_the_stage() -> None:
     with create_engine("duckdb") as engine:
         with pytest.raises(PipelineStageError) as info:
@@ -99,3 +119,22 @@ def test_small_job_engine_names_the_stage_when_a_streamed_query_fails(tmp_path: 
             stage="people"))
     assert failure.value.stage == "people"
     assert "missing.parquet" in str(failure.value)
+
+
+@pytest.mark.parametrize(("text", "rows"), [
+    ("h\na\nb\n", []),
+    ("h\n\na\n", [1]),
+    ("h\r\n\r\na\r\n\r\n\r\n", [1, 3, 4]),     # a run of blank lines: each found
+    ("h\n\n\n\na", [1, 2, 3]),
+    ("\nh\na\n", [0]),                         # the first line blank
+    ("h\na\n\r\n", [2]),
+    ("h\na\n\r", []),                          # a lone CR at the end is no line
+])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+def test_blank_lines_are_found_by_data_row(tmp_path: Path, text: str, rows: list[int],
+                                           encoding: str) -> None:
+    from vaxtrust.engine.duckdb import _blank_data_rows
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode(encoding))
+    assert _blank_data_rows(path, encoding) == rows

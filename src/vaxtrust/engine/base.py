@@ -183,6 +183,15 @@ class Engine(ABC):
         self._run(f"DROP TABLE IF EXISTS {name}")
         self._run(f"DROP VIEW IF EXISTS {name}")
 
+    def park(self, name: str) -> None:
+        """Keep table ``name`` on disk instead of in memory, readable under the same name.
+
+        For a table no stage reads again until the end of a run (the raw inputs): an engine
+        that holds its tables in memory writes it to its scratch folder and reads it back from
+        there; the default (tables on disk already, or no scratch folder) keeps it as it is.
+        """
+        return None
+
     @final
     def to_arrow(self, name: str) -> pa.Table:
         return self.query(f"SELECT * FROM {name}")

@@ -88,9 +88,11 @@ WITH judged AS (
         coalesce({linked}, false) AS rules_link,
         coalesce({linked}, false) AND {link_allowed_sql(calibrated_probability, settings)}
             AS rules_allowed,
-        NOT coalesce({linked}, false) AND coalesce(
+        -- a CASE, not an AND: DuckDB computes both sides of an AND for every row, and the
+        -- evidence's name checks (edit distances per name word) cost most of decide at 10 M
+        CASE WHEN coalesce({linked}, false) THEN false ELSE coalesce(
             {evidence_link_sql("t", "r", "p", "k", calibrated_probability, settings)}, false)
-            AS evidence_link,
+            END AS evidence_link,
         coalesce({ambiguous}, false) AS ambiguous,
         {unusable} AS unusable
     FROM std_records AS r
