@@ -227,23 +227,23 @@ class DuckDBEngine(Engine):
         """)
         return rejects
 
-    def table_exists(self, name: str) -> bool:
+    def _table_type(self, name: str) -> str | None:
+        """'BASE TABLE' or 'VIEW' for an existing table or view ``name``, else None."""
         rows = self.connection.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchall()
-        return bool(rows)
-
-    def drop(self, name: str) -> None:
-        kind = self.connection.execute(
             "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
         ).fetchall()
+        return str(rows[0][0]) if rows else None
+
+    def table_exists(self, name: str) -> bool:
+        return self._table_type(name) is not None
+
+    def drop(self, name: str) -> None:
+        kind = self._table_type(name)
         if kind:
-            self._run(f"DROP {'VIEW' if kind[0][0] == 'VIEW' else 'TABLE'} {name}")
+            self._run(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
         # a CSV loaded by load_file is a view over these two tables
         for backing in (f"{name}__read", f"{name}__skipped"):
-            if self.connection.execute(
-                "SELECT 1 FROM information_schema.tables WHERE table_name = ?", [backing]
-            ).fetchall():
+            if self.table_exists(backing):
                 self._run(f"DROP TABLE {backing}")
 
     def park(self, name: str) -> None:
@@ -254,18 +254,13 @@ class DuckDBEngine(Engine):
         a Parquet file is compressed, read only by the statement that needs it, and only its
         columns. A view (a cached register, a table parked already) is left as it is.
         """
-        if self._parked is None or self._is_view(name):
+        if self._parked is None or self._table_type(name) == "VIEW":
             return
         self._parked.mkdir(parents=True, exist_ok=True)
         path = self._parked / f"{name}.parquet"
         # snappy: a scratch file read once or twice; zstd took a third more CPU to write
         self._run(f"COPY {name} TO {sql_string(path)} (FORMAT parquet, COMPRESSION snappy)")
         self.register(name, path)
-
-    def _is_view(self, name: str) -> bool:
-        return bool(self.connection.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_name = ? "
-            "AND table_type = 'VIEW'", [name]).fetchall())
 
     def write_parquet(self, name: str, path: Path) -> None:
         self._run(f"COPY (SELECT * FROM {name}) TO {sql_string(path)} "

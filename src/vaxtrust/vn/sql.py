@@ -446,6 +446,7 @@ def admin_key_sql(col: str, level: admin.Level) -> str:
 def reference_tables() -> dict[str, dict[str, list[str | None]]]:
     """The admin-unit key tables the ``*_sql`` of :func:`admin_query` join, as named columns."""
     tables = admin.key_tables()
+    commune_names = sorted(tables.commune_names)
     return {
         REF_PROVINCES: {"key": list(tables.provinces),
                         "province_code": list(tables.provinces.values())},
@@ -469,8 +470,8 @@ def reference_tables() -> dict[str, dict[str, list[str | None]]]:
             "province_code": [v.province_code for v in tables.communes_2025.values()],
             "district_code": [v.district_code for v in tables.communes_2025.values()],
             "commune_code": [v.commune_code for v in tables.communes_2025.values()]},
-        REF_COMMUNE_NAMES: {"province_code": [k[0] for k in sorted(tables.commune_names)],
-                            "key": [k[1] for k in sorted(tables.commune_names)]},
+        REF_COMMUNE_NAMES: {"province_code": [k[0] for k in commune_names],
+                            "key": [k[1] for k in commune_names]},
     }
 
 

@@ -241,7 +241,7 @@ def evidence_link_sql(top_two: str, record: str, person: str, kin: str,
         AND ({t}.match_probability >= {settings.review_floor} OR {own_id_other_name})
         AND coalesce({t}.competitor_probability, 0.0) < {settings.competitor_floor}
         AND {t}.name_verdict <> 'name_missing'
-        AND (coalesce({r}.phone = {p}.phone, false)
+        AND (coalesce({phone}, false)
              OR coalesce({r}.province_code = {p}.province_code, false) OR {own_id})
         AND coalesce({r}.id_kind, '') <> 'passport'
         AND {t}.id_verdict <> '{OWN_ID_NAME_DIFFERS}'
