@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from vaxtrust.console import Console
 from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.calibrate import keep_levels, levels_of
-from vaxtrust.pipeline.match.compare import PLACEHOLDER_DOBS, region_sql
+from vaxtrust.pipeline.match.compare import PLACEHOLDER_DOBS, at_most_two_edits_sql, region_sql
 from vaxtrust.pipeline.match.settings import MatchSettings
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def _comparisons() -> list[Any]:
             level("given_fold_l = given_fold_r AND "
                             "jaro_winkler_similarity(name_fold_l, name_fold_r) >= 0.9",
                             "given equal, rest similar"),
-            level("damerau_levenshtein(name_fold_l, name_fold_r) <= 2", "typo"),
+            level(at_most_two_edits_sql("name_fold_l", "name_fold_r"), "typo"),
             # the family and the given name (how relatives are told apart) each with at most one
             # slip, the rest garbled: Ngô Lụ for Ngô Thị Lục, Lê Thị Ngọc Yn for Lê Thị Yến
             level(f"{same_family} AND damerau_levenshtein(given_fold_l, given_fold_r) <= 1",
