@@ -238,3 +238,17 @@ def test_a_placeholder_date_of_birth_is_no_evidence_against_the_person(engine: E
     assert row["status"] in ("corrected", "review")
     assert row["person_id"] in (None, lost["person_id"])
     assert "dob_placeholder" in row["reasons"]
+
+
+def test_a_mistyped_birth_year_without_any_address_still_finds_the_person(
+        engine: Engine) -> None:
+    # no ID, no phone, no address, and a digit of the year mistyped: the birthday and the name
+    # are all there is (the rule for a mistyped year otherwise looks in the person's province)
+    people = population(400)
+    lost = people[307]
+    born = lost["dob"]
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(dict(_without_id_or_phone("y2", lost, f"{born.year - 10}-{born:%m-%d}"),
+                        province_code=None, district_code=None, commune_code=None))
+    run(engine, records, people)
+    assert _first_candidate(engine, "y2") == lost["person_id"]

@@ -90,7 +90,13 @@ BLOCKING_RULES = (
     # that are one apart or differ in one digit: the birthday and name alone pair every namesake
     # born on that day of any year, pairs that grow with the square of the data (40 million at
     # 10 M records, three quarters of all) and that the date of birth then tells apart anyway.
+    # In the person's province (or a record with none): the country over, namesakes born on
+    # that day within a decade were still 7.6 million pairs at 10 M, 38 % of all, and every
+    # link they gave on the project's own data was in the person's province.
     "l.dob_month = r.dob_month AND l.dob_day = r.dob_day"
+    " AND l.surname_fold = r.surname_fold AND l.given_fold = r.given_fold"
+    f" AND l.province_code = r.province_code AND {_YEAR_SLIP}",
+    "l.province_code IS NULL AND l.dob_month = r.dob_month AND l.dob_day = r.dob_day"
     " AND l.surname_fold = r.surname_fold AND l.given_fold = r.given_fold"
     f" AND {_YEAR_SLIP}",
     # no date to block on (a placeholder, none, another year): the name where the person lives
