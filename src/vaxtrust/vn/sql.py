@@ -137,6 +137,14 @@ def _suspect_word_sql(w: str) -> str:
             f"AND length({w}) - length(translate({w}, {toned}, '')) <= 1))")
 
 
+def translate_sql(expr: str, source: str, target: str) -> str:
+    """``translate(expr, source, target)`` for a column ``expr``, run only where ``expr`` holds
+    a character of ``source`` (elsewhere translate changes nothing). DuckDB's translate builds
+    its character map on every call, about 0.9 µs a value; the regexp test costs a tenth."""
+    return (f"CASE WHEN regexp_matches({expr}, {lit(_char_class(source))}) "
+            f"THEN translate({expr}, {lit(source)}, {lit(target)}) ELSE {expr} END")
+
+
 def fold_sql(expr: str) -> str:
     """SQL for :func:`vaxtrust.vn.names.fold_canonical` (no diacritics, Đ->D, upper case)."""
     return f"upper(translate({expr}, {lit(FOLD_FROM)}, {lit(FOLD_TO)}))"
@@ -324,9 +332,10 @@ def id_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
     exponent = f"CAST(regexp_extract({t}, {sci}, 3) AS INTEGER)"
     padded = f"lpad({digits}, 12, '0')"
     n = f"length({digits})"
+    visible = f"{p}_visible"
     return [
-        [(t, f"nullif(translate(regexp_replace({col}, {invisible}, '', 'g'), "
-             f"{lit(_LOWER)}, {lit(_UPPER)}), '')")],
+        [(visible, f"regexp_replace({col}, {invisible}, '', 'g')")],
+        [(t, f"nullif({translate_sql(visible, _LOWER, _UPPER)}, '')")],
         [(form, f"CASE WHEN {t} IS NULL THEN 'missing' WHEN regexp_matches({t}, "
                 f"{rx(ids.DIGITS_RE)}) THEN 'digits' WHEN regexp_matches({t}, {sci}) THEN 'sci' "
                 f"WHEN regexp_matches({t}, {rx(ids.EXCEL_DECIMAL_RE)}) THEN 'decimal' "
