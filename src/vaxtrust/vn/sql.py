@@ -79,6 +79,12 @@ NEEDS_PYTHON_PATTERN: Final = "|".join([
     TCVN3_CAPITAL_PATTERN,
     f"{_LETTER_CLASS}\\?|\\?{_LETTER_CLASS}",
 ])
+# The combining marks of the Vietnamese letters (NFD: a + U+0302 + U+0301 for ấ). A name typed in
+# NFD, made of letters, harmless characters and these marks only, is read in its NFC form: the
+# Python path reads every name in NFC too (vn.legacy.repair), so both give the same result, and
+# such a name needs no Python. Any other character keeps the name as typed (and in Python).
+_VN_MARKS: Final = "\u0300\u0301\u0302\u0303\u0306\u0309\u031b\u0323"
+_NFC_SAFE_PATTERN: Final = _char_class(_ALL_LETTERS + HARMLESS_CHARS + _VN_MARKS, negate=True)
 # In the SQL path only letters and harmless characters remain: stray = harmless minus blanks.
 _STRAY_PATTERN: Final = _char_class(HARMLESS_CHARS.replace(" ", "").replace("\t", ""))
 _NOT_LETTERS_PATTERN: Final = "[^" + names.LOWER_LETTERS + "]+"
@@ -158,16 +164,20 @@ def name_query(source: str, col: str = "full_name") -> str:
     of names. Each name is then re-assembled from maps word -> result.
     """
     stages = [
-        [("_n_py0", f"coalesce(regexp_matches({col}, {lit(NEEDS_PYTHON_PATTERN)}) "
-                    f"OR regexp_matches(lower({col}), {lit(keyboard.SUSPECT_PATTERN)}), false)")],
-        [("_n_clean", f"CASE WHEN NOT _n_py0 THEN nullif(trim(regexp_replace(lower({col}), "
+        [("_n_text", f"CASE WHEN regexp_matches({col}, {lit(_char_class(_VN_MARKS))}) AND NOT "
+                     f"regexp_matches({col}, {lit(_NFC_SAFE_PATTERN)}) "
+                     f"THEN nfc_normalize({col}) ELSE {col} END")],
+        [("_n_py0", "coalesce(regexp_matches(_n_text, "
+                    f"{lit(NEEDS_PYTHON_PATTERN)}) OR regexp_matches(lower(_n_text), "
+                    f"{lit(keyboard.SUSPECT_PATTERN)}), false)")],
+        [("_n_clean", "CASE WHEN NOT _n_py0 THEN nullif(trim(regexp_replace(lower(_n_text), "
                       f"{lit(_NOT_LETTERS_PATTERN)}, ' ', 'g')), '') END")],
     ]
     cleaned = chain(f"(SELECT DISTINCT {col} FROM {source})", stages,
-                    [col, "_n_py0", "_n_clean"], prefix="_vn_n")
+                    [col, "_n_text", "_n_py0", "_n_clean"], prefix="_vn_n")
     sql_flags = (
         "list_filter([CASE WHEN _n_clean IS NULL THEN 'name_missing' END, "
-        f"CASE WHEN regexp_matches({col}, {lit(_STRAY_PATTERN)}) "
+        f"CASE WHEN regexp_matches(_n_text, {lit(_STRAY_PATTERN)}) "
         "THEN 'name_stray_chars_removed' END, "
         "CASE WHEN _n_moved THEN 'name_tone_style' END, "
         f"CASE WHEN regexp_matches(_n_clean, {lit(names.MULTIPLE_TONES_RE.pattern)}) "
