@@ -341,7 +341,9 @@ def id_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
     mantissa = f"(regexp_extract({t}, {sci}, 1) || regexp_extract({t}, {sci}, 2))"
     exponent = f"CAST(regexp_extract({t}, {sci}, 3) AS INTEGER)"
     padded = f"lpad({digits}, 12, '0')"
-    n = f"length({digits})"
+    n, cccd = f"{p}_n", f"{p}_cccd"
+    passport = (f"{form} = 'other' AND regexp_matches({t}, {rx(ids.PASSPORT_RE)}) "
+                f"AND regexp_matches({t}, '[0-9]') AND regexp_matches({t}, '[A-Z]')")
     visible = f"{p}_visible"
     return [
         [(visible, f"regexp_replace({col}, {invisible}, '', 'g')")],
@@ -360,27 +362,34 @@ def id_stages(col: str, p: str) -> list[list[tuple[str, str]]]:
          (f"{p}_form_repair", f"CASE {form} WHEN 'sci' THEN 'id_scientific_notation' "
                               f"WHEN 'decimal' THEN 'id_excel_decimal' "
                               f"WHEN 'separated' THEN 'id_separators_removed' END")],
-        [(f"{p}_problem12", f"CASE WHEN {n} = 12 THEN {_cccd_problem_sql(digits)} "
-                            f"WHEN {n} IN (10, 11) THEN {_cccd_problem_sql(padded)} END")],
+        # The digits as twelve (a CCCD that lost its leading zeros is padded back), so that
+        # the CCCD checks run once, on one column.
+        [(n, f"length({digits})"),
+         (cccd, f"CASE WHEN length({digits}) = 12 THEN {digits} "
+                f"WHEN length({digits}) IN (10, 11) THEN {padded} END")],
+        [(f"{p}_problem12", _cccd_problem_sql(cccd))],
         [(f"{p}_kind",
           f"CASE WHEN {form} = 'missing' THEN 'missing' "
-          f"WHEN {digits} IS NULL THEN CASE WHEN {form} = 'other' AND regexp_matches({t}, "
-          f"{rx(ids.PASSPORT_RE)}) AND regexp_matches({t}, '[0-9]') AND regexp_matches({t}, "
-          f"'[A-Z]') THEN 'passport' ELSE 'invalid' END "
-          f"WHEN {n} = 12 THEN CASE WHEN {p}_problem12 IS NULL THEN 'cccd' ELSE 'invalid' END "
-          f"WHEN {n} IN (10, 11) THEN CASE WHEN {p}_problem12 IS NULL THEN 'cccd' "
+          f"WHEN {digits} IS NULL THEN CASE WHEN {passport} THEN 'passport' ELSE 'invalid' END "
+          f"WHEN {n} IN (10, 11, 12) THEN CASE WHEN {p}_problem12 IS NULL THEN 'cccd' "
           f"ELSE 'invalid' END "
           f"WHEN {n} IN (8, 9) THEN 'cmnd' ELSE 'invalid' END"),
          (f"{p}_clean",
-          f"CASE WHEN {digits} IS NULL THEN CASE WHEN {form} = 'other' AND regexp_matches({t}, "
-          f"{rx(ids.PASSPORT_RE)}) AND regexp_matches({t}, '[0-9]') AND regexp_matches({t}, "
-          f"'[A-Z]') THEN {t} END "
-          f"WHEN {n} IN (10, 11) AND {p}_problem12 IS NULL THEN {padded} "
+          f"CASE WHEN {digits} IS NULL THEN CASE WHEN {passport} THEN {t} END "
+          f"WHEN {n} IN (10, 11) AND {p}_problem12 IS NULL THEN {cccd} "
           f"WHEN {n} = 8 THEN '0' || {digits} ELSE {digits} END"),
-         (f"{p}_repairs",
-          f"list_filter([{p}_form_repair, CASE WHEN ({n} IN (10, 11) AND {p}_problem12 IS NULL)"
-          f" OR {n} = 8 THEN 'id_leading_zero_lost' END], lambda x: x IS NOT NULL)")],
+         (f"{p}_repairs", _two_flags_sql(f"{p}_form_repair", f"({n} IN (10, 11) AND "
+                                         f"{p}_problem12 IS NULL) OR {n} = 8",
+                                         "id_leading_zero_lost"))],
     ]
+
+
+def _two_flags_sql(first: str, condition: str, second: str) -> str:
+    """``list_filter([first, CASE WHEN condition THEN second END], lambda x: x IS NOT NULL)``
+    without the lambda (a list built and filtered on every value)."""
+    return (f"CASE WHEN {first} IS NULL THEN CASE WHEN {condition} THEN [{lit(second)}] "
+            f"ELSE []::VARCHAR[] END ELSE CASE WHEN {condition} THEN [{first}, {lit(second)}] "
+            f"ELSE [{first}] END END")
 
 
 # --- gender, phones, vaccines, dose number ------------------------------------------------------
