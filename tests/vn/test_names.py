@@ -10,6 +10,8 @@ from vaxtrust.vn.legacy import encode_tcvn3, encode_vni, looks_damaged
 from vaxtrust.vn.names import (
     IcaoName,
     NameParts,
+    _is_settled,
+    _standardise_once,
     canonical,
     compare,
     fold,
@@ -193,3 +195,23 @@ def test_tcvn3_damage_in_common_full_names_is_undone() -> None:
 def test_common_middle_names_are_not_read_as_compound_surnames(name: str,
                                                                 surname: list[str]) -> None:
     assert split_words(name.split(" "))[0] == surname
+
+
+# Text that reaches every branch of the second pass: legacy bytes, keystrokes, stray marks.
+_messy = st.text(alphabet="aăâeêioôơuưyđĐbcdghklmnpqrstvxwfjzàáảãạầấẩẫậờớởỡợừứỳýỷỹỵ"
+                          "ÀÁÂÃÈÉÊÔÕÙÚÝ¸µ¶·¹¨©ª«¬®ÐÑ 0123456789?\u0301\u0300\u0302", max_size=30)
+
+
+@given(_messy)
+def test_a_settled_canonical_form_is_its_own_standard_form(text: str) -> None:
+    stored = _standardise_once(text).canonical
+    if stored is not None and _is_settled(stored):
+        assert _standardise_once(stored).canonical == stored
+
+
+def test_the_second_pass_still_runs_where_it_changes_the_name() -> None:
+    # bÒy repairs to Bòy, which is itself TCVN3 damage (for Bũy): not settled.
+    assert _standardise_once("bÒy").canonical == "Bòy"
+    assert not _is_settled("Bòy")
+    assert standardise("bÒy").canonical == "Bũy"
+    assert not _is_settled("Wang")   # a w could be a Telex key

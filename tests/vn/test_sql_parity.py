@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -13,11 +14,13 @@ from hypothesis import strategies as st
 from vaxtrust.demo.messy import messy_records
 from vaxtrust.engine.duckdb import DuckDBEngine
 from vaxtrust.pipeline.standardise import (
+    register_vn_functions,
     standardise_doses_sql,
     standardise_records_sql,
     standardise_register_sql,
 )
 from vaxtrust.vn import admin, dates, gender, ids, names, phones, vaccines
+from vaxtrust.vn.sql import NAME_CANONICAL_UDF, name_query
 
 
 def _python_row(raw: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +141,8 @@ def test_std_register_caps_dob_at_the_register_precision(vn_engine: DuckDBEngine
 # Random text built from the characters that matter: Vietnamese letters, legacy-encoding
 # characters, digits, separators and a few oddities.
 _ALPHABET = ("aăâeêioôơuưyAĂÂEÊIOÔƠUƯYđĐÐhnguyễàáảãạóòỏõọíìủũụứừửữựýỳỷỹỵ"
-             "qgkt ÔÕÞ×µ¸¨©ª«¬\xadùøûõïñöÑÖ012345789./-+E'?,\u0301\u0300\ufffd")
+             "qgkt ÔÕÞ×µ¸¨©ª«¬\xadùøûõïñöÑÖ012345789./-+E'?,\u0301\u0300\ufffd"
+             "\u0302\u0303\u0306\u0309\u031b\u0323")
 _text = st.text(alphabet=_ALPHABET, max_size=24)
 
 
@@ -167,3 +171,47 @@ def test_sql_equals_python_on_addresses_in_the_2025_units(vn_engine: DuckDBEngin
         records = records.set_column(records.schema.get_field_index(level), level,
                                      pa.array([a[index] for a in addresses], pa.string()))
     _compare(vn_engine, records)
+
+
+def _names_sent_to_python(names_in: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """name_query's rows by name, and the names it handed to the Python function."""
+    sent: list[str] = []
+
+    def spy(values: pa.Array) -> pa.Array:
+        sent.extend(values.to_pylist())
+        return pa.array([names.standardise(v).canonical for v in values.to_pylist()],
+                        pa.string())
+
+    with DuckDBEngine(threads=1) as engine:
+        register_vn_functions(engine)
+        engine.register_function(NAME_CANONICAL_UDF, spy, [pa.string()], pa.string())
+        engine.register("raw", pa.table({"full_name": pa.array(names_in, pa.string())}))
+        rows = {r["full_name"]: r for r in engine.query(f"SELECT * FROM {name_query('raw')}")
+                .to_pylist()}
+    return rows, sent
+
+
+def test_names_typed_in_nfd_stay_in_sql_and_agree_with_python() -> None:
+    nfd = [unicodedata.normalize("NFD", n) for n in
+           ("Nguyễn Thị Hoà", "ĐẶNG VĂN THUỶ", "Trần  Quốc-Tuấn", "Lê Ngọc Ánh")]
+    rows, sent = _names_sent_to_python(nfd)
+    assert sent == []
+    for name in nfd:
+        expected = names.standardise(name)
+        assert rows[name]["name_canonical"] == expected.canonical
+        assert rows[name]["name_fold"] == expected.fold
+        assert rows[name]["name_flags"] == list(expected.flags)
+
+
+def test_names_needing_python_still_go_there_in_nfd() -> None:
+    needing = [
+        unicodedata.normalize("NFD", "Nguyễnx Văn An"),     # keyboard residue
+        unicodedata.normalize("NFD", "Nguyễn Văn Bß"),      # a character outside the alphabet
+        "NguyÔn V\u0103n An",                               # TCVN3 damage
+        unicodedata.normalize("NFD", "Lê Văn Huúnh"),       # no Vietnamese syllable
+        "Ngu\u0301\u0301yen",                             # marks that compose to no letter
+    ]
+    rows, sent = _names_sent_to_python(needing)
+    assert sorted(sent) == sorted(needing)
+    for name in needing:
+        assert rows[name]["name_canonical"] == names.standardise(name).canonical

@@ -183,23 +183,22 @@ def standardise_register_sql(source_table: str = "raw_register") -> str:
         _join("n", name_query(src), ["full_name"]),
         _join("d", _per_distinct(src, "dob", date_stages("dob", "dob"),
                                  [f"dob_{o}" for o in _DATE_OUT], "_vn_d"), ["dob"]),
-        _join("i", _per_distinct(src, "person_id", id_stages("person_id", "id"),
-                                 ["id_clean", "id_kind", "id_repairs"], "_vn_i"), ["person_id"]),
-        _join("o", _per_distinct(src, "old_id", id_stages("old_id", "old"),
-                                 ["old_clean", "old_kind"], "_vn_o"), ["old_id"]),
-        _join("ph", _per_distinct(src, "phone", phone_stages("phone", "ph"), ["ph_number"],
-                                  "_vn_p"), ["phone"]),
         _join("g", _simple(src, "gender", gender_sql("gender"), "g"), ["gender"]),
     ]
     inner = [
         "s.person_id", *NAME_COLUMNS, "d.dob_year AS _y", "d.dob_month AS _m", "d.dob_day AS _d",
-        f"{precision} AS dob_precision", "g.g AS gender", "i.id_clean", "i.id_kind",
-        "i.id_repairs", "CASE WHEN o.old_kind = 'cmnd' THEN o.old_clean END AS old_id",
-        "ph.ph_number AS phone", f"{text_sql('s.province_code')} AS province_code",
+        f"{precision} AS dob_precision", "g.g AS gender", "s.id_clean", "s.id_kind",
+        "s.id_repairs", "CASE WHEN s.old_kind = 'cmnd' THEN s.old_clean END AS old_id",
+        "s.ph_number AS phone", f"{text_sql('s.province_code')} AS province_code",
         f"{text_sql('s.district_code')} AS district_code",
         f"{text_sql('s.commune_code')} AS commune_code",
     ]
-    capped = f"SELECT {', '.join(inner)} FROM {src} s {' '.join(joins)}"
+    # A person's ID is unique, and so are the old ID and the phone where given (half the
+    # rows give none): parsed on every row, as a DISTINCT and a join back would cost more
+    # than they save.
+    persons = "(" + chain(src, [*id_stages("person_id", "id"), *id_stages("old_id", "old"),
+                                *phone_stages("phone", "ph")], ["*"], "_vn_r") + ")"
+    capped = f"SELECT {', '.join(inner)} FROM {persons} s {' '.join(joins)}"
     return (
         "SELECT person_id, name_canonical, name_fold, surname_fold, middle_fold, given_fold, "
         "name_flags, CASE WHEN dob_precision IS NOT NULL THEN make_date(_y, "

@@ -32,7 +32,7 @@ from vaxtrust.vn.names import place_tone
 _VOWEL_LETTERS: Final = "".join(ch for ch in VOWEL_PARTS if ch.islower())
 # A lower-case word that may carry keystrokes (the SQL path sends such names to Python).
 SUSPECT_PATTERN: Final = f"[0-9]|w|dd|aa|ee|oo|[{_VOWEL_LETTERS}][^ \\t]*[sfrxjz]"
-_SUSPECT_RE: Final = re.compile(SUSPECT_PATTERN)
+SUSPECT_RE: Final = re.compile(SUSPECT_PATTERN)
 _WORD_RE: Final = re.compile(f"[a-z0-9đ{_VOWEL_LETTERS}]+")
 
 _TELEX_TONES: Final = {"s": 1, "f": 2, "r": 3, "x": 4, "j": 5, "z": 0}
@@ -56,7 +56,7 @@ def decode_word(word: str) -> str | None:
     """The Vietnamese syllable a lower-case word of keystrokes spells, or None if it is none."""
     # One letter and a digit (A1) is more likely a stray digit than a key. Words with keys are
     # never syllables as typed, except doubled vowels (Too, for Tô; "boong" is no name).
-    if not _SUSPECT_RE.search(word) or sum(1 for ch in word if not ch.isdigit()) < 2:
+    if not SUSPECT_RE.search(word) or sum(1 for ch in word if not ch.isdigit()) < 2:
         return None
     decoded = _decode_vni(word) if any(ch.isdigit() for ch in word) else _decode_telex(word)
     if decoded is None or decoded == word or not is_vietnamese_syllable(decoded):

@@ -29,7 +29,7 @@ from vaxtrust.vn._alphabet import (
     VOWEL_PARTS,
     with_tone,
 )
-from vaxtrust.vn.legacy import repair
+from vaxtrust.vn.legacy import looks_damaged, repair
 
 # Lower-case letters a clean name keeps; everything else is a separator or a stray character.
 LOWER_LETTERS: Final = "a-z" + "".join(ch for ch in VN_LETTERS if ch.islower())
@@ -113,7 +113,7 @@ def standardise(raw: str | None) -> StandardName:
     """
     result = _standardise_once(raw)
     for _ in range(2):
-        if result.canonical is None:
+        if result.canonical is None or _is_settled(result.canonical):
             break
         again = _standardise_once(result.canonical)
         if again.canonical == result.canonical:
@@ -122,6 +122,20 @@ def standardise(raw: str | None) -> StandardName:
         result = StandardName(again.canonical, again.fold, again.surname, again.middle,
                               again.given, flags)
     return result
+
+
+def _is_settled(canonical: str) -> bool:
+    """Whether standardising ``canonical`` (an output of :func:`_standardise_once`) again gives
+    it back: a cheap test that spares :func:`standardise` its second pass for most names.
+
+    A canonical form holds only letters and single spaces, in NFC, its tones placed. When it
+    shows no damage (``repair`` leaves it as it is) and no word could carry keystrokes
+    (``decode_name`` leaves it as it is), the second pass lower-cases it, places tones that
+    are placed already and capitalises it again: the same text, so it would stop there.
+    """
+    from vaxtrust.vn.keyboard import SUSPECT_RE  # keyboard uses place_tone from here
+
+    return not SUSPECT_RE.search(canonical.lower()) and not looks_damaged(canonical)
 
 
 def _standardise_once(raw: str | None) -> StandardName:
