@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
@@ -210,33 +212,35 @@ def _first_candidate(engine: Engine, record_id: str) -> str | None:
     return rows[0]["person_id"] if rows else None
 
 
+def _lost_among_known(engine: Engine, index: int, record_id: str,
+                      dob: Callable[[date], str], **changes: Any) -> dict[str, Any]:
+    """One person's record without ID or phone (its date of birth ``dob`` of theirs, fields
+    ``changes``) among 300 others' clean records; asserts the person is its first candidate and
+    returns its decision."""
+    people = population(400)
+    lost = people[index]
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(dict(_without_id_or_phone(record_id, lost, dob(lost["dob"])), **changes))
+    row = run(engine, records, people)[record_id]
+    assert _first_candidate(engine, record_id) == lost["person_id"]
+    assert row["person_id"] in (None, lost["person_id"])
+    return row
+
+
 def test_a_mistyped_birth_year_without_id_or_phone_still_finds_the_person(
         engine: Engine) -> None:
     # no ID, no phone, and the year one off: only the birthday, the name and the commune are
     # left to find the person by (blocked on birthday and name, and on name and commune)
-    people = population(400)
-    lost = people[305]
-    born = lost["dob"]
-    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
-    records.append(_without_id_or_phone("y1", lost, f"{born.year + 1}-{born:%m-%d}"))
-    row = run(engine, records, people)["y1"]
-    assert _first_candidate(engine, "y1") == lost["person_id"]
+    row = _lost_among_known(engine, 305, "y1", lambda born: f"{born.year + 1}-{born:%m-%d}")
     assert row["status"] in ("corrected", "review")
-    assert row["person_id"] in (None, lost["person_id"])
     assert "dob_typo" in row["reasons"]
 
 
 def test_a_placeholder_date_of_birth_is_no_evidence_against_the_person(engine: Engine) -> None:
     # 01/01/1970 typed for "unknown", no ID, no phone: the full name in the person's commune
     # still finds them
-    people = population(400)
-    lost = people[306]
-    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
-    records.append(_without_id_or_phone("p1", lost, "1970-01-01"))
-    row = run(engine, records, people)["p1"]
-    assert _first_candidate(engine, "p1") == lost["person_id"]
+    row = _lost_among_known(engine, 306, "p1", lambda born: "1970-01-01")
     assert row["status"] in ("corrected", "review")
-    assert row["person_id"] in (None, lost["person_id"])
     assert "dob_placeholder" in row["reasons"]
 
 
@@ -244,11 +248,5 @@ def test_a_mistyped_birth_year_without_any_address_still_finds_the_person(
         engine: Engine) -> None:
     # no ID, no phone, no address, and a digit of the year mistyped: the birthday and the name
     # are all there is (the rule for a mistyped year otherwise looks in the person's province)
-    people = population(400)
-    lost = people[307]
-    born = lost["dob"]
-    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
-    records.append(dict(_without_id_or_phone("y2", lost, f"{born.year - 10}-{born:%m-%d}"),
-                        province_code=None, district_code=None, commune_code=None))
-    run(engine, records, people)
-    assert _first_candidate(engine, "y2") == lost["person_id"]
+    _lost_among_known(engine, 307, "y2", lambda born: f"{born.year - 10}-{born:%m-%d}",
+                      province_code=None, district_code=None, commune_code=None)
