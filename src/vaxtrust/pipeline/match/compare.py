@@ -84,6 +84,7 @@ OWN_DOB_VERDICTS: Final = (EQUAL, "dob_day_month_swapped", "dob_year_only", "dob
 # Dates entered when the real one was unknown; they carry no information.
 PLACEHOLDER_DOBS: Final = ("1900-01-01", "1970-01-01")
 
+
 def at_most_two_edits_sql(a: str, b: str) -> str:
     """``damerau_levenshtein(a, b) <= 2``, exactly, at a fraction of its cost.
 

@@ -77,6 +77,11 @@ _YEAR_SLIP: Final = (
     " OR (l.dob_year // 1000 = r.dob_year // 1000 AND l.dob_year % 100 = r.dob_year % 100)"
     " OR l.dob_year % 1000 = r.dob_year % 1000)")
 
+# The birthday (month and day), surname and given name of both sides agree.
+_BIRTHDAY_AND_NAME: Final = ("l.dob_month = r.dob_month AND l.dob_day = r.dob_day"
+                             " AND l.surname_fold = r.surname_fold"
+                             " AND l.given_fold = r.given_fold")
+
 # Each rule is an equality join (one also keeps only some of its pairs); none is on names alone.
 BLOCKING_RULES = (
     "l.dob = r.dob AND l.given_fold = r.given_fold",
@@ -93,12 +98,8 @@ BLOCKING_RULES = (
     # In the person's province (or a record with none): the country over, namesakes born on
     # that day within a decade were still 7.6 million pairs at 10 M, 38 % of all, and every
     # link they gave on the project's own data was in the person's province.
-    "l.dob_month = r.dob_month AND l.dob_day = r.dob_day"
-    " AND l.surname_fold = r.surname_fold AND l.given_fold = r.given_fold"
-    f" AND l.province_code = r.province_code AND {_YEAR_SLIP}",
-    "l.province_code IS NULL AND l.dob_month = r.dob_month AND l.dob_day = r.dob_day"
-    " AND l.surname_fold = r.surname_fold AND l.given_fold = r.given_fold"
-    f" AND {_YEAR_SLIP}",
+    f"{_BIRTHDAY_AND_NAME} AND l.province_code = r.province_code AND {_YEAR_SLIP}",
+    f"l.province_code IS NULL AND {_BIRTHDAY_AND_NAME} AND {_YEAR_SLIP}",
     # no date to block on (a placeholder, none, another year): the name where the person lives
     "l.commune_code = r.commune_code AND l.surname_fold = r.surname_fold"
     " AND l.given_fold = r.given_fold",
