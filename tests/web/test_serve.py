@@ -58,6 +58,10 @@ def server(web_store: Store, keys: Keys, codes_file: Path, tmp_path: Path) -> It
         log.close()
 
 
+def _holds_a_line(path: Path) -> bool:
+    return path.exists() and path.read_text().endswith("\n")
+
+
 def test_a_citizen_looks_up_the_record_on_the_running_server(server: str,
                                                              codes_file: Path) -> None:
     with httpx.Client(base_url=server, timeout=10) as client:
@@ -66,7 +70,8 @@ def test_a_citizen_looks_up_the_record_on_the_running_server(server: str,
         assert [answer.status_code for answer in answers] == [200] * 3
         assert all(set(answer.json()) == {"challenge"} for answer in answers)
         deadline = time.monotonic() + 10       # the code goes out after the answer
-        while not codes_file.exists() and time.monotonic() < deadline:
+        # the sender creates the file before it writes the line: wait for a whole line
+        while not _holds_a_line(codes_file) and time.monotonic() < deadline:
             time.sleep(0.05)
         [line] = codes_file.read_text().splitlines()      # only the right details sent one
         phone, code = line.split("\t")
