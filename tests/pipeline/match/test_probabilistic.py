@@ -250,3 +250,20 @@ def test_a_mistyped_birth_year_without_any_address_still_finds_the_person(
     # are all there is (the rule for a mistyped year otherwise looks in the person's province)
     _lost_among_known(engine, 307, "y2", lambda born: f"{born.year - 10}-{born:%m-%d}",
                       province_code=None, district_code=None, commune_code=None)
+
+
+def test_a_mistyped_surname_elsewhere_is_still_found_by_birth_date_and_given_name(
+        engine: Engine) -> None:
+    # no ID, no phone, typed in another commune, and the family name mistyped (Hoàg for Hoàng):
+    # the date of birth and the given name are the only blocking rule left to find the person
+    # (one that kept only pairs of the same family would lose them)
+    people = population(400)
+    lost = people[308]
+    typed = lost["name_canonical"].replace("Hoàng", "Hoàg")
+    assert typed != lost["name_canonical"]
+    elsewhere = f"{(int(lost['commune_code']) + 1) % 40:05d}"
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    records.append(dict(as_record("s1", lost, id_number=None, name=typed), phone=None,
+                        commune_code=elsewhere))
+    run(engine, records, people)
+    assert _first_candidate(engine, "s1") == lost["person_id"]
