@@ -146,17 +146,17 @@ def persons_sql(results: str = "results", candidates: str = "review_candidates",
     """The register rows (as read) the run refers to: linked people, review candidates, and
     people whose ID or old ID a record typed (an officer's edit may claim them)."""
     columns = ", ".join(f"{_text('p.' + name)} AS {name}" for name in REGISTER_COLUMNS)
-    # Two plain semi-joins (a UNION, not an OR of subqueries): every engine plans them as joins.
+    # The IDs referred to first, then one semi-join (not an OR of subqueries: every engine plans
+    # it as a join): a UNION of the whole rows would hash every column of some 10 million rows.
     return f"""
-        SELECT * FROM (
-            SELECT {columns} FROM {register} p WHERE p.person_id IN (
-                SELECT person_id FROM {results} WHERE person_id IS NOT NULL
-                UNION SELECT person_id FROM {candidates}
-                UNION SELECT id_number FROM {raw} WHERE id_number IS NOT NULL)
-            UNION
-            SELECT {columns} FROM {register} p WHERE p.old_id IN (
-                SELECT id_number FROM {raw} WHERE id_number IS NOT NULL)
-        ) AS referred
+        WITH referred AS (
+            SELECT person_id FROM {results} WHERE person_id IS NOT NULL
+            UNION SELECT person_id FROM {candidates}
+            UNION SELECT id_number FROM {raw} WHERE id_number IS NOT NULL
+            UNION SELECT person_id FROM {register} WHERE old_id IN (
+                SELECT id_number FROM {raw} WHERE id_number IS NOT NULL))
+        SELECT {columns} FROM {register} p
+        WHERE p.person_id IN (SELECT person_id FROM referred)
         ORDER BY person_id"""
 
 
