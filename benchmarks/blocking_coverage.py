@@ -39,20 +39,19 @@ class _CoverageEngine(DuckDBEngine):
 
     def _report(self) -> None:
         found = " OR ".join(f"coalesce({rule}, false)" for rule in self.rules)
-        bands = ", ".join(f"count(*) FILTER (WHERE p.probability >= {floor}) AS \"{label}\""
-                          for label, floor in _BANDS)
-        kept = self.connection.execute(f"""
-            SELECT {bands},
-                   count(*) FILTER (WHERE NOT ({found}) AND p.probability >= 0.01) AS lost_001,
-                   count(*) FILTER (WHERE NOT ({found}) AND p.probability >= 0.30) AS lost_030,
-                   count(*) FILTER (WHERE NOT ({found}) AND p.probability >= 0.90) AS lost_090
+        kept = ", ".join(f"count(*) FILTER (WHERE p.probability >= {floor})" for _, floor in _BANDS)
+        lost = ", ".join(f"count(*) FILTER (WHERE NOT ({found}) AND p.probability >= {floor})"
+                         for _, floor in _BANDS)
+        counts = self.connection.execute(f"""
+            SELECT {kept}, {lost}
             FROM match_splink_pairs AS p
             JOIN match_splink_records AS l ON l.unique_id = p.record_id
             JOIN match_splink_register AS r ON r.unique_id = p.person_id""").fetchall()[0]
-        print("kept pairs " + ", ".join(f"{label}: {n:,}" for (label, _), n
-                                        in zip(_BANDS, kept[:3], strict=True)), flush=True)
-        print(f"found by no rule: {kept[3]:,} (≥ 0.01), {kept[4]:,} (≥ 0.30), "
-              f"{kept[5]:,} (≥ 0.90)", flush=True)
+        bands = len(_BANDS)
+        for title, figures in (("kept pairs", counts[:bands]),
+                               ("found by no rule", counts[bands:])):
+            print(f"{title}: " + ", ".join(f"{n:,} ({label})" for (label, _), n
+                                           in zip(_BANDS, figures, strict=True)), flush=True)
         for rule in self.rules:
             pairs = self.connection.execute(
                 "SELECT count(*) FROM match_splink_records AS l "
