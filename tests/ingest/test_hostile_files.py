@@ -82,6 +82,21 @@ def test_control_characters_reject_their_row_with_field_and_reason(
     assert (count.rows_in, count.accepted, count.rejected) == (3, 2, 1)
 
 
+def test_every_faulty_cell_of_a_row_is_named_once(engine: Engine, tmp_path: Path) -> None:
+    faulty = _row("R2")
+    faulty[5] = "0912\x00345678"  # phone
+    faulty[7] = "Pfizer\u202e"  # vaccine
+    faulty[9] = "F" * 300  # facility: too long
+    rows = [_row("R1"), faulty, _row("R3", "Lê\x1bVăn Cường")]
+    path = write_delimited(tmp_path / "doses.csv", rows)
+    [count] = ingest(engine, "records", [path], today=TODAY)
+    assert _rejects(engine) == {(2, "R2", "phone", "control_character"),
+                                (2, "R2", "vaccine", "control_character"),
+                                (2, "R2", "facility_id", "value_too_long"),
+                                (3, "R3", "full_name", "control_character")}
+    assert (count.rows_in, count.accepted, count.rejected) == (3, 1, 2)
+
+
 def _utf8_read_as_cp1252(text: str) -> str:
     """What a tool shows when it reads UTF-8 as Windows-1252: bytes cp1252 leaves undefined
     (0x81, 0x8D, 0x8F, 0x90, 0x9D) become C1 control characters."""
