@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
 from tests.pipeline.match.std_tables import load, person, record
-from vaxtrust.console import RecordingConsole
+from vaxtrust.console import Console, RecordingConsole
 from vaxtrust.engine import Engine
 from vaxtrust.pipeline.decide import run_decide
-from vaxtrust.pipeline.match import MatchSettings, run_matching
+from vaxtrust.pipeline.match import MatchSettings, probabilistic, run_matching
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
 MIDDLES = ["Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu"]
@@ -267,3 +269,44 @@ def test_a_mistyped_surname_elsewhere_is_still_found_by_birth_date_and_given_nam
                         commune_code=elsewhere))
     run(engine, records, people)
     assert _first_candidate(engine, "s1") == lost["person_id"]
+
+
+def _m_probabilities(engine: Engine) -> dict[tuple[str, str], float]:
+    [row] = engine.query(f"SELECT model FROM {probabilistic.MODEL_TABLE}").to_pylist()
+    return {(comparison["output_column_name"], level["label_for_charts"]): level["m_probability"]
+            for comparison in json.loads(row["model"])["comparisons"]
+            for level in comparison["comparison_levels"] if "m_probability" in level}
+
+
+def _train_over_everything(engine: Engine, inputs: list[Any], settings: MatchSettings,
+                           console: Console) -> Any:
+    """Splink's own way: u and m estimated over the linker's whole inputs."""
+    from splink import Linker
+
+    linker = Linker(inputs, probabilistic._settings(engine), log_level=None)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=settings.u_max_pairs, seed=probabilistic.U_SAMPLING_SEED, num_chunks=1)
+    linker.training.estimate_m_from_pairwise_labels("match_splink_labels")
+    return linker
+
+
+def test_m_learned_from_the_labelled_rows_alone_is_splinks_own_estimate(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    people = population(400)
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    # labelled pairs of several kinds, so that m is learned for more than one level
+    for i, who in enumerate(people[:60]):
+        surname, *_, given = who["name_canonical"].split()
+        records.append(dict(as_record(f"v{i}", who, name=f"{surname} {given}"), phone=None,
+                            commune_code=f"{(int(who['commune_code']) + 1) % 40:05d}"))
+    records.append(as_record("n1", people[320], id_number=None))
+    run(engine, records, people)
+    ours = _m_probabilities(engine)
+    assert ours[("name", "middle name differs")] == pytest.approx(60 / 360)  # learned
+
+    engine.execute(f"DROP TABLE {probabilistic.MODEL_TABLE}")
+    for table in ("decisions", "review_candidates", "match_candidates"):
+        engine.drop(table)
+    monkeypatch.setattr(probabilistic, "_train", _train_over_everything)
+    run(engine, records, people)
+    assert _m_probabilities(engine) == pytest.approx(ours, rel=1e-9)
