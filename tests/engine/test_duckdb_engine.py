@@ -43,6 +43,14 @@ def test_without_a_spill_folder_a_table_stays_in_memory() -> None:
         assert engine.count("raw") == 2
 
 
+def test_duckdb_draws_no_progress_bar_of_its_own() -> None:
+    # it would write bars into the CLI's output after two seconds of any statement (progress is
+    # the Console's); setting its delay would turn it back on, so the setting itself is checked
+    with create_engine("duckdb") as engine:
+        setting = engine.query("SELECT current_setting('enable_progress_bar') AS on_")
+        assert setting.column("on_").to_pylist() == [False]
+
+
 def test_failing_sql_names_the_stage() -> None:
     with create_engine("duckdb") as engine:
         with pytest.raises(PipelineStageError) as info:

@@ -131,6 +131,9 @@ class DuckDBEngine(Engine):
         if temp_directory:
             self._run(f"SET temp_directory = {sql_string(temp_directory)}")
         self._run("SET preserve_insertion_order = false")
+        # DuckDB draws its own progress bar on stdout for long statements, into the CLI's
+        # output and logs; progress is the Console's to report.
+        self._run("SET enable_progress_bar = false")
 
     def _run(self, sql: str) -> None:
         self.connection.execute(sql)
