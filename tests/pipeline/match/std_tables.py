@@ -44,7 +44,8 @@ def _dob_columns(dob: str | None) -> dict[str, Any]:
         return {"dob": None, "dob_year": None, "dob_month": None, "dob_day": None,
                 "dob_precision": None}
     parts = [int(part) for part in dob.split("-")]
-    year, month, day = (parts + [None, None])[:3]
+    year = parts[0]
+    month, day = (parts[1:] + [None, None])[:2]
     return {
         "dob": date(year, month or 1, day or 1), "dob_year": year, "dob_month": month,
         "dob_day": day, "dob_precision": ("year", "month", "day")[len(parts) - 1],
