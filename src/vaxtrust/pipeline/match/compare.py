@@ -418,6 +418,10 @@ SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id
         ELSE base_probability * support_ratio
              / (base_probability * support_ratio + 1.0 - base_probability) END))
         AS match_probability,
+    -- nothing to say of a pair that agrees on everything (most of them): no list is built
+    CASE WHEN name_verdict = '{EQUAL}' AND dob_verdict = '{EQUAL}' AND gender_verdict = '{EQUAL}'
+              AND id_verdict = '{EQUAL}' AND NOT coalesce(r_tone_style <> p_tone_style, false)
+              AND coalesce(len(id_repairs), 0) = 0 THEN CAST([] AS VARCHAR[]) ELSE
     -- list_distinct drops the NULLs of the fields that agree
     list_sort(list_distinct(list_concat(
         [nullif(name_verdict, '{EQUAL}'), nullif(dob_verdict, '{EQUAL}'),
@@ -438,7 +442,7 @@ SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id
          CASE WHEN support_ratio > 1.0 AND (name_verdict IN ({evidence_names})
                                            OR dob_verdict = 'dob_different')
               THEN CASE WHEN commune_agrees THEN 'commune_agrees' END END],
-        coalesce(id_repairs, [])))) AS reasons
+        coalesce(id_repairs, [])))) END AS reasons
 FROM weighed
 """
 
