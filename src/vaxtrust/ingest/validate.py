@@ -151,7 +151,7 @@ def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
     # Nearly every row passes: the list of problems is built only for a row where a check holds
     # (DuckDB evaluates a CASE branch for the rows that take it), not 30-odd NULLs filtered away.
     any_problem = " OR ".join([f"({check.condition})" for check in checks
-                               if check not in controls] + [any_control])
+                               if check.reason != "control_character"] + [any_control])
     problems = ", ".join(check.problem() for check in checks)
     return (f"CASE WHEN {any_problem} THEN list_filter([{problems}], "
             f"lambda problem: problem IS NOT NULL) ELSE {_NO_PROBLEMS} END")
