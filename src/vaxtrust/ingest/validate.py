@@ -126,17 +126,16 @@ def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
                       f"length({column}) > {MAX_VALUE_LENGTH}",
                       value=f"left({column}, {MAX_VALUE_LENGTH}) || '…'")
                for column in STANDARD_COLUMNS[kind]]
-    controls = [_Check(column, "control_character",
-                       f"regexp_matches({_without_mojibake_controls(column)}, "
-                       f"'{CONTROL_CHARACTERS}')",
-                       value=f"regexp_replace({column}, '{CONTROL_CHARACTERS}', "
-                             f"'{CONTROL_REPLACEMENT}', 'g')")
-                for column in STANDARD_COLUMNS[kind]]
+    checks += [_Check(column, "control_character",
+                      f"regexp_matches({_without_mojibake_controls(column)}, "
+                      f"'{CONTROL_CHARACTERS}')",
+                      value=f"regexp_replace({column}, '{CONTROL_CHARACTERS}', "
+                            f"'{CONTROL_REPLACEMENT}', 'g')")
+               for column in STANDARD_COLUMNS[kind]]
     # One search over the row's cells joined (a space holds no control character) finds whether
     # any cell has one; only then is each cell searched, for the problem to name its field.
     all_cells = ", ".join(_without_mojibake_controls(c) for c in STANDARD_COLUMNS[kind])
     any_control = f"regexp_matches(concat_ws(' ', {all_cells}), '{CONTROL_CHARACTERS}')"
-    checks += controls
     latest = today.year * 10000 + today.month * 100 + today.day
     for column in DATE_COLUMNS[kind]:  # __{column}_ymd: joined by staged_problems_sql
         checks.append(_Check(

@@ -418,7 +418,8 @@ SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id
         ELSE base_probability * support_ratio
              / (base_probability * support_ratio + 1.0 - base_probability) END))
         AS match_probability,
-    -- nothing to say of a pair that agrees on everything (most of them): no list is built
+    -- nothing to say of a pair that agrees on everything (most of them): no list is built.
+    -- Every term of the list below is NULL or empty under this condition: a new term must be.
     CASE WHEN name_verdict = '{EQUAL}' AND dob_verdict = '{EQUAL}' AND gender_verdict = '{EQUAL}'
               AND id_verdict = '{EQUAL}' AND NOT coalesce(r_tone_style <> p_tone_style, false)
               AND coalesce(len(id_repairs), 0) = 0 THEN CAST([] AS VARCHAR[]) ELSE
