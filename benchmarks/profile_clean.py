@@ -6,8 +6,9 @@
 Runs ``vaxtrust.pipeline.run.clean`` on ``DATA_DIR/records.csv`` against
 ``DATA_DIR/register.parquet`` with a DuckDB engine that times each statement it runs (Splink's
 own statements run on the same connection and show as the time between ours, as
-``(between)``). Prints the stage times, then the statements that took most CPU time (steadier
-than wall time on a shared machine) with the size of the table each created. ``--explain TABLE``
+``(between)``; they are also timed one by one, the largest printed). Prints the stage times,
+then the statements that took most CPU time (steadier than wall time on a shared machine) with
+the size of the table each created. ``--explain TABLE``
 prints DuckDB's EXPLAIN ANALYZE of the statement that created TABLE, run once more right after
 it (each time it is created). It also counts the pairs each blocking rule of the probabilistic
 path makes, and its largest block. To see how stages grow, run it at 1 M, 2 M and 4 M.
@@ -41,6 +42,7 @@ class _TimedEngine(DuckDBEngine):
         self.explain = explain
         self.plans: list[tuple[str, str]] = []
         self.pairs: list[tuple[str, int, int, str]] = []
+        self.splink_timings: list[tuple[str, float, float]] = []  # Splink's statements
         self._last_end = (time.perf_counter(), time.process_time())
 
     def _in_stage(self, stage: str, sql: str, action: Callable[[str], Any]) -> Any:
@@ -70,6 +72,23 @@ class _TimedEngine(DuckDBEngine):
         self.memory[stage] = (max(peak[0], int(used or 0)), max(peak[1], int(spilled or 0)))
         self._last_end = (time.perf_counter(), time.process_time())
         return result
+
+
+    def splink_db_api(self) -> Any:
+        """Splink's DuckDB API on this connection, each of its statements timed too."""
+        from splink import DuckDBAPI
+
+        timings = self.splink_timings
+
+        class _TimedAPI(DuckDBAPI):
+            def _execute_sql_against_backend(self, final_sql: str) -> Any:
+                start = (time.perf_counter(), time.process_time())
+                result = super()._execute_sql_against_backend(final_sql)
+                timings.append((" ".join(final_sql.split())[:110],
+                                time.perf_counter() - start[0], time.process_time() - start[1]))
+                return result
+
+        return _TimedAPI(connection=self.connection)
 
 
 def _terms(rule: str) -> list[str]:
@@ -139,6 +158,11 @@ def main() -> None:
     for stage, sql, seconds, cpu, rows in sorted(engine.timings, key=lambda t: -t[3])[:args.top]:
         print(f"{seconds:7.2f} s {cpu:7.2f} s {rows if rows is not None else '':>11}  "
               f"[{stage}] {sql}")
+    splink = engine.splink_timings
+    print(f"Splink's statements: {sum(t[1] for t in splink):.1f} s wall, "
+          f"{sum(t[2] for t in splink):.1f} s CPU; the largest:")
+    for sql, seconds, cpu in sorted(splink, key=lambda t: -t[2])[:5]:
+        print(f"{seconds:7.2f} s {cpu:7.2f} s  {sql}")
     for rule, total, largest, key in engine.pairs:
         print(f"pairs {total:>13,}  largest block {largest:>10,} {key}  <- {rule}")
     for table, plan in engine.plans:
