@@ -39,17 +39,21 @@ def ranked_candidates_sql(candidates: str) -> str:
     """The best candidate row per (record, person) ranked per record, 1 = best.
 
     A person proposed by several paths keeps its best-scoring pair; ties go to the path that
-    relies on the stronger evidence (exact first).
+    relies on the stronger evidence (exact first). A record with one candidate row (nearly
+    every record) is rank 1 as it is: the two sorts run only over records with several.
     """
     path_order = ("CASE path WHEN 'exact' THEN 0 WHEN 'id_anchored' THEN 1 WHEN 'id_repair' THEN 2"
                   " WHEN 'household_evidence' THEN 3 ELSE 4 END")
     return f"""
-WITH best_per_person AS (
-    SELECT *, row_number() OVER (
+WITH several AS (SELECT record_id FROM {candidates} GROUP BY record_id HAVING count(*) > 1),
+best_per_person AS (
+    SELECT c.*, row_number() OVER (
         PARTITION BY record_id, person_id
         ORDER BY match_probability DESC, {path_order}) AS person_rank
-    FROM {candidates}
+    FROM {candidates} AS c SEMI JOIN several USING (record_id)
 )
+SELECT c.*, CAST(1 AS BIGINT) AS rank FROM {candidates} AS c ANTI JOIN several USING (record_id)
+UNION ALL
 SELECT * EXCLUDE (person_rank), row_number() OVER (
         PARTITION BY record_id ORDER BY match_probability DESC, {path_order}, person_id) AS rank
 FROM best_per_person WHERE person_rank = 1
