@@ -6,8 +6,8 @@ code give the same ``std_register`` and ``std_records``, row for row and column 
     uv run python benchmarks/std_tables.py compare OUT_DIR_A OUT_DIR_B
 
 ``prepare`` ingests ``DATA_DIR/register.parquet`` and ``DATA_DIR/records.csv`` once and keeps the
-raw tables as Parquet; ``run`` standardises them as a cleaning run does (the register read from
-Parquet, as ``engine.park`` leaves it; the records in memory), prints wall and CPU seconds per
+raw tables as Parquet; ``run`` standardises them as a cleaning run does (both read from Parquet,
+as ``engine.create_parked_table`` leaves them), prints wall and CPU seconds per
 table (CPU is the steadier figure on a shared machine) and writes both tables to ``OUT_DIR``;
 ``compare`` checks two such folders with EXCEPT ALL both ways and exits non-zero on any
 difference. To run another version of the code, put its ``src`` first on the path::
@@ -59,8 +59,7 @@ def run(raw: Path, out: Path, threads: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with DuckDBEngine(threads=threads) as engine:
         engine.register("raw_register", raw / "raw_register.parquet")
-        engine.execute("CREATE TABLE raw_records AS SELECT * FROM "
-                       f"read_parquet('{raw / 'raw_records.parquet'}')")
+        engine.register("raw_records", raw / "raw_records.parquet")
         started = (time.perf_counter(), _cpu())
         register_vn_functions(engine)
         for name, sql in zip(TABLES, (standardise_register_sql("raw_register"),

@@ -25,22 +25,26 @@ def test_register_query_and_parquet_round_trip(tmp_path: Path) -> None:
 
 def test_a_parked_table_reads_the_same_from_disk_until_the_engine_closes(tmp_path: Path) -> None:
     engine = create_engine("duckdb", temp_directory=tmp_path / "spill")
-    engine.register("raw", pa.table({"id": ["a", "b", None], "n": [1, 2, 3]}))
-    engine.park("raw")
-    engine.park("raw")  # a view already: left as it is
+    engine.register("rows", pa.table({"id": ["a", "b", None], "n": [1, 2, 3]}))
+    engine.create_parked_table("raw", "SELECT id, n FROM rows WHERE n > 1")
+    engine.create_parked_table("raw", "SELECT id, n FROM rows")  # replaced, as a table is
     parked = list((tmp_path / "spill").rglob("*.parquet"))
     assert [path.name for path in parked] == ["raw.parquet"]
+    assert "raw" not in engine.query("SELECT table_name FROM duckdb_tables()").column(
+        "table_name").to_pylist()  # no copy in memory
     assert sorted(engine.to_arrow("raw").to_pylist(), key=lambda row: row["n"]) == [
         {"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": None, "n": 3}]
     engine.close()
     assert not parked[0].exists()
 
 
-def test_without_a_spill_folder_a_table_stays_in_memory() -> None:
+def test_without_a_spill_folder_a_parked_table_stays_in_memory() -> None:
     with create_engine("duckdb") as engine:
-        engine.register("raw", pa.table({"n": [1, 2]}))
-        engine.park("raw")
+        engine.register("rows", pa.table({"n": [1, 2]}))
+        engine.create_parked_table("raw", "SELECT n FROM rows")
         assert engine.count("raw") == 2
+        assert "raw" in engine.query("SELECT table_name FROM duckdb_tables()").column(
+            "table_name").to_pylist()
 
 
 def test_duckdb_draws_no_progress_bar_of_its_own() -> None:

@@ -183,14 +183,15 @@ class Engine(ABC):
         self._run(f"DROP TABLE IF EXISTS {name}")
         self._run(f"DROP VIEW IF EXISTS {name}")
 
-    def park(self, name: str) -> None:
-        """Keep table ``name`` on disk instead of in memory, readable under the same name.
+    def create_parked_table(self, name: str, sql: str, *, stage: str | None = None) -> None:
+        """Materialise a query as table ``name`` kept on disk instead of in memory.
 
-        For a table no stage reads again until the end of a run (the raw inputs): an engine
-        that holds its tables in memory writes it to its scratch folder and reads it back from
-        there; the default (tables on disk already, or no scratch folder) keeps it as it is.
+        For a table no stage reads again until the end of a run but one (the raw inputs): an
+        engine that holds its tables in memory writes the rows to its scratch folder and reads
+        them from there; the default (tables on disk already, or no scratch folder) is
+        :meth:`create_table`.
         """
-        return None
+        self.create_table(name, sql, stage=stage)
 
     @final
     def to_arrow(self, name: str) -> pa.Table:

@@ -122,7 +122,8 @@ class DuckDBEngine(Engine):
         temp_directory: str | Path | None = None,
     ) -> None:
         self.connection = duckdb.connect(str(database))
-        # parked tables (park) live here, beside the spill, and go when the engine closes
+        # parked tables (create_parked_table) live here, beside the spill, and go when the
+        # engine closes
         self._parked = Path(temp_directory, "parked") if temp_directory else None
         self._run(f"SET threads = {threads or os.cpu_count() or 1}")
         memory_limit = memory_limit or default_memory_limit()
@@ -249,20 +250,23 @@ class DuckDBEngine(Engine):
             if self.table_exists(backing):
                 self._run(f"DROP TABLE {backing}")
 
-    def park(self, name: str) -> None:
-        """Write table ``name`` to Parquet in the spill folder and read it from there.
+    def create_parked_table(self, name: str, sql: str, *, stage: str | None = None) -> None:
+        """Write the query's rows to Parquet in the spill folder and read them from there.
 
         A table is memory DuckDB would otherwise evict to the spill folder block by block and
         read back for every later statement (at 10 M records the raw inputs hold some 5 GB);
         a Parquet file is compressed, read only by the statement that needs it, and only its
-        columns. A view (a cached register, a table parked already) is left as it is.
+        columns. Written straight from the query: a table first would be one more copy.
         """
-        if self._parked is None or self._table_type(name) == "VIEW":
+        if self._parked is None:
+            super().create_parked_table(name, sql, stage=stage)
             return
+        self.drop(name)
         self._parked.mkdir(parents=True, exist_ok=True)
         path = self._parked / f"{name}.parquet"
         # snappy: a scratch file read once or twice; zstd took a third more CPU to write
-        self._run(f"COPY {name} TO {sql_string(path)} (FORMAT parquet, COMPRESSION snappy)")
+        self.execute(f"COPY ({sql}) TO {sql_string(path)} (FORMAT parquet, COMPRESSION snappy)",
+                     stage=stage or name)
         self.register(name, path)
 
     def write_parquet(self, name: str, path: Path) -> None:

@@ -199,12 +199,14 @@ def ingest(
         if unused:
             console.message(f"{source.path}: columns not used: {', '.join(unused)}")
         console.rows_processed(stage, index + 1)
-    engine.create_table(f"__rows_{kind}", " UNION ALL ".join(staging), stage=stage)
-    for index in range(len(inputs)):
-        engine.drop(f"__src_{kind}_{index}")
+    # A view, not a copy of every row: the row checks read it once, their dates' values once more
+    engine.drop(f"__rows_{kind}")
+    engine.execute(f"CREATE VIEW __rows_{kind} AS {' UNION ALL '.join(staging)}", stage=stage)
     engine.create_table(f"__staged_{kind}", staged_problems_sql(f"__rows_{kind}", kind, today),
                         stage=stage)
     engine.drop(f"__rows_{kind}")
+    for index in range(len(inputs)):
+        engine.drop(f"__src_{kind}_{index}")
     _split_rows(engine, kind, pa.concat_tables(unreadable), stage)
     _fill_counts(engine, kind, counts)
     console.stage_finished(stage, sum(c.accepted for c in counts))
@@ -278,7 +280,9 @@ def _split_rows(engine: Engine, kind: SourceKind, unreadable: pa.Table, stage: s
     engine.create_table(f"__ranked_{kind}", duplicates_sql(valid, f"__repeated_{kind}", kind),
                         stage=stage)
     standard = ", ".join(STANDARD_COLUMNS[kind])
-    engine.create_table(RAW_TABLE[kind], f"""
+    # Read again only by standardise and the run folder: on disk, the raw rows leave the
+    # engine's memory to the tables every stage reads.
+    engine.create_parked_table(RAW_TABLE[kind], f"""
         SELECT source, row_number, {standard} FROM {valid} ANTI JOIN __repeated_{kind} USING ({key})
         UNION ALL
         SELECT source, row_number, {standard} FROM __ranked_{kind} WHERE duplicate_rank = 1

@@ -116,14 +116,10 @@ def _run(
         if sources[0].accepted == 0:
             raise InputError(f"no usable register rows: all {sources[0].rows_in:,} were rejected "
                              f"(first reason: {_first_reject(engine)})", path=str(register))
-        # The raw tables are read again only by standardise and the run folder: on disk, they
-        # leave DuckDB's memory to the tables every stage reads (engine.park).
-        engine.park("raw_register")
         sources += ingest(engine, "records", records, today=today, console=console,
                           mapping=settings.mapping.records)
     with clock.time("standardise"):
         run_standardise(engine, console, register=cached is None)
-        engine.park("raw_records")
     if model.cache is not None and cached is None:
         save_register(engine, model.cache, key, sources[0], today)
     with clock.time("match"):
