@@ -57,10 +57,10 @@ SAME_DAY_KIN = "decide_same_day_kin"
 USABLE_ID = "(r.id_clean IS NOT NULL AND r.id_kind IN ('cccd', 'cmnd'))"
 
 # The register's date of birth as written in results: only as precise as the register knows it.
-REGISTER_DOB_SQL = """CASE p.dob_precision
-    WHEN 'day' THEN strftime(p.dob, '%Y-%m-%d')
-    WHEN 'month' THEN strftime(p.dob, '%Y-%m')
-    ELSE strftime(p.dob, '%Y') END"""
+REGISTER_DOB_SQL = """CASE p_dob_precision
+    WHEN 'day' THEN strftime(p_dob, '%Y-%m-%d')
+    WHEN 'month' THEN strftime(p_dob, '%Y-%m')
+    ELSE strftime(p_dob, '%Y') END"""
 
 
 def decisions_sql(top_two: str, settings: MatchSettings, calibrated: str | None = None) -> str:
@@ -82,7 +82,8 @@ WITH judged AS (
         t.name_verdict, t.dob_verdict, t.gender_verdict,
         -- a name repaired from legacy-encoding damage (Nguyá»\x85n) is written back corrected
         list_contains(coalesce(r.name_flags, []), '{MOJIBAKE_REPAIRED}') AS name_repaired,
-        p.name_canonical AS p_name, {REGISTER_DOB_SQL} AS p_dob, p.gender AS p_gender,
+        p.name_canonical AS p_name, p.dob AS p_dob, p.dob_precision AS p_dob_precision,
+        p.gender AS p_gender,
         {calibrated_probability} AS calibrated,
         -- the rules would link; the calibrated error decides whether it may
         coalesce({linked}, false) AS rules_link,
@@ -106,7 +107,9 @@ corrected AS (
     SELECT *,
         CASE WHEN linked AND (name_verdict <> 'equal' OR name_repaired) THEN p_name END
             AS corrected_full_name,
-        CASE WHEN linked AND dob_verdict <> 'equal' THEN p_dob END AS corrected_dob,
+        -- written as text only for the few records it corrects
+        CASE WHEN linked AND dob_verdict <> 'equal' THEN {REGISTER_DOB_SQL} END
+            AS corrected_dob,
         CASE WHEN linked AND gender_verdict <> 'equal' THEN p_gender END AS corrected_gender,
         CASE WHEN linked AND (id_clean IS DISTINCT FROM person_id
                               OR len(coalesce(id_repairs, [])) > 0)
