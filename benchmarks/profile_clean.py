@@ -34,6 +34,8 @@ _CREATED = re.compile(r"^\s*CREATE (?:OR REPLACE )?TABLE (\w+) AS", re.IGNORECAS
 class _TimedEngine(DuckDBEngine):
     """DuckDB that remembers how long each statement took and what it created."""
 
+    _inside_stage = False  # a stage's statement runs through _run too: timed once, as the stage's
+
     def __init__(self, explain: list[str], **options: Any) -> None:
         super().__init__(**options)
         self.timings: list[tuple[str, str, float, float, int | None]] = []
@@ -45,13 +47,28 @@ class _TimedEngine(DuckDBEngine):
         self.splink_timings: list[tuple[str, float, float]] = []  # Splink's statements
         self._last_end = (time.perf_counter(), time.process_time())
 
+    def _run(self, sql: str) -> None:
+        """The engine's own statements outside a stage (reading a CSV, writing Parquet)."""
+        if self._inside_stage:
+            return super()._run(sql)
+        start = (time.perf_counter(), time.process_time())
+        super()._run(sql)
+        seconds, cpu = time.perf_counter() - start[0], time.process_time() - start[1]
+        if seconds > 0.5:
+            self.timings.append(("(engine)", " ".join(sql.split())[:110], seconds, cpu, None))
+            self._last_end = (time.perf_counter(), time.process_time())
+
     def _in_stage(self, stage: str, sql: str, action: Callable[[str], Any]) -> Any:
         start = (time.perf_counter(), time.process_time())
         if start[0] - self._last_end[0] > 0.5:  # time outside our statements: Splink, Python
             self.timings.append(("(between)", f"(Splink or Python, before a {stage} statement)",
                                  start[0] - self._last_end[0], start[1] - self._last_end[1],
                                  None))
-        result = super()._in_stage(stage, sql, action)
+        self._inside_stage = True
+        try:
+            result = super()._in_stage(stage, sql, action)
+        finally:
+            self._inside_stage = False
         seconds, cpu = time.perf_counter() - start[0], time.process_time() - start[1]
         rows = None
         created = _CREATED.match(sql)
