@@ -132,10 +132,11 @@ def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
                       value=f"regexp_replace({column}, '{CONTROL_CHARACTERS}', "
                             f"'{CONTROL_REPLACEMENT}', 'g')")
                for column in STANDARD_COLUMNS[kind]]
-    # One search over the row's cells joined (a space holds no control character) finds whether
-    # any cell has one; only then is each cell searched, for the problem to name its field.
+    # One search over the row's cells joined finds whether any cell has one (a character, so
+    # no cell boundary can make or hide one); only then is each cell searched, for the problem
+    # to name its field.
     all_cells = ", ".join(_without_mojibake_controls(c) for c in STANDARD_COLUMNS[kind])
-    any_control = f"regexp_matches(concat_ws(' ', {all_cells}), '{CONTROL_CHARACTERS}')"
+    any_control = f"regexp_matches(concat({all_cells}), '{CONTROL_CHARACTERS}')"
     latest = today.year * 10000 + today.month * 100 + today.day
     for column in DATE_COLUMNS[kind]:  # __{column}_ymd: joined by staged_problems_sql
         checks.append(_Check(
