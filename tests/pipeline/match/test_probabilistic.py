@@ -278,16 +278,20 @@ def _m_probabilities(engine: Engine) -> dict[tuple[str, str], float]:
             for level in comparison["comparison_levels"] if "m_probability" in level}
 
 
-def _train_over_everything(engine: Engine, inputs: list[Any], settings: MatchSettings,
-                           console: Console) -> Any:
+def _train_over_everything(engine: Engine, settings: MatchSettings,
+                           console: Console) -> dict[str, Any]:
     """Splink's own way: u and m estimated over the linker's whole inputs."""
     from splink import Linker
 
-    linker = Linker(inputs, probabilistic._settings(engine), log_level=None)
+    db_api = engine.splink_db_api()
+    linker = Linker([db_api.register(f"match_splink_{side}", dataset_display_name=side)
+                     for side in ("records", "register")],
+                    probabilistic._settings(engine), log_level=None)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=settings.u_max_pairs, seed=probabilistic.U_SAMPLING_SEED, num_chunks=1)
     linker.training.estimate_m_from_pairwise_labels("match_splink_labels")
-    return linker
+    trained: dict[str, Any] = linker.misc.save_model_to_json()
+    return trained
 
 
 def test_m_learned_from_the_labelled_rows_alone_is_splinks_own_estimate(

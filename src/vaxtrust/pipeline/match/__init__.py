@@ -44,7 +44,7 @@ CANDIDATE_COLUMNS = (
 WORK_TABLES = (
     "match_open", "match_open_next", "match_pairs", "match_scored", "match_variants",
     "match_splink_labelled_records", "match_splink_labelled_register", "match_splink_pairs",
-    "match_splink_labels", "match_splink_records", "match_splink_register",
+    "match_splink_labels", "match_splink_open", "match_splink_records", "match_splink_register",
     "match_linked", *guard_tables("match"), "match_evidence_pairs", "match_evidence_sources",
 )
 
@@ -77,8 +77,8 @@ class _Matcher:
         if self.settings.probabilistic:
             self._path("probabilistic", self._probabilistic_pairs,
                        dead=("match_splink_labelled_records", "match_splink_labelled_register",
-                             "match_splink_pairs", "match_splink_labels", "match_splink_records",
-                             "match_splink_register"))
+                             "match_splink_pairs", "match_splink_labels", "match_splink_open",
+                             "match_splink_records", "match_splink_register"))
         self._path("household_evidence", self._evidence_pairs,
                    dead=("match_evidence_pairs", "match_evidence_sources", "match_linked",
                          *guard_tables("match")))

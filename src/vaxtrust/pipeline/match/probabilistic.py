@@ -287,19 +287,24 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
             f"authenticated by their ID to learn from, found {labels}; give a saved model "
             "(clean --model) to match them with the national run's model")
         return False
-    db_api = engine.splink_db_api()
-    records = db_api.register("match_splink_records", dataset_display_name="records")
-    register = db_api.register("match_splink_register", dataset_display_name="register")
     if model is None:
         console.message(
             f"probabilistic linkage: {open_count:,} open records, {labels:,} labelled pairs")
-        linker = _train(engine, [records, register], settings, console)
+        trained = _train(engine, settings, console)
         labels_used = labels
     else:
-        linker = Linker([records, register], dict(model.splink), log_level=None)
+        trained = dict(model.splink)
         console.message(f"probabilistic linkage: {open_count:,} open records, with the saved "
                         f"model of run {model.trained_by_run}")
         labels_used = model.labelled_pairs
+    # Only the open records are scored: the labelled ones were there to learn from, and with no
+    # term-frequency adjustments a pair's score does not depend on the other rows.
+    engine.execute("CREATE OR REPLACE VIEW match_splink_open AS "
+                   "SELECT * FROM match_splink_records WHERE is_open", stage="match_probabilistic")
+    db_api = engine.splink_db_api()
+    linker = Linker([db_api.register(f"match_splink_{table}", dataset_display_name=side)
+                     for table, side in (("open", "records"), ("register", "register"))],
+                    trained, log_level=None)
     trained = linker.misc.save_model_to_json()
     _keep_model(engine, trained, labels_used)
     # decide calibrates every path's links with the model's levels
@@ -312,19 +317,19 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
                CASE WHEN source_dataset_l = 'records' THEN unique_id_r ELSE unique_id_l END
                    AS person_id,
                match_probability AS probability
-        FROM {predictions.physical_name}
-        WHERE CASE WHEN source_dataset_l = 'records' THEN is_open_l ELSE is_open_r END""",
-                        stage="match_probabilistic")
+        FROM {predictions.physical_name}""", stage="match_probabilistic")
     predictions.drop_table_from_database_and_remove_from_cache()
     db_api.delete_tables_created_by_splink_from_db()  # free the engine's memory of Splink's work
     return True
 
 
-def _train(engine: Engine, inputs: list[Any], settings: MatchSettings, console: Console) -> Any:
-    """Estimate u and m; return a linker over ``inputs`` with the trained model."""
+def _train(engine: Engine, settings: MatchSettings, console: Console) -> dict[str, Any]:
+    """Estimate u (over the linkage inputs) and m (over the labelled pairs); return the model."""
     from splink import Linker
 
-    linker = Linker(inputs, _settings(engine), log_level=None)
+    db_api = engine.splink_db_api()
+    linker = Linker([db_api.register(f"match_splink_{side}", dataset_display_name=side)
+                     for side in ("records", "register")], _settings(engine), log_level=None)
     # One chunk: early stopping never triggers on the rare agreement levels, so probing only
     # repeats work. A fixed seed makes runs reproducible.
     linker.training.estimate_u_using_random_sampling(
@@ -350,5 +355,7 @@ def _train(engine: Engine, inputs: list[Any], settings: MatchSettings, console: 
         linker.misc.save_model_to_json(), log_level=None)
     labelled.training.estimate_m_from_pairwise_labels("match_splink_labels")
     labelled_api.delete_tables_created_by_splink_from_db()
+    db_api.delete_tables_created_by_splink_from_db()
     console.message("probabilistic linkage: m probabilities estimated from labelled pairs")
-    return Linker(inputs, labelled.misc.save_model_to_json(), log_level=None)
+    trained: dict[str, Any] = labelled.misc.save_model_to_json()
+    return trained
