@@ -264,8 +264,10 @@ class DuckDBEngine(Engine):
         self.drop(name)
         self._parked.mkdir(parents=True, exist_ok=True)
         path = self._parked / f"{name}.parquet"
-        # snappy: a scratch file read once or twice; zstd took a third more CPU to write
-        self.execute(f"COPY ({sql}) TO {sql_string(path)} (FORMAT parquet, COMPRESSION snappy)",
+        # A scratch file only DuckDB reads, once or twice: snappy (zstd took a third more CPU to
+        # write), Parquet's version 2 pages (an eighth less CPU to write, a tenth smaller)
+        self.execute(f"COPY ({sql}) TO {sql_string(path)} "
+                     "(FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2)",
                      stage=stage or name)
         self.register(name, path)
 
