@@ -186,7 +186,7 @@ class Engine(ABC):
     def create_parked_table(self, name: str, sql: str, *, stage: str | None = None) -> None:
         """Materialise a query as table ``name`` kept on disk instead of in memory.
 
-        For a table no stage reads again until the end of a run but one (the raw inputs): an
+        For a table that one stage reads and then only the end of the run (the raw inputs): an
         engine that holds its tables in memory writes the rows to its scratch folder and reads
         them from there; the default (tables on disk already, or no scratch folder) is
         :meth:`create_table`.
