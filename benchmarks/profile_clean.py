@@ -6,7 +6,8 @@
 Runs ``vaxtrust.pipeline.run.clean`` on ``DATA_DIR/records.csv`` against
 ``DATA_DIR/register.parquet`` with a DuckDB engine that times each statement it runs (Splink's
 own statements run on the same connection and show as the time between ours, as
-``(between)``; they are also timed one by one, the largest printed). Prints the stage times,
+``(between)``; they are also timed one by one, the largest printed; the engine's own statements
+outside a stage, reading the CSV and writing Parquet, show as ``(engine)``). Prints the stage times,
 then the statements that took most CPU time (steadier than wall time on a shared machine) with
 the size of the table each created. ``--explain TABLE``
 prints DuckDB's EXPLAIN ANALYZE of the statement that created TABLE, run once more right after
@@ -89,7 +90,6 @@ class _TimedEngine(DuckDBEngine):
         self.memory[stage] = (max(peak[0], int(used or 0)), max(peak[1], int(spilled or 0)))
         self._last_end = (time.perf_counter(), time.process_time())
         return result
-
 
     def splink_db_api(self) -> Any:
         """Splink's DuckDB API on this connection, each of its statements timed too."""

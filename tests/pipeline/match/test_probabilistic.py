@@ -283,10 +283,9 @@ def _train_over_everything(engine: Engine, settings: MatchSettings,
     """Splink's own way: u and m estimated over the linker's whole inputs."""
     from splink import Linker
 
-    db_api = engine.splink_db_api()
-    linker = Linker([db_api.register(f"match_splink_{side}", dataset_display_name=side)
-                     for side in ("records", "register")],
-                    probabilistic._settings(engine), log_level=None)
+    _, inputs = probabilistic._linker_inputs(engine, "match_splink_records",
+                                             "match_splink_register")
+    linker = Linker(inputs, probabilistic._settings(engine), log_level=None)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=settings.u_max_pairs, seed=probabilistic.U_SAMPLING_SEED, num_chunks=1)
     linker.training.estimate_m_from_pairwise_labels("match_splink_labels")

@@ -264,6 +264,15 @@ def _settings(engine: Engine) -> Any:
     )
 
 
+def _linker_inputs(engine: Engine, records: str, register: str) -> tuple[Any, list[Any]]:
+    """A new Splink API on ``engine`` (a table's display name is unique per API) and the tables
+    ``records`` and ``register`` registered in it under the names the pairs' SQL reads in
+    ``source_dataset_l``: 'records' and 'register'."""
+    db_api = engine.splink_db_api()
+    return db_api, [db_api.register(table, dataset_display_name=side)
+                    for table, side in ((records, "records"), (register, "register"))]
+
+
 def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
                         settings: MatchSettings, console: Console, *, output: str,
                         model: SavedModel | None = None) -> bool:
@@ -301,10 +310,8 @@ def probabilistic_pairs(engine: Engine, open_records: str, candidates: str,
     # term-frequency adjustments a pair's score does not depend on the other rows.
     engine.execute("CREATE OR REPLACE VIEW match_splink_open AS "
                    "SELECT * FROM match_splink_records WHERE is_open", stage="match_probabilistic")
-    db_api = engine.splink_db_api()
-    linker = Linker([db_api.register(f"match_splink_{table}", dataset_display_name=side)
-                     for table, side in (("open", "records"), ("register", "register"))],
-                    trained, log_level=None)
+    db_api, inputs = _linker_inputs(engine, "match_splink_open", "match_splink_register")
+    linker = Linker(inputs, trained, log_level=None)
     trained = linker.misc.save_model_to_json()
     _keep_model(engine, trained, labels_used)
     # decide calibrates every path's links with the model's levels
@@ -327,9 +334,8 @@ def _train(engine: Engine, settings: MatchSettings, console: Console) -> dict[st
     """Estimate u (over the linkage inputs) and m (over the labelled pairs); return the model."""
     from splink import Linker
 
-    db_api = engine.splink_db_api()
-    linker = Linker([db_api.register(f"match_splink_{side}", dataset_display_name=side)
-                     for side in ("records", "register")], _settings(engine), log_level=None)
+    db_api, inputs = _linker_inputs(engine, "match_splink_records", "match_splink_register")
+    linker = Linker(inputs, _settings(engine), log_level=None)
     # One chunk: early stopping never triggers on the rare agreement levels, so probing only
     # repeats work. A fixed seed makes runs reproducible.
     linker.training.estimate_u_using_random_sampling(
@@ -348,11 +354,9 @@ def _train(engine: Engine, settings: MatchSettings, console: Console) -> dict[st
     for side, rows in labelled_rows.items():
         engine.execute(f"CREATE OR REPLACE VIEW match_splink_labelled_{side} AS {rows}",
                        stage="match_probabilistic")
-    labelled_api = engine.splink_db_api()  # a table's display name is unique per API
-    labelled = Linker(
-        [labelled_api.register(f"match_splink_labelled_{side}", dataset_display_name=side)
-         for side in labelled_rows],
-        linker.misc.save_model_to_json(), log_level=None)
+    labelled_api, labelled_inputs = _linker_inputs(
+        engine, "match_splink_labelled_records", "match_splink_labelled_register")
+    labelled = Linker(labelled_inputs, linker.misc.save_model_to_json(), log_level=None)
     labelled.training.estimate_m_from_pairwise_labels("match_splink_labels")
     labelled_api.delete_tables_created_by_splink_from_db()
     db_api.delete_tables_created_by_splink_from_db()
