@@ -126,33 +126,35 @@ def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
                       f"length({column}) > {MAX_VALUE_LENGTH}",
                       value=f"left({column}, {MAX_VALUE_LENGTH}) || '…'")
                for column in STANDARD_COLUMNS[kind]]
-    checks += [_Check(column, "control_character",
-                      f"regexp_matches({_without_mojibake_controls(column)}, "
-                      f"'{CONTROL_CHARACTERS}')",
-                      value=f"regexp_replace({column}, '{CONTROL_CHARACTERS}', "
-                            f"'{CONTROL_REPLACEMENT}', 'g')")
-               for column in STANDARD_COLUMNS[kind]]
+    controls = [_Check(column, "control_character",
+                       f"regexp_matches({_without_mojibake_controls(column)}, "
+                       f"'{CONTROL_CHARACTERS}')",
+                       value=f"regexp_replace({column}, '{CONTROL_CHARACTERS}', "
+                             f"'{CONTROL_REPLACEMENT}', 'g')")
+                for column in STANDARD_COLUMNS[kind]]
     # One search over the row's cells joined finds whether any cell has one (a character, so
     # no cell boundary can make or hide one); only then is each cell searched, for the problem
     # to name its field.
     all_cells = ", ".join(_without_mojibake_controls(c) for c in STANDARD_COLUMNS[kind])
     any_control = f"regexp_matches(concat({all_cells}), '{CONTROL_CHARACTERS}')"
     latest = today.year * 10000 + today.month * 100 + today.day
+    later: list[_Check] = []
     for column in DATE_COLUMNS[kind]:  # __{column}_ymd: joined by staged_problems_sql
-        checks.append(_Check(
+        later.append(_Check(
             column, "date_out_of_range",
             f"NOT __{column}_ymd BETWEEN {MIN_YEAR}0101 AND {latest}"))
     if "dose_number" in STANDARD_COLUMNS[kind]:
         number = dose_number_sql("dose_number")  # the standardiser's own reading
-        checks.append(_Check("dose_number", "dose_number_not_a_number",
-                             f"dose_number IS NOT NULL AND {number} IS NULL"))
-        checks.append(_Check("dose_number", "dose_number_out_of_range",
-                             f"{number} NOT BETWEEN 1 AND {MAX_DOSE_NUMBER}"))
+        later.append(_Check("dose_number", "dose_number_not_a_number",
+                            f"dose_number IS NOT NULL AND {number} IS NULL"))
+        later.append(_Check("dose_number", "dose_number_out_of_range",
+                            f"{number} NOT BETWEEN 1 AND {MAX_DOSE_NUMBER}"))
     # Nearly every row passes: the list of problems is built only for a row where a check holds
     # (DuckDB evaluates a CASE branch for the rows that take it), not 30-odd NULLs filtered away.
-    any_problem = " OR ".join([f"({check.condition})" for check in checks
-                               if check.reason != "control_character"] + [any_control])
-    problems = ", ".join(check.problem() for check in checks)
+    # The cells' control characters are screened once, over the joined cells.
+    any_problem = " OR ".join([f"({check.condition})" for check in [*checks, *later]]
+                              + [any_control])
+    problems = ", ".join(check.problem() for check in [*checks, *controls, *later])
     return (f"CASE WHEN {any_problem} THEN list_filter([{problems}], "
             f"lambda problem: problem IS NOT NULL) ELSE {_NO_PROBLEMS} END")
 
