@@ -88,7 +88,7 @@ class EngineSettings(_Section):
         spill = self.temp_dir or spill_dir
         if self.type == "duckdb":
             return {"threads": self.threads, "memory_limit": self.memory_limit,
-                    "temp_directory": spill}
+                    "temp_directory": spill, "reuse_memory": True}
         options: dict[str, Any] = {
             "master": self.spark_master or f"local[{self.threads or 2}]", "scratch_dir": spill}
         match = _MEMORY.match(self.memory_limit) if self.memory_limit else None

