@@ -16,7 +16,9 @@ Keys (vn-facts §3.4):
 A word is decoded only when it carries keys and its decoding is one Vietnamese syllable
 (``Thomas`` stays as it is); a name that is merely missing its diacritics has no keys
 (a syllable never has ``w``, ``dd``, a digit, doubled ``a``/``e``/``o`` or a consonant from
-``sfrxjz`` after its vowel), so it is never touched.
+``sfrxjz`` after its vowel), so it is never touched. A name with a word that is no Vietnamese
+syllable, with keys or without, is a foreign name and is left whole: in ``Lee Seo Yeon`` or
+``Martin Pierre`` the doubled letters are spelling, not keys (not Lê, not Piể).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from functools import lru_cache
 from typing import Final
 
 from vaxtrust.vn._alphabet import VOWEL_PARTS, with_tone
-from vaxtrust.vn.legacy import is_vietnamese_syllable
+from vaxtrust.vn.legacy import is_vietnamese_syllable, is_vietnamese_word
 from vaxtrust.vn.names import place_tone
 
 _VOWEL_LETTERS: Final = "".join(ch for ch in VOWEL_PARTS if ch.islower())
@@ -42,8 +44,19 @@ _HORN: Final = {"o": "ơ", "u": "ư"}
 
 def decode_name(text: str) -> str:
     """``text`` with every word that carries Telex or VNI keystrokes decoded (lower case in,
-    lower case out; other words unchanged)."""
-    return _WORD_RE.sub(lambda m: decode_word(m.group(0)) or m.group(0), text)
+    lower case out; other words unchanged); a foreign name unchanged."""
+    decoded = {word: decode_word(word) for word in _WORD_RE.findall(text)}
+    if not any(decoded.values()) or any(
+            value is None and _is_foreign(word) for word, value in decoded.items()):
+        return text
+    return _WORD_RE.sub(lambda m: decoded[m.group(0)] or m.group(0), text)
+
+
+def _is_foreign(word: str) -> bool:
+    """A word of a foreign name: it has a vowel, is no Vietnamese syllable, and has no digit
+    (digits are VNI keys, so ``hu7o7o7ng`` is a mistyped syllable; ``sn`` lost its vowel)."""
+    return (not any(ch.isdigit() for ch in word) and any(ch in VOWEL_PARTS for ch in word)
+            and not is_vietnamese_word(word))
 
 
 def has_residue(text: str) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Literal
 
-from vaxtrust.vn._alphabet import CLEAN_LETTERS, VN_LETTERS, VOWEL_PARTS
+from vaxtrust.vn._alphabet import CLEAN_LETTERS, FOLD_TABLE, VN_LETTERS, VOWEL_PARTS
 
 # --- TCVN3 (ABC) -----------------------------------------------------------------------------
 # Lower-case letters by base vowel; each string lists the tones ngang, sắc, huyền, hỏi, ngã, nặng.
@@ -202,6 +202,8 @@ SYLLABLE_PATTERN: Final = (
     "(?:ch|ng|nh|[cmnpt])?)"
 )
 _SYLLABLE: Final = re.compile(SYLLABLE_PATTERN, re.IGNORECASE)
+# The same syllables typed without their marks, as plain-letter names are (Nguyen, Duc).
+_PLAIN_SYLLABLE: Final = re.compile(SYLLABLE_PATTERN.translate(FOLD_TABLE), re.IGNORECASE)
 # VNI marks after a vowel that valid Vietnamese never writes there ("Vaên", "Nguyeãn").
 VNI_DIGRAPH_PATTERN: Final = "[aeAE][âáàãÂÁÀÃ]|[aA][êéèúÊÉÈÚ]|[eE][êÊ]|[aeiouyAEIOUY][õùÕÙ]"
 _VNI_DIGRAPH: Final = re.compile(VNI_DIGRAPH_PATTERN)
@@ -227,6 +229,13 @@ def is_vietnamese_syllable(word: str) -> bool:
     """Whether ``word`` spells one Vietnamese syllable (any tone; case ignored)."""
     toneless = "".join(VOWEL_PARTS.get(ch, (ch, 0))[0] for ch in unicodedata.normalize("NFC", word))
     return _SYLLABLE.fullmatch(toneless) is not None and _tone_count(word) <= 1
+
+
+@lru_cache(maxsize=50_000)
+def is_vietnamese_word(word: str) -> bool:
+    """Whether ``word`` spells one Vietnamese syllable, with its marks or without any (Nguyen)."""
+    return is_vietnamese_syllable(word) or _PLAIN_SYLLABLE.fullmatch(
+        unicodedata.normalize("NFC", word).translate(FOLD_TABLE)) is not None
 
 
 def _tone_count(word: str) -> int:
