@@ -4,11 +4,11 @@
         [--sets doubled,realistic] [--data-dir /work/bench-data/independent] [--regenerate]
 
 Each set is generated once by ``benchmarks.independent`` (its own error model, written from
-vn-facts.md without reading the matcher) and cached under ``--data-dir``. Both contenders run on
+vn-facts.md without reading the matcher) and cached under ``--data-dir``. The contenders run on
 the same files in the same run, each in its own process under ``/usr/bin/time -v`` (the
 ``_measure`` of bench_clean.py: wall time and peak RSS; plain Splink is benchmarks/plain_splink.py
-after vaxtrust's own ingest and standardise). Scoring is ``benchmarks.independent.score``.
-Prints the issue-13 tables: the headline per set and contender, the auto-resolved share per error
+after vaxtrust's own ingest and standardise, with its stock and its tight blocking). Scoring is
+``benchmarks.independent.score``. Prints the issue-13 tables: the headline per set and contender, the auto-resolved share per error
 kind, and whether the right person is the first candidate of review items.
 """
 
@@ -33,8 +33,13 @@ from bench_clean import _measure  # noqa: E402  (the shared contender runner)
 
 DATA_DIR = Path(os.environ.get("VAXTRUST_INDEPENDENT_DIR", "/work/bench-data/independent"))
 
+# contender: (bench_clean.py's contender, plain Splink's blocking). ``splink-tight`` is the same
+# model with smaller blocks (plain_splink.py): as accurate, and the faster yardstick for speed.
+CONTENDERS = {"vaxtrust": ("vaxtrust", "stock"), "splink": ("splink", "stock"),
+              "splink-tight": ("splink", "tight")}
+LABELS = {"vaxtrust": "vaxtrust", "splink": "plain Splink 5",
+          "splink-tight": "plain Splink 5, tight blocking"}
 # name: (persons, error scale, seed). Seeds differ from the project generator's (20220323).
-CONTENDERS = ("vaxtrust", "splink")
 SETS = {
     "smoke": (10_000, 1.0, 1301),
     "doubled": (100_000, 2.0, 1302),
@@ -64,7 +69,7 @@ def _pct(value: float | None, digits: int = 2) -> str:
 
 
 def run_set(name: str, data_dir: Path, regenerate: bool, rescore: bool = False,
-            contenders: tuple[str, ...] = CONTENDERS) -> dict[str, Any]:
+            contenders: tuple[str, ...] = tuple(CONTENDERS)) -> dict[str, Any]:
     """Run the contenders on one set and score them; ``rescore``: only score the last runs.
 
     A contender left out keeps its figures of the last run (marked ``earlier_run``)."""
@@ -84,7 +89,7 @@ def run_set(name: str, data_dir: Path, regenerate: bool, rescore: bool = False,
         timing = {"seconds": last[contender]["wall_seconds"],
                   "peak_rss_gb": last[contender]["peak_rss_gb"],
                   "stages": last[contender]["stages"]} if rescore \
-            else _measure(contender, data, out)
+            else _measure(CONTENDERS[contender][0], data, out, CONTENDERS[contender][1])
         figures = score(data, out / "results.parquet", out / "review_candidates.parquet")
         figures["wall_seconds"] = round(timing["seconds"], 1)
         figures["peak_rss_gb"] = round(timing["peak_rss_gb"], 2)
@@ -107,8 +112,7 @@ def print_tables(rows: list[dict[str, Any]]) -> None:
                  f"{'doubled error rates' if row['error_scale'] == 2 else 'realistic'}")
         for contender in (c for c in CONTENDERS if c in row):
             f = row[contender]
-            who = "vaxtrust" if contender == "vaxtrust" else "plain Splink 5"
-            who += " (earlier run)" if f.get("earlier_run") else ""
+            who = LABELS[contender] + (" (earlier run)" if f.get("earlier_run") else "")
             print(f"| {label} | {who} | "
                   f"{f['wrong_person_links']:,} | {_pct(f['auto_resolved'])} | "
                   f"{_pct(f['review_share'])} | {f['outside_persons_linked']:,} of "
@@ -155,6 +159,8 @@ def main() -> None:
           f"{platform.python_version()}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
     contenders = tuple(args.contenders.split(","))
+    if unknown := set(contenders) - set(CONTENDERS):
+        parser.error(f"unknown contenders {sorted(unknown)}; choose from {', '.join(CONTENDERS)}")
     rows = [run_set(name, args.data_dir, args.regenerate, args.rescore, contenders)
             for name in args.sets.split(",")]
     print_tables(rows)
