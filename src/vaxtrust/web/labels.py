@@ -41,6 +41,8 @@ MATCH_REASONS: dict[str, str] = {
     "id_old_cmnd": N_("Old 9-digit ID card (CMND) number"),
     "id_missing": N_("ID number missing"),
     "id_not_in_register": N_("ID number not in the population register"),
+    "id_other_serial": N_(
+        "ID number with this person's province and year of birth but another serial"),
     "id_belongs_to_other_person": N_("ID number belongs to another person"),
     "name_differs_on_own_id": N_(
         "ID number, date of birth and gender are this person's; the name differs"),

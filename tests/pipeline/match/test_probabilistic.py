@@ -313,3 +313,22 @@ def test_m_learned_from_the_labelled_rows_alone_is_splinks_own_estimate(
     monkeypatch.setattr(probabilistic, "_train", _train_over_everything)
     run(engine, records, people)
     assert _m_probabilities(engine) == pytest.approx(ours, rel=1e-9)
+
+
+def test_an_outsider_with_an_id_of_the_persons_birth_year_and_province_never_links(
+        engine: Engine) -> None:
+    # The person's ID is 001 000 000300; the record's has the same province, century, sex and
+    # year (the first six digits) and another serial: a namesake outside the register, living
+    # in the same commune.
+    people = population(400)
+    records = [as_record(f"e{i}", who) for i, who in enumerate(people[:300])]
+    who = people[300]
+    records.append(record("x1", who["name_canonical"], who["dob"].isoformat(), who["gender"],
+                          "001000731956", commune=who["commune_code"]))
+    records.append(as_record("s1", people[301], id_number="001000990301"))  # two digits slipped
+    result = run(engine, records, people)
+    outsider, slipped = result["x1"], result["s1"]
+    assert outsider["person_id"] is None and outsider["status"] in ("review", "unmatched")
+    assert "id_other_serial" in outsider["reasons"]
+    assert slipped["status"] == "corrected" and slipped["person_id"] == people[301]["person_id"]
+    assert "id_other_serial" not in slipped["reasons"]

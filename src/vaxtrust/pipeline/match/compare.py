@@ -77,6 +77,11 @@ SUPPORTED_PATHS: Final = ("exact", "id_anchored", "id_repair")
 # Reason of a record whose ID, date of birth and gender are the ID holder's and whose name differs
 # beyond any named slip (not a parent's ID: that comes with another date of birth).
 OWN_ID_NAME_DIFFERS: Final = "name_differs_on_own_id"
+# A 12-digit ID not in the register with the person's own first six digits (province, century
+# and sex, year of birth) and another serial, beyond a slip of two digits: the ID of somebody
+# else born that year there, such as a namesake outside the register. Capped like an
+# unexplained name or date: it may reach review, never an automatic link.
+OTHER_SERIAL: Final = "id_other_serial"
 # Date-of-birth verdicts that say the record's date is the register person's (a slip at most).
 OWN_DOB_VERDICTS: Final = (EQUAL, "dob_day_month_swapped", "dob_year_only", "dob_month_only",
                            "dob_typo")
@@ -268,7 +273,8 @@ def explain_pairs_sql(pairs: str) -> str:
     ``pairs`` must have ``record_id, person_id, path, id_verdict, id_factor, probability``: the ID
     evidence of the path that proposed the pair (``equal``, ``id_digit_mistyped``, ``id_old_cmnd``, ...), its
     factor, and a probability when the path scored the pair itself (Splink), else NULL for the rule
-    confidence. A pair whose name or date of birth differs beyond any explained error is capped at
+    confidence. A pair whose name or date of birth differs beyond any explained error, or whose
+    ID is somebody else's born when and where the person was (:data:`OTHER_SERIAL`), is capped at
     :data:`UNEXPLAINED_CAP` of its score: it may reach review, never an automatic link. Output:
     ``record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
     match_probability, reasons``. The comparison a reviewer sees is written only for the pairs
@@ -384,6 +390,10 @@ scored AS (
                  AND CAST(r_dob AS VARCHAR) IN ({fixed_placeholders})))
             AND name_verdict NOT IN ({full_name}))
             AS dob_unexplained,
+        -- a CASE: hamming needs equal lengths, and DuckDB computes both sides of an AND
+        CASE WHEN id_verdict = 'id_not_in_register' AND length(r_id) = 12
+                  AND length(p_id) = 12 AND left(r_id, 6) = left(p_id, 6)
+             THEN hamming(r_id, p_id) > 2 ELSE false END AS id_unexplained,
         -- the full date of birth of the person the record's own ID names, with the given name
         -- written exactly (or its last key struck twice): only a twin sibling shares the date,
         -- and a twin's given name differs (a changed middle name is left out: twins may share
@@ -399,12 +409,14 @@ scored AS (
 capped AS (
     SELECT *, coalesce(probability, {rule_confidence})
         * CASE WHEN name_unexplained THEN {UNEXPLAINED_CAP} ELSE 1.0 END
-        * CASE WHEN dob_unexplained THEN {UNEXPLAINED_CAP} ELSE 1.0 END AS base_probability
+        * CASE WHEN dob_unexplained THEN {UNEXPLAINED_CAP} ELSE 1.0 END
+        * CASE WHEN id_unexplained THEN {UNEXPLAINED_CAP} ELSE 1.0 END AS base_probability
     FROM scored
 ),
 weighed AS (
     -- support never lifts a capped pair: it tolerates one more slip, not an unexplained field
-    SELECT *, CASE WHEN supported AND NOT name_unexplained AND NOT dob_unexplained THEN
+    SELECT *, CASE WHEN supported AND NOT name_unexplained AND NOT dob_unexplained
+                       AND NOT id_unexplained THEN
             CASE WHEN coalesce(phone_agrees, false) THEN {phone} ELSE 1.0 END
             * CASE WHEN coalesce(commune_agrees, false) THEN {commune} ELSE 1.0 END
             * CASE WHEN birth_date_agrees THEN {birth_date} ELSE 1.0 END
@@ -427,6 +439,7 @@ SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id
     list_sort(list_distinct(list_concat(
         [nullif(name_verdict, '{EQUAL}'), nullif(dob_verdict, '{EQUAL}'),
          nullif(gender_verdict, '{EQUAL}'), nullif(id_verdict, '{EQUAL}'),
+         CASE WHEN id_unexplained THEN '{OTHER_SERIAL}' END,
          -- the record's ID names a person of another name: with that person's date of birth
          -- and gender it is their own record with a name no rule explains (or a twin's), with
          -- another date (a parent's ID on a child's record) somebody else's ID
