@@ -8,8 +8,9 @@ vn-facts.md without reading the matcher) and cached under ``--data-dir``. The co
 the same files in the same run, each in its own process under ``/usr/bin/time -v`` (the
 ``_measure`` of bench_clean.py: wall time and peak RSS; plain Splink is benchmarks/plain_splink.py
 after vaxtrust's own ingest and standardise, with its stock and its tight blocking). Scoring is
-``benchmarks.independent.score``. Prints the issue-13 tables: the headline per set and contender, the auto-resolved share per error
-kind, and whether the right person is the first candidate of review items.
+``benchmarks.independent.score``. Prints the issue-13 tables: the headline per set and
+contender, the auto-resolved share per error kind, and whether the right person is the first
+candidate of review items.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def run_set(name: str, data_dir: Path, regenerate: bool, rescore: bool = False,
         timing = {"seconds": last[contender]["wall_seconds"],
                   "peak_rss_gb": last[contender]["peak_rss_gb"],
                   "stages": last[contender]["stages"]} if rescore \
-            else _measure(CONTENDERS[contender][0], data, out, CONTENDERS[contender][1])
+            else _measure(CONTENDERS[contender][0], data, out,
+                          splink_blocking=CONTENDERS[contender][1])
         figures = score(data, out / "results.parquet", out / "review_candidates.parquet")
         figures["wall_seconds"] = round(timing["seconds"], 1)
         figures["peak_rss_gb"] = round(timing["peak_rss_gb"], 2)
