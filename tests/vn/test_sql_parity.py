@@ -215,3 +215,20 @@ def test_names_needing_python_still_go_there_in_nfd() -> None:
     assert sorted(sent) == sorted(needing)
     for name in needing:
         assert rows[name]["name_canonical"] == names.standardise(name).canonical
+
+
+def test_eth_typed_for_d_stays_in_sql_where_no_legacy_reading_could_win() -> None:
+    # Ð (U+00D0) beside a letter no legacy encoding can start from (ư, ệ, đ...): only the
+    # reading as Đ is possible, in Python as in SQL. Unaccented or Latin-1-only names keep
+    # going to Python, where TCVN3 reads Ð as é and the better-scoring reading wins.
+    in_sql = ["Hà Văn Ðiệp", "Ðỗ Ðức Tường", "NGUYỄN TRUNG ÐỨC", "Đinh Bích Ðoan"]
+    in_python = ["NGUYEN ÐONG SON", "Lê Ðá", "Nguyễnx Ðức", "Ðinh ðức",
+                 unicodedata.normalize("NFD", "Trần Minh Ðình Hợp")]  # SQL reads NFD only
+    rows, sent = _names_sent_to_python(in_sql + in_python)
+    assert sorted(sent) == sorted(in_python)
+    for name in in_sql + in_python:
+        expected = names.standardise(name)
+        assert rows[name]["name_canonical"] == expected.canonical
+        assert rows[name]["name_fold"] == expected.fold
+        assert rows[name]["name_flags"] == list(expected.flags)
+    assert rows["Hà Văn Ðiệp"]["name_canonical"] == "Hà Văn Điệp"

@@ -130,6 +130,9 @@ _CP1252_BYTE: Final = {
     bytes([b]).decode("cp1252"): b for b in range(0x80, 0xA0)
     if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 }
+# The characters beyond Latin-1 that cp1252 has (Œ, Š, ‘, €...): with Latin-1, all that a
+# legacy reading (VNI, TCVN3, UTF-8 seen as cp1252) of a text can start from.
+CP1252_CHARACTERS: Final = frozenset(_CP1252_BYTE)
 
 
 _TCVN3_TABLE: Final = str.maketrans(_TCVN3_DECODE)

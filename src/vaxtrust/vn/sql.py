@@ -38,6 +38,7 @@ from vaxtrust.vn._alphabet import (
 from vaxtrust.vn.gender import GENDER_CODES
 from vaxtrust.vn.gender import STRIP_CHARS as GENDER_STRIP
 from vaxtrust.vn.legacy import (
+    CP1252_CHARACTERS,
     HARMLESS_CHARS,
     SYLLABLE_PATTERN,
     TCVN3_CAPITAL_PATTERN,
@@ -85,6 +86,13 @@ NEEDS_PYTHON_PATTERN: Final = "|".join([
 # such a name needs no Python. Any other character keeps the name as typed (and in Python).
 _VN_MARKS: Final = "\u0300\u0301\u0302\u0303\u0306\u0309\u031b\u0323"
 _NFC_SAFE_PATTERN: Final = _char_class(_ALL_LETTERS + HARMLESS_CHARS + _VN_MARKS, negate=True)
+# Ð (U+00D0, the Icelandic eth) typed for Đ: vn.legacy.repair reads it as Đ unless another
+# reading (as VNI, TCVN3 or UTF-8 seen as cp1252) scores better. None of those is possible for
+# text holding a Vietnamese letter outside Latin-1 and cp1252 (ă, đ, ơ, ư, ạ, ễ...): there the
+# SQL reads Ð as Đ too, and the name needs Python only if it would without the Ð.
+_ETH: Final = "\u00d0"
+_BEYOND_LATIN1_LETTERS: Final = _char_class("".join(
+    ch for ch in VN_LETTERS if ord(ch) > 0xFF and ch not in CP1252_CHARACTERS))
 # In the SQL path only letters and harmless characters remain: stray = harmless minus blanks.
 _STRAY_PATTERN: Final = _char_class(HARMLESS_CHARS.replace(" ", "").replace("\t", ""))
 _NOT_LETTERS_PATTERN: Final = "[^" + names.LOWER_LETTERS + "]+"
@@ -166,9 +174,12 @@ def name_query(source: str, col: str = "full_name") -> str:
     of names. Each name is then re-assembled from maps word -> result.
     """
     stages = [
-        [("_n_text", f"CASE WHEN regexp_matches({col}, {lit(_char_class(_VN_MARKS))}) AND NOT "
-                     f"regexp_matches({col}, {lit(_NFC_SAFE_PATTERN)}) "
-                     f"THEN nfc_normalize({col}) ELSE {col} END")],
+        [("_n_nfc", f"CASE WHEN regexp_matches({col}, {lit(_char_class(_VN_MARKS))}) AND NOT "
+                    f"regexp_matches({col}, {lit(_NFC_SAFE_PATTERN)}) "
+                    f"THEN nfc_normalize({col}) ELSE {col} END")],
+        [("_n_text", f"CASE WHEN contains(_n_nfc, {lit(_ETH)}) AND regexp_matches(_n_nfc, "
+                     f"{lit(_BEYOND_LATIN1_LETTERS)}) THEN replace(_n_nfc, {lit(_ETH)}, 'Đ') "
+                     "ELSE _n_nfc END")],
         [("_n_lower", "lower(_n_text)")],
         [("_n_py0", "coalesce(regexp_matches(_n_text, "
                     f"{lit(NEEDS_PYTHON_PATTERN)}) OR regexp_matches(_n_lower, "
