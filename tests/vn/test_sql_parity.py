@@ -208,7 +208,7 @@ def test_names_needing_python_still_go_there_in_nfd() -> None:
         unicodedata.normalize("NFD", "Nguyễnx Văn An"),     # keyboard residue
         unicodedata.normalize("NFD", "Nguyễn Văn Bß"),      # a character outside the alphabet
         "NguyÔn V\u0103n An",                               # TCVN3 damage
-        unicodedata.normalize("NFD", "Lê Văn Huúnh"),       # no Vietnamese syllable
+        unicodedata.normalize("NFD", "Le Van Huúnh"),       # no syllable: TCVN3 for Huỳnh
         "Ngu\u0301\u0301yen",                             # marks that compose to no letter
     ]
     rows, sent = _names_sent_to_python(needing)
@@ -232,3 +232,18 @@ def test_eth_typed_for_d_stays_in_sql_where_no_legacy_reading_could_win() -> Non
         assert rows[name]["name_fold"] == expected.fold
         assert rows[name]["name_flags"] == list(expected.flags)
     assert rows["Hà Văn Ðiệp"]["name_canonical"] == "Hà Văn Điệp"
+
+
+def test_a_word_that_is_no_syllable_stays_in_sql_where_no_legacy_reading_is_possible() -> None:
+    # A typo beside a letter beyond Latin-1 (ễ, ị, ă): Python keeps it as typed too. Latin-1-only
+    # text may be TCVN3 (Huúnh is Huỳnh), and so may a canonical form that lost such a letter
+    # when its tone moved (Oũ -> Õu, TCVN3 for Ếu): those still go to Python.
+    in_sql = ["Nguyễnn Thái Chi", "Nguyễn Thhị Vi", "Hoàng Thanh Huyềền", "Lê Văn Huúnh"]
+    in_python = ["Le Van Huúnh", "Oũ", "Nguyễnn Văn Anhf"]
+    rows, sent = _names_sent_to_python(in_sql + in_python)
+    assert sorted(sent) == sorted(in_python)
+    for name in in_sql + in_python:
+        expected = names.standardise(name)
+        assert rows[name]["name_canonical"] == expected.canonical
+        assert rows[name]["name_flags"] == list(expected.flags)
+    assert rows["Le Van Huúnh"]["name_canonical"] == "Le Van Huỳnh"

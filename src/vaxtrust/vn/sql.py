@@ -177,9 +177,9 @@ def name_query(source: str, col: str = "full_name") -> str:
         [("_n_nfc", f"CASE WHEN regexp_matches({col}, {lit(_char_class(_VN_MARKS))}) AND NOT "
                     f"regexp_matches({col}, {lit(_NFC_SAFE_PATTERN)}) "
                     f"THEN nfc_normalize({col}) ELSE {col} END")],
-        [("_n_text", f"CASE WHEN contains(_n_nfc, {lit(_ETH)}) AND regexp_matches(_n_nfc, "
-                     f"{lit(_BEYOND_LATIN1_LETTERS)}) THEN replace(_n_nfc, {lit(_ETH)}, 'Đ') "
-                     "ELSE _n_nfc END")],
+        [("_n_modern", f"regexp_matches(_n_nfc, {lit(_BEYOND_LATIN1_LETTERS)})")],
+        [("_n_text", f"CASE WHEN _n_modern AND contains(_n_nfc, {lit(_ETH)}) "
+                     f"THEN replace(_n_nfc, {lit(_ETH)}, 'Đ') ELSE _n_nfc END")],
         [("_n_lower", "lower(_n_text)")],
         [("_n_py0", "coalesce(regexp_matches(_n_text, "
                     f"{lit(NEEDS_PYTHON_PATTERN)}) OR regexp_matches(_n_lower, "
@@ -191,7 +191,7 @@ def name_query(source: str, col: str = "full_name") -> str:
                       f"_n_lower, {lit(_NOT_LETTERS_PATTERN)}, ' ', 'g')), '') END END")],
     ]
     cleaned = chain(f"(SELECT DISTINCT {col} FROM {source})", stages,
-                    [col, "_n_text", "_n_py0", "_n_clean"], prefix="_vn_n")
+                    [col, "_n_text", "_n_modern", "_n_py0", "_n_clean"], prefix="_vn_n")
     sql_flags = (
         "list_filter([CASE WHEN _n_clean IS NULL THEN 'name_missing' END, "
         f"CASE WHEN regexp_matches(_n_text, {lit(_STRAY_PATTERN)}) "
@@ -210,6 +210,12 @@ def name_query(source: str, col: str = "full_name") -> str:
     def per_word(map_column: str) -> str:
         return f"list_transform(string_split(c._n_clean, ' '), lambda x: m.{map_column}[x])"
 
+    # A word that is no syllable (Nguyễnn, Thhị) is a sign of legacy-encoding damage, which only
+    # Python repairs; but no legacy reading is possible while the name, typed and canonical,
+    # holds a letter beyond Latin-1 and cp1252 (vn.legacy.repair keeps it as typed, and the
+    # second pass over the canonical form too): then the SQL gives what Python would.
+    modern_throughout = (f"_n_modern AND regexp_matches(_n_cap, "
+                         f"{lit(_BEYOND_LATIN1_LETTERS)})")
     return f"""(WITH _vn_nc AS ({cleaned}),
 _vn_dw AS (SELECT w, {_place_tone_sql('w')} AS placed, {_suspect_word_sql('w')} AS suspect
            FROM (SELECT DISTINCT unnest(string_split(_n_clean, ' ')) AS w FROM _vn_nc
@@ -219,13 +225,15 @@ _vn_fw AS (SELECT *, {fold_sql('cap')} AS fw FROM _vn_pw),
 _vn_map AS (SELECT {word_map('cap')} AS m_cap, {word_map('fw')} AS m_fw,
                    {word_map('placed <> w')} AS m_moved, {word_map('suspect')} AS m_suspect
             FROM _vn_fw),
-_vn_n0 AS (SELECT c.* EXCLUDE (_n_py0),
-                  c._n_py0 OR coalesce(list_contains({per_word('m_suspect')}, true), false)
-                  AS _n_py,
+_vn_ns AS (SELECT c.*,
+                  coalesce(list_contains({per_word('m_suspect')}, true), false) AS _n_suspect,
                   array_to_string({per_word('m_cap')}, ' ') AS _n_cap,
                   array_to_string({per_word('m_fw')}, ' ') AS _n_fw,
                   list_contains({per_word('m_moved')}, true) AS _n_moved
            FROM _vn_nc c, _vn_map m),
+_vn_n0 AS (SELECT * EXCLUDE (_n_py0, _n_modern, _n_suspect),
+                  _n_py0 OR (_n_suspect AND NOT ({modern_throughout})) AS _n_py
+           FROM _vn_ns),
 _vn_np AS (SELECT {col}, {NAME_CANONICAL_UDF}({col}) AS _p_canonical,
                   {NAME_FLAGS_UDF}({col}) AS _p_flags FROM _vn_n0 WHERE _n_py),
 _vn_n1 AS (SELECT c.*, p._p_canonical, p._p_flags FROM _vn_n0 c
