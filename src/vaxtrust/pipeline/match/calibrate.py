@@ -223,6 +223,12 @@ def _floor(values: np.ndarray) -> np.ndarray:
     return np.clip(values, PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
 
 
+def _share(weighted_pairs: np.ndarray, pairs: float) -> float:
+    """A prior: the weighted share of the pairs, kept off 0 and 1 like m and u."""
+    share = float(weighted_pairs.sum()) / pairs
+    return min(max(share, PROBABILITY_FLOOR), 1.0 - PROBABILITY_FLOOR)
+
+
 def _posterior(prior: float, m: np.ndarray, u: np.ndarray) -> np.ndarray:
     return prior * m / (prior * m + (1.0 - prior) * u)
 
@@ -276,7 +282,7 @@ def estimate(levels: Sequence[Level], patterns: Sequence[Pattern],
     total = float(table.pairs.sum())
     for _ in range(EM_ITERATIONS if total else 0):
         right = _posterior(prior, table.likelihood(m), table.likelihood(u))
-        prior = float(_floor(np.array((table.pairs * right).sum() / total)))
+        prior = _share(table.pairs * right, total)
         u = table.reestimate(1.0 - right, start_u)
         if learned:
             m = np.where(is_learned, table.reestimate(right, start_m), m)
@@ -290,8 +296,7 @@ def estimate(levels: Sequence[Level], patterns: Sequence[Pattern],
         n, path_m, path_u = table.pairs[chosen], pm[chosen], pu[chosen]
         path_prior, pairs = 0.5, float(n.sum())
         for _ in range(EM_ITERATIONS):
-            path_prior = float(_floor(np.array(
-                (n * _posterior(path_prior, path_m, path_u)).sum() / pairs)))
+            path_prior = _share(n * _posterior(path_prior, path_m, path_u), pairs)
         priors[path] = path_prior
     return Model(dict(zip(keys, m.tolist(), strict=True)),
                  dict(zip(keys, u.tolist(), strict=True)), priors)
