@@ -137,7 +137,8 @@ def row_problems_sql(kind: SourceKind, today: dt.date) -> str:
     # to name its field. A name's mojibake controls are controls too: the cells as typed are
     # searched first, and only a row with some is searched again without them (a CASE: DuckDB
     # would compute both sides of an AND for every row).
-    as_typed = f"regexp_matches(concat({', '.join(STANDARD_COLUMNS[kind])}), '{CONTROL_CHARACTERS}')"
+    as_typed = (f"regexp_matches(concat({', '.join(STANDARD_COLUMNS[kind])}), "
+                f"'{CONTROL_CHARACTERS}')")
     all_cells = ", ".join(_without_mojibake_controls(c) for c in STANDARD_COLUMNS[kind])
     any_control = (f"CASE WHEN {as_typed} THEN regexp_matches(concat({all_cells}), "
                    f"'{CONTROL_CHARACTERS}') ELSE false END")

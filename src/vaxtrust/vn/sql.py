@@ -93,6 +93,12 @@ _NFC_SAFE_PATTERN: Final = _char_class(_ALL_LETTERS + HARMLESS_CHARS + _VN_MARKS
 _ETH: Final = "\u00d0"
 _BEYOND_LATIN1_LETTERS: Final = _char_class("".join(
     ch for ch in VN_LETTERS if ord(ch) > 0xFF and ch not in CP1252_CHARACTERS))
+
+
+def _beyond_latin1(expr: str) -> str:
+    """Whether ``expr`` holds a letter no legacy reading can start from (ă, đ, ơ, ư, ạ, ễ...)."""
+    return f"regexp_matches({expr}, {lit(_BEYOND_LATIN1_LETTERS)})"
+
 # In the SQL path only letters and harmless characters remain: stray = harmless minus blanks.
 _STRAY_PATTERN: Final = _char_class(HARMLESS_CHARS.replace(" ", "").replace("\t", ""))
 _NOT_LETTERS_PATTERN: Final = "[^" + names.LOWER_LETTERS + "]+"
@@ -177,8 +183,7 @@ def name_query(source: str, col: str = "full_name") -> str:
         [("_n_nfc", f"CASE WHEN regexp_matches({col}, {lit(_char_class(_VN_MARKS))}) AND NOT "
                     f"regexp_matches({col}, {lit(_NFC_SAFE_PATTERN)}) "
                     f"THEN nfc_normalize({col}) ELSE {col} END")],
-        [("_n_modern", f"regexp_matches(_n_nfc, {lit(_BEYOND_LATIN1_LETTERS)})")],
-        [("_n_text", f"CASE WHEN _n_modern AND contains(_n_nfc, {lit(_ETH)}) "
+        [("_n_text", f"CASE WHEN contains(_n_nfc, {lit(_ETH)}) AND {_beyond_latin1('_n_nfc')} "
                      f"THEN replace(_n_nfc, {lit(_ETH)}, 'Đ') ELSE _n_nfc END")],
         [("_n_lower", "lower(_n_text)")],
         [("_n_py0", "coalesce(regexp_matches(_n_text, "
@@ -191,7 +196,7 @@ def name_query(source: str, col: str = "full_name") -> str:
                       f"_n_lower, {lit(_NOT_LETTERS_PATTERN)}, ' ', 'g')), '') END END")],
     ]
     cleaned = chain(f"(SELECT DISTINCT {col} FROM {source})", stages,
-                    [col, "_n_text", "_n_modern", "_n_py0", "_n_clean"], prefix="_vn_n")
+                    [col, "_n_text", "_n_py0", "_n_clean"], prefix="_vn_n")
     sql_flags = (
         "list_filter([CASE WHEN _n_clean IS NULL THEN 'name_missing' END, "
         f"CASE WHEN regexp_matches(_n_text, {lit(_STRAY_PATTERN)}) "
@@ -213,9 +218,11 @@ def name_query(source: str, col: str = "full_name") -> str:
     # A word that is no syllable (Nguyễnn, Thhị) is a sign of legacy-encoding damage, which only
     # Python repairs; but no legacy reading is possible while the name, typed and canonical,
     # holds a letter beyond Latin-1 and cp1252 (vn.legacy.repair keeps it as typed, and the
-    # second pass over the canonical form too): then the SQL gives what Python would.
-    modern_throughout = (f"_n_modern AND regexp_matches(_n_cap, "
-                         f"{lit(_BEYOND_LATIN1_LETTERS)})")
+    # second pass over the canonical form too): then the SQL gives what Python would. (_n_text
+    # holds such a letter exactly when the name as typed does: its Đ for Ð needs one already.)
+    # A CASE, so that only those names are searched (DuckDB computes both sides of an AND).
+    needs_python = (f"CASE WHEN _n_py0 THEN true WHEN _n_suspect THEN NOT "
+                    f"({_beyond_latin1('_n_text')} AND {_beyond_latin1('_n_cap')}) ELSE false END")
     return f"""(WITH _vn_nc AS ({cleaned}),
 _vn_dw AS (SELECT w, {_place_tone_sql('w')} AS placed, {_suspect_word_sql('w')} AS suspect
            FROM (SELECT DISTINCT unnest(string_split(_n_clean, ' ')) AS w FROM _vn_nc
@@ -231,9 +238,7 @@ _vn_ns AS (SELECT c.*,
                   array_to_string({per_word('m_fw')}, ' ') AS _n_fw,
                   list_contains({per_word('m_moved')}, true) AS _n_moved
            FROM _vn_nc c, _vn_map m),
-_vn_n0 AS (SELECT * EXCLUDE (_n_py0, _n_modern, _n_suspect),
-                  _n_py0 OR (_n_suspect AND NOT ({modern_throughout})) AS _n_py
-           FROM _vn_ns),
+_vn_n0 AS (SELECT * EXCLUDE (_n_py0, _n_suspect), {needs_python} AS _n_py FROM _vn_ns),
 _vn_np AS (SELECT {col}, {NAME_CANONICAL_UDF}({col}) AS _p_canonical,
                   {NAME_FLAGS_UDF}({col}) AS _p_flags FROM _vn_n0 WHERE _n_py),
 _vn_n1 AS (SELECT c.*, p._p_canonical, p._p_flags FROM _vn_n0 c
