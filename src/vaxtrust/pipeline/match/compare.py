@@ -280,7 +280,7 @@ def explain_pairs_sql(pairs: str) -> str:
     match_probability, reasons``. The comparison a reviewer sees is written only for the pairs
     that need it (:func:`field_comparison_sql`).
     """
-    return explain_joined_sql(f"""
+    return _explain_joined_sql(f"""
     SELECT c.record_id, c.person_id, c.path, c.id_verdict, c.id_factor, c.probability,
         {PAIR_COLUMNS}
     FROM {pairs} AS c
@@ -288,16 +288,21 @@ def explain_pairs_sql(pairs: str) -> str:
     JOIN std_register AS p ON p.person_id = c.person_id""")
 
 
+def tone_style_sql(side: str) -> str:
+    """Whether a side's name was written in the other tone style (hoà for hòa): canonical names
+    unify the style, the reasons say so."""
+    return f"list_contains(coalesce({side}.name_flags, []), 'name_tone_style')"
+
+
 # The record (r) and register (p) values the verdicts need, for one joined pair.
-PAIR_COLUMNS: Final = """r.name_canonical AS r_canon, p.name_canonical AS p_canon,
+PAIR_COLUMNS: Final = f"""r.name_canonical AS r_canon, p.name_canonical AS p_canon,
         r.name_fold AS r_fold, p.name_fold AS p_fold,
         r.dob AS r_dob, r.dob_precision AS r_dob_precision, r.dob_year AS r_dob_year,
         r.dob_month AS r_dob_month, r.dob_day AS r_dob_day, r.dob_typed AS r_dob_typed,
         p.dob AS p_dob, p.dob_precision AS p_dob_precision, p.dob_year AS p_dob_year,
         p.dob_month AS p_dob_month, p.dob_day AS p_dob_day,
         r.gender AS r_gender, p.gender AS p_gender,
-        list_contains(coalesce(r.name_flags, []), 'name_tone_style') AS r_tone_style,
-        list_contains(coalesce(p.name_flags, []), 'name_tone_style') AS p_tone_style,
+        {tone_style_sql("r")} AS r_tone_style, {tone_style_sql("p")} AS p_tone_style,
         r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs,
         r.phone = p.phone AS phone_agrees, r.commune_code = p.commune_code AS commune_agrees"""
 
@@ -334,21 +339,14 @@ FROM (
 ) AS c"""
 
 
-def explain_joined_sql(joined: str, *, all_equal: bool = False) -> str:
-    """``explain_pairs_sql`` on pairs already joined to their values (``PAIR_COLUMNS``).
-
-    ``all_equal`` skips the verdict rules for pairs known to agree on every field (the exact
-    path: most of a run), which only need their comparison written down.
-    """
+def _explain_joined_sql(joined: str) -> str:
+    """``explain_pairs_sql`` on pairs already joined to their values (``PAIR_COLUMNS``)."""
     rule_confidence = (
         f"id_factor * {factor_sql('name_verdict', NAME_FACTORS)}"
         f" * {factor_sql('dob_verdict', DOB_FACTORS)}"
         f" * {factor_sql('gender_verdict', GENDER_FACTORS)}"
     )
-    verdicts = (f"""verdicts AS (
-    SELECT *, '{EQUAL}' AS name_verdict, '{EQUAL}' AS dob_verdict, '{EQUAL}' AS gender_verdict
-    FROM joined
-)""" if all_equal else f"""parts AS (
+    verdicts = f"""parts AS (
     SELECT *, {name_parts_sql("r")}, {name_parts_sql("p")}, {record_words_sql()} FROM joined
 ),
 verdicts AS (
@@ -357,7 +355,7 @@ verdicts AS (
         {DOB_VERDICT_SQL} AS dob_verdict,
         {GENDER_VERDICT_SQL} AS gender_verdict
     FROM parts
-)""")
+)"""
     same_name = ", ".join(f"'{v}'" for v in SAME_NAME_VERDICTS)
     full_name = ", ".join(f"'{v}'" for v in FULL_NAME_VERDICTS)
     fixed_placeholders = ", ".join(f"'{d}'" for d in PLACEHOLDER_DOBS)
