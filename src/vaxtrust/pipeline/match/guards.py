@@ -29,6 +29,7 @@ from vaxtrust.pipeline.match.compare import (
     GENDER_FACTORS,
     NAME_FACTORS,
     OWN_ID_NAME_DIFFERS,
+    at_most_one_edit_sql,
     factor_sql,
     name_words_sql,
 )
@@ -268,7 +269,7 @@ def _given_name_written_sql(record: str, person: str) -> str:
     """Some word of the record's name is the person's given name with at most one slip (Lâm
     typed Lm, Ban cut to Ba): the given name is how relatives are told apart. Written out word
     by word, not as a lambda: Spark cannot call the Python damerau_levenshtein inside one."""
-    written = " OR ".join(f"damerau_levenshtein({word}, {person}.given_fold) <= 1"
+    written = " OR ".join(at_most_one_edit_sql(word, f"{person}.given_fold")
                           for word in name_words_sql(f"{record}.name_fold"))
     return f"({person}.given_fold <> '' AND ({written}))"
 

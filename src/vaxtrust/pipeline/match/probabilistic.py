@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING, Any, Final
 from vaxtrust.console import Console
 from vaxtrust.engine import Engine
 from vaxtrust.pipeline.match.calibrate import keep_levels, levels_of
-from vaxtrust.pipeline.match.compare import PLACEHOLDER_DOBS, at_most_two_edits_sql, region_sql
+from vaxtrust.pipeline.match.compare import (
+    PLACEHOLDER_DOBS,
+    at_most_one_edit_sql,
+    at_most_two_edits_sql,
+    region_sql,
+)
 from vaxtrust.pipeline.match.settings import MatchSettings
 
 if TYPE_CHECKING:
@@ -144,7 +149,7 @@ def _comparisons() -> list[Any]:
             level(at_most_two_edits_sql("name_fold_l", "name_fold_r"), "typo"),
             # the family and the given name (how relatives are told apart) each with at most one
             # slip, the rest garbled: Ngô Lụ for Ngô Thị Lục, Lê Thị Ngọc Yn for Lê Thị Yến
-            level(f"{same_family} AND damerau_levenshtein(given_fold_l, given_fold_r) <= 1",
+            level(f"{same_family} AND {at_most_one_edit_sql('given_fold_l', 'given_fold_r')}",
                   "surname and given name close"),
             cll.ElseLevel(),
         ],
