@@ -394,6 +394,27 @@ def test_other_dose_lends_its_person(engine: Engine) -> None:
     assert row["corrected_id_number"] == "001080000001"
 
 
+def test_the_commune_lends_the_person_when_no_phone_is_known(engine: Engine) -> None:
+    records = [
+        record("r1", "Nguyễn Văn Hùng", "1980-05-12", "M", "001080000001", commune="00042"),
+        record("r2", "Nguyen Van Hung", "1980-05-12", "M", None, commune="00042", dose=2),
+    ]
+    row = decide(engine, records)["r2"]
+    assert (row["status"], row["path"]) == ("corrected", "household_evidence")
+    assert row["person_id"] == "001080000001"
+
+
+def test_another_dose_lends_nothing_without_the_full_date_of_birth(engine: Engine) -> None:
+    # a year alone is shared by too many namesakes, though both records give the same
+    records = [
+        record("r1", "Nguyễn Văn Hùng", "1980", "M", "001080000001", phone="0912345678"),
+        record("r2", "Nguyen Van Hung", "1980", "M", None, phone="0912345678", dose=2),
+    ]
+    result = decide(engine, records)
+    assert result["r1"]["status"] == "corrected"
+    assert result["r2"]["path"] != "household_evidence"
+
+
 def test_foreign_passport_is_unmatched(engine: Engine) -> None:
     row = decide(engine, [record("r1", "John Smith", "1975-04-04", "M", "B1234567")])["r1"]
     assert row["status"] == "unmatched"
