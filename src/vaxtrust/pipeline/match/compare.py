@@ -298,8 +298,9 @@ def explain_pairs_sql(pairs: str) -> str:
 
 def tone_style_sql(side: str) -> str:
     """Whether a side's name was written in the other tone style (hoà for hòa): canonical names
-    unify the style, the reasons say so."""
-    return f"list_contains(coalesce({side}.name_flags, []), 'name_tone_style')"
+    unify the style, the reasons say so. In parentheses: on Spark it becomes a comparison
+    (``array_position(...) > 0``), which another comparison beside it would split."""
+    return f"(list_contains(coalesce({side}.name_flags, []), 'name_tone_style'))"
 
 
 # Whether the record's phone and commune are the person's (NULL: unknown on either side).
