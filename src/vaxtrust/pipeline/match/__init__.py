@@ -35,13 +35,11 @@ if TYPE_CHECKING:
 __all__ = ["MatchSettings", "run_matching", "CANDIDATE_COLUMNS"]
 
 # match_candidates: the contract columns of docs/pipeline-tables.md, then the per-field verdicts
-# the decide stage needs to fill corrected_*, and whether phone and commune agree (what sets a
-# namesake apart: guards.set_apart_sql). The comparison a reviewer sees is written by decide
+# the decide stage needs to fill corrected_*. The comparison a reviewer sees is written by decide
 # for review candidates only (compare.field_comparison_sql), not held for every pair.
 CANDIDATE_COLUMNS = (
     "record_id", "person_id", "path", "match_probability", "reasons",
     "name_verdict", "dob_verdict", "gender_verdict", "id_verdict",
-    "phone_agrees", "commune_agrees",
 )
 WORK_TABLES = (
     "match_open", "match_open_next", "match_pairs", "match_scored", "match_variants",

@@ -284,9 +284,8 @@ def explain_pairs_sql(pairs: str) -> str:
     ID is somebody else's born when and where the person was (:data:`OTHER_SERIAL`), is capped at
     :data:`UNEXPLAINED_CAP` of its score: it may reach review, never an automatic link. Output:
     ``record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
-    phone_agrees, commune_agrees, match_probability, reasons`` (the two agreements NULL where
-    either side's value is unknown). The comparison a reviewer sees is written only for the
-    pairs that need it (:func:`field_comparison_sql`).
+    match_probability, reasons``. The comparison a reviewer sees is written only for the pairs
+    that need it (:func:`field_comparison_sql`).
     """
     return _explain_joined_sql(f"""
     SELECT c.record_id, c.person_id, c.path, c.id_verdict, c.id_factor, c.probability,
@@ -303,11 +302,6 @@ def tone_style_sql(side: str) -> str:
     return f"(list_contains(coalesce({side}.name_flags, []), 'name_tone_style'))"
 
 
-# Whether the record's phone and commune are the person's (NULL: unknown on either side).
-AGREEMENT_COLUMNS: Final = ("r.phone = p.phone AS phone_agrees, "
-                            "r.commune_code = p.commune_code AS commune_agrees")
-
-
 # The record (r) and register (p) values the verdicts need, for one joined pair.
 PAIR_COLUMNS: Final = f"""r.name_canonical AS r_canon, p.name_canonical AS p_canon,
         r.name_fold AS r_fold, p.name_fold AS p_fold,
@@ -317,7 +311,8 @@ PAIR_COLUMNS: Final = f"""r.name_canonical AS r_canon, p.name_canonical AS p_can
         p.dob_month AS p_dob_month, p.dob_day AS p_dob_day,
         r.gender AS r_gender, p.gender AS p_gender,
         {tone_style_sql("r")} AS r_tone_style, {tone_style_sql("p")} AS p_tone_style,
-        r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs, {AGREEMENT_COLUMNS}"""
+        r.id_clean AS r_id, p.person_id AS p_id, r.id_repairs,
+        r.phone = p.phone AS phone_agrees, r.commune_code = p.commune_code AS commune_agrees"""
 
 
 # The comparison a reviewer sees (JSON text: per field the record value, register value and
@@ -435,7 +430,6 @@ weighed AS (
     FROM capped
 )
 SELECT record_id, person_id, path, name_verdict, dob_verdict, gender_verdict, id_verdict,
-    phone_agrees, commune_agrees,
     least(1.0, greatest(0.0, CASE
         WHEN support_ratio = 1.0 OR base_probability >= 1.0 THEN base_probability
         -- odds times the likelihood ratio of the agreeing fields

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Final
 
 from vaxtrust.pipeline.match.compare import (
-    AGREEMENT_COLUMNS,
     DOB_FACTORS,
     EQUAL,
     GENDER_FACTORS,
@@ -31,7 +30,7 @@ def exact_candidates_sql(open_records: str) -> str:
     return f"""
 SELECT r.record_id, p.person_id, 'exact' AS path, '{EQUAL}' AS name_verdict,
     '{EQUAL}' AS dob_verdict, '{EQUAL}' AS gender_verdict, '{EQUAL}' AS id_verdict,
-    {AGREEMENT_COLUMNS}, CAST({ALL_EQUAL_CONFIDENCE!r} AS DOUBLE) AS match_probability,
+    CAST({ALL_EQUAL_CONFIDENCE!r} AS DOUBLE) AS match_probability,
     CASE WHEN {tone_style} OR len(coalesce(r.id_repairs, [])) > 0
          THEN list_sort(list_distinct(list_concat(
              [CASE WHEN {tone_style} THEN 'name_tone_style' END], coalesce(r.id_repairs, []))))

@@ -67,19 +67,17 @@ def _rule_factor_sql(alias: str) -> str:
         ("name", NAME_FACTORS), ("dob", DOB_FACTORS), ("gender", GENDER_FACTORS)))
 
 
-# On a rival (c) of the best candidate (b) of a record: the record's phone or commune is the best
-# candidate's and known to be different for the rival, the rival shares neither with the record,
-# the record's ID does not lead to the rival, and its name, date of birth and gender agree no
-# better. A pair's agreement is NULL when either side's value is unknown: the record's value is
-# known wherever the best candidate's agrees, so a rival's agreement that is not NULL means the
-# rival's own value is known (and differs, when it is false).
+# On a rival (c) of the best candidate (b) of record r, with their register rows pc and pb: the
+# record's phone or commune is the best candidate's and known to be different for the rival, the
+# rival shares neither with the record, the record's ID does not lead to the rival, and its name,
+# date of birth and gender agree no better.
 SET_APART_SQL = f"""(
     c.id_verdict IN ('id_missing', 'id_not_in_register', 'id_belongs_to_other_person',
                      '{OWN_ID_NAME_DIFFERS}')
-    AND NOT coalesce(c.phone_agrees, false)
-    AND NOT coalesce(c.commune_agrees, false)
-    AND ((b.phone_agrees AND c.phone_agrees IS NOT NULL)
-         OR (b.commune_agrees AND c.commune_agrees IS NOT NULL))
+    AND NOT coalesce(r.phone = pc.phone, false)
+    AND NOT coalesce(r.commune_code = pc.commune_code, false)
+    AND ((r.phone = pb.phone AND pc.phone IS NOT NULL)
+         OR (r.commune_code = pb.commune_code AND pc.commune_code IS NOT NULL))
     AND {_rule_factor_sql("c")} <= {_rule_factor_sql("b")})"""
 
 
@@ -99,20 +97,24 @@ def set_apart_sql(ranked: str, settings: MatchSettings) -> str:
     """``record_id, person_id`` of the close rivals (at or above ``competitor_floor``) that the
     record's phone or commune sets apart from its best candidate (:data:`SET_APART_SQL`).
 
-    The candidates carry their phone and commune agreement, so the few close rivals are
-    compared with their best candidate without reading the records or the register again;
-    callers materialise this small table before :func:`top_two_sql`.
+    Only the few close rivals are joined to their values; callers materialise this small table
+    before :func:`top_two_sql`.
     """
     return f"""
 WITH close_rivals AS (
-    SELECT * FROM {ranked} AS c
+    SELECT c.record_id, c.person_id, c.name_verdict, c.dob_verdict, c.gender_verdict,
+        c.id_verdict
+    FROM {ranked} AS c
     WHERE {_plausible_rival("c")} AND c.match_probability >= {settings.competitor_floor}
 )
 SELECT c.record_id, c.person_id
 FROM close_rivals AS c
-JOIN (SELECT * FROM {ranked}
+JOIN (SELECT record_id, person_id, name_verdict, dob_verdict, gender_verdict FROM {ranked}
       WHERE rank = 1 AND record_id IN (SELECT record_id FROM close_rivals)) AS b
   ON b.record_id = c.record_id
+JOIN std_records AS r ON r.record_id = c.record_id
+JOIN std_register AS pb ON pb.person_id = b.person_id
+JOIN std_register AS pc ON pc.person_id = c.person_id
 WHERE {SET_APART_SQL}
 """
 
